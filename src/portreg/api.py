@@ -1,0 +1,312 @@
+"""The public Python API: ``Registry.open(root).assign("invoice")``.
+
+Each writing method is one transaction: take the store's session (the file
+lock), read the registry, plan the new registry and every file edit in memory,
+then write. On the file store the registry is the last file of one
+all-or-nothing edit; on etcd the compare-and-swap comes first and the files
+follow, retried from the top when another writer won the race.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from portreg import faults
+from portreg.config import Settings, load_settings
+from portreg.errors import NotFoundError, StoreConflictError, StoreError, WriteError
+from portreg.model import (
+    Assignment,
+    RegistryState,
+    allocate,
+    assignment,
+    check_requested_port,
+    dump_registry,
+    parse_registry,
+    require_consistent,
+    validate_service,
+)
+from portreg.store import Snapshot, Store, open_store
+from portreg.workspace import FileEdit, Workspace
+
+if TYPE_CHECKING:  # keeps start-up free of target imports
+    from portreg.targets import Target
+
+
+@dataclass
+class Step:
+    """What a planner decided: the new registry state and what to tell the user."""
+
+    state: RegistryState
+    assignment: Assignment | None = None
+    new: bool = False
+    messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a writing command: what changed (or would, with ``dry_run``)."""
+
+    assignment: Assignment | None
+    new: bool
+    edits: tuple[FileEdit, ...]
+    messages: tuple[str, ...]
+    warnings: tuple[str, ...]
+    dry_run: bool
+
+    @property
+    def changed_files(self) -> list[str]:
+        return [edit.display for edit in self.edits]
+
+    @property
+    def port(self) -> int | None:
+        return self.assignment.port if self.assignment else None
+
+    @property
+    def node_port(self) -> int | None:
+        return self.assignment.node_port if self.assignment else None
+
+
+Planner = Callable[[RegistryState, Workspace], Step]
+
+
+def timestamp() -> str:
+    """Now (or SOURCE_DATE_EPOCH, for reproducible output) as the seed writes it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now()
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+class Registry:
+    """A repo's port registry: read it, assign and release ports, keep files in line."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+
+    @classmethod
+    def open(
+        cls,
+        root: str | Path | None = None,
+        *,
+        config: str | Path | None = None,
+        store: str | None = None,
+    ) -> Registry:
+        settings = load_settings(root, config)
+        return cls(settings, open_store(settings, store))
+
+    # ------------------------------------------------------------- reading
+
+    def snapshot(self) -> tuple[Snapshot, RegistryState]:
+        snapshot = self.store.load()
+        return snapshot, parse_registry(snapshot.text, self.store.location)
+
+    def state(self) -> RegistryState:
+        return self.snapshot()[1]
+
+    def query(self, service: str) -> Assignment | None:
+        port = self.state().port_of(validate_service(service))
+        return None if port is None else assignment(self.settings, service, port)
+
+    def assignments(self) -> list[Assignment]:
+        state = self.state()
+        return [assignment(self.settings, s, p) for s, p in sorted(state.assignments.items())]
+
+    def targets(self) -> list[Target]:
+        from portreg.targets import build_targets
+
+        return build_targets(self.settings)
+
+    # ------------------------------------------------------------- writing
+
+    def assign(
+        self,
+        service: str,
+        *,
+        port: int | None = None,
+        force: bool = False,
+        update_configs: bool = False,
+        scaffold: bool = False,
+        dry_run: bool = False,
+    ) -> Outcome:
+        validate_service(service)
+
+        def plan(state: RegistryState, ws: Workspace) -> Step:
+            step = self._plan_assign(state, ws, service, port, force)
+            if update_configs or scaffold:
+                assert step.assignment is not None
+                step.warnings += self._plan_update(ws, [step.assignment], scaffold=scaffold)
+            return step
+
+        return self._transact(plan, dry_run)
+
+    def _plan_assign(
+        self, state: RegistryState, ws: Workspace, service: str, port: int | None, force: bool
+    ) -> Step:
+        current = state.port_of(service)
+        if current is not None and (port is None or port == current) and not force:
+            message = f"ℹ️  Service '{service}' already has port {current}"
+            return Step(state, assignment(self.settings, service, current), messages=[message])
+        if port is not None:
+            check_requested_port(self.settings, state, service, port)
+            chosen = port
+        else:
+            in_files = self._ports_in_files(ws)
+            chosen = allocate(self.settings, state.without(service), in_files | {current or 0})
+        new_state = state.with_port(service, chosen)
+        verb = "Reassigned" if current is not None else "Assigned"
+        message = f"✅ {verb} port {chosen} to service '{service}'"
+        if current is not None:
+            message += f" (was {current})"
+        return Step(new_state, assignment(self.settings, service, chosen), True, [message])
+
+    def _ports_in_files(self, ws: Workspace) -> set[int]:
+        ports: set[int] = set()
+        for target in self.targets():
+            ports |= target.used_ports(ws)
+        return ports
+
+    def _plan_update(
+        self, ws: Workspace, wanted: Sequence[Assignment], *, scaffold: bool = False
+    ) -> list[str]:
+        from portreg.targets import Wanted
+
+        warnings: list[str] = []
+        for target in self.targets():
+            for item in wanted:
+                want = Wanted(item.service, item.port, item.node_port)
+                warnings += target.update(ws, want, scaffold=scaffold)
+        return warnings
+
+    def release(
+        self, service: str, *, update_configs: bool = False, dry_run: bool = False
+    ) -> Outcome:
+        validate_service(service)
+
+        def plan(state: RegistryState, ws: Workspace) -> Step:
+            port = state.port_of(service)
+            if port is None:
+                raise NotFoundError(
+                    f"service '{service}' has no port assigned",
+                    hint="see `portreg list` for the services that have one",
+                )
+            step = Step(state.without(service), assignment(self.settings, service, port), True)
+            step.messages.append(f"✅ Released port {port} from service '{service}'")
+            if update_configs:
+                for target in self.targets():
+                    step.warnings += target.remove(ws, service)
+            return step
+
+        return self._transact(plan, dry_run)
+
+    def update_configs(
+        self, services: Sequence[str] | None = None, *, dry_run: bool = False
+    ) -> Outcome:
+        """Bring the config files of ``services`` (all when None) in line with the registry."""
+        for service in services or ():
+            validate_service(service)
+
+        def plan(state: RegistryState, ws: Workspace) -> Step:
+            names = list(services) if services is not None else sorted(state.assignments)
+            wanted = []
+            for name in names:
+                port = state.port_of(name)
+                if port is None:
+                    raise NotFoundError(
+                        f"service '{name}' has no port assigned",
+                        hint=f"assign one with: portreg assign {name} --update-configs",
+                    )
+                wanted.append(assignment(self.settings, name, port))
+            step = Step(state, wanted[0] if len(wanted) == 1 else None)
+            step.warnings += self._plan_update(ws, wanted)
+            return step
+
+        return self._transact(plan, dry_run)
+
+    # --------------------------------------------------------- transaction
+
+    def transact(self, planner: Planner, *, dry_run: bool = False, check: bool = True) -> Outcome:
+        """Run a planner as one transaction (used by check/fix/reconcile and merge tooling)."""
+        return self._transact(planner, dry_run, check=check)
+
+    def _transact(self, planner: Planner, dry_run: bool, *, check: bool = True) -> Outcome:
+        attempts = max(1, self.settings.etcd.retries)
+        for attempt in range(attempts):
+            try:
+                return self._attempt(planner, dry_run, check)
+            except StoreConflictError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _attempt(self, planner: Planner, dry_run: bool, check: bool) -> Outcome:
+        with self.store.session():
+            snapshot = self.store.load()
+            state = parse_registry(snapshot.text, self.store.location)
+            if check:
+                require_consistent(state, self.store.location, snapshot.text)
+            ws = Workspace(self.settings.root)
+            step = planner(state, ws)
+            edits = ws.edits()
+            registry_text = None
+            if step.state != state or snapshot.text is None:
+                registry_text = dump_registry(step.state, timestamp())
+            faults.point("after-plan")
+            outcome = self._outcome(step, snapshot, registry_text, edits, dry_run)
+            if not dry_run:
+                self._write(snapshot, registry_text, edits)
+            return outcome
+
+    def _outcome(
+        self,
+        step: Step,
+        snapshot: Snapshot,
+        registry_text: str | None,
+        edits: list[FileEdit],
+        dry_run: bool,
+    ) -> Outcome:
+        shown = list(edits)
+        if registry_text is not None:
+            shown.append(
+                self.store.registry_edit(snapshot, registry_text)
+                or FileEdit(
+                    Path(self.store.location), self.store.location, snapshot.text, registry_text
+                )
+            )
+        return Outcome(
+            step.assignment,
+            step.new,
+            tuple(shown),
+            tuple(step.messages),
+            tuple(step.warnings),
+            dry_run,
+        )
+
+    def _write(self, snapshot: Snapshot, registry_text: str | None, edits: list[FileEdit]) -> None:
+        from portreg.plan import apply_edits
+
+        if self.store.files_first:
+            registry_edit = (
+                self.store.registry_edit(snapshot, registry_text) if registry_text else None
+            )
+            apply_edits(edits + ([registry_edit] if registry_edit else []))
+            return
+        if registry_text is not None:
+            self.store.commit(snapshot, registry_text)
+        try:
+            apply_edits(edits)
+        except (WriteError, StoreError) as exc:
+            exc.hint = (
+                "the registry change is saved; fix the cause, then run `portreg update-configs "
+                "--all` to bring the files in line"
+            )
+            raise

@@ -1,0 +1,426 @@
+"""Configuration: discovery of the repo root and ``portreg.toml``, and a frozen Settings.
+
+Every key is optional; the defaults are the seed's conventions and are declared
+once, in the ``*_SCHEMA`` tables below, next to their types. Validation errors
+read ``key: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portreg.errors import ConfigError
+
+K8S_NODE_PORT_RANGE = (30000, 32767)
+CONFIG_FILE = "portreg.toml"
+DEFAULT_REGISTRY = "scripts/port-registry.json"
+
+DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = (
+    ("service.port", "{port}"),
+    ("service.containerPort", "{port}"),
+    ("service.nodePort", "{node_port}"),
+    ("service.name", "{service}"),
+    ("image.name", "rerp-{service}"),
+    ("app.serviceName", "{service}"),
+    ("app.binaryName", "{service_snake}_service_api"),
+)
+
+PortRange = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class HelmSettings:
+    enabled: bool = True
+    values: str = "helm/rerp-microservice/values/{service}.yaml"
+    set: tuple[tuple[str, str], ...] = DEFAULT_HELM_SET
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    enabled: bool = True
+    config: str = "kind-config.yaml"
+    node_role: str = "control-plane"
+    comment: str = "# {service_title} Service"
+    skip_host_ports: tuple[PortRange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """A read-only scanner (Tiltfile, compose, manifests): on/off and where to look."""
+
+    enabled: bool = True
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EtcdSettings:
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    username: str | None = None
+    password_env: str = "PORTREG_ETCD_PASSWORD"
+    timeout: float = 3.0
+    retries: int = 20
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A user-declared target (``[[targets]]``)."""
+
+    name: str
+    files: str
+    kind: str
+    set: tuple[tuple[str, str], ...] = ()
+    line: str | None = None
+    create: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    registry: str = DEFAULT_REGISTRY
+    first_port: int = 8001
+    last_port: int = 8999
+    reserved: tuple[int, ...] = (8080,)
+    node_port_base: int = 31000
+    node_port_offset: int = 8000
+    node_port_range: PortRange = (31000, 31999)
+    lock_timeout: float = 10.0
+    store: str | None = None
+    docs: tuple[str, ...] = ()
+    helm: HelmSettings = field(default_factory=HelmSettings)
+    kind: KindSettings = field(default_factory=KindSettings)
+    tilt: ScannerSettings = field(default_factory=lambda: ScannerSettings(files=("Tiltfile",)))
+    compose: ScannerSettings = field(
+        default_factory=lambda: ScannerSettings(
+            files=("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml")
+        )
+    )
+    manifests: ScannerSettings = field(
+        default_factory=lambda: ScannerSettings(files=("k8s/**/*.yaml", "manifests/**/*.yaml"))
+    )
+    etcd: EtcdSettings = field(default_factory=EtcdSettings)
+    targets: tuple[TargetSpec, ...] = ()
+    source: str | None = None
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / self.registry
+
+    def node_port(self, port: int) -> int:
+        return self.node_port_base + (port - self.node_port_offset)
+
+
+# ---------------------------------------------------------------- validators
+
+Validator = Callable[[str, Any], Any]
+
+
+def _int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    return value
+
+
+def _port(key: str, value: Any) -> int:
+    number = _int(key, value)
+    if not 1 <= number <= 65535:
+        raise ConfigError(f"{key}: {number} is not a TCP port (1-65535)")
+    return number
+
+
+def _float(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _ports(key: str, value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of ports, got {value!r}")
+    return tuple(_port(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _strs(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+    return tuple(_str(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _range(key: str, value: Any) -> PortRange:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ConfigError(f"{key}: expected [low, high], got {value!r}")
+    low, high = _port(f"{key}[0]", value[0]), _port(f"{key}[1]", value[1])
+    if low > high:
+        raise ConfigError(f"{key}: low end {low} is above high end {high}")
+    return (low, high)
+
+
+def _ranges(key: str, value: Any) -> tuple[PortRange, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of [low, high] pairs, got {value!r}")
+    return tuple(_range(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table of key = template, got {value!r}")
+    pairs = []
+    for name, template in value.items():
+        if isinstance(template, bool) or not isinstance(template, str | int):
+            raise ConfigError(f"{key}.{name}: expected a string or integer, got {template!r}")
+        pairs.append((name, str(template)))
+    return tuple(pairs)
+
+
+def _optional(validator: Validator) -> Validator:
+    return lambda key, value: None if value is None else validator(key, value)
+
+
+# ------------------------------------------------------------------ schemas
+# toml key -> (attribute, validator). Defaults live on the dataclasses above.
+
+Schema = Mapping[str, tuple[str, Validator]]
+
+TOP_SCHEMA: Schema = {
+    "registry": ("registry", _str),
+    "first-port": ("first_port", _port),
+    "last-port": ("last_port", _port),
+    "reserved": ("reserved", _ports),
+    "node-port-base": ("node_port_base", _port),
+    "node-port-offset": ("node_port_offset", _int),
+    "node-port-range": ("node_port_range", _range),
+    "lock-timeout": ("lock_timeout", _float),
+    "store": ("store", _str),
+    "docs": ("docs", _strs),
+}
+HELM_SCHEMA: Schema = {
+    "enabled": ("enabled", _bool),
+    "values": ("values", _str),
+    "set": ("set", _templates),
+    "template": ("template", _str),
+}
+KIND_SCHEMA: Schema = {
+    "enabled": ("enabled", _bool),
+    "config": ("config", _str),
+    "node-role": ("node_role", _str),
+    "comment": ("comment", _str),
+    "skip-host-ports": ("skip_host_ports", _ranges),
+}
+SCANNER_SCHEMA: Schema = {"enabled": ("enabled", _bool), "files": ("files", _strs)}
+ETCD_SCHEMA: Schema = {
+    "ca": ("ca", _str),
+    "cert": ("cert", _str),
+    "key": ("key", _str),
+    "username": ("username", _str),
+    "password-env": ("password_env", _str),
+    "timeout": ("timeout", _float),
+    "retries": ("retries", _int),
+}
+TARGET_SCHEMA: Schema = {
+    "name": ("name", _str),
+    "files": ("files", _str),
+    "kind": ("kind", _str),
+    "set": ("set", _templates),
+    "line": ("line", _str),
+    "create": ("create", _bool),
+    "required": ("required", _bool),
+}
+SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
+    "helm": (HelmSettings, HELM_SCHEMA),
+    "kind": (KindSettings, KIND_SCHEMA),
+    "tilt": (ScannerSettings, SCANNER_SCHEMA),
+    "compose": (ScannerSettings, SCANNER_SCHEMA),
+    "manifests": (ScannerSettings, SCANNER_SCHEMA),
+    "etcd": (EtcdSettings, ETCD_SCHEMA),
+}
+TARGET_KINDS = ("yaml", "json", "text")
+
+
+def _apply(schema: Schema, table: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in schema:
+            known = ", ".join(schema)
+            raise ConfigError(f"{prefix}{key}: unknown key (known keys: {known})")
+        attribute, validator = schema[key]
+        values[attribute] = validator(f"{prefix}{key}", value)
+    return values
+
+
+def _section(name: str, table: Any, default: Any) -> Any:
+    cls, schema = SECTIONS[name]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name}: expected a table, got {table!r}")
+    base = {f: getattr(default, f) for f in cls.__dataclass_fields__}
+    base.update(_apply(schema, table, f"{name}."))
+    return cls(**base)
+
+
+def _target(index: int, table: Any) -> TargetSpec:
+    prefix = f"targets[{index}]."
+    if not isinstance(table, dict):
+        raise ConfigError(f"targets[{index}]: expected a table, got {table!r}")
+    values = _apply(TARGET_SCHEMA, table, prefix)
+    for required in ("name", "files", "kind"):
+        if required not in values:
+            raise ConfigError(f"{prefix}{required}: missing (every [[targets]] needs it)")
+    name = values["name"]
+    prefix = f"targets.{name}."
+    if values["kind"] not in TARGET_KINDS:
+        raise ConfigError(
+            f"{prefix}kind: {values['kind']!r} is not one of {', '.join(TARGET_KINDS)}"
+        )
+    if values["kind"] == "text" and "line" not in values:
+        raise ConfigError(f"{prefix}line: a text target needs a line template")
+    if values["kind"] != "text" and not values.get("set"):
+        raise ConfigError(f"{prefix}set: a {values['kind']} target needs a set table")
+    return TargetSpec(**values)
+
+
+def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None) -> Settings:
+    """Build validated Settings from a parsed TOML table (pure)."""
+    default = Settings(root=root)
+    values: dict[str, Any] = {"root": root, "source": source}
+    top = {k: v for k, v in table.items() if k not in SECTIONS and k != "targets"}
+    values.update(_apply(TOP_SCHEMA, top, ""))
+    for name in SECTIONS:
+        if name in table:
+            values[name] = _section(name, table[name], getattr(default, name))
+    if "targets" in table:
+        if not isinstance(table["targets"], list):
+            raise ConfigError("targets: expected an array of tables ([[targets]])")
+        values["targets"] = tuple(_target(i, t) for i, t in enumerate(table["targets"]))
+        names = [t.name for t in values["targets"]]
+        duplicated = {n for n in names if names.count(n) > 1}
+        if duplicated:
+            raise ConfigError(f"targets: name {sorted(duplicated)[0]!r} is declared twice")
+    settings = Settings(**values)
+    validate_ranges(settings)
+    return settings
+
+
+def validate_ranges(settings: Settings) -> None:
+    """Reject a configuration whose formula can produce an invalid NodePort."""
+    first, last = settings.first_port, settings.last_port
+    if first > last:
+        raise ConfigError(f"first-port: {first} is above last-port {last}")
+    low, high = settings.node_port_range
+    k8s_low, k8s_high = K8S_NODE_PORT_RANGE
+    if low < k8s_low or high > k8s_high:
+        raise ConfigError(
+            f"node-port-range: [{low}, {high}] is outside Kubernetes' {k8s_low}-{k8s_high}"
+        )
+    for name, port in (("first-port", first), ("last-port", last)):
+        node_port = settings.node_port(port)
+        if not low <= node_port <= high:
+            raise ConfigError(
+                f"{name}: port {port} maps to NodePort {node_port}, outside node-port-range "
+                f"[{low}, {high}] (NodePort = {settings.node_port_base} + (port - "
+                f"{settings.node_port_offset})); narrow the port range or move node-port-base"
+            )
+    usable = (last - first + 1) - len({p for p in settings.reserved if first <= p <= last})
+    if usable <= 0:
+        raise ConfigError(f"reserved: every port of {first}-{last} is reserved; nothing is left")
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        return "[tool.portreg" in pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def find_root(start: Path) -> Path:
+    """Walk up from ``start`` to the first folder that looks like a portreg repo."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file() or (folder / DEFAULT_REGISTRY).is_file():
+            return folder
+        if _has_tool_table(folder / "pyproject.toml") or (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", where=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from exc
+
+
+def _config_table(root: Path, config: Path | None) -> tuple[dict[str, Any], str | None]:
+    if config is not None:
+        data = _read_toml(config)
+        if config.name == "pyproject.toml":
+            return data.get("tool", {}).get("portreg", {}), str(config)
+        return data, str(config)
+    own = root / CONFIG_FILE
+    if own.is_file():
+        return _read_toml(own), str(own)
+    pyproject = root / "pyproject.toml"
+    if _has_tool_table(pyproject):
+        table = _read_toml(pyproject).get("tool", {}).get("portreg")
+        if isinstance(table, dict):
+            return table, str(pyproject)
+    return {}, None
+
+
+def load_settings(
+    root: str | Path | None = None,
+    config: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Find the root and config (flags, then PORTREG_ROOT / PORTREG_CONFIG, then discovery)."""
+    env = os.environ if environ is None else environ
+    root_text = root or env.get("PORTREG_ROOT")
+    if root_text:
+        root_path = Path(root_text).resolve()
+        if not root_path.is_dir():
+            raise ConfigError(f"repo root {root_text} is not a folder", hint="check --root")
+    else:
+        root_path = find_root(Path.cwd())
+    config_text = config or env.get("PORTREG_CONFIG")
+    config_path = Path(config_text) if config_text else None
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"config file {config_text} does not exist", hint="check --config")
+    table, source = _config_table(root_path, config_path)
+    try:
+        settings = settings_from_table(root_path, table, source)
+    except ConfigError as exc:
+        exc.where = exc.where or source
+        raise
+    store = env.get("PORTREG_STORE")
+    if store:
+        from dataclasses import replace
+
+        settings = replace(settings, store=store)
+    return settings

@@ -1,0 +1,80 @@
+"""The one exception hierarchy of portreg.
+
+Every error a user can cause (a bad name, a broken file, a full range, a busy
+lock) is a :class:`PortregError`. ``cli.main`` catches it once and prints
+``portreg: error: <where>: <what> (<what to do>)`` with the exit code below.
+
+Exit codes: 0 done; 1 nothing found (``query``) or ``check`` found errors;
+2 the user must fix something first.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USER = 2
+
+
+class PortregError(Exception):
+    """Base of every error portreg reports to a user."""
+
+    exit_code = EXIT_USER
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def line(self) -> str:
+        """One line: what, where, and what to do."""
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split("\n"))
+
+
+class ConfigError(PortregError):
+    """portreg.toml / [tool.portreg] is wrong."""
+
+
+class ServiceNameError(PortregError):
+    """A service name is not a DNS-1035 label."""
+
+
+class RegistryError(PortregError):
+    """The registry document cannot be read or is inconsistent."""
+
+
+class RangeFullError(PortregError):
+    """No free port is left in the configured range."""
+
+
+class PortTakenError(PortregError):
+    """The requested port belongs to someone else or is reserved."""
+
+
+class NotFoundError(PortregError):
+    """A service has no port (``query``)."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class LockTimeoutError(PortregError):
+    """Another process held the registry lock for too long."""
+
+
+class FileEditError(PortregError):
+    """A config file cannot be edited faithfully; nothing was written."""
+
+
+class WriteError(PortregError):
+    """Writing a file failed; every file already written was put back."""
+
+
+class StoreError(PortregError):
+    """The registry store (file or etcd) cannot be reached or used."""
+
+
+class StoreConflictError(StoreError):
+    """Another writer changed the registry first; the command may retry."""

@@ -1,0 +1,31 @@
+"""Test-only fault points: ``PORTREG_FAULT=step:action`` makes portreg die, pause or fail there.
+
+Steps: ``after-plan``, ``between-writes``, ``before-registry``, ``after-registry``.
+Actions: ``kill`` (SIGKILL itself), ``pause`` (sleep ``PORTREG_FAULT_PAUSE`` seconds),
+``fail`` (an OSError as if the disk were full). Does nothing unless the variable is set.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def point(step: str) -> None:
+    spec = os.environ.get("PORTREG_FAULT")
+    if not spec:
+        return
+    wanted, _, action = spec.partition(":")
+    if wanted != step:
+        return
+    if action == "kill":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "pause":
+        import time
+
+        time.sleep(float(os.environ.get("PORTREG_FAULT_PAUSE", "5")))
+    elif action == "fail":
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device (injected)")

@@ -1,0 +1,96 @@
+"""``portreg init``: the files a repo starts with (planned as edits, written by the CLI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portreg.config import CONFIG_FILE, Settings
+from portreg.model import RegistryState, dump_registry, empty_document
+from portreg.workspace import FileEdit
+
+CONFIG_TEMPLATE = """\
+# portreg: the port registry of this repo. Every key is optional; the values
+# below are the defaults (the seed's conventions). See `portreg --help`.
+
+# Where the registry lives (JSON, kept in git).
+registry = "scripts/port-registry.json"
+# store = "etcd://127.0.0.1:2379/portreg/myteam"   # a shared registry instead
+
+# Service ports are handed out from this range, lowest free first.
+first-port = 8001
+last-port = 8999
+# Never handed out (merged with the registry's reserved_ports).
+reserved = [8080]
+
+# NodePort = node-port-base + (port - node-port-offset); must stay inside
+# node-port-range and Kubernetes' 30000-32767.
+node-port-base = 31000
+node-port-offset = 8000
+node-port-range = [31000, 31999]
+
+# Seconds to wait for another portreg holding the registry lock.
+lock-timeout = 10
+
+[helm]
+values = "helm/rerp-microservice/values/{service}.yaml"
+# template = "helm/rerp-microservice/values/_template.yaml"   # for assign --scaffold
+
+[helm.set]
+# dotted key = template; placeholders: {service} {port} {node_port}
+# {service_snake} {service_title} {SERVICE_UPPER}. A numeric result stays an int.
+"service.port" = "{port}"
+"service.containerPort" = "{port}"
+"service.nodePort" = "{node_port}"
+"service.name" = "{service}"
+"image.name" = "rerp-{service}"
+"app.serviceName" = "{service}"
+"app.binaryName" = "{service_snake}_service_api"
+
+[kind]
+config = "kind-config.yaml"
+node-role = "control-plane"
+comment = "# {service_title} Service"
+# Ports in these ranges get no hostPort mapping (e.g. Tilt port-forwards bind them).
+skip-host-ports = []
+"""
+
+COMPAT_SCRIPT = '''\
+#!/usr/bin/env python3
+"""The seed's assign-port.py, now backed by portreg (`pip install portreg`)."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+ARGS = ["--root", str(Path(__file__).resolve().parent.parent), *sys.argv[1:]]
+try:
+    from portreg.cli import main
+except ModuleNotFoundError:
+    command = shutil.which("portreg")
+    if command is None:
+        sys.exit("assign-port.py: portreg is not installed (run: pipx install portreg)")
+    os.execv(command, [command, *ARGS])
+sys.exit(main(ARGS))
+'''
+
+COMPAT_PATH = "scripts/assign-port.py"
+
+
+def init_edits(settings: Settings, *, compat_script: bool, timestamp: str) -> list[FileEdit]:
+    """New files only: an existing config, registry or script is never overwritten."""
+    root = settings.root
+    wanted: list[tuple[Path, str]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE)]
+    registry = RegistryState(
+        reserved_ports=settings.reserved,
+        next_port=settings.first_port,
+        document=empty_document(),
+    )
+    wanted.append((settings.registry_path, dump_registry(registry, timestamp)))
+    if compat_script:
+        wanted.append((root / COMPAT_PATH, COMPAT_SCRIPT))
+    edits = []
+    for path, text in wanted:
+        if not path.exists():
+            edits.append(FileEdit(path, path.relative_to(root).as_posix(), None, text))
+    return edits

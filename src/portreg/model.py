@@ -1,0 +1,242 @@
+"""The registry as values: parsing, validation, allocation and the NodePort formula (pure)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from portreg.config import Settings
+from portreg.errors import RangeFullError, RegistryError, ServiceNameError
+
+REGISTRY_VERSION = "1.0"
+MAX_REGISTRY_BYTES = 8 * 1024 * 1024
+_DNS_1035 = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def validate_service(name: str) -> str:
+    """Refuse anything that is not a DNS-1035 label, before any path is built from it."""
+    if not _DNS_1035.fullmatch(name):
+        raise ServiceNameError(
+            f"service name {name!r} is not a DNS-1035 label",
+            hint="use lowercase letters, digits and '-', start with a letter, end with a "
+            "letter or digit, at most 63 characters",
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Assignment:
+    service: str
+    port: int
+    node_port: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"service": self.service, "port": self.port, "node_port": self.node_port}
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """One version of the registry document. ``document`` keeps unknown keys and key order."""
+
+    assignments: Mapping[str, int] = field(default_factory=dict)
+    reserved_ports: tuple[int, ...] = ()
+    next_port: int | None = None
+    document: Mapping[str, Any] = field(default_factory=dict)
+
+    def port_of(self, service: str) -> int | None:
+        return self.assignments.get(service)
+
+    def holder_of(self, port: int) -> str | None:
+        return next((s for s, p in self.assignments.items() if p == port), None)
+
+    def with_port(self, service: str, port: int) -> RegistryState:
+        assignments = dict(self.assignments)
+        assignments[service] = port
+        hint = max(self.next_port or 0, port + 1)
+        return replace(self, assignments=assignments, next_port=hint)
+
+    def without(self, service: str) -> RegistryState:
+        assignments = {s: p for s, p in self.assignments.items() if s != service}
+        return replace(self, assignments=assignments)
+
+    def duplicates(self) -> dict[int, list[str]]:
+        """Ports held by more than one service (a hand-edited or badly merged file)."""
+        holders: dict[int, list[str]] = {}
+        for service, port in self.assignments.items():
+            holders.setdefault(port, []).append(service)
+        return {port: names for port, names in holders.items() if len(names) > 1}
+
+
+def empty_document() -> dict[str, Any]:
+    return {
+        "version": REGISTRY_VERSION,
+        "next_port": None,
+        "reserved_ports": [],
+        "assignments": {},
+        "metadata": {
+            "description": "Port registry for microservices, managed by portreg",
+            "last_updated": None,
+            "notes": "Edit with `portreg`, not by hand. NodePort = base + (port - offset).",
+        },
+    }
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _line_of(text: str, needle: str) -> int:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 1
+
+
+def _port_value(text: str, where: str, key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RegistryError(
+            f"{key}: port {value!r} is not an integer",
+            where=f"{where}:{_line_of(text, json.dumps(key))}",
+            hint="fix the file by hand or restore it from git",
+        )
+    if not 1 <= value <= 65535:
+        raise RegistryError(
+            f"{key}: {value} is not a TCP port (1-65535)",
+            where=f"{where}:{_line_of(text, json.dumps(key))}",
+            hint="fix the file by hand or restore it from git",
+        )
+    return value
+
+
+def _assignments(text: str, where: str, raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        line = _line_of(text, '"assignments"')
+        raise RegistryError(
+            "'assignments' must be an object of service -> port",
+            where=f"{where}:{line}",
+            hint="fix the file by hand or restore it from git",
+        )
+    result = {}
+    for service, port in raw.items():
+        if not _DNS_1035.fullmatch(service):
+            raise RegistryError(
+                f"service name {service!r} is not a DNS-1035 label",
+                where=f"{where}:{_line_of(text, json.dumps(service))}",
+                hint="rename it in the file",
+            )
+        result[service] = _port_value(text, where, service, port)
+    return result
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"key {key!r} appears twice")
+        seen[key] = value
+    return seen
+
+
+def parse_registry(text: str | None, where: str) -> RegistryState:
+    """Parse and validate a registry document; ``None`` (no file yet) is an empty registry."""
+    if text is None or not text.strip():
+        return RegistryState(document=empty_document())
+    if len(text) > MAX_REGISTRY_BYTES:
+        raise RegistryError(
+            f"registry is {len(text) // (1024 * 1024)} MB, over the {MAX_REGISTRY_BYTES >> 20} MB "
+            "a port registry can sensibly be",
+            where=where,
+            hint="restore it from git",
+        )
+    try:
+        raw = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"not valid JSON: {exc.msg}",
+            where=f"{where}:{exc.lineno}:{exc.colno}",
+            hint="fix the file by hand or restore it from git",
+        ) from exc
+    except ValueError as exc:
+        raise RegistryError(str(exc), where=where, hint="remove one of them") from exc
+    if not isinstance(raw, dict):
+        raise RegistryError("the registry must be a JSON object", where=f"{where}:1")
+    reserved = raw.get("reserved_ports", [])
+    if not isinstance(reserved, list):
+        raise RegistryError("'reserved_ports' must be a list", where=where)
+    next_port = raw.get("next_port")
+    return RegistryState(
+        assignments=_assignments(text, where, raw.get("assignments", {})),
+        reserved_ports=tuple(_port_value(text, where, "reserved_ports", p) for p in reserved),
+        next_port=None if next_port is None else _port_value(text, where, "next_port", next_port),
+        document=raw,
+    )
+
+
+def require_consistent(state: RegistryState, where: str, text: str | None) -> None:
+    """Writing commands refuse a registry that gives one port to two services."""
+    for port, services in sorted(state.duplicates().items()):
+        line = _line_of(text or "", json.dumps(services[1]))
+        raise RegistryError(
+            f"port {port} is assigned twice ({services[0]} and {services[1]})",
+            where=f"{where}:{line}",
+            hint="run `portreg fix` to give one of them a free port",
+        )
+
+
+def dump_registry(state: RegistryState, timestamp: str | None) -> str:
+    """2-space JSON with a final newline; key order of the original document kept."""
+    document = dict(state.document) or empty_document()
+    document["next_port"] = state.next_port
+    document["reserved_ports"] = list(state.reserved_ports)
+    document["assignments"] = dict(state.assignments)
+    metadata = document.get("metadata")
+    if isinstance(metadata, dict) and "last_updated" in metadata and timestamp is not None:
+        document["metadata"] = {**metadata, "last_updated": timestamp}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- allocation
+
+
+def reserved_ports(settings: Settings, state: RegistryState) -> frozenset[int]:
+    return frozenset(settings.reserved) | frozenset(state.reserved_ports)
+
+
+def allocate(settings: Settings, state: RegistryState, also_taken: Iterable[int] = ()) -> int:
+    """The lowest free port at or above ``next_port``, wrapping to the lowest free one."""
+    first, last = settings.first_port, settings.last_port
+    taken = set(state.assignments.values()) | reserved_ports(settings, state) | set(also_taken)
+    start = min(max(state.next_port or first, first), last + 1)
+    candidates: list[int] = [*range(start, last + 1), *range(first, start)]
+    for port in candidates:
+        if port not in taken:
+            return port
+    raise RangeFullError(
+        f"every port of {first}-{last} is assigned, reserved or in use",
+        hint="raise last-port in portreg.toml (NodePorts must stay inside node-port-range), "
+        "or release services you no longer run",
+    )
+
+
+def assignment(settings: Settings, service: str, port: int) -> Assignment:
+    return Assignment(service, port, settings.node_port(port))
+
+
+def check_requested_port(settings: Settings, state: RegistryState, service: str, port: int) -> None:
+    """``--port N`` takes exactly N or refuses, naming the holder."""
+    from portreg.errors import PortTakenError
+
+    first, last = settings.first_port, settings.last_port
+    if not first <= port <= last:
+        raise PortTakenError(
+            f"port {port} is outside the configured range {first}-{last}",
+            hint="pick a port in range or widen first-port/last-port",
+        )
+    if port in reserved_ports(settings, state):
+        raise PortTakenError(f"port {port} is reserved", hint="pick another port")
+    holder = state.holder_of(port)
+    if holder is not None and holder != service:
+        raise PortTakenError(
+            f"port {port} is already assigned to '{holder}'",
+            hint=f"pick another port, or release '{holder}' first",
+        )

@@ -1,0 +1,26 @@
+"""The targets portreg knows, built from Settings in a fixed order.
+
+Helm values and kind-config are the first two; user-declared ``[[targets]]``
+follow; Tiltfile, compose and manifests are read-only scanners for ``check``.
+Modules are imported only when a command needs them.
+"""
+
+from __future__ import annotations
+
+from portreg.config import Settings
+from portreg.targets.base import Observation, Target, Wanted
+
+__all__ = ["Observation", "Target", "Wanted", "build_targets"]
+
+
+def build_targets(settings: Settings) -> list[Target]:
+    targets: list[Target] = []
+    if settings.helm.enabled:
+        from portreg.targets.helm import HelmTarget
+
+        targets.append(HelmTarget(settings))
+    if settings.kind.enabled:
+        from portreg.targets.kind import KindTarget
+
+        targets.append(KindTarget(settings))
+    return targets

@@ -1,0 +1,69 @@
+"""What a target is: a file format portreg edits (Helm values, kind-config, user targets)
+or only scans (Tiltfile, compose, manifests).
+
+A target plans edits by reading and writing texts through a Workspace (memory
+only), and reports what ports its files already hold as Observations for
+``check``. Ports that files use are also read cheaply (a regex, no YAML parse)
+so allocation can skip them on every ``assign``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from portreg.templates import placeholders
+from portreg.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the registry says one service's files should hold."""
+
+    service: str
+    port: int
+    node_port: int
+
+    def values(self) -> dict[str, str]:
+        return placeholders(self.service, self.port, self.node_port)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A port found in a file: where, which field, and whose it is (when the file says)."""
+
+    target: str
+    path: str
+    line: int
+    port: int
+    field: str
+    role: str  # "port" (service/host port), "node_port", "container_port", or "other"
+    service: str | None = None
+
+
+class Target(Protocol):
+    name: str
+
+    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+        """Bring this target's files in line for one service; returns warnings."""
+
+    def remove(self, ws: Workspace, service: str) -> list[str]:
+        """Take one service out of this target's files (``release --update-configs``)."""
+
+    def used_ports(self, ws: Workspace) -> set[int]:
+        """Every port these files mention, read cheaply and conservatively."""
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        """Every port these files hold, with file and line, for ``check``."""
+
+
+PORT_LIKE = re.compile(
+    r"""^[ \t]*(?:-[ \t]*)?["']?[\w.-]*port[\w.-]*["']?[ \t]*[:=][ \t]*["']?(\d{1,5})\b""",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def port_like_numbers(text: str) -> set[int]:
+    """Numbers after a key with ``port`` in its name: a superset of what a YAML parse finds."""
+    return {int(number) for number in PORT_LIKE.findall(text)}

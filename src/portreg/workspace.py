@@ -1,0 +1,100 @@
+"""Reading files for a plan, and holding the planned new text of each in memory.
+
+Targets read through a Workspace and put their new text back into it, so two
+targets (or two services) editing one file compose into a single FileEdit.
+Nothing here writes to disk; ``plan.apply_edits`` does that.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from portreg.errors import FileEditError
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """One file's text before and after a command (``before`` is None for a new file)."""
+
+    path: Path
+    display: str
+    before: str | None
+    after: str
+
+
+def read_text(path: Path) -> str | None:
+    """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist."""
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise FileEditError(
+                f"file is over {MAX_CONFIG_BYTES >> 20} MB; refusing to read it as a config file",
+                where=str(path),
+            )
+        with path.open(encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
+        raise FileEditError(f"not UTF-8 text ({exc.reason})", where=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise FileEditError("is a folder, not a file", where=str(path)) from exc
+    except OSError as exc:
+        raise FileEditError(f"cannot read: {exc.strerror}", where=str(path)) from exc
+
+
+class Workspace:
+    """The repo's files as a plan sees them: read lazily, changed only in memory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._real_root = root.resolve()
+        self._original: dict[Path, str | None] = {}
+        self._current: dict[Path, str | None] = {}
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def resolve(self, relative: str | Path) -> Path:
+        """The file behind a repo path; a symlink that leads outside the root is refused."""
+        path = self.root / relative
+        real = path.resolve()
+        if real != self._real_root and self._real_root not in real.parents:
+            raise FileEditError(
+                f"leads outside the repo root (to {real})",
+                where=self.display(path),
+                hint="portreg only edits files inside the repo",
+            )
+        return path
+
+    def read(self, path: Path) -> str | None:
+        if path not in self._current:
+            text = read_text(path)
+            self._original[path] = text
+            self._current[path] = text
+        return self._current[path]
+
+    def write(self, path: Path, text: str) -> None:
+        self.read(path)
+        self._current[path] = text
+
+    def glob(self, pattern: str) -> list[Path]:
+        """Repo files matching a glob (``**`` allowed), sorted, symlinks not followed out."""
+        matches = glob.glob(pattern, root_dir=self.root, recursive=True)
+        paths = [self.root / m for m in matches if os.path.isfile(self.root / m)]
+        return sorted(paths)
+
+    def edits(self) -> list[FileEdit]:
+        changed = []
+        for path, text in self._current.items():
+            before = self._original[path]
+            if text is not None and text != before:
+                changed.append(FileEdit(path, self.display(path), before, text))
+        return changed
