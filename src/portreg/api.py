@@ -242,9 +242,13 @@ class Registry:
         for attempt in range(attempts):
             try:
                 return self._attempt(planner, dry_run, check)
-            except StoreConflictError:
+            except StoreConflictError as exc:
                 if attempt == attempts - 1:
-                    raise
+                    raise StoreConflictError(
+                        f"{exc.message}, {attempts} times in a row; gave up",
+                        where=exc.where,
+                        hint="run the command again, or raise retries in [etcd]",
+                    ) from exc
                 time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
