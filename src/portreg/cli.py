@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
@@ -120,20 +121,48 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from portreg.api import timestamp
     from portreg.config import load_settings
-    from portreg.init import init_edits
+    from portreg.init import git_edits, init_edits, register_merge_driver
     from portreg.plan import apply_edits
+    from portreg.workspace import read_text
 
     settings = load_settings(args.root, args.config)
     edits = init_edits(settings, compat_script=args.compat_script, timestamp=timestamp())
+    if args.git:
+        register_merge_driver(settings.root)
+        edits += git_edits(settings, read_text)
     for edit in edits:
         edit.path.parent.mkdir(parents=True, exist_ok=True)
     apply_edits(edits)
     for edit in edits:
-        _out(f"✅ Created {edit.display}")
+        _out(f"✅ {'Created' if edit.before is None else 'Updated'} {edit.display}")
         if edit.display.endswith(".py"):
             edit.path.chmod(0o755)
-    if not edits:
+    if args.git:
+        _out("✅ Registered the git merge driver (git config merge.portreg.driver)")
+    elif not edits:
         _out("ℹ️  Nothing to do: portreg.toml and the registry already exist")
+    return EXIT_OK
+
+
+def cmd_merge_driver(args: argparse.Namespace) -> int:
+    """Git merge driver: merge %O %A %B into %A; a clash moved theirs, which we report."""
+    from portreg.config import load_settings
+    from portreg.merge import merge_texts
+    from portreg.plan import apply_edits
+    from portreg.workspace import FileEdit, read_text
+
+    settings = load_settings(args.root, args.config)
+    ours_path = Path(args.ours)
+    texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
+    if texts[1] is None or texts[2] is None:
+        raise PortregError("merge-driver: ours or theirs does not exist", where=args.ours)
+    merged, result = merge_texts(settings, texts[0], texts[1], texts[2], settings.registry)
+    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)])
+    for move in result.reassigned:
+        _err(f"portreg: merge: {move.describe()}")
+    if result.reassigned:
+        names = " ".join(move.service for move in result.reassigned)
+        _err(f"portreg: merge: now run `portreg update-configs {names}` and commit the result")
     return EXIT_OK
 
 
@@ -197,7 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--compat-script", action="store_true", help="also write scripts/assign-port.py"
     )
+    init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
     init.set_defaults(handler=cmd_init)
+
+    merge = sub.add_parser("merge-driver", help="git merge driver for the registry (%%O %%A %%B)")
+    merge.add_argument("base", help="git's %%O: the common ancestor's registry")
+    merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
+    merge.add_argument("theirs", help="git's %%B: the other branch's registry")
+    merge.set_defaults(handler=cmd_merge_driver)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from portreg.config import CONFIG_FILE, Settings
@@ -94,3 +95,75 @@ def init_edits(settings: Settings, *, compat_script: bool, timestamp: str) -> li
         if not path.exists():
             edits.append(FileEdit(path, path.relative_to(root).as_posix(), None, text))
     return edits
+
+
+# ------------------------------------------------------------ init --git
+
+MERGE_DRIVER_NAME = "portreg registry merge (union of assignments, clashes moved)"
+MERGE_DRIVER_COMMAND = "portreg merge-driver %O %A %B"
+
+
+def gitattributes_line(settings: Settings) -> str:
+    """The ``.gitattributes`` line that sends the registry through the merge driver."""
+    return f"{settings.registry} merge=portreg"
+
+
+def append_line(text: str | None, line: str) -> str | None:
+    """``text`` with ``line`` appended (newline style kept); None if the line is there."""
+    if text is not None and line in (existing.strip() for existing in text.splitlines()):
+        return None
+    if not text:
+        return line + "\n"
+    newline = "\r\n" if "\r\n" in text else "\n"
+    separator = "" if text.endswith(("\n", "\r")) else newline
+    return f"{text}{separator}{line}{newline}"
+
+
+def git_edits(settings: Settings, read: Callable[[Path], str | None]) -> list[FileEdit]:
+    """``.gitattributes`` names the merge driver; ``.gitignore`` keeps the lock file out of git.
+
+    The lock file sits beside the registry, so ``git add -A`` would commit it, and two
+    branches that did so conflict on it.
+    """
+    wanted = {
+        ".gitattributes": gitattributes_line(settings),
+        ".gitignore": f"{settings.registry}.lock",
+    }
+    edits = []
+    for name, line in wanted.items():
+        path = settings.root / name
+        before = read(path)
+        after = append_line(before, line)
+        if after is not None:
+            edits.append(FileEdit(path, name, before, after))
+    return edits
+
+
+def git_config_commands() -> list[list[str]]:
+    """The ``git config`` calls that define the ``portreg`` merge driver for this clone."""
+    return [
+        ["config", "merge.portreg.name", MERGE_DRIVER_NAME],
+        ["config", "merge.portreg.driver", MERGE_DRIVER_COMMAND],
+    ]
+
+
+def register_merge_driver(root: Path) -> None:
+    """Run the ``git config`` calls in ``root``; a folder outside git is a clear error."""
+    import subprocess
+
+    from portreg.errors import PortregError
+
+    for command in git_config_commands():
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *command], capture_output=True, text=True, check=False
+            )
+        except FileNotFoundError as exc:
+            raise PortregError("git is not installed", hint="install git, then rerun") from exc
+        if done.returncode != 0:
+            reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
+            raise PortregError(
+                f"git config failed: {reason}",
+                where=str(root),
+                hint="run `git init` first, or run `portreg init --git` inside the clone",
+            )

@@ -1,0 +1,159 @@
+"""Three-way merge of registry documents, for ``portreg merge-driver %O %A %B`` (pure).
+
+Git's line merge of the JSON either conflicts on ``next_port`` or, worse,
+merges cleanly while giving one port to two services. This merge works on
+values instead:
+
+* assignments: each service is merged on its own. A side that left a service
+  as it was in the base takes the other side's change (including a release);
+  a service both sides changed keeps ours. Services added on either side are
+  kept (the union).
+* a port that ours and theirs gave to different services stays with ours;
+  theirs is moved to the next free port (``model.allocate``) and reported, so
+  the developer runs ``portreg update-configs <service>`` for it. A port theirs
+  took that is now reserved is moved the same way.
+* ``reserved_ports`` is merged as a set; any other key (known or not) is
+  merged like a service: an unchanged side takes the other side's value.
+* ``next_port`` is recomputed: one past the highest port handed out, never
+  below either side's hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from portreg.config import Settings
+from portreg.model import RegistryState, allocate, dump_registry, parse_registry, reserved_ports
+
+# Keys whose merge is done on parsed values rather than copied from one side.
+_MANAGED = frozenset({"next_port", "reserved_ports", "assignments"})
+_ABSENT: Any = object()
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """A service of theirs moved off a port that ours (or a reservation) holds."""
+
+    service: str
+    old_port: int
+    new_port: int
+    kept_by: str | None  # the service of ours that keeps the port; None when it is reserved
+
+    def describe(self) -> str:
+        holder = f"'{self.kept_by}' (ours)" if self.kept_by else "a reservation"
+        return (
+            f"port {self.old_port} was given to both {holder} and '{self.service}' (theirs); "
+            f"'{self.service}' now has port {self.new_port}"
+        )
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    state: RegistryState
+    reassigned: tuple[Reassignment, ...] = field(default_factory=tuple)
+
+
+def _pick(base: Any, ours: Any, theirs: Any) -> Any:
+    """The usual 3-way rule for one value: if ours did not change it, theirs wins."""
+    return theirs if ours == base else ours
+
+
+def _merge_mapping(
+    base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> tuple[dict[str, Any], set[str]]:
+    """Merge key by key (ours' order, then keys new in theirs); also the keys theirs decided."""
+    merged: dict[str, Any] = {}
+    from_theirs: set[str] = set()
+    for key in [*ours, *(k for k in theirs if k not in ours)]:
+        old, mine, other = (m.get(key, _ABSENT) for m in (base, ours, theirs))
+        value = _pick(old, mine, other)
+        if value is not _ABSENT:
+            merged[key] = value
+            if mine == old and mine != other:
+                from_theirs.add(key)
+    return merged, from_theirs
+
+
+def _merge_reserved(base: RegistryState, ours: RegistryState, theirs: RegistryState) -> list[int]:
+    old, mine, other = (set(s.reserved_ports) for s in (base, ours, theirs))
+    union = dict.fromkeys([*ours.reserved_ports, *theirs.reserved_ports])
+    # A port both sides keep, or one side added, stays; one a side removed goes.
+    return [p for p in union if (p in mine and p in other) or p not in old]
+
+
+def _document(base: RegistryState, ours: RegistryState, theirs: RegistryState) -> dict[str, Any]:
+    """The document's other keys (version, metadata, unknown ones), merged value by value.
+
+    Managed keys keep their place (as None) so ``dump_registry`` writes them where they were.
+    """
+    strip = [
+        {k: v for k, v in s.document.items() if k not in _MANAGED} for s in (base, ours, theirs)
+    ]
+    merged, _ = _merge_mapping(*strip)
+    order = [*ours.document, *(k for k in theirs.document if k not in ours.document)]
+    return {k: merged.get(k) for k in order if k in _MANAGED or k in merged}
+
+
+def _updated(state: RegistryState) -> str | None:
+    metadata = state.document.get("metadata")
+    value = metadata.get("last_updated") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _next_port(ours: RegistryState, theirs: RegistryState, ports: list[int]) -> int | None:
+    hints = [p for p in (ours.next_port, theirs.next_port) if p is not None]
+    candidates = [*hints, max(ports) + 1] if ports else hints
+    return max(candidates) if candidates else None
+
+
+def merge_states(
+    settings: Settings, base: RegistryState, ours: RegistryState, theirs: RegistryState
+) -> MergeResult:
+    """Merge three versions of the registry; see the module docstring for the rules."""
+    assignments, from_theirs = _merge_mapping(
+        base.assignments, ours.assignments, theirs.assignments
+    )
+    reserved = _merge_reserved(base, ours, theirs)
+    ports = list(assignments.values())
+    state = RegistryState(
+        assignments=assignments,
+        reserved_ports=tuple(reserved),
+        next_port=_next_port(ours, theirs, ports),
+        document=_document(base, ours, theirs),
+    )
+    return _resolve_clashes(settings, state, from_theirs)
+
+
+def _resolve_clashes(
+    settings: Settings, state: RegistryState, from_theirs: set[str]
+) -> MergeResult:
+    """Move each of theirs' services off a port someone of ours holds, or that is reserved."""
+    blocked = reserved_ports(settings, state)
+    moves: list[Reassignment] = []
+    for service in sorted(from_theirs, key=lambda s: (state.assignments[s], s)):
+        port = state.assignments[service]
+        keeper = next(
+            (s for s, p in state.assignments.items() if p == port and s not in from_theirs),
+            None,
+        )
+        if keeper is None and port not in blocked:
+            continue
+        new_port = allocate(settings, state)
+        state = state.with_port(service, new_port)
+        moves.append(Reassignment(service, port, new_port, keeper))
+    return MergeResult(state, tuple(moves))
+
+
+def merge_texts(
+    settings: Settings, base: str | None, ours: str, theirs: str, where: str
+) -> tuple[str, MergeResult]:
+    """Parse, merge and dump; ``last_updated`` becomes the later of the two sides' (no clock)."""
+    states = [
+        parse_registry(text, f"{where} ({side})")
+        for text, side in ((base, "base"), (ours, "ours"), (theirs, "theirs"))
+    ]
+    result = merge_states(settings, *states)
+    stamps = [s for s in (_updated(states[1]), _updated(states[2])) if s]
+    return dump_registry(result.state, max(stamps) if stamps else None), result

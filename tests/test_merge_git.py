@@ -1,0 +1,178 @@
+"""The merge driver under a real ``git merge`` of real branches (subprocess git)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+VENV_BIN = Path(sys.executable).parent
+REGISTRY = "scripts/port-registry.json"
+CONFIG = "[helm]\nenabled = false\n[kind]\nenabled = false\n"
+
+
+def environment(home: Path) -> dict[str, str]:
+    """Isolated git (no user or system config) with this venv's portreg first on PATH."""
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Dev",
+        GIT_AUTHOR_EMAIL="dev@example.com",
+        GIT_COMMITTER_NAME="Dev",
+        GIT_COMMITTER_EMAIL="dev@example.com",
+        SOURCE_DATE_EPOCH="1790000000",
+    )
+    return env
+
+
+class Repo:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = environment(root.parent)
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            argv, cwd=self.root, env=self.env, capture_output=True, text=True, check=False
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return done
+
+    def git(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("git", *argv, check=check)
+
+    def portreg(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(str(VENV_BIN / "portreg"), *argv, check=check)
+
+    def commit_all(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def registry(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads((self.root / REGISTRY).read_text())
+        return data
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Repo:
+    root = tmp_path / "repo"
+    root.mkdir()
+    repo = Repo(root)
+    repo.git("init", "-q", "-b", "main")
+    (root / "portreg.toml").write_text(CONFIG)
+    repo.portreg("init", "--git")
+    repo.portreg("assign", "general-ledger")
+    repo.commit_all("start")
+    return repo
+
+
+def branch(repo: Repo, name: str, *services: str) -> None:
+    repo.git("checkout", "-q", "-b", name, "main")
+    for service in services:
+        repo.portreg("assign", service)
+    repo.commit_all(f"{name}: assign {', '.join(services)}")
+
+
+def test_init_git_registers_the_driver(git_repo: Repo):
+    attributes = (git_repo.root / ".gitattributes").read_text()
+    assert attributes == f"{REGISTRY} merge=portreg\n"
+    assert (git_repo.root / ".gitignore").read_text() == f"{REGISTRY}.lock\n"
+    driver = git_repo.git("config", "merge.portreg.driver").stdout.strip()
+    assert driver == "portreg merge-driver %O %A %B"
+    assert git_repo.git("config", "merge.portreg.name").stdout.strip()
+    again = git_repo.portreg("init", "--git")  # idempotent: no second line
+    assert (git_repo.root / ".gitattributes").read_text() == attributes
+    assert "Registered" in again.stdout
+
+
+def test_clash_ours_keeps_the_port_theirs_is_moved(git_repo: Repo):
+    branch(git_repo, "billing", "billing")
+    branch(git_repo, "invoice", "invoice")
+    assert git_repo.registry()["assignments"] == {"general-ledger": 8001, "invoice": 8002}
+    git_repo.git("checkout", "-q", "billing")
+
+    merge = git_repo.git("merge", "--no-edit", "invoice")
+
+    assignments = git_repo.registry()["assignments"]
+    assert assignments == {"general-ledger": 8001, "billing": 8002, "invoice": 8003}
+    assert git_repo.registry()["next_port"] == 8004
+    assert "port 8002 was given to both 'billing' (ours) and 'invoice' (theirs)" in merge.stderr
+    assert "portreg update-configs invoice" in merge.stderr
+    assert git_repo.git("status", "--porcelain").stdout == ""  # merged and committed
+    assert "<<<<<<<" not in (git_repo.root / REGISTRY).read_text()
+
+
+def test_no_clash_is_a_plain_union(git_repo: Repo):
+    branch(git_repo, "one", "billing")
+    git_repo.git("checkout", "-q", "main")
+    (git_repo.root / "portreg.toml").write_text(CONFIG)
+    git_repo.portreg("assign", "invoice", "--port", "8010")
+    git_repo.commit_all("main: invoice on 8010")
+
+    git_repo.git("merge", "--no-edit", "one")
+
+    registry = git_repo.registry()
+    assert registry["assignments"] == {"general-ledger": 8001, "invoice": 8010, "billing": 8002}
+    assert registry["next_port"] == 8011
+
+
+def test_without_the_driver_git_merges_a_clash_silently(git_repo: Repo):
+    """Why the driver exists: the plain line merge gives one port to two services."""
+    git_repo.git("config", "--unset", "merge.portreg.driver")
+    (git_repo.root / ".gitattributes").unlink()
+    git_repo.commit_all("no driver")
+    branch(git_repo, "a", "billing")
+    branch(git_repo, "b", "invoice")
+    git_repo.git("checkout", "-q", "a")
+    merge = git_repo.git("merge", "--no-edit", "b", check=False)
+    text = (git_repo.root / REGISTRY).read_text()
+    assert merge.returncode != 0 or '"invoice": 8002' in text
+
+
+def test_unparseable_side_makes_git_report_a_conflict(git_repo: Repo):
+    branch(git_repo, "good", "billing")
+    git_repo.git("checkout", "-q", "-b", "broken", "main")
+    (git_repo.root / REGISTRY).write_text("{ not json\n")
+    git_repo.commit_all("broken registry")
+
+    merge = git_repo.git("merge", "--no-edit", "good", check=False)
+
+    assert merge.returncode != 0
+    assert "CONFLICT" in merge.stdout
+    assert "portreg: error:" in merge.stderr
+    assert "not valid JSON" in merge.stderr
+    assert (git_repo.root / REGISTRY).read_text() == "{ not json\n"  # ours left as it was
+
+
+def test_init_git_keeps_existing_gitattributes_and_crlf(tmp_path: Path):
+    root = tmp_path / "crlf"
+    root.mkdir()
+    repo = Repo(root)
+    repo.git("init", "-q")
+    (root / ".gitattributes").write_bytes(b"*.png binary\r\n*.sh text eol=lf")
+    repo.portreg("init", "--git")
+    expected = f"*.png binary\r\n*.sh text eol=lf\r\n{REGISTRY} merge=portreg\r\n"
+    assert (root / ".gitattributes").read_bytes() == expected.encode()
+
+
+def test_init_git_outside_a_repository_is_a_clear_error(tmp_path: Path):
+    root = tmp_path / "plain"
+    root.mkdir()
+    repo = Repo(root)
+    repo.env["GIT_CEILING_DIRECTORIES"] = str(tmp_path)
+    done = repo.portreg("init", "--git", check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("portreg: error:")
+    assert "git init" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (root / ".gitattributes").exists()
