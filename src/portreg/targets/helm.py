@@ -1,0 +1,153 @@
+"""Helm values files (``helm/rerp-microservice/values/{service}.yaml``): one per service.
+
+``update`` sets the ``[helm.set]`` keys (the seed's seven fields by default)
+with byte-exact edits; a missing file is a warning (the seed's words), or is
+created from a template with ``--scaffold`` or a configured ``[helm] template``.
+``remove`` leaves the values file alone: it is the user's file, not portreg's.
+``used_ports`` reads every values file with a regex, never a YAML parse.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from portreg import yamledit
+from portreg.config import Settings
+from portreg.errors import FileEditError
+from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.templates import render, render_value
+from portreg.workspace import Workspace
+
+DEFAULT_TEMPLATE = """\
+# Helm values for {service}, created by portreg.
+# ⚠️ PORT CONFIGURATION REFERENCE: port {port}, NodePort {node_port}.
+# The ports are managed by portreg; change them with `portreg assign {service} --force`.
+service:
+  name: {service}
+  port: {port}
+  containerPort: {port}
+  nodePort: {node_port}
+
+image:
+  name: rerp-{service}
+
+app:
+  serviceName: {service}
+  binaryName: {service_snake}_service_api
+"""
+
+SCANNED = (
+    (("service", "port"), "port"),
+    (("service", "containerPort"), "container_port"),
+    (("service", "nodePort"), "node_port"),
+)
+
+
+class HelmTarget:
+    """The Helm values file of each service."""
+
+    name = "helm"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pattern = settings.helm.values
+        self.changes: tuple[tuple[yamledit.Path, str], ...] = tuple(
+            (tuple(key.split(".")), template) for key, template in settings.helm.set
+        )
+
+    def values_path(self, ws: Workspace, wanted: Wanted) -> Path:
+        return ws.resolve(render(self.pattern, wanted.values()))
+
+    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+        path = self.values_path(ws, wanted)
+        text = ws.read(path)
+        if text is None:
+            if not scaffold and self.settings.helm.template is None:
+                return [_missing_warning(ws.display(path), wanted.service)]
+            text = self._scaffold(ws, wanted)
+        values = wanted.values()
+        changes = {key: render_value(template, values) for key, template in self.changes}
+        new = yamledit.set_values(text, changes, ws.display(path))
+        if new != ws.read(path):
+            ws.write(path, new)
+        return []
+
+    def _scaffold(self, ws: Workspace, wanted: Wanted) -> str:
+        """A new values file from the configured template file, else the built-in one."""
+        template = DEFAULT_TEMPLATE
+        if self.settings.helm.template is not None:
+            source = ws.resolve(self.settings.helm.template)
+            read = ws.read(source)
+            if read is None:
+                raise FileEditError(
+                    "Helm values template not found",
+                    where=ws.display(source),
+                    hint="create it, or fix [helm] template in the portreg config",
+                )
+            template = read
+        return render(template, wanted.values())
+
+    def remove(self, ws: Workspace, service: str) -> list[str]:
+        """Leave the values file alone: deleting a user's file is not portreg's call."""
+        return []
+
+    def files(self, ws: Workspace) -> list[Path]:
+        return ws.glob(self.pattern.replace("{service}", "*"))
+
+    def used_ports(self, ws: Workspace) -> set[int]:
+        ports: set[int] = set()
+        for path in self.files(ws):
+            text = ws.read(path)
+            if text is not None:
+                ports |= port_like_numbers(text)
+        return ports
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        found: list[Observation] = []
+        service_of = _service_pattern(self.pattern)
+        for path in self.files(ws):
+            text = ws.read(path)
+            if text is None:
+                continue
+            display = ws.display(path)
+            match = service_of.fullmatch(display)
+            service = match.group("service") if match else None
+            found.extend(_observations(yamledit.parse(text, display), display, service))
+        return found
+
+
+def _missing_warning(display: str, service: str) -> str:
+    return (
+        f"⚠️  Helm values file not found: {display}\n"
+        f"   Create it with: bootstrap_microservice.py {service}"
+    )
+
+
+def _service_pattern(pattern: str) -> re.Pattern[str]:
+    """A regex that reads the service name back out of a values path."""
+    first, *rest = (re.escape(part) for part in pattern.split("{service}"))
+    if not rest:
+        return re.compile(r"(?!)(?P<service>)")  # a single shared file names no service
+    regex = first + r"(?P<service>[^/]+)" + rest[0]
+    return re.compile(regex + "".join(r"(?P=service)" + part for part in rest[1:]))
+
+
+def _observations(doc: yamledit.Document, display: str, service: str | None) -> list[Observation]:
+    found = []
+    for key, role in SCANNED:
+        node = doc.find(key)
+        if node is None or node.id != "scalar" or not str(node.value).isdigit():
+            continue
+        found.append(
+            Observation(
+                target="helm",
+                path=display,
+                line=doc.line_of(node),
+                port=int(node.value),
+                field=".".join(key),
+                role=role,
+                service=service,
+            )
+        )
+    return found

@@ -1,0 +1,250 @@
+"""kind-config.yaml: one ``extraPortMappings`` entry per service on the control-plane node.
+
+An entry is ``containerPort: <node port>``, ``hostPort: <port>``,
+``protocol: TCP``, with the ``[kind] comment`` line (``# Invoice Service``)
+right above it, in the file's own list style.
+
+Which entry is the service's, decided from the parsed document, never by
+searching text:
+
+1. the entry whose comment line above is the service's comment (so after
+   ``assign --force`` the old entry is found and updated in place), else
+2. the entry whose hostPort and containerPort are exactly the service's.
+
+Any *other* entry on the node binding the service's hostPort is a conflict:
+the command refuses and names it. A port inside ``[kind] skip-host-ports``
+gets no mapping, and the service's own entry (found as above) is removed,
+because something else (Tilt's port-forward) binds that host port; entries
+that are not the service's are left alone. ``remove`` finds the entry the
+same way (by values only when the caller passes the port).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from portreg import yamledit
+from portreg.config import Settings
+from portreg.errors import FileEditError
+from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.templates import PLACEHOLDER, render
+from portreg.workspace import Workspace
+
+NODES: yamledit.Path = ("nodes",)
+MAPPINGS = "extraPortMappings"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``extraPortMappings`` item as parsed (ports None when missing or not a number)."""
+
+    index: int
+    line: int  # 1-based line of the dash
+    host_port: int | None
+    container_port: int | None
+    comment: str | None
+
+
+class KindTarget:
+    """The control-plane node's ``extraPortMappings`` in kind-config.yaml."""
+
+    name = "kind"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.kind = settings.kind
+        self.comment_regex = _comment_pattern(self.kind.comment)
+
+    # ------------------------------------------------------------ editing
+
+    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+        path = ws.resolve(self.kind.config)
+        text = ws.read(path)
+        if text is None:
+            return [f"⚠️  kind config not found: {ws.display(path)} (no port mapping added)"]
+        source = ws.display(path)
+        if self._skipped(wanted.port):
+            new = self._without(text, source, wanted.service, wanted.port)
+        else:
+            new = self._with(text, source, wanted)
+        if new != text:
+            ws.write(path, new)
+        return []
+
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
+        """Delete the service's entry and its comment line (found by values only given ``port``)."""
+        path = ws.resolve(self.kind.config)
+        text = ws.read(path)
+        if text is None:
+            return []
+        new = self._without(text, ws.display(path), service, port)
+        if new != text:
+            ws.write(path, new)
+        return []
+
+    def _with(self, text: str, source: str, wanted: Wanted) -> str:
+        doc = yamledit.parse(text, source)
+        node = self._node_index(doc)
+        if node is None:  # no `nodes:`; kind's default is one control-plane node
+            text = yamledit.append_item(text, NODES, [("role", self.kind.node_role)], source=source)
+            doc = yamledit.parse(text, source)
+            node = self._node_index(doc)
+            assert node is not None
+        base = (*NODES, node, MAPPINGS)
+        entries = _entries(doc, base)
+        ours = self._ours(entries, wanted.service, wanted.port)
+        self._refuse_clash(entries, ours, wanted, source)
+        if ours is None:
+            item: list[tuple[str, yamledit.Scalar]] = [
+                ("containerPort", wanted.node_port),
+                ("hostPort", wanted.port),
+                ("protocol", "TCP"),
+            ]
+            comment = render(self.kind.comment, wanted.values()).strip()
+            return yamledit.append_item(text, base, item, source=source, comment=comment)
+        changes: dict[yamledit.Path, yamledit.Scalar] = {
+            (*base, ours.index, "containerPort"): wanted.node_port,
+            (*base, ours.index, "hostPort"): wanted.port,
+        }
+        return yamledit.set_values(text, changes, source)
+
+    def _without(self, text: str, source: str, service: str, port: int | None) -> str:
+        doc = yamledit.parse(text, source)
+        node = self._node_index(doc)
+        if node is None:
+            return text
+        base = (*NODES, node, MAPPINGS)
+        ours = self._ours(_entries(doc, base), service, port)
+        if ours is None:
+            return text
+        return yamledit.remove_item(text, base, ours.index, source=source, comment=ours.comment)
+
+    # ---------------------------------------------------------- recognising
+
+    def _ours(self, entries: list[Entry], service: str, port: int | None) -> Entry | None:
+        for entry in entries:
+            if self._service_of(entry.comment) == service:
+                return entry
+        if port is None:
+            return None
+        node_port = self.settings.node_port(port)
+        for entry in entries:
+            if entry.host_port == port and entry.container_port == node_port:
+                return entry
+        return None
+
+    def _refuse_clash(
+        self, entries: list[Entry], ours: Entry | None, wanted: Wanted, source: str
+    ) -> None:
+        for entry in entries:
+            if entry is ours or entry.host_port != wanted.port:
+                continue
+            owner = self._service_of(entry.comment)
+            holder = f"the mapping for '{owner}'" if owner else "another mapping"
+            raise FileEditError(
+                f"hostPort {wanted.port} is already bound by {holder} "
+                f"(containerPort {entry.container_port}); cannot map it for '{wanted.service}'",
+                where=f"{source}:{entry.line}",
+                hint="remove or change that mapping, or give the service another port",
+            )
+
+    def _service_of(self, comment: str | None) -> str | None:
+        """The service a comment line names, read back through the comment template."""
+        if comment is None:
+            return None
+        match = self.comment_regex.fullmatch(comment)
+        if match is None:
+            return None
+        named = match.groupdict()
+        if named.get("service"):
+            return named["service"]
+        for key in ("service_snake", "SERVICE_UPPER", "service_title"):
+            if named.get(key):
+                return "-".join(named[key].lower().replace("_", " ").split())
+        return None
+
+    def _skipped(self, port: int) -> bool:
+        return any(low <= port <= high for low, high in self.kind.skip_host_ports)
+
+    def _node_index(self, doc: yamledit.Document) -> int | None:
+        """Index of the node whose role is ``[kind] node-role``; None when there is no ``nodes``."""
+        nodes = doc.find(NODES)
+        if nodes is None:
+            return None
+        for item in doc.items(NODES):
+            role = item.node.value if item.node.id == "scalar" else None
+            if item.node.id == "mapping":
+                role = next((v.value for k, v in item.node.value if k.value == "role"), None)
+            if role == self.kind.node_role:
+                return item.index
+        raise FileEditError(
+            f"no node with role {self.kind.node_role!r} under nodes",
+            where=doc.where(nodes.start_mark.line),
+            hint="add one, or set [kind] node-role in the portreg config",
+        )
+
+    # ------------------------------------------------------------- reading
+
+    def used_ports(self, ws: Workspace) -> set[int]:
+        text = ws.read(ws.resolve(self.kind.config))
+        return port_like_numbers(text) if text is not None else set()
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        path: Path = ws.resolve(self.kind.config)
+        text = ws.read(path)
+        if text is None:
+            return []
+        source = ws.display(path)
+        doc = yamledit.parse(text, source)
+        if doc.find(NODES) is None:
+            return []
+        found = []
+        for node in doc.items(NODES):
+            for entry in _entries(doc, (*NODES, node.index, MAPPINGS)):
+                found.extend(self._observe(entry, source))
+        return found
+
+    def _observe(self, entry: Entry, source: str) -> list[Observation]:
+        service = self._service_of(entry.comment)
+        fields = (
+            ("hostPort", entry.host_port, "port"),
+            ("containerPort", entry.container_port, "node_port"),
+        )
+        return [
+            Observation("kind", source, entry.line, port, field, role, service)
+            for field, port, role in fields
+            if port is not None
+        ]
+
+
+def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
+    entries = []
+    for item in doc.items(base):
+        host = container = None
+        if item.node.id == "mapping":
+            host = _port(item.node, "hostPort")
+            container = _port(item.node, "containerPort")
+        entries.append(Entry(item.index, item.dash_line + 1, host, container, item.comment))
+    return entries
+
+
+def _port(mapping: yamledit.Node, key: str) -> int | None:
+    for k, v in mapping.value:
+        if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
+            return int(v.value)
+    return None
+
+
+def _comment_pattern(template: str) -> re.Pattern[str]:
+    """A regex matching comment lines made from ``template``; placeholders become groups."""
+    regex, position = "", 0
+    used: set[str] = set()
+    for match in PLACEHOLDER.finditer(template.strip()):
+        regex += re.escape(template.strip()[position : match.start()])
+        name = match.group(1)
+        regex += f"(?P={name})" if name in used else f"(?P<{name}>.+?)"
+        used.add(name)
+        position = match.end()
+    return re.compile(regex + re.escape(template.strip()[position:]))
