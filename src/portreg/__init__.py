@@ -9,9 +9,10 @@ Names are imported lazily so ``portreg query`` starts fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import Any
+
     from portreg.api import Outcome, Registry
     from portreg.errors import PortregError
     from portreg.model import Assignment

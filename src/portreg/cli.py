@@ -7,19 +7,22 @@ name, bad file, bad config, full range, busy lock, unreachable store).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
+from portreg import output
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
-    from portreg.api import Outcome, Registry
+    import argparse
+    from typing import TextIO
 
-Command = Callable[[argparse.Namespace], int]
+    from portreg.api import Outcome, Registry
+    from portreg.export_html import FindingLike
+
+Command = Callable[["argparse.Namespace"], int]
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:
@@ -77,26 +80,16 @@ def cmd_assign(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     found = _registry(args).query(args.service)
     if found is None:
-        _err(f"ℹ️  Service '{args.service}' has no port assigned")
-        _err(f"   Assign one with: portreg assign {args.service} --update-configs")
+        _err(output.not_found_lines(args.service))
         return EXIT_NOT_FOUND
-    if args.json:
-        _out(json.dumps(found.as_json()))
-    else:
-        _out(f"Service '{found.service}': Port {found.port}  NodePort {found.node_port}")
+    row = (found.service, found.port, found.node_port)
+    _out(output.query_json(row) if args.json else output.query_text(row))
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    items = _registry(args).assignments()
-    if args.json:
-        _out(json.dumps([item.as_json() for item in items], indent=2))
-        return EXIT_OK
-    rule = "-" * 50
-    lines = ["Port Assignments:", rule]
-    lines += [f"  {a.service:<28}Port: {a.port}  NodePort: {a.node_port}" for a in items]
-    lines += [rule, "", f"Total: {len(items)} service{'' if len(items) == 1 else 's'}"]
-    _out("\n".join(lines))
+    rows = [(a.service, a.port, a.node_port) for a in _registry(args).assignments()]
+    _out(output.list_json(rows) if args.json else output.list_text(rows))
     return EXIT_OK
 
 
@@ -152,6 +145,8 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     from portreg.workspace import FileEdit, read_text
 
     settings = load_settings(args.root, args.config)
+    from pathlib import Path
+
     ours_path = Path(args.ours)
     texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
     if texts[1] is None or texts[2] is None:
@@ -163,6 +158,111 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     if result.reassigned:
         names = " ".join(move.service for move in result.reassigned)
         _err(f"portreg: merge: now run `portreg update-configs {names}` and commit the result")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``-o FILE``."""
+    registry = _registry(args)
+    if args.format == "html":
+        from portreg.export_html import render_html
+
+        text = render_html(registry.settings, registry.state(), _findings(registry))
+    else:
+        from portreg.export import RENDERERS
+
+        text = RENDERERS[args.format](registry.assignments())
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    from pathlib import Path
+
+    from portreg.plan import apply_edits
+    from portreg.workspace import FileEdit, read_text
+
+    path = Path(args.output)
+    apply_edits([FileEdit(path, args.output, read_text(path), text)])
+    _err(f"✅ Wrote {args.output}")
+    return EXIT_OK
+
+
+def _findings(registry: Registry) -> list[FindingLike]:
+    """The findings of ``check`` for the HTML page (none until the check engine is wired)."""
+    return []
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Replace the port table between the portreg markers; ``--check``: exit 1 if stale."""
+    from portreg.docs import docs_plan
+    from portreg.export import render_markdown
+
+    registry = _registry(args)
+    files = args.files or [str(registry.settings.root / d) for d in registry.settings.docs]
+    if not files:
+        raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
+    from portreg.workspace import read_text
+
+    edits, current = docs_plan(files, render_markdown(registry.assignments()), read_text)
+    if args.check:
+        for edit in edits:
+            _err(f"portreg: docs: {edit.display}: port table is out of date (run `portreg docs`)")
+        return EXIT_NOT_FOUND if edits else EXIT_OK
+    from portreg.plan import apply_edits
+
+    apply_edits(edits)
+    for edit in edits:
+        _out(f"✅ Updated the port table in {edit.display}")
+    for name in current:
+        _out(f"ℹ️  {name} is up to date")
+    return EXIT_OK
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from portreg.completion import render_completion
+
+    sys.stdout.write(render_completion(args.shell, build_parser()))
+    return EXIT_OK
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    """Hidden: words for shell completion. Silent on any error: a prompt is no place for one."""
+    try:
+        names = sorted(_registry(args).state().assignments)
+    except PortregError:
+        return EXIT_OK
+    _out("\n".join(names))
+    return EXIT_OK
+
+
+def _services(count: int) -> str:
+    return f"{count} service{'' if count == 1 else 's'}"
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    """``store push|pull|status``: move the registry between the file and etcd."""
+    from portreg.config import load_settings
+    from portreg.store import etcd, open_store
+
+    settings = load_settings(args.root, args.config)
+    store = etcd.require_etcd(open_store(settings, args.store))
+    if args.action == "push":
+        count = _services(etcd.push(settings, store, force=args.force))
+        _out(f"✅ Pushed {settings.registry} ({count}) to {store.location}")
+        _out(f"   revision {store.revision}")
+    elif args.action == "pull":
+        edit, services = etcd.pull(settings, store)
+        if edit is None:
+            _out(f"ℹ️  {settings.registry} already matches {store.location}")
+        else:
+            _out(f"✅ Pulled {store.location} ({_services(services)}) into {edit.display}")
+    else:
+        info = etcd.status(store)
+        _out(f"Store:     {info.location}\nEndpoint:  {info.endpoint}\nKey:       {info.key}")
+        if info.services is None:
+            _out("Revision:  (key not set; run `portreg store push`)")
+        else:
+            _out(f"Revision:  {info.revision} (cluster {info.cluster_revision})")
+            _out(f"Services:  {info.services}")
     return EXIT_OK
 
 
@@ -183,7 +283,32 @@ def _add_dry_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """export, docs, completion and the hidden ``__complete`` (its parser has no help)."""
+    from portreg.export import FORMATS
+
+    export = sub.add_parser("export", help="export the assignments (markdown, json, csv, ...)")
+    export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    export.set_defaults(handler=cmd_export)
+
+    docs = sub.add_parser("docs", help="update the port table in Markdown files")
+    docs.add_argument("files", nargs="*", metavar="FILE", help="default: docs in portreg.toml")
+    docs.add_argument("--check", action="store_true", help="exit 1 if a table is out of date")
+    docs.set_defaults(handler=cmd_docs)
+
+    completion = sub.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+    completion.set_defaults(handler=cmd_completion)
+
+    complete = sub.add_parser("__complete")
+    complete.add_argument("what", choices=("services",))
+    complete.set_defaults(handler=cmd_complete)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="portreg",
         description="A port registry for microservice repos on kind + Helm (+ Tilt).",
@@ -234,13 +359,24 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
     merge.add_argument("theirs", help="git's %%B: the other branch's registry")
     merge.set_defaults(handler=cmd_merge_driver)
+    _add_team_commands(sub)
+
+    store = sub.add_parser("store", help="copy the registry between the file and etcd")
+    store.add_argument("action", choices=("push", "pull", "status"), help="what to do")
+    store.add_argument("--force", action="store_true", help="push: overwrite an existing key")
+    store.set_defaults(handler=cmd_store)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from portreg import quick
+
+    answered = quick.run(argv)
+    if answered is not None:
+        return answered
+    args = build_parser().parse_args(argv)
     handler: Command = args.handler
     try:
         return handler(args)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from portreg import discovery
+from portreg.discovery import DEFAULT_REGISTRY, NODE_PORT_BASE, NODE_PORT_OFFSET
 from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
-CONFIG_FILE = "portreg.toml"
-DEFAULT_REGISTRY = "scripts/port-registry.json"
 
 DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = (
     ("service.port", "{port}"),
@@ -88,8 +88,8 @@ class Settings:
     first_port: int = 8001
     last_port: int = 8999
     reserved: tuple[int, ...] = (8080,)
-    node_port_base: int = 31000
-    node_port_offset: int = 8000
+    node_port_base: int = NODE_PORT_BASE
+    node_port_offset: int = NODE_PORT_OFFSET
     node_port_range: PortRange = (31000, 31999)
     lock_timeout: float = 10.0
     store: str | None = None
@@ -347,22 +347,9 @@ def validate_ranges(settings: Settings) -> None:
 # ---------------------------------------------------------------- discovery
 
 
-def _has_tool_table(pyproject: Path) -> bool:
-    try:
-        return "[tool.portreg" in pyproject.read_text(encoding="utf-8")
-    except OSError:
-        return False
-
-
 def find_root(start: Path) -> Path:
     """Walk up from ``start`` to the first folder that looks like a portreg repo."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file() or (folder / DEFAULT_REGISTRY).is_file():
-            return folder
-        if _has_tool_table(folder / "pyproject.toml") or (folder / ".git").exists():
-            return folder
-    return start
+    return Path(discovery.find_root(str(start)))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -377,21 +364,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from exc
 
 
-def _config_table(root: Path, config: Path | None) -> tuple[dict[str, Any], str | None]:
-    if config is not None:
-        data = _read_toml(config)
-        if config.name == "pyproject.toml":
-            return data.get("tool", {}).get("portreg", {}), str(config)
-        return data, str(config)
-    own = root / CONFIG_FILE
-    if own.is_file():
-        return _read_toml(own), str(own)
-    pyproject = root / "pyproject.toml"
-    if _has_tool_table(pyproject):
-        table = _read_toml(pyproject).get("tool", {}).get("portreg")
-        if isinstance(table, dict):
-            return table, str(pyproject)
-    return {}, None
+def _config_table(config: Path | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    data = _read_toml(config)
+    if config.name != "pyproject.toml":
+        return data
+    table = data.get("tool", {}).get("portreg", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.portreg] must be a table", where=str(config))
+    return table
+
+
+def _remember(config: Path, settings: Settings) -> None:
+    """Save what ``query``/``list`` need, so their next run can skip TOML (settings_cache)."""
+    from portreg import settings_cache
+
+    values = {key: getattr(settings, key) for key in settings_cache.QUICK_KEYS}
+    settings_cache.save(str(config), values)
 
 
 def load_settings(
@@ -409,15 +399,18 @@ def load_settings(
     else:
         root_path = find_root(Path.cwd())
     config_text = config or env.get("PORTREG_CONFIG")
-    config_path = Path(config_text) if config_text else None
-    if config_path is not None and not config_path.is_file():
+    if config_text and not Path(config_text).is_file():
         raise ConfigError(f"config file {config_text} does not exist", hint="check --config")
-    table, source = _config_table(root_path, config_path)
+    found = config_text or discovery.find_config(str(root_path))
+    config_path = Path(found) if found else None
+    source = str(config_path) if config_path else None
     try:
-        settings = settings_from_table(root_path, table, source)
+        settings = settings_from_table(root_path, _config_table(config_path), source)
     except ConfigError as exc:
         exc.where = exc.where or source
         raise
+    if config_path is not None:
+        _remember(config_path, settings)
     store = env.get("PORTREG_STORE")
     if store:
         from dataclasses import replace

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from portreg.config import CONFIG_FILE, Settings
+from portreg.config import Settings
+from portreg.discovery import CONFIG_FILE
 from portreg.model import RegistryState, dump_registry, empty_document
 from portreg.workspace import FileEdit
 

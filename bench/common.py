@@ -1,0 +1,52 @@
+"""Shared helpers for the benchmarks: time whole processes, interleaved, report ratios."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+PORTREG = str(VENV_BIN / "portreg")
+BASELINE = [sys.executable, "-c", "pass"]
+
+
+def run_once(argv: Sequence[str], cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def measure(
+    cases: dict[str, Callable[[int], Sequence[str]]], rounds: int = 30, warmup: int = 3
+) -> dict[str, float]:
+    """Median wall time of each case; rounds interleave the cases so drift hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for index in range(warmup + rounds):
+        for name, argv in cases.items():
+            elapsed = run_once(argv(index))
+            if index >= warmup:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def table(title: str, medians: dict[str, float], baseline: str, targets: dict[str, float]) -> str:
+    base = medians[baseline]
+    lines = [title, f"{'case':<44}{'median ms':>10}{'ratio':>8}{'target':>8}  ok"]
+    for name, value in medians.items():
+        target = targets.get(name)
+        ratio = value / base
+        verdict = "" if target is None else ("yes" if ratio <= target else "NO")
+        shown = "" if target is None else f"{target:.1f}x"
+        lines.append(f"{name:<44}{value * 1000:>10.1f}{ratio:>7.2f}x{shown:>8}  {verdict}")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import os
+    import platform
+
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -1,0 +1,40 @@
+"""Text and JSON forms of ``query`` and ``list`` results (pure; shared by cli and quick)."""
+
+from __future__ import annotations
+
+import json
+
+Row = tuple[str, int, int]  # service, port, node port
+
+
+def row_json(row: Row) -> dict[str, object]:
+    return {"service": row[0], "port": row[1], "node_port": row[2]}
+
+
+def query_text(row: Row) -> str:
+    return f"Service '{row[0]}': Port {row[1]}  NodePort {row[2]}"
+
+
+def query_json(row: Row) -> str:
+    return json.dumps(row_json(row))
+
+
+def not_found_lines(service: str) -> str:
+    return (
+        f"ℹ️  Service '{service}' has no port assigned\n"
+        f"   Assign one with: portreg assign {service} --update-configs"
+    )
+
+
+def list_text(rows: list[Row]) -> str:
+    """The seed's table, sorted by service, with NodePorts by the formula."""
+    rule = "-" * 50
+    lines = ["Port Assignments:", rule]
+    lines += [f"  {service:<28}Port: {port}  NodePort: {node}" for service, port, node in rows]
+    total = len(rows)
+    lines += [rule, "", f"Total: {total} service{'' if total == 1 else 's'}"]
+    return "\n".join(lines)
+
+
+def list_json(rows: list[Row]) -> str:
+    return json.dumps([row_json(row) for row in rows], indent=2)

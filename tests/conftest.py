@@ -1,0 +1,89 @@
+"""Shared fixtures: a temp repo and a way to run the real CLI entry point in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from portreg.cli import main
+
+SEED_REGISTRY = """\
+{
+  "version": "1.0",
+  "next_port": 8002,
+  "reserved_ports": [8080],
+  "assignments": {
+    "general-ledger": 8001,
+    "invoice": 8002
+  },
+  "metadata": {
+    "description": "Port registry for RERP microservices",
+    "last_updated": "2026-01-23T10:00:00",
+    "notes": "Ports start at 8001. Port 8080 is reserved due to conflicts."
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+CliRunner = Callable[..., Run]
+
+
+@pytest.fixture(autouse=True)
+def _reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    for name in ("PORTREG_ROOT", "PORTREG_CONFIG", "PORTREG_STORE", "PORTREG_FAULT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty repo: a .git marker and a scripts/ folder for the registry."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    return root
+
+
+@pytest.fixture
+def seed_repo(repo: Path) -> Path:
+    """A repo holding the seed's own example registry."""
+    (repo / "scripts" / "port-registry.json").write_text(SEED_REGISTRY)
+    return repo
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
+    """Run ``portreg ARGS`` through ``main(argv)``; returns exit code, stdout and stderr."""
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        previous = Path.cwd()
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            code = main(list(args))
+        finally:
+            os.chdir(previous)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes, to prove nothing changed (lock files aside)."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.parts and path.suffix != ".lock"
+    }
