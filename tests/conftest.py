@@ -40,8 +40,11 @@ CliRunner = Callable[..., Run]
 
 
 @pytest.fixture(autouse=True)
-def _reproducible(monkeypatch: pytest.MonkeyPatch) -> None:
+def _reproducible(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    monkeypatch.setenv("PORTREG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     for name in ("PORTREG_ROOT", "PORTREG_CONFIG", "PORTREG_STORE", "PORTREG_FAULT"):
         monkeypatch.delenv(name, raising=False)
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import SEED_REGISTRY
 from portreg.config import Settings
 from portreg.errors import RangeFullError, RegistryError, ServiceNameError
 from portreg.model import (
@@ -20,6 +19,8 @@ from portreg.model import (
     require_consistent,
     validate_service,
 )
+
+from conftest import SEED_REGISTRY
 
 SETTINGS = Settings(root=Path("/repo"))
 
