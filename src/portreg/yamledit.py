@@ -155,7 +155,9 @@ class Document:
         self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
         match = _BREAK.search(text)
         self.newline = match.group(0) if match else "\n"
-        self.root: Node | None = self._compose()
+        root = self._compose()
+        # a document of only `---` (or `~`) holds nothing yet: treat it as an empty file
+        self.root: Node | None = None if root is not None and _is_null(root) else root
 
     def _compose(self) -> Node | None:
         import yaml
@@ -190,6 +192,8 @@ class Document:
 
     def offset(self, mark: Any) -> int:
         """The character offset of a mark (the parsers do not count a byte-order mark)."""
+        if mark.line >= len(self.starts):
+            return len(self.text)
         bom = 1 if mark.line == 0 and self.text.startswith("\ufeff") else 0
         return int(self.starts[mark.line] + mark.column) + bom
 
@@ -379,7 +383,7 @@ class Document:
         while position < len(queue) and position < limit:
             node = queue[position]
             position += 1
-            if node.flow_style or node.id == "scalar" or id(node) in seen:
+            if node.id == "scalar" or node.flow_style or id(node) in seen:
                 continue
             seen.add(id(node))
             if node.id == "sequence":
@@ -397,6 +401,10 @@ class Document:
 def _is_empty(node: Node) -> bool:
     """A ``key:`` with nothing after it (an implicit null)."""
     return bool(node.id == "scalar" and node.value == "" and not node.style)
+
+
+def _is_null(node: Node) -> bool:
+    return bool(node.id == "scalar" and node.tag == "tag:yaml.org,2002:null")
 
 
 def _describe(node: Node) -> str:
@@ -633,7 +641,8 @@ def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:
         base = _concrete(doc, path[:depth])
         expected.pop(base, None)  # an empty mapping or `key:` becomes a mapping
         expected[(*base, *path[depth:])] = render_scalar(value)[1]
-    for node, base, missing in inserts.values():
+    # deeper mappings first: at one spot (end of file) an inner mapping's keys go before outer ones
+    for node, base, missing in sorted(inserts.values(), key=lambda entry: -len(entry[1])):
         edits.extend(_add_keys(doc, node, base, missing))
     if not edits:
         return text
@@ -852,9 +861,13 @@ def remove_item(text: str, path: Path, index: int, *, source: str, comment: str 
     base = _concrete(doc, path)
     expected = _shifted(_flatten(doc.root), base, index)
     if len(items) == 1 and path and isinstance(path[-1], str):
-        edits.append(_drop_list_key(doc, path))
-        if edits[-1].text:
+        drop = _drop_list_key(doc, path)
+        if drop.text:
             expected[base] = ("sequence",)
+        if not drop.text and drop.end >= edits[0].start:  # key line touches the item
+            edits = [_delete_lines(doc, doc.line_at(drop.start), doc.last_line(target.node))]
+        else:
+            edits.append(drop)
     return _verify(doc, _splice(text, edits), expected)
 
 

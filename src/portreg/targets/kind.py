@@ -45,6 +45,8 @@ class Entry:
     host_port: int | None
     container_port: int | None
     comment: str | None
+    host_line: int = 0  # 1-based lines of the two values (0 when missing)
+    container_line: int = 0
 
 
 class KindTarget:
@@ -131,7 +133,8 @@ class KindTarget:
             return None
         node_port = self.settings.node_port(port)
         for entry in entries:
-            if entry.host_port == port and entry.container_port == node_port:
+            exact = entry.host_port == port and entry.container_port == node_port
+            if exact and self._service_of(entry.comment) in (None, service):
                 return entry
         return None
 
@@ -209,12 +212,12 @@ class KindTarget:
     def _observe(self, entry: Entry, source: str) -> list[Observation]:
         service = self._service_of(entry.comment)
         fields = (
-            ("hostPort", entry.host_port, "port"),
-            ("containerPort", entry.container_port, "node_port"),
+            ("hostPort", entry.host_port, entry.host_line, "port"),
+            ("containerPort", entry.container_port, entry.container_line, "node_port"),
         )
         return [
-            Observation("kind", source, entry.line, port, field, role, service)
-            for field, port, role in fields
+            Observation("kind", source, line, port, field, role, service)
+            for field, port, line, role in fields
             if port is not None
         ]
 
@@ -222,19 +225,30 @@ class KindTarget:
 def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
     entries = []
     for item in doc.items(base):
-        host = container = None
-        if item.node.id == "mapping":
-            host = _port(item.node, "hostPort")
-            container = _port(item.node, "containerPort")
-        entries.append(Entry(item.index, item.dash_line + 1, host, container, item.comment))
+        host, host_line = _port(doc, item.node, "hostPort")
+        container, container_line = _port(doc, item.node, "containerPort")
+        entries.append(
+            Entry(
+                item.index,
+                item.dash_line + 1,
+                host,
+                container,
+                item.comment,
+                host_line,
+                container_line,
+            )
+        )
     return entries
 
 
-def _port(mapping: yamledit.Node, key: str) -> int | None:
-    for k, v in mapping.value:
+def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | None, int]:
+    """An item's port field and its 1-based line ((None, 0) when missing or not a number)."""
+    if item.id != "mapping":
+        return None, 0
+    for k, v in item.value:
         if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
-            return int(v.value)
-    return None
+            return int(v.value), doc.line_of(v)
+    return None, 0
 
 
 def _comment_pattern(template: str) -> re.Pattern[str]:
