@@ -205,7 +205,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     edits, current = docs_plan(files, render_markdown(registry.assignments()), read_text)
     if args.check:
         for edit in edits:
-            _err(f"portreg: docs: {edit.display}: port table is out of date (run `portreg docs`)")
+            stale = f"{edit.display}: port table is out of date"
+            _err(f"portreg: docs: {stale} (run `portreg docs {edit.display}`)")
         return EXIT_NOT_FOUND if edits else EXIT_OK
     from portreg.plan import apply_edits
 
