@@ -270,6 +270,61 @@ def cmd_store(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ parser
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Exit 0 clean (warnings allowed), 1 errors (``--strict``: warnings too), 2 cannot run."""
+    from portreg.check.findings import exit_code
+    from portreg.check.formatters import FORMATS
+    from portreg.check.run import check
+
+    findings = check(_registry(args), live=args.live)
+    sys.stdout.write(FORMATS[args.format](findings))
+    return exit_code(findings, strict=args.strict)
+
+
+def _print_repair(outcome: Outcome) -> None:
+    """What the plan does first (also for --dry-run), then the diff or the changed files."""
+    if outcome.dry_run:
+        for message in outcome.messages:
+            _out(message)
+    _print_outcome(outcome)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from portreg.check.run import reconcile
+
+    registry = _registry(args)
+    _print_repair(reconcile(registry, update_configs=args.update_configs, dry_run=args.dry_run))
+    return EXIT_OK
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from portreg.check.run import fix
+
+    _print_repair(fix(_registry(args), prune=args.prune, dry_run=args.dry_run))
+    return EXIT_OK
+
+
+def _add_check_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """check, reconcile and fix (the port-conflict commands)."""
+    check = sub.add_parser("check", help="report every port conflict across the config files")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--live", action="store_true", help="also warn about ports in use here")
+    check.set_defaults(handler=cmd_check)
+
+    reconcile = sub.add_parser("reconcile", help="add services in Helm values to the registry")
+    reconcile.add_argument(
+        "--update-configs", action="store_true", help="also edit the adopted services' files"
+    )
+    _add_dry_run(reconcile)
+    reconcile.set_defaults(handler=cmd_reconcile)
+
+    fix = sub.add_parser("fix", help="rewrite the registry and files so `check` has no errors")
+    fix.add_argument("--prune", action="store_true", help="delete entries the registry lacks")
+    _add_dry_run(fix)
+    fix.set_defaults(handler=cmd_fix)
+
+
 def _service_command(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
 ) -> argparse.ArgumentParser:
@@ -361,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("theirs", help="git's %%B: the other branch's registry")
     merge.set_defaults(handler=cmd_merge_driver)
     _add_team_commands(sub)
+    _add_check_commands(sub)
 
     store = sub.add_parser("store", help="copy the registry between the file and etcd")
     store.add_argument("action", choices=("push", "pull", "status"), help="what to do")

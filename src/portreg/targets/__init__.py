@@ -23,4 +23,23 @@ def build_targets(settings: Settings) -> list[Target]:
         from portreg.targets.kind import KindTarget
 
         targets.append(KindTarget(settings))
+    targets += _scanners(settings)
     return targets
+
+
+def _scanners(settings: Settings) -> list[Target]:
+    """The read-only scanners (``check``, and ports to skip when allocating), each switchable."""
+    scanners: list[Target] = []
+    if settings.tilt.enabled:
+        from portreg.targets.tilt import TiltTarget
+
+        scanners.append(TiltTarget(settings))
+    if settings.compose.enabled:
+        from portreg.targets.compose import ComposeTarget
+
+        scanners.append(ComposeTarget(settings))
+    if settings.manifests.enabled:
+        from portreg.targets.manifests import ManifestsTarget
+
+        scanners.append(ManifestsTarget(settings))
+    return scanners

@@ -1,0 +1,149 @@
+"""Everything ``check`` knows about a repo, as values: the input of every rule.
+
+Built by ``gather`` (which does the reading) or by hand in tests. Derived
+views (who holds which port, what the registry expects of a file) are
+computed once and shared by the rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from portreg.config import Settings
+from portreg.model import RegistryState, reserved_ports
+from portreg.targets.base import Observation
+
+REGISTRY = "registry"
+EDITABLE = frozenset({"helm", "kind"})  # targets `fix` rewrites; the others are read-only
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file a scanner could not read: becomes a finding, never a crash."""
+
+    target: str
+    path: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A port held by someone somewhere: a registry entry or a file's host port."""
+
+    holder: str  # a service name, or a description of an unnamed entry
+    named: bool
+    port: int
+    source: str  # REGISTRY or a target name
+    path: str
+    line: int
+    observation: Observation | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Facts:
+    settings: Settings
+    state: RegistryState
+    registry_path: str
+    registry_text: str | None = None
+    observations: tuple[Observation, ...] = ()
+    values_files: Mapping[str, str] = field(default_factory=dict)  # service -> values file
+    kind_config: str | None = None  # the kind-config path, when the file exists
+    config_path: str | None = None
+    unreadable: tuple[Unreadable, ...] = ()
+    listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
+
+    # --------------------------------------------------------------- registry
+
+    def registry_line(self, service: str) -> int:
+        """The line of ``"service":`` in the registry text (1 when not found)."""
+        text = self.registry_text or ""
+        index = text.find(json.dumps(service) + ":")
+        return text.count("\n", 0, index) + 1 if index >= 0 else 1
+
+    def registry_where(self, service: str) -> str:
+        return f"{self.registry_path}:{self.registry_line(service)}"
+
+    @cached_property
+    def reserved(self) -> frozenset[int]:
+        return reserved_ports(self.settings, self.state)
+
+    @cached_property
+    def owners(self) -> dict[int, str]:
+        """Port -> the first service the registry gives it to (document order)."""
+        result: dict[int, str] = {}
+        for service, port in self.state.assignments.items():
+            result.setdefault(port, service)
+        return result
+
+    def registered(self, service: str | None) -> bool:
+        return service is not None and service in self.state.assignments
+
+    def node_port(self, port: int) -> int:
+        return self.settings.node_port(port)
+
+    # ------------------------------------------------------------------ files
+
+    def by_target(self, target: str) -> list[Observation]:
+        return [o for o in self.observations if o.target == target]
+
+    def helm_port(self, path: str) -> int | None:
+        """The ``service.port`` a values file gives (for its own NodePort formula)."""
+        ports = [o.port for o in self.observations if o.path == path and o.role == "port"]
+        return ports[0] if ports else None
+
+    def expected(self, obs: Observation) -> int | None:
+        """What the registry says this field should hold, for a registered service."""
+        port = self.state.port_of(obs.service) if obs.service else None
+        if port is None:
+            return None
+        return self.node_port(port) if obs.role == "node_port" else port
+
+    def drifted(self, obs: Observation) -> bool:
+        expected = self.expected(obs)
+        return expected is not None and expected != obs.port
+
+    @cached_property
+    def claims(self) -> list[Claim]:
+        """Registry entries first, then every file's host ports, in scan order."""
+        found = [
+            Claim(s, True, p, REGISTRY, self.registry_path, self.registry_line(s))
+            for s, p in self.state.assignments.items()
+        ]
+        for obs in self.observations:
+            if obs.role == "port":
+                found.append(self._claim(obs))
+        return found
+
+    def _claim(self, obs: Observation) -> Claim:
+        """An unnamed entry on a registered port is taken to be that service's own."""
+        holder, named = obs.service, obs.service is not None
+        if holder is None:
+            holder = self.owners.get(obs.port) or f"an unnamed {obs.target} entry"
+            named = obs.port in self.owners
+            if not named:
+                holder = f"{holder} ({obs.path}:{obs.line})"
+        return Claim(holder, named, obs.port, obs.target, obs.path, obs.line, obs)
+
+    @cached_property
+    def holders(self) -> dict[int, list[Claim]]:
+        """Port -> its claims, the registry's first."""
+        result: dict[int, list[Claim]] = {}
+        for claim in self.claims:
+            result.setdefault(claim.port, []).append(claim)
+        return result
+
+    def owner(self, port: int) -> Claim:
+        """Who keeps a port: the registry's holder, else whoever claimed it first."""
+        return self.holders[port][0]
+
+    def taken_by_others(self, service: str) -> set[int]:
+        """Ports some file or registry entry gives to anyone but ``service``."""
+        return {c.port for c in self.claims if c.holder != service}

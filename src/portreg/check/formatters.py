@@ -1,0 +1,64 @@
+"""Findings as text, JSON or GitHub workflow commands. Returns strings; the CLI prints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from portreg.check.findings import Finding, counts
+
+GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(findings: Sequence[Finding]) -> str:
+    tally = counts(findings)
+    if not findings:
+        return "✅ No port conflicts: every file agrees with the registry"
+    parts = [_plural(tally["error"], "error"), _plural(tally["warning"], "warning")]
+    return f"{'❌' if tally['error'] else '⚠️ '} {', '.join(parts)}, {tally['info']} info"
+
+
+def text(findings: Sequence[Finding]) -> str:
+    """``path:line: severity CODE message`` and an indented hint, then a summary line."""
+    lines: list[str] = []
+    for f in findings:
+        lines.append(f"{f.path}:{f.line}: {f.severity} {f.code} {f.message}")
+        if f.hint:
+            lines.append(f"    hint: {f.hint}")
+    lines.append(summary(findings))
+    return "\n".join(lines) + "\n"
+
+
+def as_json(findings: Sequence[Finding]) -> str:
+    """One document: every finding and the counts per severity."""
+    document = {"findings": [f.as_json() for f in findings], "counts": counts(findings)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Sequence[Finding]) -> str:
+    """``::error file=...,line=...,title=CODE::message (hint)`` per finding."""
+    lines = []
+    for f in findings:
+        props = f"file={_escape_property(f.path)},line={f.line},title={_escape_property(f.code)}"
+        body = f"{f.message} ({f.hint})" if f.hint else f.message
+        lines.append(f"::{GITHUB_LEVEL[f.severity]} {props}::{_escape_data(body)}")
+    return "".join(line + "\n" for line in lines)
+
+
+FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
+    "text": text,
+    "json": as_json,
+    "github": github,
+}

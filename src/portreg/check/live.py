@@ -1,0 +1,75 @@
+"""``check --live``: which ports something on this machine is listening on.
+
+Linux: ``/proc/net/tcp`` and ``tcp6`` list every socket; state ``0A`` is
+LISTEN. The owning process is found through ``/proc/<pid>/fd`` links
+(``socket:[inode]``), which only works for our own processes unless run as
+root, so the name is often unknown. Elsewhere: try to bind each port.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from pathlib import Path
+
+LISTEN = "0A"
+
+
+def parse_proc_net(text: str) -> dict[int, int]:
+    """Listening port -> socket inode, from the text of /proc/net/tcp{,6} (pure)."""
+    found: dict[int, int] = {}
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != LISTEN:
+            continue
+        port = int(fields[1].rpartition(":")[2], 16)
+        found.setdefault(port, int(fields[9]))
+    return found
+
+
+def _process_names(inodes: set[int], proc: Path) -> dict[int, str]:
+    """Socket inode -> ``name (pid N)`` for the processes we are allowed to look into."""
+    names: dict[int, str] = {}
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (pid_dir / "fd").iterdir()]
+            comm = (pid_dir / "comm").read_text().strip()
+        except OSError:  # another user's process, or it exited: skip it
+            continue
+        for link in links:
+            if link in wanted:
+                names[wanted[link]] = f"{comm} (pid {pid_dir.name})"
+    return names
+
+
+def _from_proc(ports: set[int], proc: Path) -> dict[int, str]:
+    inodes: dict[int, int] = {}
+    for name in ("tcp", "tcp6"):
+        try:
+            listed = parse_proc_net((proc / "net" / name).read_text())
+        except OSError:
+            continue
+        inodes.update({p: i for p, i in listed.items() if p in ports and p not in inodes})
+    names = _process_names(set(inodes.values()), proc)
+    return {port: names.get(inode, "") for port, inode in inodes.items()}
+
+
+def _bind_fails(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def listeners(ports: Iterable[int], proc: Path = Path("/proc")) -> dict[int, str]:
+    """Port -> who listens on it ("" when the OS will not say), for the given ports."""
+    wanted = set(ports)
+    if (proc / "net" / "tcp").exists():
+        return _from_proc(wanted, proc)
+    return {port: "" for port in sorted(wanted) if _bind_fails(port)}

@@ -1,0 +1,189 @@
+"""Planning ``reconcile`` and ``fix`` from Facts: pure functions of values.
+
+A plan is the new registry state plus, per service, the ports its files
+should hold (``Move``) and the entries to delete (``--prune``); the command
+turns it into edits through the targets inside ``Registry.transact``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from portreg.check.facts import EDITABLE, Claim, Facts
+from portreg.model import RegistryState, allocate
+
+
+@dataclass(frozen=True)
+class Move:
+    """Bring ``service``'s entries in ``targets`` (None: every target) to ``port``."""
+
+    service: str
+    port: int
+    targets: frozenset[str] | None = None
+
+
+@dataclass
+class Plan:
+    state: RegistryState
+    moves: list[Move] = field(default_factory=list)
+    removals: list[tuple[str, str]] = field(default_factory=list)  # (target, service)
+    messages: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what this command cannot do
+
+    def taken(self) -> set[int]:
+        return {move.port for move in self.moves}
+
+
+# ---------------------------------------------------------------- reconcile
+
+
+def _keep_reason(facts: Facts, state: RegistryState, service: str, port: int | None) -> str:
+    """Why a Helm port cannot be kept ("" when it can)."""
+    settings = facts.settings
+    if port is None:
+        return "its values file has no literal service.port"
+    if not settings.first_port <= port <= settings.last_port:
+        return f"{port} is outside {settings.first_port}-{settings.last_port}"
+    if port in facts.reserved:
+        return f"{port} is reserved"
+    holder = state.holder_of(port)
+    if holder is not None:
+        return f"{port} belongs to {holder}"
+    others = [c for c in facts.holders.get(port, []) if c.holder != service]
+    return f"{port} is used by {others[0].holder} ({others[0].where})" if others else ""
+
+
+def plan_reconcile(facts: Facts) -> Plan:
+    """Adopt every service that has a values file but no registry entry."""
+    plan = Plan(facts.state)
+    unknown = [(p, s) for s, p in facts.values_files.items() if not facts.registered(s)]
+    for path, service in sorted(unknown):
+        helm_port = facts.helm_port(path)
+        reason = _keep_reason(facts, plan.state, service, helm_port)
+        if reason:
+            port = allocate(facts.settings, plan.state, facts.taken_by_others(service))
+            plan.messages.append(f"➕ Adopted '{service}' on port {port} ({reason})")
+        else:
+            assert helm_port is not None
+            port = helm_port
+            plan.messages.append(f"➕ Adopted '{service}' on its Helm port {port} ({path})")
+        plan.state = plan.state.with_port(service, port)
+        plan.moves.append(Move(service, port))
+    return plan
+
+
+# --------------------------------------------------------------------- fix
+
+
+def _registry_problem(facts: Facts, service: str, port: int, seen: dict[int, str]) -> str:
+    settings = facts.settings
+    if port in seen:
+        return f"{port} is also {seen[port]}'s, which was assigned first"
+    if not settings.first_port <= port <= settings.last_port:
+        return f"{port} is outside {settings.first_port}-{settings.last_port}"
+    return f"{port} is reserved" if port in facts.reserved else ""
+
+
+def _repair_registry(facts: Facts, plan: Plan) -> None:
+    """Duplicated, out-of-range and reserved registry ports: the first holder keeps, others move."""
+    seen: dict[int, str] = {}
+    for service, port in facts.state.assignments.items():
+        reason = _registry_problem(facts, service, port, seen)
+        seen.setdefault(port, service)
+        if not reason:
+            continue
+        taken = facts.taken_by_others(service) | plan.taken()
+        new = allocate(facts.settings, plan.state.without(service), taken)
+        plan.state = plan.state.with_port(service, new)
+        plan.moves.append(Move(service, new, _targets_of(facts, service)))
+        plan.messages.append(f"🔧 Moved '{service}' from port {port} to {new} ({reason})")
+
+
+def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
+    """(owner, claim) for each unregistered service's first editable claim on a taken port."""
+    seen: set[str] = set()
+    for claim in facts.claims:
+        if claim.source not in EDITABLE or facts.registered(claim.holder):
+            continue
+        owner = facts.owner(claim.port)
+        if owner.holder != claim.holder and claim.holder not in seen:
+            seen.add(claim.holder)
+            yield owner, claim
+
+
+def _targets_of(facts: Facts, service: str) -> frozenset[str]:
+    """The targets whose files mention a service (so a move adds nothing elsewhere)."""
+    return frozenset(o.target for o in facts.observations if o.service == service)
+
+
+def _move_stranger(facts: Facts, plan: Plan, owner: Claim, claim: Claim, prune: bool) -> None:
+    if not claim.named:
+        plan.notes.append(f"{claim.where}: cannot tell whose entry this is; edit it by hand")
+    elif prune:
+        targets = _targets_of(facts, claim.holder) & EDITABLE
+        plan.removals += [(t, claim.holder) for t in sorted(targets)]
+        plan.messages.append(f"🗑  Pruning '{claim.holder}' (not in the registry)")
+    else:
+        taken = facts.taken_by_others(claim.holder) | plan.taken()
+        new = allocate(facts.settings, plan.state, taken)
+        plan.moves.append(Move(claim.holder, new, _targets_of(facts, claim.holder)))
+        plan.messages.append(
+            f"🔧 Moved '{claim.holder}' ({claim.where}) from port {claim.port} to {new}: "
+            f"{claim.port} belongs to {owner.holder}"
+        )
+
+
+def _drifted(facts: Facts) -> list[str]:
+    """Registered services whose Helm or kind entries disagree with the registry."""
+    skip = facts.settings.kind.skip_host_ports
+    names: list[str] = []
+    for obs in facts.observations:
+        if obs.target not in EDITABLE or obs.service is None or obs.service in names:
+            continue
+        in_skip = obs.target == "kind" and any(lo <= obs.port <= hi for lo, hi in skip)
+        if facts.drifted(obs) or (in_skip and facts.registered(obs.service)):
+            names.append(obs.service)
+    return names
+
+
+def _read_only_notes(facts: Facts) -> Iterator[str]:
+    for port in sorted(facts.holders):
+        owner = facts.owner(port)
+        for claim in facts.holders[port]:
+            if claim.source not in EDITABLE | {"registry"} and claim.holder != owner.holder:
+                yield f"{claim.where}: port {port} belongs to {owner.holder}; edit it by hand"
+
+
+def plan_fix(facts: Facts, *, prune: bool = False) -> Plan:
+    """A plan after which ``check`` reports no error that portreg can repair."""
+    plan = Plan(facts.state)
+    _repair_registry(facts, plan)
+    for owner, claim in _strangers(facts):
+        _move_stranger(facts, plan, owner, claim, prune)
+    moved = {move.service for move in plan.moves}
+    for service in _drifted(facts):
+        if service not in moved:
+            port = plan.state.assignments[service]
+            plan.moves.append(Move(service, port, _targets_of(facts, service)))
+            plan.messages.append(f"🔧 Rewriting the config files of '{service}' to the registry")
+    plan.moves = order_moves(facts, plan.moves)
+    plan.notes += _read_only_notes(facts)
+    plan.notes += [
+        f"'{s}' ({p}) is not in the registry: run `portreg reconcile` to adopt it"
+        for s, p in sorted(facts.values_files.items())
+        if not facts.registered(s) and s not in {m.service for m in plan.moves}
+    ]
+    return plan
+
+
+def order_moves(facts: Facts, moves: list[Move]) -> list[Move]:
+    """Moves that vacate a port go before moves onto it (kind refuses a bound hostPort)."""
+    current = {m.service: {c.port for c in facts.claims if c.holder == m.service} for m in moves}
+    pending, ordered = list(moves), []
+    while pending:
+        blocked = {p for m in pending for p in current[m.service] - {m.port}}
+        ready = [m for m in pending if m.port not in blocked] or pending[:1]
+        ordered += ready
+        pending = [m for m in pending if m not in ready]
+    return ordered

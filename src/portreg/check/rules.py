@@ -1,0 +1,358 @@
+"""One small function per finding code, registered in one explicit table (``RULES``).
+
+Each rule reads a :class:`Facts` and yields :class:`Hit` s; ``run`` stamps
+them with the rule's stable code and severity. A disagreement is reported by
+exactly one rule: the more specific rule wins (a drifted Helm port that lands
+on another service's port is PR003, not also PR002), and the others skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from portreg.check.facts import EDITABLE, Claim, Facts
+from portreg.check.findings import Finding, Severity
+from portreg.config import K8S_NODE_PORT_RANGE
+from portreg.targets.base import Observation
+
+FIX = "run `portreg fix`"
+RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    line: int
+    message: str
+    hint: str = FIX
+
+
+Check = Callable[[Facts], Iterator[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    name: str
+    check: Check
+
+
+def _holder_note(facts: Facts, port: int, service: str | None) -> str:
+    """``; 8002 belongs to payments`` when someone else holds the port."""
+    owner = facts.owners.get(port)
+    return f"; {port} belongs to {owner}" if owner and owner != service else ""
+
+
+# ----------------------------------------------------------------- registry
+
+
+def registry_duplicates(facts: Facts) -> Iterator[Hit]:
+    """PR001: the registry gives one port to two services."""
+    for port, services in sorted(facts.state.duplicates().items()):
+        for other in services[1:]:
+            message = (
+                f"the registry gives port {port} to both {services[0]} "
+                f"({facts.registry_where(services[0])}) and {other}"
+            )
+            hint = f"run `portreg fix` ({services[0]} keeps {port}, {other} gets a free port)"
+            yield Hit(facts.registry_path, facts.registry_line(other), message, hint)
+
+
+def out_of_range(facts: Facts) -> Iterator[Hit]:
+    """PR011: a registered port outside first-port..last-port."""
+    first, last = facts.settings.first_port, facts.settings.last_port
+    for service, port in facts.state.assignments.items():
+        if not first <= port <= last:
+            message = f"{service} holds port {port}, outside the configured range {first}-{last}"
+            yield Hit(facts.registry_path, facts.registry_line(service), message)
+
+
+def reserved_in_use(facts: Facts) -> Iterator[Hit]:
+    """PR012: a reserved port held in the registry or by an unregistered Helm/kind entry."""
+    for service, port in facts.state.assignments.items():
+        if port in facts.reserved:
+            message = f"{service} holds port {port}, which is reserved"
+            yield Hit(facts.registry_path, facts.registry_line(service), message)
+    for obs in facts.observations:
+        unowned = not facts.registered(obs.service)
+        if obs.role == "port" and obs.target in EDITABLE and obs.port in facts.reserved and unowned:
+            who = obs.service or "an unnamed entry"
+            message = f"{obs.target} {obs.field} {obs.port} ({who}) is a reserved port"
+            yield Hit(obs.path, obs.line, message, RECONCILE)
+
+
+# -------------------------------------------------------------- collisions
+
+
+def _explained(facts: Facts, claim: Claim) -> bool:
+    """True when another rule reports this claim (PR001, a drift rule, or PR009)."""
+    obs = claim.observation
+    if facts.registered(claim.holder):
+        held = facts.state.port_of(claim.holder)
+        return held == claim.port or (obs is not None and obs.target in EDITABLE)
+    return obs is not None and obs.target == "kind" and claim.port in facts.owners
+
+
+def _first_claims(facts: Facts, port: int) -> Iterator[Claim]:
+    """Each holder's first claim on a port, except the owner's."""
+    owner = facts.owner(port).holder
+    seen = {owner}
+    for claim in facts.holders[port]:
+        if claim.holder not in seen:
+            seen.add(claim.holder)
+            yield claim
+
+
+def port_collisions(facts: Facts) -> Iterator[Hit]:
+    """PR002: two services hold one port anywhere (registry, Helm, kind, Tiltfile, compose...)."""
+    for port in sorted(facts.holders):
+        owner = facts.owner(port)
+        for claim in _first_claims(facts, port):
+            if _explained(facts, claim):
+                continue
+            message = (
+                f"port {port} is held by both {owner.holder} ({owner.where}) and "
+                f"{claim.holder} ({claim.where})"
+            )
+            hint = FIX if claim.source in EDITABLE else f"edit {claim.where} by hand"
+            if claim.source == "helm" and not facts.registered(claim.holder):
+                hint = RECONCILE
+            yield Hit(claim.path, claim.line, message, hint)
+
+
+# --------------------------------------------------------------------- helm
+
+
+def _helm_drift(facts: Facts, role: str) -> Iterator[Hit]:
+    for obs in facts.by_target("helm"):
+        if obs.role == role and facts.drifted(obs):
+            message = (
+                f"{obs.field} is {obs.port}, the registry gives {obs.service} "
+                f"{facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
+            )
+            yield Hit(obs.path, obs.line, message)
+
+
+def helm_port(facts: Facts) -> Iterator[Hit]:
+    """PR003: Helm ``service.port`` disagrees with the registry."""
+    return _helm_drift(facts, "port")
+
+
+def helm_container_port(facts: Facts) -> Iterator[Hit]:
+    """PR004: Helm ``service.containerPort`` disagrees with the registry."""
+    return _helm_drift(facts, "container_port")
+
+
+def _formula_node_port(facts: Facts, obs: Observation) -> int | None:
+    """The NodePort the formula gives this values file: from the registry, else its own port."""
+    port = facts.state.port_of(obs.service) if obs.service else None
+    port = port if port is not None else facts.helm_port(obs.path)
+    return None if port is None else facts.node_port(port)
+
+
+def helm_node_port(facts: Facts) -> Iterator[Hit]:
+    """PR005: Helm ``service.nodePort`` is not what the NodePort formula gives."""
+    settings = facts.settings
+    for obs in facts.by_target("helm"):
+        wanted = _formula_node_port(facts, obs) if obs.role == "node_port" else None
+        if wanted is not None and wanted != obs.port:
+            base = facts.state.port_of(obs.service or "") or facts.helm_port(obs.path)
+            message = (
+                f"{obs.field} is {obs.port}, the formula gives {wanted} "
+                f"({settings.node_port_base} + ({base} - {settings.node_port_offset}))"
+            )
+            yield Hit(obs.path, obs.line, message)
+
+
+def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
+    """PR006: a values file for a service the registry does not know."""
+    for service, path in sorted(facts.values_files.items()):
+        if not facts.registered(service):
+            lines = [o.line for o in facts.by_target("helm") if o.path == path and o.role == "port"]
+            message = f"values file for {service}, which the registry does not know"
+            yield Hit(path, lines[0] if lines else 1, message, RECONCILE)
+
+
+def helm_missing_values(facts: Facts) -> Iterator[Hit]:
+    """PR007: a registered service with no values file (warning)."""
+    if not facts.settings.helm.enabled:
+        return
+    for service in facts.state.assignments:
+        if service not in facts.values_files:
+            pattern = facts.settings.helm.values.replace("{service}", service)
+            message = f"{service} is registered but has no Helm values file ({pattern})"
+            hint = f"run `portreg assign {service} --scaffold`"
+            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+
+
+# --------------------------------------------------------------------- kind
+
+
+def kind_drift(facts: Facts) -> Iterator[Hit]:
+    """PR008: a registered service's kind mapping disagrees with the registry."""
+    for obs in facts.by_target("kind"):
+        if obs.service is not None and facts.drifted(obs):
+            message = (
+                f"kind {obs.field} {obs.port} for {obs.service}, the registry gives "
+                f"{facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
+            )
+            yield Hit(obs.path, obs.line, message)
+
+
+def kind_stranger(facts: Facts) -> Iterator[Hit]:
+    """PR009: a kind hostPort of an unregistered service on a registered port."""
+    for obs in facts.by_target("kind"):
+        owner = facts.owners.get(obs.port)
+        if obs.role == "port" and obs.service and not facts.registered(obs.service) and owner:
+            message = (
+                f"kind hostPort {obs.port} is mapped for {obs.service}, which the registry "
+                f"does not know; {obs.port} belongs to {owner} ({facts.registry_where(owner)})"
+            )
+            yield Hit(obs.path, obs.line, message, f"{FIX} (the mapping moves to a free port)")
+
+
+def kind_missing(facts: Facts) -> Iterator[Hit]:
+    """PR010: a registered service with no kind mapping (warning)."""
+    if facts.kind_config is None:
+        return
+    mapped = {c.holder for c in facts.claims if c.source == "kind" and c.named}
+    for service in facts.state.assignments:
+        if service not in mapped:
+            message = f"{service} has no port mapping in {facts.kind_config}"
+            hint = f"run `portreg update-configs {service}`"
+            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+
+
+def kind_skipped(facts: Facts) -> Iterator[Hit]:
+    """PR015: a kind hostPort inside skip-host-ports (something else binds those)."""
+    for obs in facts.by_target("kind"):
+        if obs.role != "port" or facts.drifted(obs):
+            continue
+        for low, high in facts.settings.kind.skip_host_ports:
+            if low <= obs.port <= high:
+                message = f"kind hostPort {obs.port} is inside skip-host-ports {low}-{high}"
+                yield Hit(obs.path, obs.line, message)
+
+
+# ---------------------------------------------------------------- NodePorts
+
+
+def node_port_range(facts: Facts) -> Iterator[Hit]:
+    """PR013: a NodePort outside the configured range or Kubernetes' 30000-32767.
+
+    Registered services are left to the drift rules; so is a Helm nodePort
+    that PR005 already reports.
+    """
+    low, high = facts.settings.node_port_range
+    k8s_low, k8s_high = K8S_NODE_PORT_RANGE
+    for obs in facts.observations:
+        if obs.role != "node_port" or facts.registered(obs.service):
+            continue
+        if obs.target == "helm" and _formula_node_port(facts, obs) not in (None, obs.port):
+            continue
+        if not k8s_low <= obs.port <= k8s_high:
+            message = f"{obs.field} {obs.port} is outside Kubernetes' {k8s_low}-{k8s_high}"
+            yield Hit(obs.path, obs.line, message + " (the API server rejects it)")
+        elif not low <= obs.port <= high:
+            yield Hit(obs.path, obs.line, f"{obs.field} {obs.port} is outside {low}-{high}")
+
+
+def static_band(size: int) -> int:
+    """How many ports at the bottom of a NodePort range KEP-3668 keeps for static use.
+
+    kube-apiserver's portallocator ``calculateRangeOffset``: ``min(max(16, size/32), 128)``
+    (integer division), and 0 for a range of 16 ports or fewer. For 30000-32767
+    (2768 ports) that is 2768 // 32 = 86: the static band is 30000-30085.
+    Automatic NodePorts come from above the band first, so ports there are
+    only handed out once the rest is full.
+    """
+    if size <= 16:
+        return 0
+    return min(max(16, size // 32), 128)
+
+
+def static_band_note(facts: Facts) -> Iterator[Hit]:
+    """PR014 (info, once per repo): the NodePort range lies outside the static band."""
+    k8s_low, k8s_high = K8S_NODE_PORT_RANGE
+    band_high = k8s_low + static_band(k8s_high - k8s_low + 1) - 1
+    low, high = facts.settings.node_port_range
+    if high > band_high:
+        message = (
+            f"node-port-range {low}-{high} lies outside Kubernetes' static NodePort band "
+            f"{k8s_low}-{band_high} (KEP-3668); a Service created without a nodePort may be "
+            "handed one of these ports first"
+        )
+        hint = "give every Service an explicit nodePort, or move node-port-range into the band"
+        yield Hit(facts.config_path or facts.registry_path, 1, message, hint)
+
+
+# ------------------------------------------------------------- other files
+
+
+def scanned_drift(facts: Facts) -> Iterator[Hit]:
+    """PR018: a Tiltfile/compose/manifest gives a registered service another port (warning).
+
+    When that port is someone else's, PR002 reports it as an error instead.
+    """
+    for obs in facts.observations:
+        if obs.target in EDITABLE or not facts.drifted(obs):
+            continue
+        if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
+            continue
+        message = (
+            f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
+        )
+        yield Hit(obs.path, obs.line, message, f"edit {obs.path}:{obs.line} by hand")
+
+
+def unreadable(facts: Facts) -> Iterator[Hit]:
+    """PR017: a file a scanner could not read (it was not checked)."""
+    for item in facts.unreadable:
+        message = f"{item.message}; its ports were not checked"
+        yield Hit(item.path, item.line, message, "fix the file so it parses")
+
+
+def listening(facts: Facts) -> Iterator[Hit]:
+    """PR016 (``--live``): a registered port something on this machine listens on."""
+    for service, port in facts.state.assignments.items():
+        if facts.listeners is not None and port in facts.listeners:
+            who = facts.listeners[port] or "another process"
+            message = f"port {port} of {service} is in use on this machine by {who}"
+            hint = "stop that process, or move the service with `portreg assign --force`"
+            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+
+
+# -------------------------------------------------------------------- table
+
+RULES: tuple[Rule, ...] = (
+    Rule("PR001", "error", "registry-duplicate", registry_duplicates),
+    Rule("PR002", "error", "port-collision", port_collisions),
+    Rule("PR003", "error", "helm-port", helm_port),
+    Rule("PR004", "error", "helm-container-port", helm_container_port),
+    Rule("PR005", "error", "helm-node-port", helm_node_port),
+    Rule("PR006", "error", "helm-unknown-service", helm_unknown_service),
+    Rule("PR007", "warning", "helm-missing-values", helm_missing_values),
+    Rule("PR008", "error", "kind-drift", kind_drift),
+    Rule("PR009", "error", "kind-stranger", kind_stranger),
+    Rule("PR010", "warning", "kind-missing", kind_missing),
+    Rule("PR011", "error", "port-out-of-range", out_of_range),
+    Rule("PR012", "error", "reserved-port", reserved_in_use),
+    Rule("PR013", "error", "node-port-range", node_port_range),
+    Rule("PR014", "info", "static-band", static_band_note),
+    Rule("PR015", "error", "kind-skip-host-port", kind_skipped),
+    Rule("PR016", "warning", "live-listener", listening),
+    Rule("PR017", "error", "unreadable-file", unreadable),
+    Rule("PR018", "warning", "scanned-drift", scanned_drift),
+)
+
+
+def run(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
+    """Every finding, sorted by file, line and code."""
+    findings = [
+        Finding(rule.code, rule.severity, hit.path, hit.line, hit.message, hit.hint)
+        for rule in rules
+        for hit in rule.check(facts)
+    ]
+    return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.message))

@@ -1,0 +1,88 @@
+"""The three commands as functions over a Registry: check, reconcile, fix.
+
+``check`` only reads. ``reconcile`` and ``fix`` scan inside one
+``Registry.transact`` (under the lock), plan with ``repair`` (pure) and let
+the targets turn the plan into comment-preserving, all-or-nothing edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from portreg.api import Outcome, Registry, Step
+from portreg.check import gather, repair, rules
+from portreg.check.facts import Facts
+from portreg.check.findings import Finding
+from portreg.model import RegistryState
+from portreg.targets.base import Target, Wanted
+from portreg.workspace import Workspace
+
+
+def check(registry: Registry, *, live: bool = False) -> list[Finding]:
+    """Every finding for the repo (a registry that cannot be read raises: exit 2)."""
+    snapshot, state = registry.snapshot()
+    listeners = None
+    if live:
+        from portreg.check.live import listeners as find_listeners
+
+        listeners = find_listeners(state.assignments.values())
+    ws = Workspace(registry.settings.root)
+    facts = gather.facts(
+        registry.settings,
+        state,
+        ws,
+        registry.targets(),
+        registry=(registry.store.location, snapshot.text),
+        listeners=listeners,
+    )
+    return rules.run(facts)
+
+
+def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
+    location = registry.store.location
+    return gather.facts(registry.settings, state, ws, registry.targets(), registry=(location, None))
+
+
+def apply_plan(registry: Registry, ws: Workspace, plan: repair.Plan) -> list[str]:
+    """Turn a plan into edits in ``ws``: removals first, then moves in order."""
+    targets: Sequence[Target] = registry.targets()
+    warnings: list[str] = []
+    for name, service in plan.removals:
+        for target in targets:
+            if target.name == name:
+                warnings += target.remove(ws, service)
+    for move in plan.moves:
+        wanted = Wanted(move.service, move.port, registry.settings.node_port(move.port))
+        for target in targets:
+            if move.targets is None or target.name in move.targets:
+                warnings += target.update(ws, wanted)
+    return warnings
+
+
+def reconcile(
+    registry: Registry, *, update_configs: bool = False, dry_run: bool = False
+) -> Outcome:
+    def planner(state: RegistryState, ws: Workspace) -> Step:
+        plan = repair.plan_reconcile(_facts(registry, state, ws))
+        step = Step(plan.state, messages=plan.messages)
+        if update_configs:
+            step.warnings += apply_plan(registry, ws, plan)
+        if not plan.moves:
+            step.messages.append("ℹ️  Nothing to reconcile: every Helm service is registered")
+        return step
+
+    return registry.transact(planner, dry_run=dry_run)
+
+
+def fix(registry: Registry, *, prune: bool = False, dry_run: bool = False) -> Outcome:
+    def planner(state: RegistryState, ws: Workspace) -> Step:
+        plan = repair.plan_fix(_facts(registry, state, ws), prune=prune)
+        step = Step(plan.state, messages=plan.messages)
+        step.warnings += [f"⚠️  Not fixed: {note}" for note in plan.notes]
+        step.warnings += apply_plan(registry, ws, plan)
+        if not plan.moves and not plan.removals:
+            step.messages.append("ℹ️  Nothing to fix")
+        return step
+
+    # check=False: fix is the one command that works on a registry holding a port twice
+    return registry.transact(planner, dry_run=dry_run, check=False)

@@ -1,0 +1,60 @@
+"""The shared shape of the read-only scanners (Tiltfile, compose, manifests).
+
+A scanner names its files and reads one file's text into Observations
+(``scan_file``, pure, raising PortregError for a file it cannot read).
+``check`` calls it per file so one broken file becomes one finding; ``update``
+and ``remove`` do nothing, since these files are not portreg's to edit.
+"""
+
+from __future__ import annotations
+
+from portreg.config import ScannerSettings, Settings
+from portreg.errors import PortregError
+from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.workspace import Workspace
+
+
+class ReadOnlyScanner:
+    name = "scanner"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def config(self) -> ScannerSettings:
+        config: ScannerSettings = getattr(self.settings, self.name)
+        return config
+
+    def scan_file(self, display: str, text: str) -> list[Observation]:
+        raise NotImplementedError
+
+    def files(self, ws: Workspace) -> list[str]:
+        """Repo-relative paths matching any configured glob, each once, sorted."""
+        return sorted({ws.display(p) for pattern in self.config.files for p in ws.glob(pattern)})
+
+    def read(self, ws: Workspace, display: str) -> str:
+        return ws.read(ws.resolve(display)) or ""
+
+    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+        return []
+
+    def remove(self, ws: Workspace, service: str) -> list[str]:
+        return []
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        """Every file's observations; the first unreadable file raises."""
+        found: list[Observation] = []
+        for display in self.files(ws):
+            found.extend(self.scan_file(display, self.read(ws, display)))
+        return found
+
+    def used_ports(self, ws: Workspace) -> set[int]:
+        """Host ports the files hold; an unreadable file counts every port-like number."""
+        ports: set[int] = set()
+        for display in self.files(ws):
+            text = self.read(ws, display)
+            try:
+                ports |= {o.port for o in self.scan_file(display, text) if o.role == "port"}
+            except PortregError:  # never let a broken file stop an assign; stay conservative
+                ports |= port_like_numbers(text)
+        return ports

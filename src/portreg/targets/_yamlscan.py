@@ -1,0 +1,76 @@
+"""Reading YAML as positioned nodes for the read-only scanners (compose, manifests).
+
+``yaml.compose_all`` gives nodes that know their line, without building Python
+objects or resolving anchors into copies; libyaml's CSafeLoader when present.
+Only literal scalars are read: a templated value (``{{ .Values.port }}``) is not
+a port and is skipped, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import yaml
+
+from portreg.errors import PortregError
+
+try:
+    from yaml import CSafeLoader as Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as Loader  # type: ignore[assignment]
+
+_PORT_TEXT = re.compile(r"\d{1,5}")
+
+
+def documents(text: str, display: str) -> list[yaml.Node]:
+    """Every document of a YAML stream as a node tree; a parse error names path:line."""
+    try:
+        return [node for node in yaml.compose_all(text, Loader=Loader) if node is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise PortregError(f"not valid YAML ({exc.problem})", where=f"{display}:{line}") from exc
+    except yaml.YAMLError as exc:
+        raise PortregError(f"not valid YAML ({exc})", where=display) from exc
+
+
+def get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under ``key`` in a mapping node (None for anything else)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            found: yaml.Node = value
+            return found
+    return None
+
+
+def items(node: yaml.Node | None) -> Iterator[tuple[str, yaml.Node]]:
+    """(key, value node) pairs of a mapping node with scalar keys."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                yield str(key_node.value), value
+
+
+def sequence(node: yaml.Node | None) -> list[yaml.Node]:
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def scalar(node: yaml.Node | None) -> str | None:
+    """The literal text of a scalar node, as written (so ``22:22`` is not sexagesimal)."""
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+def port_of(node: yaml.Node | None) -> int | None:
+    """A port literal (1-65535) or None; quoted digits count, templates do not."""
+    text = scalar(node)
+    if text is None or not _PORT_TEXT.fullmatch(text.strip()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= 65535 else None
+
+
+def line_of(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1

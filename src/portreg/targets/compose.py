@@ -1,0 +1,81 @@
+"""Docker compose files (read-only): the host ports each service publishes.
+
+Short syntax (``"8001:8001"``, ``"127.0.0.1:8001:8001"``, ``"[::1]:8001:80"``,
+``"8001-8003:8001-8003"``) and long syntax (``published: 8001``). A bare
+container port (``"8001"``) publishes an ephemeral host port, so it is not a
+port anyone holds. UDP/SCTP ports cannot clash with TCP services and are
+skipped. Interpolated values (``${PORT:-8001}``) are not literals: skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import yaml
+
+from portreg.targets import _yamlscan as ys
+from portreg.targets._readonly import ReadOnlyScanner
+from portreg.targets.base import Observation
+
+NAME = "compose"
+MAX_RANGE = 1000  # a wider published range is a mistake, not a list of ports to report
+_RANGE = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+_HOST_IP = re.compile(r"^(?:\[[0-9A-Fa-f:.]*\]|[0-9.]+|[\w.-]*[A-Za-z][\w.-]*):")
+
+
+def expand(text: str) -> list[int]:
+    """``8001`` or ``8001-8003`` as ports; anything else (a variable, a typo) as none."""
+    match = _RANGE.fullmatch(text.strip())
+    if not match:
+        return []
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    if not 1 <= low <= high <= 65535 or high - low >= MAX_RANGE:
+        return []
+    return list(range(low, high + 1))
+
+
+def published_short(text: str) -> list[int]:
+    """Host ports of a short-syntax entry: ``[HOST_IP:]HOST:CONTAINER[/PROTOCOL]``."""
+    spec, _, protocol = text.strip().partition("/")
+    if protocol and protocol.lower() != "tcp":
+        return []
+    spec = _HOST_IP.sub("", spec, count=1) if spec.count(":") >= 2 else spec  # drop host IP
+    host, sep, _container = spec.rpartition(":")
+    return expand(host) if sep else []
+
+
+def _published_long(entry: yaml.Node) -> list[int]:
+    protocol = ys.scalar(ys.get(entry, "protocol")) or "tcp"
+    published = ys.scalar(ys.get(entry, "published"))
+    if protocol.lower() != "tcp" or published is None:
+        return []
+    return expand(published)
+
+
+def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation]:
+    if isinstance(entry, yaml.MappingNode):
+        ports, node = _published_long(entry), ys.get(entry, "published") or entry
+        field = "published"
+    else:
+        ports, node, field = published_short(ys.scalar(entry) or ""), entry, "ports"
+    for port in ports:
+        yield Observation(NAME, display, ys.line_of(node), port, field, "port", service)
+
+
+def scan_text(display: str, text: str) -> list[Observation]:
+    """Observations of one compose file (raises PortregError if it is not YAML)."""
+    found: list[Observation] = []
+    for doc in ys.documents(text, display):
+        for service, body in ys.items(ys.get(doc, "services")):
+            for entry in ys.sequence(ys.get(body, "ports")):
+                found.extend(_entry(display, service, entry))
+    return found
+
+
+class ComposeTarget(ReadOnlyScanner):
+    name = NAME
+
+    def scan_file(self, display: str, text: str) -> list[Observation]:
+        return scan_text(display, text)

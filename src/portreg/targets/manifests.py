@@ -1,0 +1,54 @@
+"""Kubernetes manifests (read-only): ``kind: Service`` objects' ``port`` and ``nodePort``.
+
+Multi-document files under the configured globs (also ``kind: List``). The
+service is the object's ``metadata.name``. Only literal values are read; a
+templated chart file that is not valid YAML is reported by ``check`` as
+unreadable, never guessed at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import yaml
+
+from portreg.targets import _yamlscan as ys
+from portreg.targets._readonly import ReadOnlyScanner
+from portreg.targets.base import Observation
+
+NAME = "manifests"
+_FIELDS = (("port", "port"), ("nodePort", "node_port"))
+
+
+def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
+    for doc in docs:
+        kind = ys.scalar(ys.get(doc, "kind"))
+        if kind == "List":
+            yield from _services(ys.sequence(ys.get(doc, "items")))
+        elif kind == "Service":
+            yield doc
+
+
+def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]:
+    name = ys.scalar(ys.get(ys.get(obj, "metadata"), "name"))
+    for entry in ys.sequence(ys.get(ys.get(obj, "spec"), "ports")):
+        for key, role in _FIELDS:
+            node = ys.get(entry, key)
+            port = ys.port_of(node)
+            if node is not None and port is not None:
+                yield Observation(NAME, display, ys.line_of(node), port, key, role, name)
+
+
+def scan_text(display: str, text: str) -> list[Observation]:
+    """Observations of one manifest file (raises PortregError if it is not YAML)."""
+    found: list[Observation] = []
+    for obj in _services(ys.documents(text, display)):
+        found.extend(_service_observations(display, obj))
+    return found
+
+
+class ManifestsTarget(ReadOnlyScanner):
+    name = NAME
+
+    def scan_file(self, display: str, text: str) -> list[Observation]:
+        return scan_text(display, text)
