@@ -76,6 +76,43 @@ def b64(data: str | bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls(folder: Path) -> TlsFiles:
+    """A throwaway CA and one cert for 127.0.0.1, used by etcd as server and portreg as client."""
+    import pytest
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make test certificates")
+    ca, cert, key = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", folder / "ca.key", "-out", ca, "-subj", "/CN=portreg-test-ca"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+         "-out", folder / "cert.csr", "-subj", "/CN=127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", folder / "cert.csr", "-CA", ca, "-CAkey",
+         folder / "ca.key", "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return TlsFiles(ca, cert, key)
+
+
 @dataclass
 class Member:
     name: str
@@ -84,6 +121,11 @@ class Member:
     peer_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     cluster: str = ""
+    tls: TlsFiles | None = None
+
+    @property
+    def client_url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.endpoint}"
 
     @property
     def endpoint(self) -> str:
@@ -95,7 +137,7 @@ class Member:
 
     def start(self) -> None:
         """Start (or restart, keeping the data dir) this member; returns without waiting."""
-        client_url = f"http://{self.endpoint}"
+        client_url = self.client_url
         args = [
             etcd_binary(),
             f"--name={self.name}",
@@ -111,6 +153,13 @@ class Member:
             "--heartbeat-interval=50",
             "--election-timeout=500",
         ]
+        if self.tls:
+            args += [
+                f"--cert-file={self.tls.cert}",
+                f"--key-file={self.tls.key}",
+                f"--trusted-ca-file={self.tls.ca}",
+                "--client-cert-auth",
+            ]
         log = (self.data_dir.parent / f"{self.name}.log").open("ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=log)
         log.close()
@@ -119,9 +168,15 @@ class Member:
         return self.process is not None and self.process.poll() is None
 
     def healthy(self) -> bool:
+        context = None
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(self.tls.ca))
+            context.load_cert_chain(self.tls.cert, self.tls.key)
         try:
-            url = f"http://{self.endpoint}/health"
-            with urllib.request.urlopen(url, timeout=1) as response:
+            url = f"{self.client_url}/health"
+            with urllib.request.urlopen(url, timeout=1, context=context) as response:
                 return bool(json.load(response).get("health") == "true")
         except (OSError, ValueError):
             return False
@@ -153,11 +208,14 @@ class Member:
 class EtcdCluster:
     """``size`` etcd members on loopback; ``url(key)`` names them all in a store URL."""
 
-    def __init__(self, size: int = 1, base: Path | None = None) -> None:
+    def __init__(
+        self, size: int = 1, base: Path | None = None, tls: TlsFiles | None = None
+    ) -> None:
         shm = Path("/dev/shm")
         parent = base or (shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
         self.base = Path(tempfile.mkdtemp(prefix="portreg-etcd-", dir=parent))
         self.size = size
+        self.tls = tls
         self.members: list[Member] = []
 
     def __enter__(self) -> EtcdCluster:
@@ -186,6 +244,7 @@ class EtcdCluster:
         for member in self.members:
             member.data_dir.parent.mkdir(parents=True)
             member.cluster = cluster
+            member.tls = self.tls
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> bool:
         deadline = time.monotonic() + timeout
@@ -212,7 +271,8 @@ class EtcdCluster:
 
     def url(self, key: str, order: list[Member] | None = None) -> str:
         members = order or self.members
-        return f"etcd://{','.join(m.endpoint for m in members)}{key}"
+        scheme = "etcds" if self.tls else "etcd"
+        return f"{scheme}://{','.join(m.endpoint for m in members)}{key}"
 
     def live(self) -> Member:
         return next(m for m in self.members if m.alive())
@@ -282,6 +342,14 @@ else:
         """Three members on loopback."""
         etcd_binary()
         with EtcdCluster(3) as cluster:
+            yield cluster
+
+    @pytest.fixture
+    def etcd_tls(tmp_path: Path) -> Iterator[EtcdCluster]:
+        """A single member that speaks only TLS and wants a client certificate."""
+        etcd_binary()
+        tls = make_tls(tmp_path)
+        with EtcdCluster(1, tls=tls) as cluster:
             yield cluster
 
     @pytest.fixture

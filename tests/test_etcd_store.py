@@ -412,3 +412,33 @@ def test_store_pull_of_an_empty_key_and_push_of_no_file(
     pushed = cli("--store", url, "store", "push", cwd=etcd_repo)
     assert pushed.code == 2
     assert "no registry file at scripts/port-registry.json" in one_line(pushed.err)
+
+
+# ----------------------------------------------------------------------- TLS
+
+
+def test_tls_with_a_client_certificate(
+    etcd_tls: EtcdCluster, etcd_key: str, etcd_repo: Path, cli: CliRunner
+) -> None:
+    tls = etcd_tls.tls
+    assert tls is not None
+    url = etcd_tls.url(etcd_key)
+    assert url.startswith("etcds://")
+    (etcd_repo / "portreg.toml").write_text(
+        f'{TOML}[etcd]\nca = "{tls.ca}"\ncert = "{tls.cert}"\nkey = "{tls.key}"\n'
+    )
+    result = cli("--store", url, "assign", "invoice", cwd=etcd_repo)
+    assert result.code == 0, result.err
+    assert cli("--store", url, "query", "invoice", cwd=etcd_repo).out.startswith(
+        "Service 'invoice': Port 8001"
+    )
+
+
+def test_tls_without_a_client_certificate_is_refused_in_one_line(
+    etcd_tls: EtcdCluster, etcd_key: str, etcd_repo: Path, cli: CliRunner
+) -> None:
+    assert etcd_tls.tls is not None
+    (etcd_repo / "portreg.toml").write_text(f'{TOML}[etcd]\nca = "{etcd_tls.tls.ca}"\n')
+    result = cli("--store", etcd_tls.url(etcd_key), "list", cwd=etcd_repo)
+    assert result.code == 2
+    assert "cannot reach etcd" in one_line(result.err)
