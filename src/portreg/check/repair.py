@@ -38,7 +38,7 @@ class Plan:
 # ---------------------------------------------------------------- reconcile
 
 
-def _keep_reason(facts: Facts, state: RegistryState, service: str, port: int | None) -> str:
+def _keep_reason(facts: Facts, state: RegistryState, port: int | None) -> str:
     """Why a Helm port cannot be kept ("" when it can)."""
     settings = facts.settings
     if port is None:
@@ -47,11 +47,10 @@ def _keep_reason(facts: Facts, state: RegistryState, service: str, port: int | N
         return f"{port} is outside {settings.first_port}-{settings.last_port}"
     if port in facts.reserved:
         return f"{port} is reserved"
+    # Only the registry (with the services adopted before this one) can take the port away:
+    # a stale kind mapping or Tiltfile forward on it is moved by `fix` afterwards.
     holder = state.holder_of(port)
-    if holder is not None:
-        return f"{port} belongs to {holder}"
-    others = [c for c in facts.holders.get(port, []) if c.holder != service]
-    return f"{port} is used by {others[0].holder} ({others[0].where})" if others else ""
+    return f"{port} belongs to {holder}" if holder is not None else ""
 
 
 def plan_reconcile(facts: Facts) -> Plan:
@@ -60,7 +59,7 @@ def plan_reconcile(facts: Facts) -> Plan:
     unknown = [(p, s) for s, p in facts.values_files.items() if not facts.registered(s)]
     for path, service in sorted(unknown):
         helm_port = facts.helm_port(path)
-        reason = _keep_reason(facts, plan.state, service, helm_port)
+        reason = _keep_reason(facts, plan.state, helm_port)
         if reason:
             port = allocate(facts.settings, plan.state, facts.taken_by_others(service))
             plan.messages.append(f"➕ Adopted '{service}' on port {port} ({reason})")

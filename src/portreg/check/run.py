@@ -71,7 +71,9 @@ def reconcile(
             step.messages.append("ℹ️  Nothing to reconcile: every Helm service is registered")
         return step
 
-    return registry.transact(planner, dry_run=dry_run)
+    # check=False: adopting never hands out a port the registry holds (allocate skips them
+    # all), so a registry holding one port twice is no reason to refuse; `fix` repairs that
+    return registry.transact(planner, dry_run=dry_run, check=False)
 
 
 def fix(registry: Registry, *, prune: bool = False, dry_run: bool = False) -> Outcome:
