@@ -141,9 +141,25 @@ def _loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_RECENT: dict[tuple[str, str], Document] = {}
+_RECENT_SIZE = 8
+
+
 def parse(text: str, source: str) -> Document:
-    """Compose ``text`` (one YAML document); ``source`` names the file in error messages."""
-    return Document(text, source)
+    """Compose ``text`` (one YAML document); ``source`` names the file in error messages.
+
+    The last few documents are kept: a target reads a file, edits it, and the
+    edit's own check composes the new text, which the next edit of the same
+    file (the next service) starts from. Documents are never changed in place.
+    """
+    key = (source, text)
+    doc = _RECENT.get(key)
+    if doc is None:
+        doc = Document(text, source)
+        if len(_RECENT) >= _RECENT_SIZE:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = doc
+    return doc
 
 
 class Document:
@@ -573,7 +589,7 @@ def _flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
 def _verify(doc: Document, text: str, expected: dict[tuple[Any, ...], Leaf]) -> str:
     """Refuse ``text`` unless it parses to exactly ``expected``."""
     try:
-        after = _flatten(Document(text, doc.source).root)
+        after = _flatten(parse(text, doc.source).root)
     except FileEditError as exc:
         raise FileEditError(
             f"the edit would break the file ({exc.message}); nothing was written",
@@ -617,7 +633,7 @@ def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:
     missing top-level mapping is added at the end of the file. A missing list
     index or selected item is refused.
     """
-    doc = Document(text, source)
+    doc = parse(text, source)
     edits: list[_Edit] = []
     expected = _flatten(doc.root)
     inserts: dict[int, tuple[Node | None, Path, dict[Path, Scalar]]] = {}
@@ -731,7 +747,7 @@ def append_item(
     go: at the parent key's column or indented. ``comment`` becomes a line of
     its own right above the dash.
     """
-    doc = Document(text, source)
+    doc = parse(text, source)
     node, depth = doc.walk(path)
     expected = _flatten(doc.root)
     count = 0
@@ -849,7 +865,7 @@ def remove_item(text: str, path: Path, index: int, *, source: str, comment: str 
     alone on its line (so a later :func:`append_item` creates it again in the
     file's style); otherwise the list is left as ``key: []``.
     """
-    doc = Document(text, source)
+    doc = parse(text, source)
     items = doc.items(path)
     if not 0 <= index < len(items):
         raise FileEditError(f"{format_path(path)} has no item {index}", where=doc.source)
