@@ -137,6 +137,22 @@ class Registry:
         scaffold: bool = False,
         dry_run: bool = False,
     ) -> Outcome:
+        """Give ``service`` a port (the next free one, or exactly ``port``) in one transaction.
+
+        This is the call a bootstrap script makes after creating a service::
+
+            outcome = Registry.open(repo_root).assign("invoice", update_configs=True)
+            outcome.port            # 8002
+            outcome.node_port       # 31002
+            outcome.changed_files   # ["helm/.../invoice.yaml", "kind-config.yaml", "scripts/..."]
+
+        A service that already has a port keeps it (idempotent, ``outcome.new`` is False)
+        unless ``force``; with ``update_configs`` its config files are still brought in line.
+        ``scaffold`` creates a missing Helm values file from the configured template.
+        ``dry_run`` plans everything and writes nothing (``outcome.edits`` holds the diff).
+        Raises a :class:`~portreg.errors.PortregError` (e.g. ``RangeFullError``,
+        ``ServiceNameError``, ``LockTimeoutError``) and then changes no file.
+        """
         validate_service(service)
 
         def plan(state: RegistryState, ws: Workspace) -> Step:

@@ -1,0 +1,79 @@
+"""export: pure renderers (whole-output expectations) and the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from portreg.export import render_csv, render_env, render_json, render_markdown
+from portreg.model import Assignment
+
+ROWS = [
+    Assignment("invoice", 8002, 31002),
+    Assignment("general-ledger", 8001, 31001),
+    Assignment("accounts-receivable", 8003, 31003),
+]
+
+
+def test_markdown_is_an_aligned_table_sorted_by_port():
+    assert render_markdown(ROWS) == (
+        "| Service             | Port | NodePort |\n"
+        "| ------------------- | ---: | -------: |\n"
+        "| general-ledger      | 8001 |    31001 |\n"
+        "| invoice             | 8002 |    31002 |\n"
+        "| accounts-receivable | 8003 |    31003 |\n"
+    )
+
+
+def test_markdown_without_services_is_just_the_header():
+    assert render_markdown([]) == ("| Service | Port | NodePort |\n| ------- | ---: | -------: |\n")
+
+
+def test_env_lines_are_sourceable():
+    assert render_env(ROWS) == (
+        "GENERAL_LEDGER_PORT=8001\nGENERAL_LEDGER_NODE_PORT=31001\n"
+        "INVOICE_PORT=8002\nINVOICE_NODE_PORT=31002\n"
+        "ACCOUNTS_RECEIVABLE_PORT=8003\nACCOUNTS_RECEIVABLE_NODE_PORT=31003\n"
+    )
+
+
+def test_csv_has_service_port_node_port():
+    assert render_csv(ROWS) == (
+        "service,port,node_port\n"
+        "general-ledger,8001,31001\ninvoice,8002,31002\naccounts-receivable,8003,31003\n"
+    )
+
+
+def test_json_is_a_list_of_objects():
+    assert json.loads(render_json(ROWS)) == [
+        {"service": "general-ledger", "port": 8001, "node_port": 31001},
+        {"service": "invoice", "port": 8002, "node_port": 31002},
+        {"service": "accounts-receivable", "port": 8003, "node_port": 31003},
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json", "csv", "env", "html"])
+def test_export_command_writes_stdout(seed_repo: Path, cli, fmt):
+    run = cli("--root", str(seed_repo), "export", "--format", fmt)
+    assert run.code == 0
+    assert "8002" in run.out
+    assert "31002" in run.out  # NodePorts in every format
+
+
+def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
+    target = tmp_path / "ports.env"
+    run = cli("--root", str(seed_repo), "export", "--format", "env", "-o", str(target))
+    assert run.code == 0
+    assert run.out == ""
+    assert target.read_text() == (
+        "GENERAL_LEDGER_PORT=8001\nGENERAL_LEDGER_NODE_PORT=31001\n"
+        "INVOICE_PORT=8002\nINVOICE_NODE_PORT=31002\n"
+    )
+
+
+def test_export_to_a_missing_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: Path):
+    run = cli("--root", str(seed_repo), "export", "-o", str(tmp_path / "no" / "such.md"))
+    assert run.code == 2
+    assert run.err.startswith("portreg: error:")
