@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,32 @@ def test_release_update_configs_removes_the_kind_mapping(rerp: Path, cli: CliRun
     assert run.code == 0, run.err
     assert (rerp / "kind-config.yaml").read_text() == KIND_BEFORE
     assert (rerp / VALUES).read_text() == VALUES_AFTER  # the values file is the user's
+
+
+def test_release_finds_an_uncommented_mapping_by_its_values(rerp: Path, cli: CliRunner) -> None:
+    bare = KIND_BEFORE.replace("  # General Ledger Service\n", "")
+    (rerp / "kind-config.yaml").write_text(bare)
+    run = cli("release", "general-ledger", "--update-configs", cwd=rerp)
+    assert run.code == 0, run.err
+    assert (rerp / "kind-config.yaml").read_text() == (
+        "kind: Cluster\n"
+        "apiVersion: kind.x-k8s.io/v1alpha4\n"
+        "nodes:\n"
+        "- role: control-plane\n"
+        "  kubeadmConfigPatches:\n"
+        "  - |\n"
+        "    kind: InitConfiguration\n"
+    )
+
+
+def test_scaffold_creates_a_missing_values_file_in_a_new_folder(rerp: Path, cli: CliRunner) -> None:
+    shutil.rmtree(rerp / "helm")
+    run = cli("assign", "payroll", "--scaffold", cwd=rerp)
+    assert run.code == 0, run.err
+    created = (rerp / "helm/rerp-microservice/values/payroll.yaml").read_text()
+    assert "port: 8002" in created
+    assert "nodePort: 31002" in created
+    assert "binaryName: payroll_service_api" in created
 
 
 def test_missing_values_file_warns_and_still_assigns(rerp: Path, cli: CliRunner) -> None:

@@ -218,7 +218,7 @@ class Registry:
             step.messages.append(f"✅ Released port {port} from service '{service}'")
             if update_configs:
                 for target in self.targets():
-                    step.warnings += target.remove(ws, service)
+                    step.warnings += target.remove(ws, service, port)
             return step
 
         return self._transact(plan, dry_run)

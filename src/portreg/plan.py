@@ -94,6 +94,8 @@ def apply_edits(edits: Sequence[FileEdit]) -> None:
     try:
         for edit in edits:
             real = edit.path.resolve()
+            if edit.before is None:
+                real.parent.mkdir(parents=True, exist_ok=True)
             staged.append((edit, real, _write_temp(real, edit.after)))
     except OSError as exc:
         for _edit, _real, temp in staged:

@@ -38,7 +38,7 @@ class ReadOnlyScanner:
     def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
         return []
 
-    def remove(self, ws: Workspace, service: str) -> list[str]:
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         return []
 
     def scan(self, ws: Workspace) -> list[Observation]:

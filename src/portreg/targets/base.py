@@ -48,8 +48,11 @@ class Target(Protocol):
     def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
         """Bring this target's files in line for one service; returns warnings."""
 
-    def remove(self, ws: Workspace, service: str) -> list[str]:
-        """Take one service out of this target's files (``release --update-configs``)."""
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
+        """Take one service out of this target's files (``release --update-configs``).
+
+        ``port`` is the port it held, so an entry without a naming comment is found too.
+        """
 
     def used_ports(self, ws: Workspace) -> set[int]:
         """Every port these files mention, read cheaply and conservatively."""

@@ -88,7 +88,7 @@ class HelmTarget:
             template = read
         return render(template, wanted.values())
 
-    def remove(self, ws: Workspace, service: str) -> list[str]:
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         """Leave the values file alone: deleting a user's file is not portreg's call."""
         return []
 
