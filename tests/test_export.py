@@ -73,7 +73,8 @@ def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
     )
 
 
-def test_export_to_a_missing_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: Path):
-    run = cli("--root", str(seed_repo), "export", "-o", str(tmp_path / "no" / "such.md"))
+def test_export_onto_a_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: Path):
+    run = cli("--root", str(seed_repo), "export", "-o", str(tmp_path))
     assert run.code == 2
     assert run.err.startswith("portreg: error:")
+    assert "Traceback" not in run.err

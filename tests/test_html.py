@@ -84,6 +84,12 @@ def test_page_is_self_contained():
     assert "<link" not in html
 
 
+def test_a_holder_found_only_in_files_is_marked():
+    row = re.search(r'<tr data-port="8010"[^>]*data-service="tilt-ui".*?</tr>', page())
+    assert row is not None
+    assert "conflict with shipping \u00b7 in files only, not registered" in row.group(0)
+
+
 def test_findings_are_escaped_and_listed():
     html = page()
     assert "hostPort 8003 &lt;script&gt;" in html

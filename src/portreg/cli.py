@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from portreg.api import Outcome, Registry
-    from portreg.export_html import FindingLike
+    from portreg.check.findings import Finding
 
 Command = Callable[["argparse.Namespace"], int]
 
@@ -167,7 +167,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "html":
         from portreg.export_html import render_html
 
-        text = render_html(registry.settings, registry.state(), _findings(registry))
+        findings, conflicts = _check_for_html(registry)
+        text = render_html(registry.settings, registry.state(), findings, conflicts=conflicts)
     else:
         from portreg.export import RENDERERS
 
@@ -186,9 +187,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _findings(registry: Registry) -> list[FindingLike]:
-    """The findings of ``check`` for the HTML page (none until the check engine is wired)."""
-    return []
+def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
+    """The findings of ``check``, and every port two holders claim (registry or files)."""
+    from portreg.check import gather, rules
+    from portreg.workspace import Workspace
+
+    snapshot, state = registry.snapshot()
+    ws = Workspace(registry.settings.root)
+    where = (registry.store.location, snapshot.text)
+    facts = gather.facts(registry.settings, state, ws, registry.targets(), registry=where)
+    conflicts = {}
+    for port, claims in facts.holders.items():
+        names = list(dict.fromkeys(claim.holder for claim in claims))
+        if len(names) > 1:
+            conflicts[port] = names
+    return rules.run(facts), conflicts
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

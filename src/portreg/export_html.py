@@ -25,14 +25,20 @@ ROW = 50  # cells per row; rows start at multiples of 50 so a column is a port's
 
 
 class FindingLike(Protocol):
-    """What the page needs of a ``check`` finding."""
+    """What the page needs of a ``check`` finding (``check.findings.Finding`` fits)."""
 
-    code: str
-    severity: str
-    path: str
-    line: int | None
-    message: str
-    hint: str | None
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def hint(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class PortMap:
     last: int
     cells: tuple[Cell, ...]
     outside: tuple[tuple[str, int], ...]  # assignments outside the configured range
+    registered: frozenset[str] = frozenset()  # others come from clashes found in files
 
     def count(self, state: str) -> int:
         return sum(1 for cell in self.cells if cell.state == state)
@@ -100,7 +107,7 @@ def build_map(
         reserved = port in blocked
         cells.append(Cell(port, _cell_state(services, reserved), services, reserved))
     outside = tuple((s, p) for s, p in sorted(state.assignments.items()) if not first <= p <= last)
-    return PortMap(first, last, tuple(cells), outside)
+    return PortMap(first, last, tuple(cells), outside, frozenset(state.assignments))
 
 
 # ------------------------------------------------------------------ pieces
@@ -204,6 +211,8 @@ def _table(pm: PortMap, settings: Settings) -> str:
             note = f"conflict with {', '.join(others)}" if others else "conflict: port is reserved"
         else:
             note = {"assigned": "ok", "outside": "outside the range"}.get(state, state)
+        if service not in pm.registered:
+            note += " \u00b7 in files only, not registered"
         rows.append(
             f'<tr data-port="{port}" data-state="{state}" data-service="{escape(service)}">'
             f'<td class="svc">{escape(service)}</td><td class="num">{port}</td>'
