@@ -12,7 +12,9 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 
-from portreg.model import Assignment
+TYPE_CHECKING = False  # the parser imports FORMATS; keep model (dataclasses) off start-up
+if TYPE_CHECKING:
+    from portreg.model import Assignment
 
 FORMATS = ("markdown", "json", "csv", "env", "html")
 TEXT_FORMATS = FORMATS[:-1]
