@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import io
-import re
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
 
 NAME = "tilt"
-_FORWARD = re.compile(r"(?:[^:]+:)?(\d{1,5})(?::\d{1,5})?")
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 _SKIP = {tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
 
@@ -65,11 +63,13 @@ def literal(token: Token) -> int | str | None:
 
 def local_port(value: int | str | None) -> int | None:
     """The host side of a forward: ``8001``, ``'8001'``, ``'8001:80'``, ``'host:8001:80'``."""
-    if isinstance(value, int):
-        return value if 1 <= value <= 65535 else None
-    match = _FORWARD.fullmatch(value.strip()) if isinstance(value, str) else None
-    port = int(match.group(1)) if match else 0
-    return port if 1 <= port <= 65535 else None
+    if isinstance(value, str):
+        parts = value.strip().split(":")
+        text = parts[1] if len(parts) == 3 else parts[0]
+        value = int(text) if len(parts) <= 3 and text.isdigit() else None
+    if isinstance(value, int) and 1 <= value <= 65535:
+        return value
+    return None
 
 
 def closing(toks: list[Token], start: int) -> int:

@@ -1,0 +1,95 @@
+"""``portreg check`` through ``main(argv)``: exit codes and the three output formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRunner
+
+V = "helm/rerp-microservice/values"
+
+
+def values(root: Path, service: str, port: int, node_port: int) -> None:
+    folder = root / V
+    folder.mkdir(parents=True, exist_ok=True)
+    text = f"service:\n  port: {port}\n  containerPort: {port}\n  nodePort: {node_port}\n"
+    (folder / f"{service}.yaml").write_text(text)
+
+
+@pytest.fixture
+def clean(seed_repo: Path) -> Path:
+    values(seed_repo, "general-ledger", 8001, 31001)
+    values(seed_repo, "invoice", 8002, 31002)
+    return seed_repo
+
+
+def test_clean_repo_exits_0_and_says_so(cli: CliRunner, clean: Path):
+    run = cli("--root", str(clean), "check")
+    assert run.code == 0
+    assert "0 errors, 0 warnings, 1 info" in run.out  # the KEP-3668 note only
+
+
+def test_warnings_pass_unless_strict(cli: CliRunner, seed_repo: Path):
+    values(seed_repo, "general-ledger", 8001, 31001)  # invoice has no values file: a warning
+    assert cli("--root", str(seed_repo), "check").code == 0
+    assert cli("--root", str(seed_repo), "check", "--strict").code == 1
+
+
+def test_errors_exit_1_json_is_one_document(cli: CliRunner, clean: Path):
+    values(clean, "invoice", 8002, 30802)
+    run = cli("--root", str(clean), "check", "--format", "json")
+    assert run.code == 1
+    document = json.loads(run.out)
+    assert document["counts"] == {"error": 1, "warning": 0, "info": 1}
+    assert document["findings"][0] == {
+        "code": "PR005",
+        "severity": "error",
+        "path": f"{V}/invoice.yaml",
+        "line": 4,
+        "message": "service.nodePort is 30802, the formula gives 31002 (31000 + (8002 - 8000))",
+        "hint": "run `portreg fix`",
+    }
+
+
+def test_github_annotations(cli: CliRunner, clean: Path):
+    values(clean, "invoice", 8002, 30802)
+    run = cli("--root", str(clean), "check", "--format", "github")
+    lines = run.out.splitlines()
+    assert lines[0] == (
+        f"::error file={V}/invoice.yaml,line=4,title=PR005::service.nodePort is 30802, the "
+        "formula gives 31002 (31000 + (8002 - 8000)) (run `portreg fix`)"
+    )
+    assert lines[1].startswith("::notice file=scripts/port-registry.json,line=1,title=PR014::")
+
+
+def test_unreadable_registry_exits_2_without_traceback(cli: CliRunner, repo: Path):
+    (repo / "scripts" / "port-registry.json").write_text("{not json")
+    run = cli("--root", str(repo), "check")
+    assert run.code == 2
+    assert run.err.startswith("portreg: error: ")
+    assert "Traceback" not in run.err
+
+
+def test_broken_files_become_findings(cli: CliRunner, clean: Path):
+    (clean / "compose.yaml").write_text("services:\n  a: [\n")
+    (clean / V / "invoice.yaml").write_text("service: {port: 8002\n")
+    run = cli("--root", str(clean), "check", "--format", "json")
+    found = [(f["code"], f["path"]) for f in json.loads(run.out)["findings"]]
+    assert ("PR017", "compose.yaml") in found
+    assert ("PR017", f"{V}/invoice.yaml") in found
+    assert run.code == 1
+
+
+def test_live_names_a_listener(cli: CliRunner, clean: Path, monkeypatch: pytest.MonkeyPatch):
+    from portreg.check import live
+
+    monkeypatch.setattr(live, "listeners", lambda ports: {8002: "python3 (pid 42)"})
+    run = cli("--root", str(clean), "check", "--live")
+    assert (
+        "warning PR016 port 8002 of invoice is in use on this machine by python3 (pid 42)"
+        in run.out
+    )
+    assert run.code == 0

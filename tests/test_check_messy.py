@@ -1,0 +1,148 @@
+"""The messy real-world repo: every disagreement once, then reconcile + fix make it clean."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRunner, tree
+
+MESSY = Path(__file__).parent / "fixtures" / "messy"
+V = "helm/rerp-microservice/values"
+REG = "scripts/port-registry.json"
+
+EXPECTED = [
+    ("PR018", "warning", "Tiltfile", 14),  # reporting forwards 8015, registry 8005
+    ("PR002", "error", f"{V}/billing.yaml", 4),  # billing copied general-ledger's 8001
+    ("PR006", "error", f"{V}/billing.yaml", 4),  # billing is not registered
+    ("PR005", "error", f"{V}/billing.yaml", 6),  # 30801: sibling formula
+    ("PR005", "error", f"{V}/general-ledger.yaml", 7),  # 30801 where the formula gives 31001
+    ("PR006", "error", f"{V}/notifications.yaml", 4),  # notifications is not registered
+    ("PR003", "error", f"{V}/reporting.yaml", 5),  # 8006, registry 8005
+    ("PR008", "error", "kind-config.yaml", 21),  # reporting containerPort 31007
+    ("PR013", "error", "kind-config.yaml", 25),  # legacy-billing containerPort 30802
+    ("PR009", "error", "kind-config.yaml", 26),  # legacy-billing on invoice's 8002
+    ("PR002", "error", "kind-config.yaml", 30),  # old-gateway on notifications' Helm 8010
+    ("PR014", "info", "portreg.toml", 1),  # KEP-3668 static band, once
+    ("PR001", "error", REG, 9),  # payments and accounts-receivable both on 8003
+    ("PR010", "warning", REG, 9),  # payments has no kind mapping
+    ("PR007", "warning", REG, 10),  # audit has no values file
+    ("PR010", "warning", REG, 10),  # audit has no kind mapping
+]
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    root = tmp_path / "messy"
+    shutil.copytree(MESSY, root)
+    (root / ".git").mkdir()
+    return root
+
+
+def findings(cli: CliRunner, root: Path, *args: str) -> tuple[int, list[dict[str, object]]]:
+    run = cli("--root", str(root), "check", "--format", "json", *args)
+    return run.code, json.loads(run.out)["findings"]
+
+
+def test_every_disagreement_reported_once_with_file_and_line(cli: CliRunner, messy: Path):
+    code, found = findings(cli, messy)
+    assert [(f["code"], f["severity"], f["path"], f["line"]) for f in found] == EXPECTED
+    assert code == 1
+
+
+def test_messages_name_both_sides(cli: CliRunner, messy: Path):
+    _, found = findings(cli, messy)
+    by_place = {(f["code"], f["path"], f["line"]): f["message"] for f in found}
+    assert by_place["PR002", f"{V}/billing.yaml", 4] == (
+        f"port 8001 is held by both general-ledger ({REG}:6) and billing ({V}/billing.yaml:4)"
+    )
+    assert by_place["PR002", "kind-config.yaml", 30] == (
+        f"port 8010 is held by both notifications ({V}/notifications.yaml:4) and "
+        "old-gateway (kind-config.yaml:30)"
+    )
+    assert "legacy-billing" in by_place["PR009", "kind-config.yaml", 26]
+    assert "invoice" in by_place["PR009", "kind-config.yaml", 26]
+
+
+def comment_lines(root: Path) -> dict[str, list[str]]:
+    result = {}
+    for name, data in tree(root).items():
+        lines = data.decode().splitlines()
+        result[name] = [line.strip() for line in lines if line.strip().startswith("#")]
+    return result
+
+
+def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner, messy: Path):
+    before = tree(messy)
+    comments = comment_lines(messy)
+    assert cli("--root", str(messy), "reconcile").code == 0
+    fixed = cli("--root", str(messy), "fix")
+    assert fixed.code == 0, fixed.err
+    code, found = findings(cli, messy)
+    assert code == 0
+    assert {f["severity"] for f in found} <= {"warning", "info"}
+    after = tree(messy)
+    touched = sorted(name for name in before if before[name] != after.get(name))
+    assert touched == [
+        f"{V}/billing.yaml",
+        f"{V}/general-ledger.yaml",
+        f"{V}/payments.yaml",
+        f"{V}/reporting.yaml",
+        "kind-config.yaml",
+        REG,
+    ]
+    assert comment_lines(messy) == comments
+    # comments stay even where the value on the same line changed
+    assert (
+        "  nodePort: 31001     # ⚠️ sibling formula\n" in after[f"{V}/general-ledger.yaml"].decode()
+    )
+
+
+def test_reconcile_says_which_port_and_why(cli: CliRunner, messy: Path):
+    run = cli("--root", str(messy), "reconcile")
+    assert run.out.splitlines()[:2] == [
+        "➕ Adopted 'billing' on port 8007 (8001 belongs to general-ledger)",
+        f"➕ Adopted 'notifications' on its Helm port 8010 ({V}/notifications.yaml)",
+    ]
+    assignments = json.loads((messy / REG).read_text())["assignments"]
+    assert assignments["billing"] == 8007
+    assert assignments["notifications"] == 8010
+
+
+def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: Path):
+    before = tree(messy)
+    run = cli("--root", str(messy), "fix", "--dry-run")
+    assert run.code == 0
+    assert run.out.startswith(
+        "🔧 Moved 'payments' from port 8003 to 8007 (8003 is also accounts-receivable's, "
+        "which was assigned first)\n"
+    )
+    assert "+        hostPort: 8007" not in run.out  # payments has no kind mapping to move
+    assert "-  nodePort: 30801     # ⚠️ sibling formula" in run.out
+    assert "Not fixed: 'notifications'" in run.err
+    assert tree(messy) == before
+
+
+def test_fix_alone_repairs_registry_duplicates_and_drift(cli: CliRunner, messy: Path):
+    assert cli("--root", str(messy), "fix").code == 0
+    _, found = findings(cli, messy)
+    errors = sorted({(f["code"], f["path"]) for f in found if f["severity"] == "error"})
+    # only what reconcile must decide is left
+    assert errors == [("PR006", f"{V}/billing.yaml"), ("PR006", f"{V}/notifications.yaml")]
+
+
+def test_fix_prune_removes_kind_strangers(cli: CliRunner, messy: Path):
+    assert cli("--root", str(messy), "fix", "--prune").code == 0
+    text = (messy / "kind-config.yaml").read_text()
+    assert "Legacy Billing" not in text
+    assert "Old Gateway" not in text
+    assert "# Reporting Service" in text
+
+
+def test_writing_commands_still_refuse_the_duplicate_registry(cli: CliRunner, messy: Path):
+    run = cli("--root", str(messy), "assign", "ledger-two")
+    assert run.code == 2
+    assert "portreg fix" in run.err

@@ -1,0 +1,121 @@
+"""reconcile and fix planning as pure functions of Facts, and ``--live`` reading /proc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portreg.check.facts import Facts
+from portreg.check.live import listeners, parse_proc_net
+from portreg.check.repair import Move, order_moves, plan_fix, plan_reconcile
+from portreg.config import Settings
+from portreg.model import RegistryState
+from portreg.targets.base import Observation
+
+V = "helm/rerp-microservice/values"
+
+
+def make(assignments: dict[str, int], *observations: Observation, **values: str) -> Facts:
+    return Facts(
+        settings=Settings(root=Path("/repo")),
+        state=RegistryState(assignments=assignments, next_port=8001),
+        registry_path="scripts/port-registry.json",
+        observations=observations,
+        values_files={s.replace("_", "-"): p for s, p in values.items()},
+    )
+
+
+def helm(service: str, port: int) -> Observation:
+    return Observation("helm", f"{V}/{service}.yaml", 3, port, "service.port", "port", service)
+
+
+def kind(service: str, port: int) -> Observation:
+    return Observation("kind", "kind-config.yaml", 9, port, "hostPort", "port", service)
+
+
+def test_reconcile_keeps_a_free_helm_port_else_takes_the_next_free():
+    facts = make(
+        {"a": 8001},
+        helm("b", 8001),
+        helm("c", 8005),
+        helm("d", 8080),
+        b=f"{V}/b.yaml",
+        c=f"{V}/c.yaml",
+        d=f"{V}/d.yaml",
+    )
+    plan = plan_reconcile(facts)
+    assert dict(plan.state.assignments) == {"a": 8001, "b": 8002, "c": 8005, "d": 8006}
+    assert plan.messages == [
+        "➕ Adopted 'b' on port 8002 (8001 belongs to a)",
+        f"➕ Adopted 'c' on its Helm port 8005 ({V}/c.yaml)",
+        "➕ Adopted 'd' on port 8006 (8080 is reserved)",
+    ]
+
+
+def test_reconcile_two_unknown_services_on_one_port_first_keeps_it():
+    facts = make({}, helm("x", 8004), helm("y", 8004), x=f"{V}/x.yaml", y=f"{V}/y.yaml")
+    # y takes the next free port from next_port (one past the last one handed out)
+    assert dict(plan_reconcile(facts).state.assignments) == {"x": 8004, "y": 8005}
+
+
+def test_fix_registry_duplicate_first_assigned_keeps_it():
+    plan = plan_fix(make({"a": 8001, "b": 8001, "c": 8002}, helm("b", 8001)))
+    assert dict(plan.state.assignments) == {"a": 8001, "b": 8003, "c": 8002}
+    assert plan.moves == [Move("b", 8003, frozenset({"helm"}))]
+
+
+def test_fix_out_of_range_and_reserved_registry_ports():
+    plan = plan_fix(make({"a": 9500, "b": 8080}))
+    assert dict(plan.state.assignments) == {"a": 8001, "b": 8002}
+
+
+def test_fix_moves_a_stranger_off_a_registered_port_or_prunes_it():
+    facts = make({"a": 8001}, kind("legacy", 8001))
+    plan = plan_fix(facts)
+    assert plan.moves == [Move("legacy", 8002, frozenset({"kind"}))]
+    assert plan.state == facts.state  # a stranger is not adopted
+    pruned = plan_fix(facts, prune=True)
+    assert (pruned.moves, pruned.removals) == ([], [("kind", "legacy")])
+
+
+def test_fix_rewrites_drift_and_notes_what_it_cannot_do():
+    tilt = Observation("tilt", "Tiltfile", 4, 8001, "port_forwards", "port", "other")
+    plan = plan_fix(make({"a": 8001, "b": 8002}, helm("b", 8009), tilt))
+    assert plan.moves == [Move("b", 8002, frozenset({"helm"}))]
+    assert plan.notes == ["Tiltfile:4: port 8001 belongs to a; edit it by hand"]
+
+
+def test_moves_that_vacate_a_port_go_first():
+    facts = make({"a": 8002, "b": 8003}, kind("a", 8003), kind("b", 8004))
+    # a's kind entry sits on 8003, where b must go: a moves first
+    moves = [Move("b", 8003), Move("a", 8002)]
+    assert order_moves(facts, moves) == [Move("a", 8002), Move("b", 8003)]
+
+
+PROC_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1
+   1: 0100007F:1F42 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 4343 1
+"""
+
+
+def test_parse_proc_net_listening_sockets_only():
+    assert parse_proc_net(PROC_TCP) == {8001: 4242}
+
+
+def test_listeners_from_a_fake_proc(tmp_path: Path):
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(PROC_TCP)
+    (tmp_path / "77" / "fd").mkdir(parents=True)
+    (tmp_path / "77" / "comm").write_text("uvicorn\n")
+    (tmp_path / "77" / "fd" / "3").symlink_to("socket:[4242]")
+    assert listeners([8001, 8002], proc=tmp_path) == {8001: "uvicorn (pid 77)"}
+
+
+def test_listeners_fall_back_to_binding(tmp_path: Path):
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert listeners([port], proc=tmp_path) == {port: ""}
