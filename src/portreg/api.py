@@ -269,6 +269,11 @@ class Registry:
         raise AssertionError("unreachable")
 
     def _attempt(self, planner: Planner, dry_run: bool, check: bool) -> Outcome:
+        # Import the target and apply modules before taking the lock: under load, imports
+        # inside it made every other waiting process wait for them too.
+        self.targets()
+        import portreg.plan  # noqa: F401
+
         with self.store.session():
             snapshot = self.store.load()
             state = parse_registry(snapshot.text, self.store.location)
@@ -280,7 +285,7 @@ class Registry:
             registry_text = None
             if step.state != state or snapshot.text is None:
                 registry_text = dump_registry(step.state, timestamp())
-            faults.point("after-plan")
+            _fault("after-plan")
             outcome = self._outcome(step, snapshot, registry_text, edits, dry_run)
             if not dry_run:
                 self._write(snapshot, registry_text, edits)
@@ -313,16 +318,24 @@ class Registry:
 
     def _write(self, snapshot: Snapshot, registry_text: str | None, edits: list[FileEdit]) -> None:
         from portreg.plan import apply_edits
+        from portreg.store.file import FileStore
 
-        if self.store.files_first:
+        if isinstance(self.store, FileStore):
             registry_edit = (
                 self.store.registry_edit(snapshot, registry_text) if registry_text else None
             )
-            apply_edits(edits + ([registry_edit] if registry_edit else []))
+            apply_edits(
+                edits + ([registry_edit] if registry_edit else []),
+                journal=self.store.journal_path,
+                registry_last=registry_edit is not None,
+            )
             return
         if registry_text is not None:
+            _fault("before-registry")
             self.store.commit(snapshot, registry_text)
         try:
+            if registry_text is not None:
+                _fault("after-registry")
             apply_edits(edits)
         except (WriteError, StoreError) as exc:
             exc.hint = (
@@ -330,3 +343,14 @@ class Registry:
                 "--all` to bring the files in line"
             )
             raise
+
+
+def _fault(step: str) -> None:
+    """A fault point outside ``apply_edits``: an injected write failure is one clean error."""
+    try:
+        faults.point(step)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write: {exc.strerror}; no file was changed",
+            hint="free some disk space and run again",
+        ) from exc

@@ -1,6 +1,13 @@
 """Test-only fault points: ``PORTREG_FAULT=step:action`` makes portreg die, pause or fail there.
 
-Steps: ``after-plan``, ``between-writes``, ``before-registry``, ``after-registry``.
+Steps, in the order a command reaches them:
+
+* ``after-plan``: everything planned in memory, nothing written (api);
+* ``after-stage``: the journal and every temp file written, no original replaced (plan);
+* ``between-writes``: between two config file replaces (plan);
+* ``before-registry`` / ``after-registry``: around the registry write (the last replace on
+  the file store, the compare-and-swap on etcd).
+
 Actions: ``kill`` (SIGKILL itself), ``pause`` (sleep ``PORTREG_FAULT_PAUSE`` seconds),
 ``fail`` (an OSError as if the disk were full). Does nothing unless the variable is set.
 """
@@ -11,6 +18,7 @@ import os
 
 
 def point(step: str) -> None:
+    """Die, pause or fail here if ``PORTREG_FAULT`` names this step; otherwise nothing."""
     spec = os.environ.get("PORTREG_FAULT")
     if not spec:
         return

@@ -5,19 +5,28 @@ Each file is written to a temp file in its own folder, fsynced, then
 original is replaced, and if a replace fails the ones already replaced are
 put back, so a command changes all of its files or none. The registry is the
 last edit in the list and so is replaced last.
+
+A failed write is undone at once; a killed process cannot undo anything, so
+the file store also passes a journal: every file's old and new text is
+written there first, and the next portreg run that takes the lock finishes
+the change (``recover``). The files are then all old (killed before the
+journal was written) or all new.
 """
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from portreg import faults
 from portreg.errors import WriteError
-from portreg.workspace import FileEdit
+from portreg.workspace import FileEdit, read_text
 
 
 def render_diff(edits: Sequence[FileEdit]) -> str:
@@ -79,42 +88,150 @@ def _restore(done: list[tuple[FileEdit, Path]]) -> list[str]:
     return lost
 
 
-def _failure(edit: FileEdit, exc: OSError, lost: list[str]) -> WriteError:
+def _failure(edit: FileEdit, exc: OSError, lost: list[str], journal: Path | None) -> WriteError:
     message = f"cannot write: {exc.strerror or exc}"
-    if lost:
+    if lost and journal is not None:
+        message += f"; could not put back {', '.join(lost)} (the next portreg command finishes it)"
+    elif lost:
         message += f"; could not put back {', '.join(lost)} (restore them from git)"
     else:
         message += "; no file was changed"
     return WriteError(message, where=edit.display, hint="make the file writable and run again")
 
 
-def apply_edits(edits: Sequence[FileEdit]) -> None:
-    """Write every edit or none. A symlink stays a symlink: the file it points to is edited."""
-    staged: list[tuple[FileEdit, Path, Path]] = []
+# ------------------------------------------------------------------ journal
+# A kill between two replaces would leave some files new and some old. With a
+# journal (the file store passes one, under its lock) the command first writes
+# every file's old and new text to it: from then on the change is decided, and
+# the next portreg run that takes the lock rolls it forward (``recover``).
+
+
+def _write_journal(journal: Path, edits: Sequence[FileEdit], reals: list[Path]) -> None:
+    files = [
+        {
+            "path": os.path.relpath(real, journal.parent),
+            "display": edit.display,
+            "before": edit.before,
+            "after": edit.after,
+        }
+        for edit, real in zip(edits, reals, strict=True)
+    ]
+    document = json.dumps({"portreg-journal": 1, "files": files}, ensure_ascii=False)
+    os.replace(_write_temp(journal, document), journal)
+    _fsync_folder(journal.parent)
+
+
+def _drop_journal(journal: Path | None) -> None:
+    if journal is not None:
+        journal.unlink(missing_ok=True)
+        _fsync_folder(journal.parent)
+
+
+def _sweep_temps(target: Path) -> None:
+    """Remove temp files a killed portreg left beside ``target`` (only safe under the lock)."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
+def _journal_files(journal: Path, text: str) -> list[dict[str, Any]]:
     try:
-        for edit in edits:
-            real = edit.path.resolve()
+        document = json.loads(text)
+        files = document["files"]
+        for item in files:
+            if not isinstance(item["path"], str) or not isinstance(item["after"], str):
+                raise TypeError(item)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WriteError(
+            "the journal of an interrupted portreg command is unreadable",
+            where=str(journal),
+            hint="check the config files with `git diff`, then delete the journal",
+        ) from exc
+    return list(files)
+
+
+def recover(journal: Path) -> list[str]:
+    """Finish the change an interrupted command recorded in ``journal`` (caller holds the lock).
+
+    Returns the files it wrote. A file edited by hand since then is not overwritten:
+    that is refused, and the journal is kept for the user to resolve.
+    """
+    _sweep_temps(journal)
+    text = read_text(journal)
+    if text is None:
+        return []
+    files = _journal_files(journal, text)
+    edits: list[FileEdit] = []
+    for item in files:
+        path = journal.parent / item["path"]
+        current = read_text(path)
+        _sweep_temps(path)
+        if current == item["after"]:
+            continue
+        if current != item["before"]:
+            raise WriteError(
+                f"an interrupted portreg command left {journal.name}, and this file changed "
+                "since, so its change cannot be finished",
+                where=str(item.get("display") or path),
+                hint=f"check the files with `git diff`, then delete {journal}",
+            )
+        edits.append(FileEdit(path, str(item.get("display") or path), current, item["after"]))
+    _apply(edits, None, registry_last=False)
+    _drop_journal(journal)
+    return [edit.display for edit in edits]
+
+
+# -------------------------------------------------------------------- apply
+
+
+def _fault_before(index: int, count: int, registry_last: bool) -> None:
+    """The named fault points between replaces (see ``faults``)."""
+    if registry_last and index == count - 1:
+        faults.point("before-registry")
+    elif index:
+        faults.point("between-writes")
+
+
+def apply_edits(
+    edits: Sequence[FileEdit], *, journal: Path | None = None, registry_last: bool = False
+) -> None:
+    """Write every edit or none. A symlink stays a symlink: the file it points to is edited.
+
+    ``journal`` (given by a caller holding the registry lock) makes the change survive a
+    kill: it is recorded there before any file is touched and finished by ``recover``.
+    ``registry_last`` names the last edit as the registry, for the fault points only.
+    """
+    if edits:
+        _apply(edits, journal, registry_last=registry_last)
+
+
+def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bool) -> None:
+    staged: list[tuple[FileEdit, Path, Path]] = []
+    done: list[tuple[FileEdit, Path]] = []
+    current = edits[0]
+    try:
+        reals = [edit.path.resolve() for edit in edits]
+        if journal is not None:
+            _write_journal(journal, edits, reals)
+        for edit, real in zip(edits, reals, strict=True):
+            current = edit
             if edit.before is None:
                 real.parent.mkdir(parents=True, exist_ok=True)
             staged.append((edit, real, _write_temp(real, edit.after)))
+        faults.point("after-stage")
+        for index, (edit, real, temp) in enumerate(staged):
+            current = edit
+            _fault_before(index, len(staged), registry_last)
+            os.replace(temp, real)
+            done.append((edit, real))
+        if registry_last:
+            faults.point("after-registry")
     except OSError as exc:
         for _edit, _real, temp in staged:
             temp.unlink(missing_ok=True)
-        raise _failure(edits[len(staged)], exc, []) from exc
-    faults.point("after-stage")
-    done: list[tuple[FileEdit, Path]] = []
-    for index, (edit, real, temp) in enumerate(staged):
-        try:
-            if index == len(staged) - 1:
-                faults.point("before-last")
-            elif index:
-                faults.point("between-writes")
-            os.replace(temp, real)
-        except OSError as exc:
-            for _e, _r, leftover in staged[index:]:
-                leftover.unlink(missing_ok=True)
-            raise _failure(edit, exc, _restore(done)) from exc
-        done.append((edit, real))
+        lost = _restore(done)
+        if not lost:
+            _drop_journal(journal)
+        raise _failure(current, exc, lost, journal) from exc
     for folder in {real.parent for _edit, real in done}:
         _fsync_folder(folder)
-    faults.point("after-apply")
+    _drop_journal(journal)

@@ -1,4 +1,9 @@
-"""The registry as a JSON file in the repo, guarded by an flock on a separate ``.lock`` file."""
+"""The registry as a JSON file in the repo, guarded by an flock on a separate ``.lock`` file.
+
+Beside them lives ``<registry>.journal`` while a command writes its files: a
+command killed half-way is finished by the next one that takes the lock
+(``plan.recover``), before it reads anything.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ class FileStore:
         self.root = root
         self.lock_timeout = lock_timeout
         self.lock_path = path.with_name(path.name + ".lock")
+        self.journal_path = path.with_name(path.name + ".journal")
+        self._held = False
         try:
             self.location = path.relative_to(root).as_posix()
         except ValueError:
@@ -62,9 +69,25 @@ class FileStore:
             self._acquire(descriptor)
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+            self._held = True
+            self._recover()
             yield
         finally:
+            self._held = False
             os.close(descriptor)
+
+    def _recover(self) -> None:
+        """Finish a command that was killed while writing (its journal is still there)."""
+        from portreg.plan import recover
+
+        try:
+            recover(self.journal_path)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot finish an interrupted command: {exc.strerror}",
+                where=self.location,
+                hint="make the files writable and run again",
+            ) from exc
 
     def _acquire(self, descriptor: int) -> None:
         deadline = time.monotonic() + self.lock_timeout
@@ -87,6 +110,13 @@ class FileStore:
             delay = min(delay * 2, 0.05)
 
     def load(self) -> Snapshot:
+        """The registry text; an interrupted command is finished first, under the lock."""
+        if not self._held and self.journal_path.exists():
+            with self.session():
+                return self._read()
+        return self._read()
+
+    def _read(self) -> Snapshot:
         from portreg.errors import FileEditError
 
         try:
