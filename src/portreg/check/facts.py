@@ -62,11 +62,19 @@ class Facts:
 
     # --------------------------------------------------------------- registry
 
+    @cached_property
+    def _registry_lines(self) -> dict[str, int]:
+        """``"key":`` -> its first line in the registry text, in one pass."""
+        lines: dict[str, int] = {}
+        for number, line in enumerate((self.registry_text or "").splitlines(), 1):
+            key, colon, _ = line.strip().partition(":")
+            if colon and key.startswith('"'):
+                lines.setdefault(key, number)
+        return lines
+
     def registry_line(self, service: str) -> int:
         """The line of ``"service":`` in the registry text (1 when not found)."""
-        text = self.registry_text or ""
-        index = text.find(json.dumps(service) + ":")
-        return text.count("\n", 0, index) + 1 if index >= 0 else 1
+        return self._registry_lines.get(json.dumps(service), 1)
 
     def registry_where(self, service: str) -> str:
         return f"{self.registry_path}:{self.registry_line(service)}"
