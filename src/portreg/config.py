@@ -295,7 +295,68 @@ def _target(index: int, table: Any) -> TargetSpec:
         raise ConfigError(f"{prefix}line: a text target needs a line template")
     if values["kind"] != "text" and not values.get("set"):
         raise ConfigError(f"{prefix}set: a {values['kind']} target needs a set table")
-    return TargetSpec(**values)
+    spec = TargetSpec(**values)
+    _check_target(spec, prefix)
+    return spec
+
+
+PORT_PLACEHOLDERS = ("{port}", "{node_port}")
+SERVICE_PLACEHOLDERS = ("{service}", "{service_snake}", "{service_title}", "{SERVICE_UPPER}")
+
+
+def _check_placeholders(key: str, template: str) -> None:
+    from portreg.templates import PLACEHOLDER_NAMES, unknown_placeholders
+
+    unknown = unknown_placeholders(template)
+    if unknown:
+        known = ", ".join("{" + name + "}" for name in PLACEHOLDER_NAMES)
+        raise ConfigError(f"{key}: unknown placeholder {{{unknown[0]}}} in {template!r} ({known})")
+
+
+def _names_service(template: str) -> bool:
+    return any(name in template for name in SERVICE_PLACEHOLDERS)
+
+
+def _check_target(spec: TargetSpec, prefix: str) -> None:
+    """Placeholders, path syntax and how each service's entry is told apart (pure)."""
+    shared = "{service}" not in spec.files
+    leftover = spec.files.replace("{service}", "")
+    if "{" in leftover or "}" in leftover:
+        raise ConfigError(f"{prefix}files: only {{service}} may appear in {spec.files!r}")
+    if spec.kind == "text":
+        _check_line(spec, prefix, shared)
+        return
+    from portreg.yamledit import parse_path
+
+    for path, template in spec.set:
+        _check_placeholders(f"{prefix}set", path)
+        _check_placeholders(f"{prefix}set", template)
+        try:
+            parse_path(path)
+        except ValueError as exc:
+            raise ConfigError(f"{prefix}set: {exc}") from exc
+        if shared and not _names_service(path):
+            raise ConfigError(
+                f"{prefix}set: {path!r} names no service ({{service}} or another service "
+                f"placeholder), but {spec.files!r} is one file shared by every service"
+            )
+
+
+def _check_line(spec: TargetSpec, prefix: str, shared: bool) -> None:
+    """A text line needs a port placeholder and a fixed key before it that names the service."""
+    assert spec.line is not None
+    _check_placeholders(f"{prefix}line", spec.line)
+    if spec.set:
+        raise ConfigError(f"{prefix}set: a text target takes a line template, not a set table")
+    starts = [spec.line.find(p) for p in PORT_PLACEHOLDERS if p in spec.line]
+    if not starts:
+        raise ConfigError(f"{prefix}line: {spec.line!r} holds no {{port}} or {{node_port}}")
+    key = spec.line[: min(starts)]
+    if not key.strip() or (shared and not _names_service(key)):
+        raise ConfigError(
+            f"{prefix}line: the part before the first port placeholder ({key!r}) must name the "
+            "service (e.g. {SERVICE_UPPER}_URL=): it is how each service's line is found"
+        )
 
 
 def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None) -> Settings:

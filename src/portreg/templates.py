@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
@@ -40,3 +41,56 @@ def render_value(template: str, values: dict[str, str]) -> int | str:
     """Render, keeping a purely numeric result an int (so YAML gets ``8001``, not ``"8001"``)."""
     text = render(template, values)
     return int(text) if text.isdigit() and not text.startswith("0") else text
+
+
+# What each placeholder can stand for when a template is read back out of a file.
+_READ_BACK = {
+    "service": r"[a-z][a-z0-9-]*",
+    "service_snake": r"[a-z][a-z0-9_]*",
+    "SERVICE_UPPER": r"[A-Z][A-Z0-9_]*",
+    "service_title": r"[A-Z][A-Za-z0-9 ]*?",
+    "port": r"\d{1,5}",
+    "node_port": r"\d{1,5}",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def template_regex(template: str) -> re.Pattern[str]:
+    """A regex matching what ``template`` renders to; each placeholder is a named group."""
+    regex, position, used = "", 0, set()
+    for match in PLACEHOLDER.finditer(template):
+        regex += re.escape(template[position : match.start()])
+        name = match.group(1)
+        regex += f"(?P={name})" if name in used else f"(?P<{name}>{_READ_BACK[name]})"
+        used.add(name)
+        position = match.end()
+    return re.compile(regex + re.escape(template[position:]))
+
+
+def service_from(groups: dict[str, str]) -> str | None:
+    """The service a match of :func:`template_regex` names, or None when it names none
+    or its placeholders disagree (``INVOICE`` in one place, ``payments`` in another)."""
+    names = set()
+    if groups.get("service"):
+        names.add(groups["service"])
+    for key in ("service_snake", "SERVICE_UPPER", "service_title"):
+        if groups.get(key):
+            names.add("-".join(groups[key].lower().replace("_", " ").split()))
+    return names.pop() if len(names) == 1 else None
+
+
+@functools.lru_cache(maxsize=256)
+def number_regex(template: str, name: str) -> re.Pattern[str]:
+    """A regex finding what ``template`` renders to anywhere in a text; its one group is
+    placeholder ``name`` (a cheap scan for ports, no parse)."""
+    regex, position, captured = "", 0, False
+    for match in PLACEHOLDER.finditer(template):
+        regex += re.escape(template[position : match.start()])
+        pattern = _READ_BACK[match.group(1)]
+        if match.group(1) == name and not captured:
+            regex += f"({pattern})"
+            captured = True
+        else:
+            regex += f"(?:{pattern})"
+        position = match.end()
+    return re.compile(regex + re.escape(template[position:]))

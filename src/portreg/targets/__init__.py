@@ -23,6 +23,10 @@ def build_targets(settings: Settings) -> list[Target]:
         from portreg.targets.kind import KindTarget
 
         targets.append(KindTarget(settings))
+    if settings.targets:
+        from portreg.targets.custom import build
+
+        targets += build(settings)
     targets += _scanners(settings)
     return targets
 

@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 
 from portreg import yamledit
-from portreg.config import Settings
+from portreg.config import Settings, TargetSpec
 from portreg.errors import FileEditError
 from portreg.targets.base import Observation, Wanted, port_like_numbers
-from portreg.templates import render, render_value
+from portreg.targets.custom import SetTarget
+from portreg.templates import render
 from portreg.workspace import Workspace
 
 DEFAULT_TEMPLATE = """\
@@ -44,17 +45,23 @@ SCANNED = (
 )
 
 
-class HelmTarget:
-    """The Helm values file of each service."""
+class HelmTarget(SetTarget):
+    """The Helm values file of each service: a yaml set target configured from ``[helm]``.
+
+    Its keys are dotted (``service.port``), missing keys are always added, and
+    a missing file is the seed's warning or a scaffold; ``scan`` reads the
+    three port fields whatever ``[helm.set]`` says, so ``check`` can tell them apart.
+    """
 
     name = "helm"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pattern = settings.helm.values
-        self.changes: tuple[tuple[yamledit.Path, str], ...] = tuple(
-            (tuple(key.split(".")), template) for key, template in settings.helm.set
-        )
+        helm = settings.helm
+        super().__init__(settings, TargetSpec("helm", helm.values, "yaml", helm.set, create=True))
+        self.pattern = helm.values
+
+    def path_for(self, path: str, values: dict[str, str]) -> yamledit.Path:
+        return tuple(path.split("."))
 
     def values_path(self, ws: Workspace, wanted: Wanted) -> Path:
         return ws.resolve(render(self.pattern, wanted.values()))
@@ -66,9 +73,7 @@ class HelmTarget:
             if not scaffold and self.settings.helm.template is None:
                 return [_missing_warning(ws.display(path), wanted.service)]
             text = self._scaffold(ws, wanted)
-        values = wanted.values()
-        changes = {key: render_value(template, values) for key, template in self.changes}
-        new = yamledit.set_values(text, changes, ws.display(path))
+        new, _ = self.edit(text, ws.display(path), wanted)
         if new != ws.read(path):
             ws.write(path, new)
         return []

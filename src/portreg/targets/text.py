@@ -1,0 +1,147 @@
+"""Text targets (``kind = "text"``): one line per service, e.g. in ``.env.example``.
+
+``line = "{SERVICE_UPPER}_URL=http://localhost:{port}"``. A service's line is
+found by its *key*: the template up to the first port placeholder, rendered
+for that service (``INVOICE_URL=http://localhost:``). ``update`` rewrites
+every line starting with the key, or appends the line at the end of the file
+in the file's newline style (a missing final newline stays missing);
+``remove`` deletes the key's lines. Every other byte stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from portreg.config import Settings, TargetSpec
+from portreg.targets.base import Observation, Wanted
+from portreg.targets.custom import _file_service_pattern, role_of
+from portreg.templates import number_regex, render, service_from, template_regex
+from portreg.workspace import Workspace
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_key(template: str) -> str:
+    """The part of a line template before its first port placeholder."""
+    starts = [template.find(p) for p in ("{port}", "{node_port}") if p in template]
+    return template[: min(starts)]
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, each with its own line break."""
+    return [line for line in _LINE.findall(text) if line]
+
+
+def _content(line: str) -> str:
+    return _BREAK.sub("", line)
+
+
+def set_line(text: str, key: str, line: str) -> str:
+    """Every line starting with ``key`` becomes ``line``; none: ``line`` is appended."""
+    lines = _lines(text)
+    found = False
+    for index, old in enumerate(lines):
+        if _content(old).startswith(key):
+            lines[index] = line + old[len(_content(old)) :]
+            found = True
+    if found:
+        return "".join(lines)
+    match = _BREAK.search(text)
+    newline = match.group(0) if match else "\n"
+    if not text:
+        return line + newline
+    if _BREAK.search(text[-1:]):
+        return text + line + newline
+    return text + newline + line  # keep the missing final newline missing
+
+
+def remove_line(text: str, key: str) -> str:
+    """Delete every line starting with ``key`` (with its line break)."""
+    lines = _lines(text)
+    kept = [line for line in lines if not _content(line).startswith(key)]
+    last_gone = bool(lines) and _content(lines[-1]).startswith(key)
+    if kept and last_gone and _content(lines[-1]) == lines[-1]:
+        kept[-1] = _content(kept[-1])  # the file had no final newline: keep it without one
+    return "".join(kept)
+
+
+class TextTarget:
+    """A ``[[targets]]`` of kind text."""
+
+    def __init__(self, settings: Settings, spec: TargetSpec) -> None:
+        assert spec.line is not None
+        self.settings = settings
+        self.spec = spec
+        self.name = spec.name
+        self.line = spec.line
+        self.key = line_key(spec.line)
+        self.role = role_of(spec.line) or "port"
+        self.per_service = "{service}" in spec.files
+        self.file_service = _file_service_pattern(spec.files)
+        self.cheap = number_regex(spec.line, self.role)
+
+    def _paths(self, ws: Workspace, service: str) -> list[Path]:
+        pattern = self.spec.files
+        return ws.glob(pattern.replace("{service}", service) if self.per_service else pattern)
+
+    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+        values = wanted.values()
+        paths = self._paths(ws, wanted.service)
+        if not paths:
+            files = render(self.spec.files, values)
+            return [f"⚠️  {self.name}: no file matches {files} (nothing updated)"]
+        for path in paths:
+            text = ws.read(path) or ""
+            new = set_line(text, render(self.key, values), render(self.line, values))
+            if new != text:
+                ws.write(path, new)
+        return []
+
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
+        values = Wanted(service, port or 0, 0).values()
+        for path in self._paths(ws, service):
+            text = ws.read(path) or ""
+            new = remove_line(text, render(self.key, values))
+            if new != text:
+                ws.write(path, new)
+        return []
+
+    # ------------------------------------------------------------- reading
+
+    def files(self, ws: Workspace) -> list[str]:
+        return [ws.display(p) for p in ws.glob(self.spec.files.replace("{service}", "*"))]
+
+    def read(self, ws: Workspace, display: str) -> str:
+        return ws.read(ws.resolve(display)) or ""
+
+    def used_ports(self, ws: Workspace) -> set[int]:
+        ports: set[int] = set()
+        for display in self.files(ws):
+            ports |= {int(n) for n in self.cheap.findall(self.read(ws, display))}
+        return ports
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        found: list[Observation] = []
+        for display in self.files(ws):
+            found += self.scan_file(display, self.read(ws, display))
+        return found
+
+    def scan_file(self, display: str, text: str) -> list[Observation]:
+        """Each line the template matches, with its port and service."""
+        match = self.file_service.fullmatch(display) if self.per_service else None
+        known = {"service": match.group("service")} if match else {}
+        regex = template_regex(self.line)
+        found = []
+        for number, line in enumerate(_lines(text), start=1):
+            hit = regex.fullmatch(_content(line))
+            if hit is None:
+                continue
+            groups = {**known, **hit.groupdict()}
+            service = service_from(groups)
+            if service is not None:
+                port = int(groups[self.role])
+                key = render(self.key, Wanted(service, 0, 0).values())
+                found.append(Observation(self.name, display, number, port, key, self.role, service))
+        return found
