@@ -99,6 +99,16 @@ class Facts:
 
     # ------------------------------------------------------------------ files
 
+    @cached_property
+    def user_targets(self) -> frozenset[str]:
+        """The names of the ``[[targets]]`` the user declared (``fix`` rewrites them too)."""
+        return frozenset(spec.name for spec in self.settings.targets)
+
+    @cached_property
+    def editable(self) -> frozenset[str]:
+        """Targets ``fix`` rewrites: Helm, kind and every user target; the rest are read-only."""
+        return EDITABLE | self.user_targets
+
     def by_target(self, target: str) -> list[Observation]:
         return [o for o in self.observations if o.target == target]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from portreg.check.facts import EDITABLE, Claim, Facts
+from portreg.check.facts import Claim, Facts
 from portreg.model import RegistryState, allocate
 
 
@@ -103,7 +103,7 @@ def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
     """(owner, claim) for each unregistered service's first editable claim on a taken port."""
     seen: set[str] = set()
     for claim in facts.claims:
-        if claim.source not in EDITABLE or facts.registered(claim.holder):
+        if claim.source not in facts.editable or facts.registered(claim.holder):
             continue
         owner = facts.owner(claim.port)
         if owner.holder != claim.holder and claim.holder not in seen:
@@ -120,7 +120,7 @@ def _move_stranger(facts: Facts, plan: Plan, owner: Claim, claim: Claim, prune: 
     if not claim.named:
         plan.notes.append(f"{claim.where}: cannot tell whose entry this is; edit it by hand")
     elif prune:
-        targets = _targets_of(facts, claim.holder) & EDITABLE
+        targets = _targets_of(facts, claim.holder) & facts.editable
         plan.removals += [(t, claim.holder) for t in sorted(targets)]
         plan.messages.append(f"🗑  Pruning '{claim.holder}' (not in the registry)")
     else:
@@ -138,7 +138,7 @@ def _drifted(facts: Facts) -> list[str]:
     skip = facts.settings.kind.skip_host_ports
     names: list[str] = []
     for obs in facts.observations:
-        if obs.target not in EDITABLE or obs.service is None or obs.service in names:
+        if obs.target not in facts.editable or obs.service is None or obs.service in names:
             continue
         in_skip = obs.target == "kind" and any(lo <= obs.port <= hi for lo, hi in skip)
         if facts.drifted(obs) or (in_skip and facts.registered(obs.service)):
@@ -150,7 +150,7 @@ def _read_only_notes(facts: Facts) -> Iterator[str]:
     for port in sorted(facts.holders):
         owner = facts.owner(port)
         for claim in facts.holders[port]:
-            if claim.source not in EDITABLE | {"registry"} and claim.holder != owner.holder:
+            if claim.source not in facts.editable | {"registry"} and claim.holder != owner.holder:
                 yield f"{claim.where}: port {port} belongs to {owner.holder}; edit it by hand"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portreg.check.facts import EDITABLE, Claim, Facts
+from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
 from portreg.targets.base import Observation
@@ -77,7 +77,12 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
             yield Hit(facts.registry_path, facts.registry_line(service), message)
     for obs in facts.observations:
         unowned = not facts.registered(obs.service)
-        if obs.role == "port" and obs.target in EDITABLE and obs.port in facts.reserved and unowned:
+        if (
+            obs.role == "port"
+            and obs.target in facts.editable
+            and obs.port in facts.reserved
+            and unowned
+        ):
             who = obs.service or "an unnamed entry"
             message = f"{obs.target} {obs.field} {obs.port} ({who}) is a reserved port"
             yield Hit(obs.path, obs.line, message, RECONCILE)
@@ -91,8 +96,9 @@ def _explained(facts: Facts, claim: Claim) -> bool:
     obs = claim.observation
     if facts.registered(claim.holder):
         held = facts.state.port_of(claim.holder)
-        return held == claim.port or (obs is not None and obs.target in EDITABLE)
-    return obs is not None and obs.target == "kind" and claim.port in facts.owners
+        return held == claim.port or (obs is not None and obs.target in facts.editable)
+    stranger_rule = obs is not None and (obs.target == "kind" or obs.target in facts.user_targets)
+    return stranger_rule and claim.port in facts.owners  # PR009 / PR020
 
 
 def _first_claims(facts: Facts, port: int) -> Iterator[Claim]:
@@ -116,7 +122,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
                 f"port {port} is held by both {owner.holder} ({owner.where}) and "
                 f"{claim.holder} ({claim.where})"
             )
-            hint = FIX if claim.source in EDITABLE else f"edit {claim.where} by hand"
+            hint = FIX if claim.source in facts.editable else f"edit {claim.where} by hand"
             if claim.source == "helm" and not facts.registered(claim.holder):
                 hint = RECONCILE
             yield Hit(claim.path, claim.line, message, hint)
@@ -297,7 +303,7 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
     When that port is someone else's, PR002 reports it as an error instead.
     """
     for obs in facts.observations:
-        if obs.target in EDITABLE or not facts.drifted(obs):
+        if obs.target in facts.editable or not facts.drifted(obs):
             continue
         if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
             continue
@@ -305,6 +311,36 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
         )
         yield Hit(obs.path, obs.line, message, f"edit {obs.path}:{obs.line} by hand")
+
+
+# ------------------------------------------------------------- user targets
+
+
+def target_drift(facts: Facts) -> Iterator[Hit]:
+    """PR019: a ``[[targets]]`` value of a registered service disagrees with the registry."""
+    for obs in facts.observations:
+        if obs.target in facts.user_targets and facts.drifted(obs):
+            what = "node port" if obs.role == "node_port" else "port"
+            message = (
+                f"{obs.target}: {obs.field} holds {what} {obs.port}, the registry gives "
+                f"{obs.service} {facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
+            )
+            yield Hit(obs.path, obs.line, message)
+
+
+def target_stranger(facts: Facts) -> Iterator[Hit]:
+    """PR020: a ``[[targets]]`` entry of an unregistered service on another service's port."""
+    for obs in facts.observations:
+        if obs.target not in facts.user_targets or obs.role != "port":
+            continue
+        owner = facts.owners.get(obs.port)
+        if owner and not facts.registered(obs.service):
+            message = (
+                f"{obs.target}: {obs.field} gives port {obs.port} to {obs.service}, which the "
+                f"registry does not know; {obs.port} belongs to {owner} "
+                f"({facts.registry_where(owner)})"
+            )
+            yield Hit(obs.path, obs.line, message, f"{FIX} (the entry moves to a free port)")
 
 
 def unreadable(facts: Facts) -> Iterator[Hit]:
@@ -345,6 +381,8 @@ RULES: tuple[Rule, ...] = (
     Rule("PR016", "warning", "live-listener", listening),
     Rule("PR017", "error", "unreadable-file", unreadable),
     Rule("PR018", "warning", "scanned-drift", scanned_drift),
+    Rule("PR019", "error", "target-drift", target_drift),
+    Rule("PR020", "error", "target-stranger", target_stranger),
 )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from portreg import yamledit
 from portreg.config import Settings, TargetSpec
+from portreg.errors import ConfigError
 from portreg.targets.base import Observation, Wanted
 from portreg.templates import number_regex, render, render_value, service_from, template_regex
 from portreg.workspace import Workspace
@@ -278,7 +279,21 @@ def build(settings: Settings) -> list[Any]:
 
     targets: list[Any] = []
     for spec in settings.targets:
+        _require_files(settings, spec)
         targets.append(
             TextTarget(settings, spec) if spec.kind == "text" else UserTarget(settings, spec)
         )
     return targets
+
+
+def _require_files(settings: Settings, spec: TargetSpec) -> None:
+    """``required = true``: a glob that matches nothing is a config mistake (exit 2)."""
+    import glob
+
+    pattern = spec.files.replace("{service}", "*")
+    if spec.required and not glob.glob(pattern, root_dir=settings.root, recursive=True):
+        raise ConfigError(
+            f"targets.{spec.name}.files: {spec.files!r} matches no file (required = true)",
+            where=settings.source,
+            hint="fix the glob, or set required = false",
+        )
