@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -24,7 +25,8 @@ pytest_plugins = ["etcd_util"]
 pytestmark = pytest.mark.etcd
 
 # Helm and kind targets are another module's work; the store does not depend on them.
-TOML = "[helm]\nenabled = false\n[kind]\nenabled = false\n"
+# a generous timeout: CI machines run these next to other heavy tests
+TOML = "[helm]\nenabled = false\n[kind]\nenabled = false\n[etcd]\ntimeout = 10.0\n"
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,32 @@ def test_five_processes_assign_twenty_each_at_once(etcd: KeyOn, etcd_repo: Path)
     assert len(ports) == 100
     assert len(set(ports.values())) == 100, "one port was given twice"
     assert etcd.assignments() == ports, "an assignment was lost"
+
+
+def test_update_configs_edits_local_files_after_the_etcd_commit(
+    etcd: KeyOn, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "rerp", root)
+    seed = (root / "scripts" / "port-registry.json").read_text()
+    assert cli("--root", str(root), "--store", etcd.url, "store", "push").code == 0
+    run = cli(
+        "--root",
+        str(root),
+        "--store",
+        etcd.url,
+        "assign",
+        "accounts-receivable",
+        "--update-configs",
+    )
+    assert run.code == 0, run.err
+    assert etcd.assignments()["accounts-receivable"] == 8003
+    assert "hostPort: 8003" in (root / "kind-config.yaml").read_text()
+    values = (root / "helm/rerp-microservice/values/accounts-receivable.yaml").read_text()
+    assert "nodePort: 31003" in values
+    assert (
+        root / "scripts" / "port-registry.json"
+    ).read_text() == seed  # the file store is not the store
 
 
 def test_cluster_completes_when_the_leader_is_killed_mid_run(
