@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliRunner, tree
 from portreg.config import settings_from_table
 from portreg.errors import ConfigError
 from portreg.jsonedit import set_values as json_set
 from portreg.targets.text import remove_line, set_line
 from portreg.yamledit import parse_path
+
+from conftest import CliRunner, tree
 
 OPENAPI_TARGET = """
 [[targets]]
