@@ -17,7 +17,7 @@ from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
     import argparse
-    from typing import TextIO
+    from typing import NoReturn, TextIO
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
@@ -378,7 +378,13 @@ def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    parser = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):
+        """Usage mistakes are one line too (``-lead`` would otherwise print the usage block)."""
+
+        def error(self, message: str) -> NoReturn:
+            raise PortregError(message, where=self.prog, hint=f"see `{self.prog} --help`")
+
+    parser: argparse.ArgumentParser = Parser(
         prog="portreg",
         description="A port registry for microservice repos on kind + Helm (+ Tilt).",
         epilog="Exit codes: 0 done; 1 nothing found / check found errors; 2 fix something first.",
@@ -446,9 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     answered = quick.run(argv)
     if answered is not None:
         return answered
-    args = build_parser().parse_args(argv)
-    handler: Command = args.handler
     try:
+        args = build_parser().parse_args(argv)
+        handler: Command = args.handler
         return handler(args)
     except PortregError as exc:
         _err(f"portreg: error: {exc.line()}")

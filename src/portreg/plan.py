@@ -15,6 +15,7 @@ journal was written) or all new.
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
@@ -59,6 +60,13 @@ def _write_temp(target: Path, text: str) -> Path:
         temp.unlink(missing_ok=True)
         raise
     return temp
+
+
+def _writable(real: Path) -> Path:
+    """Refuse a file its owner made read-only: replacing it would succeed, and ignore that."""
+    if real.exists() and not os.access(real, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(real))
+    return real
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -175,7 +183,8 @@ def recover(journal: Path) -> list[str]:
                 hint=f"check the files with `git diff`, then delete {journal}",
             )
         edits.append(FileEdit(path, str(item.get("display") or path), current, item["after"]))
-    _apply(edits, None, registry_last=False)
+    if edits:
+        _apply(edits, None, registry_last=False)
     _drop_journal(journal)
     return [edit.display for edit in edits]
 
@@ -209,7 +218,7 @@ def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bo
     done: list[tuple[FileEdit, Path]] = []
     current = edits[0]
     try:
-        reals = [edit.path.resolve() for edit in edits]
+        reals = [_writable(edit.path.resolve()) for edit in edits]
         if journal is not None:
             _write_journal(journal, edits, reals)
         for edit, real in zip(edits, reals, strict=True):

@@ -1,0 +1,293 @@
+"""Every fault and hostile input the reliability tests try, declared once.
+
+The tests parametrize over these tables, and ``test_reliability_table.py``
+renders docs/reliability.md from them, so the document cannot drift from what
+the tests do. A case class is one row: its cases, and the outcome its tests
+assert for every case.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from conftest import SEED_REGISTRY
+
+# --------------------------------------------------------------------- faults
+
+# The command every fault test runs on a copy of examples/rerp: it edits the
+# values file, kind-config.yaml and the registry (three files).
+FAULT_COMMAND = ("assign", "accounts-receivable", "--update-configs")
+
+# step -> what the tree holds once the next portreg run (here `check`) has run:
+# killed before the journal is written -> old; after it -> finished, new.
+KILL_STEPS: dict[str, str] = {
+    "after-plan": "old",
+    "after-stage": "new",
+    "between-writes": "new",
+    "before-registry": "new",
+    "after-registry": "new",
+}
+FAIL_STEPS: tuple[str, ...] = tuple(KILL_STEPS)
+
+LOCK_CASES: tuple[str, ...] = (
+    "holder SIGKILLed mid-write: next run proceeds and finishes the change",
+    "live holder: waits lock-timeout, then one line naming the holder's pid",
+)
+PERMISSION_CASES: tuple[str, ...] = (
+    "modes 0640/0600/0664 kept",
+    "values file symlinked inside the repo: link kept, target edited",
+    "values file symlinked outside the repo: refused",
+    "kind-config symlinked outside the repo: refused",
+)
+READ_ONLY_CASES: tuple[str, ...] = ("values folder 0555", "values file 0444", "kind-config 0444")
+
+# --------------------------------------------------------------------- hostile
+
+BAD_NAMES: dict[str, str] = {
+    "empty": "",
+    "space-and-bang": "Bad Name!",
+    "path-traversal": "../../etc/passwd",
+    "upper-case": "UPPER",
+    "leading-dash": "-lead",
+    "trailing-dash": "trail-",
+    "64-chars": "a" * 64,
+    "cyrillic-i": "\u0456nvoice",
+    "greek-omicron": "inv\u03bfice",
+    "fullwidth": "\uff49\uff4e\uff56\uff4f\uff49\uff43\uff45",
+    "nul": "inv\x00oice",
+    "newline": "invoice\nrm",
+    "trailing-newline": "invoice\n",
+}
+NAME_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("assign", "{name}", "--update-configs"),
+    ("assign", "{name}", "--force", "--port", "8005"),
+    ("query", "{name}"),
+    ("release", "{name}", "--update-configs"),
+    ("update-configs", "{name}"),
+)
+
+
+def _seed_with(**changes: object) -> str:
+    document = json.loads(SEED_REGISTRY)
+    document.update(changes)
+    return json.dumps(document, indent=2) + "\n"
+
+
+# id -> (registry text, a substring of the one error line)
+BAD_REGISTRIES: dict[str, tuple[str, str]] = {
+    "invalid-json": ('{"assignments": {"invoice": 8002,}}\n', "not valid JSON"),
+    "truncated": (SEED_REGISTRY[: len(SEED_REGISTRY) // 2], "not valid JSON"),
+    "port-as-string": (
+        _seed_with(assignments={"invoice": "8002"}),
+        "invoice: port '8002' is not an integer",
+    ),
+    "negative-port": (_seed_with(assignments={"invoice": -8002}), "is not a TCP port"),
+    "port-above-65535": (_seed_with(assignments={"invoice": 70000}), "is not a TCP port"),
+    "same-port-twice": (
+        _seed_with(assignments={"invoice": 8002, "billing": 8002}),
+        "port 8002 is assigned twice",
+    ),
+    "assignments-a-list": (_seed_with(assignments=[["invoice", 8002]]), "must be an object"),
+    "assignments-a-string": (_seed_with(assignments="invoice=8002"), "must be an object"),
+    "document-a-list": ("[8001, 8002]\n", "must be a JSON object"),
+    "duplicate-key": (
+        '{"assignments": {"invoice": 8002, "invoice": 8003}}\n',
+        "appears twice",
+    ),
+    "bad-service-key": (_seed_with(assignments={"Bad Name": 8003}), "is not a DNS-1035 label"),
+    "not-utf8": ("\udcff", "not UTF-8"),
+    "50-MB": ("", "refusing to read it"),  # written by the test, 50 MB
+}
+# Commands run against each broken registry: (argv, writes?)
+REGISTRY_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("assign", "billing", "--update-configs"),
+    ("release", "invoice"),
+    ("update-configs", "--all"),
+    ("list",),
+    ("query", "invoice"),
+)
+# A registry that is unsafe only for writing (reading it is fine).
+WRITE_ONLY_REFUSALS = frozenset({"same-port-twice"})
+
+# YAML: id -> (text, a substring of the one error line). Each is the invoice
+# values file, or kind-config.yaml, in a repo where invoice holds 8002.
+BAD_VALUES: dict[str, tuple[str, str]] = {
+    "syntax-error": ("service:\n  port: [8002\n", "not valid YAML"),
+    "tab-indent": ("service:\n\tport: 8002\n", "a tab is used for indentation"),
+    "duplicate-key": ("service:\n  port: 8002\n  port: 8003\n", "appears twice"),
+    "alias-on-path": ("base: &b\n  port: 8002\nservice: *b\n", "alias"),
+    "python-tag": (
+        "service: !!python/object/apply:os.system ['touch PWNED']\n",
+        "tag",
+    ),
+    "list-document": ("- service\n- port\n", "expected a mapping"),
+    "scalar-document": ("just text\n", "expected a mapping"),
+    "service-a-list": ("service:\n- port: 8002\n", "expected a mapping"),
+}
+BAD_KIND: dict[str, tuple[str, str]] = {
+    "syntax-error": ("kind: Cluster\nnodes: [\n", "not valid YAML"),
+    "tab-indent": (
+        "kind: Cluster\nnodes:\n\t- role: control-plane\n",
+        "a tab is used for indentation",
+    ),
+    "duplicate-key": ("kind: Cluster\nnodes: []\nnodes: []\n", "appears twice"),
+    "alias-on-path": (
+        "base: &n\n- role: control-plane\nkind: Cluster\nnodes: *n\n",
+        "alias",
+    ),
+    "python-tag": ("kind: Cluster\nnodes: !!python/object/new:os.system [touch PWNED]\n", "tag"),
+    "list-document": ("- kind\n- Cluster\n", "expected a mapping"),
+}
+# The bomb is run in a subprocess with RLIMIT_AS = 512 MB and a 60 s timeout.
+ALIAS_BOMB_CASES: tuple[str, ...] = ("values file", "kind-config.yaml")
+ALIAS_BOMB_LIMIT = 512 * 1024 * 1024
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """Billion laughs: level n is a list of nine level n-1 aliases (9**levels leaves)."""
+    lines = ['l0: &l0 ["lol"]']
+    for level in range(1, levels + 1):
+        items = ", ".join([f"*l{level - 1}"] * 9)
+        lines.append(f"l{level}: &l{level} [{items}]")
+    return "\n".join(lines) + "\n"
+
+
+# portreg.toml: id -> (text, a substring of the one error line)
+BAD_CONFIGS: dict[str, tuple[str, str]] = {
+    "port-a-string": ('first-port = "8001"\n', "first-port: expected an integer"),
+    "reserved-not-a-list": ("reserved = 8080\n", "reserved: expected a list"),
+    "timeout-a-string": ('lock-timeout = "soon"\n', "lock-timeout: expected a number"),
+    "section-a-number": ("helm = 3\n", "helm: expected a table"),
+    "bool-a-string": ('[helm]\nenabled = "yes"\n', "helm.enabled: expected true or false"),
+    "port-a-float": ("last-port = 8999.5\n", "last-port: expected an integer"),
+    "unknown-key": ('colour = "red"\n', "colour: unknown key"),
+    "unknown-section-key": ('[kind]\nconfg = "k.yaml"\n', "kind.confg: unknown key"),
+    "not-toml": ("first-port = \n", "not valid TOML"),
+    "range-all-reserved": (
+        "first-port = 8080\nlast-port = 8080\nreserved = [8080]\n",
+        "every port of 8080-8080 is reserved",
+    ),
+    "range-past-node-ports": ("last-port = 9000\n", "maps to NodePort 32000"),
+    "range-reversed": ("first-port = 8500\nlast-port = 8400\n", "is above last-port"),
+    "node-range-past-k8s": ("node-port-range = [30000, 40000]\n", "node-port-range"),
+    "base-past-k8s": ("node-port-base = 32700\n", "outside node-port-range"),
+    "port-above-65535": ("last-port = 70000\n", "not a TCP port"),
+}
+
+# ----------------------------------------------------------- property + soak
+
+STATEFUL_COMMANDS = (
+    "assign",
+    "assign --force",
+    "assign --port",
+    "release",
+    "update-configs",
+    "release --update-configs",
+)
+SOAK_WORKERS = 8
+SOAK_COMMANDS = 250
+SOAK_STORES = ("file", "etcd")
+
+
+# ---------------------------------------------------------------------- table
+
+
+@dataclass(frozen=True)
+class Row:
+    group: str
+    case_class: str
+    cases: int
+    outcome: str
+
+
+ONE_LINE = "exit 2, one `portreg: error:` line, no traceback, no file changed"
+
+
+def rows() -> list[Row]:
+    """The table of docs/reliability.md, one row per case class."""
+    kill_old = sum(1 for outcome in KILL_STEPS.values() if outcome == "old")
+    name_cases = len(BAD_NAMES) * len(NAME_COMMANDS)
+    registry_cases = len(BAD_REGISTRIES) * len(REGISTRY_COMMANDS)
+    return [
+        Row(
+            "fault",
+            f"SIGKILL at each step of `{' '.join(FAULT_COMMAND)}` ({', '.join(KILL_STEPS)})",
+            len(KILL_STEPS),
+            f"{kill_old} all old, {len(KILL_STEPS) - kill_old} all new once the next run "
+            "(`check`) has finished the journal; whole tree compared; `check` agrees",
+        ),
+        Row(
+            "fault",
+            "injected write failure (ENOSPC) at each step",
+            len(FAIL_STEPS),
+            f"{ONE_LINE}; `check` agrees",
+        ),
+        Row(
+            "fault",
+            "read-only values folder / values file / kind-config (skipped as root)",
+            len(READ_ONLY_CASES),
+            ONE_LINE,
+        ),
+        Row("fault", "lock: stale holder, live holder", len(LOCK_CASES), "see cases; no timing"),
+        Row(
+            "fault",
+            "permissions and symlinks",
+            len(PERMISSION_CASES),
+            "modes kept; inside link kept and its target edited; outside link: " + ONE_LINE,
+        ),
+        Row(
+            "input",
+            f"service names x {len(NAME_COMMANDS)} commands",
+            name_cases,
+            ONE_LINE,
+        ),
+        Row(
+            "input",
+            f"broken registries x {len(REGISTRY_COMMANDS)} commands",
+            registry_cases,
+            f"{ONE_LINE} (a port held twice is refused by writing commands only)",
+        ),
+        Row(
+            "input", "broken Helm values files", len(BAD_VALUES), ONE_LINE + "; no tag constructed"
+        ),
+        Row("input", "broken kind-config.yaml", len(BAD_KIND), ONE_LINE + "; no tag constructed"),
+        Row(
+            "input",
+            "billion-laughs alias bomb (RLIMIT_AS 512 MB, 60 s)",
+            len(ALIAS_BOMB_CASES),
+            ONE_LINE + "; memory stays under the limit",
+        ),
+        Row("input", "bad portreg.toml", len(BAD_CONFIGS), ONE_LINE),
+        Row(
+            "property",
+            f"hypothesis state machine: {', '.join(STATEFUL_COMMANDS)}",
+            len(STATEFUL_COMMANDS),
+            "invariants hold after every step; files parse and match; `check` has no errors",
+        ),
+        Row(
+            "soak",
+            f"{SOAK_WORKERS} processes x {SOAK_COMMANDS} mixed commands, file store and etcd",
+            len(SOAK_STORES),
+            "invariants hold after every command and at the end; no assignment lost",
+        ),
+    ]
+
+
+def render() -> str:
+    lines = [
+        "# Reliability: faults and hostile inputs tried",
+        "",
+        "Generated from `tests/reliability/reliability_cases.py`; the test run fails when",
+        "this file differs. Regenerate with:",
+        "",
+        "    PORTREG_WRITE_RELIABILITY=1 .venv/bin/pytest tests/reliability",
+        "",
+        "| group | case class | cases | outcome asserted |",
+        "|---|---|---:|---|",
+    ]
+    for row in rows():
+        lines.append(f"| {row.group} | {row.case_class} | {row.cases} | {row.outcome} |")
+    total = sum(row.cases for row in rows())
+    lines += ["", f"Total: {total} cases.", ""]
+    return "\n".join(lines)
