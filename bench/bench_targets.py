@@ -31,7 +31,9 @@ set = { "servers[?description=='local'].url" = "http://localhost:{port}/api/v1/{
 name = "api-json"
 files = "api/{service}.json"
 kind = "json"
-set = { "servers[?description=='local'].url" = "http://localhost:{port}", "x-node-port" = "{node_port}" }
+[targets.set]
+"servers[?description=='local'].url" = "http://localhost:{port}"
+"x-node-port" = "{node_port}"
 
 [[targets]]
 name = "dotenv"
