@@ -39,7 +39,12 @@ def test_assign_returns_port_node_port_and_changed_files(rerp: Path):
     assert outcome.port not in taken
     assert outcome.node_port == 31000 + (outcome.port - 8000)
     assert sorted(outcome.changed_files) == sorted(
-        [VALUES.format("billing"), "kind-config.yaml", "scripts/port-registry.json"]
+        [
+            VALUES.format("billing"),
+            "kind-config.yaml",
+            ".env.example",  # the example's dotenv target (issue 8)
+            "scripts/port-registry.json",
+        ]
     )
     assert registry_of(rerp)["billing"] == outcome.port
     values = (rerp / VALUES.format("billing")).read_text()
