@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 pytest_plugins = ["etcd_util"]
 pytestmark = pytest.mark.etcd
 
-# Helm and kind targets are another module's work; the store does not depend on them.
-# a generous timeout: CI machines run these next to other heavy tests
+# The store does not depend on the config file targets, so they are off here.
+# ends inside [etcd] so tests can add keys to it; a generous timeout for loaded CI machines
 TOML = "[helm]\nenabled = false\n[kind]\nenabled = false\n[etcd]\ntimeout = 10.0\n"
 
 
@@ -287,11 +287,12 @@ def test_etcd_stopped_mid_command_changes_nothing(
 
 
 def test_conflicts_past_the_retry_bound_give_up(etcd: KeyOn, etcd_repo: Path) -> None:
-    (etcd_repo / "portreg.toml").write_text(f"{TOML}[etcd]\nretries = 1\n")
+    (etcd_repo / "portreg.toml").write_text(f"{TOML}retries = 1\n")
     url = etcd.url
-    fault = {"PORTREG_FAULT": "after-plan:pause", "PORTREG_FAULT_PAUSE": "1"}
+    # paused after planning long enough that the put surely lands in between, even on a busy machine
+    fault = {"PORTREG_FAULT": "after-plan:pause", "PORTREG_FAULT_PAUSE": "4"}
     process = portreg_process(etcd_repo, url, "assign", "billing", env=fault)
-    time.sleep(0.5)
+    time.sleep(2)
     etcd.put(SEED_REGISTRY)  # someone else wins the race
     _, err = process.communicate(timeout=20)
     assert process.returncode == 2
@@ -338,7 +339,7 @@ def auth_etcd(own_etcd: KeyOn) -> KeyOn:
 def test_auth_with_the_password_from_the_environment(
     auth_etcd: KeyOn, etcd_repo: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (etcd_repo / "portreg.toml").write_text(f'{TOML}[etcd]\nusername = "root"\n')
+    (etcd_repo / "portreg.toml").write_text(f'{TOML}username = "root"\n')
     monkeypatch.setenv("PORTREG_ETCD_PASSWORD", "s3cret")
     result = cli("--store", auth_etcd.url, "assign", "invoice", cwd=etcd_repo)
     assert result.code == 0, result.err
@@ -361,7 +362,7 @@ def test_auth_failures_are_one_line_exit_2(
     case: tuple[str, str | None, str],
 ) -> None:
     toml, password, message = case
-    (etcd_repo / "portreg.toml").write_text(f"{TOML}[etcd]\n{toml}\n")
+    (etcd_repo / "portreg.toml").write_text(f"{TOML}{toml}\n")
     if password is None:
         monkeypatch.delenv("PORTREG_ETCD_PASSWORD", raising=False)
     else:
@@ -453,7 +454,7 @@ def test_tls_with_a_client_certificate(
     url = etcd_tls.url(etcd_key)
     assert url.startswith("etcds://")
     (etcd_repo / "portreg.toml").write_text(
-        f'{TOML}[etcd]\nca = "{tls.ca}"\ncert = "{tls.cert}"\nkey = "{tls.key}"\n'
+        f'{TOML}ca = "{tls.ca}"\ncert = "{tls.cert}"\nkey = "{tls.key}"\n'
     )
     result = cli("--store", url, "assign", "invoice", cwd=etcd_repo)
     assert result.code == 0, result.err
@@ -466,7 +467,7 @@ def test_tls_without_a_client_certificate_is_refused_in_one_line(
     etcd_tls: EtcdCluster, etcd_key: str, etcd_repo: Path, cli: CliRunner
 ) -> None:
     assert etcd_tls.tls is not None
-    (etcd_repo / "portreg.toml").write_text(f'{TOML}[etcd]\nca = "{etcd_tls.tls.ca}"\n')
+    (etcd_repo / "portreg.toml").write_text(f'{TOML}ca = "{etcd_tls.tls.ca}"\n')
     result = cli("--store", etcd_tls.url(etcd_key), "list", cwd=etcd_repo)
     assert result.code == 2
     assert "cannot reach etcd" in one_line(result.err)
