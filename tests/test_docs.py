@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from portreg.docs import BEGIN, END, begin_line, docs_is_current, replace_table, stale_docs
 from portreg.errors import FileEditError
 from portreg.workspace import read_text
+
+from conftest import CliRunner
 
 TABLE = "| Service | Port |\n| ------- | ---: |\n| a       | 8001 |\n"
 
@@ -120,3 +123,22 @@ def test_docs_without_files_is_a_clear_error(seed_repo: Path, cli):
     run = cli("--root", str(seed_repo), "docs")
     assert run.code == 2
     assert "docs = [...]" in run.err
+
+
+def test_check_flags_a_stale_docs_table_until_docs_runs(seed_repo: Path, cli: CliRunner) -> None:
+    (seed_repo / "portreg.toml").write_text(
+        'docs = ["docs/ports.md"]\n[helm]\nenabled = false\n[kind]\nenabled = false\n'
+    )
+    (seed_repo / "docs").mkdir()
+    (seed_repo / "docs/ports.md").write_text(
+        "# Ports\n\n<!-- portreg:begin -->\n<!-- portreg:end -->\n"
+    )
+    stale = cli("--root", str(seed_repo), "check", "--format", "json")
+    found = [f for f in json.loads(stale.out)["findings"] if f["code"] == "PR021"]
+    assert [(f["path"], f["line"], f["severity"]) for f in found] == [
+        ("docs/ports.md", 3, "warning")
+    ]
+    assert "portreg docs docs/ports.md" in found[0]["hint"]
+    assert cli("--root", str(seed_repo), "docs").code == 0
+    fresh = cli("--root", str(seed_repo), "check", "--format", "json")
+    assert [f for f in json.loads(fresh.out)["findings"] if f["code"] == "PR021"] == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from portreg.config import Settings
+from portreg.docs import StaleDocs
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import Observation
 
@@ -59,6 +60,7 @@ class Facts:
     config_path: str | None = None
     unreadable: tuple[Unreadable, ...] = ()
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
+    stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
 
     # --------------------------------------------------------------- registry
 

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
+from portreg.docs import StaleDocs, stale_docs
 from portreg.errors import PortregError
 from portreg.model import RegistryState
 from portreg.targets.base import Observation, Target
@@ -159,4 +160,16 @@ def facts(
         config_path=_display(settings.root, settings.source) if settings.source else None,
         unreadable=tuple(problems),
         listeners=listeners,
+        stale_docs=tuple(_stale_docs(settings, state, ws)),
     )
+
+
+def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list[StaleDocs]:
+    """The ``docs`` files whose port table no longer matches the registry."""
+    if not settings.docs:
+        return []
+    from portreg.export import render_markdown
+    from portreg.model import assignment
+
+    rows = [assignment(settings, service, port) for service, port in state.assignments.items()]
+    return stale_docs(settings.docs, render_markdown(rows), ws.read, settings.root)

@@ -350,6 +350,12 @@ def unreadable(facts: Facts) -> Iterator[Hit]:
         yield Hit(item.path, item.line, message, "fix the file so it parses")
 
 
+def docs_stale(facts: Facts) -> Iterator[Hit]:
+    """PR021: a Markdown file listed in ``docs`` whose port table is out of date (warning)."""
+    for item in facts.stale_docs:
+        yield Hit(item.path, item.line, item.message, item.hint)
+
+
 def listening(facts: Facts) -> Iterator[Hit]:
     """PR016 (``--live``): a registered port something on this machine listens on."""
     for service, port in facts.state.assignments.items():
@@ -383,6 +389,7 @@ RULES: tuple[Rule, ...] = (
     Rule("PR018", "warning", "scanned-drift", scanned_drift),
     Rule("PR019", "error", "target-drift", target_drift),
     Rule("PR020", "error", "target-stranger", target_stranger),
+    Rule("PR021", "warning", "docs-stale", docs_stale),
 )
 
 
