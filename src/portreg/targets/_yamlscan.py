@@ -54,6 +54,10 @@ def items(node: yaml.Node | None) -> Iterator[tuple[str, yaml.Node]]:
                 yield str(key_node.value), value
 
 
+def is_mapping(node: yaml.Node | None) -> bool:
+    return isinstance(node, yaml.MappingNode)
+
+
 def sequence(node: yaml.Node | None) -> list[yaml.Node]:
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 

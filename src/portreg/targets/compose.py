@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import yaml
-
-from portreg.targets import _yamlscan as ys
 from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
+
+TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
+if TYPE_CHECKING:
+    import yaml
 
 NAME = "compose"
 MAX_RANGE = 1000  # a wider published range is a mistake, not a list of ports to report
@@ -47,6 +48,8 @@ def published_short(text: str) -> list[int]:
 
 
 def _published_long(entry: yaml.Node) -> list[int]:
+    from portreg.targets import _yamlscan as ys
+
     protocol = ys.scalar(ys.get(entry, "protocol")) or "tcp"
     published = ys.scalar(ys.get(entry, "published"))
     if protocol.lower() != "tcp" or published is None:
@@ -55,7 +58,9 @@ def _published_long(entry: yaml.Node) -> list[int]:
 
 
 def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation]:
-    if isinstance(entry, yaml.MappingNode):
+    from portreg.targets import _yamlscan as ys
+
+    if ys.is_mapping(entry):
         ports, node = _published_long(entry), ys.get(entry, "published") or entry
         field = "published"
     else:
@@ -66,6 +71,8 @@ def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation
 
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one compose file (raises PortregError if it is not YAML)."""
+    from portreg.targets import _yamlscan as ys
+
     found: list[Observation] = []
     for doc in ys.documents(text, display):
         for service, body in ys.items(ys.get(doc, "services")):

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
-
-from portreg.targets import _yamlscan as ys
 from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
+
+TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
+if TYPE_CHECKING:
+    import yaml
 
 NAME = "manifests"
 _FIELDS = (("port", "port"), ("nodePort", "node_port"))
 
 
 def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
+    from portreg.targets import _yamlscan as ys
+
     for doc in docs:
         kind = ys.scalar(ys.get(doc, "kind"))
         if kind == "List":
@@ -30,6 +33,8 @@ def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
 
 
 def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]:
+    from portreg.targets import _yamlscan as ys
+
     name = ys.scalar(ys.get(ys.get(obj, "metadata"), "name"))
     for entry in ys.sequence(ys.get(ys.get(obj, "spec"), "ports")):
         for key, role in _FIELDS:
@@ -41,6 +46,8 @@ def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]
 
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one manifest file (raises PortregError if it is not YAML)."""
+    from portreg.targets import _yamlscan as ys
+
     found: list[Observation] = []
     for obj in _services(ys.documents(text, display)):
         found.extend(_service_observations(display, obj))
