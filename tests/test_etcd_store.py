@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from conftest import SEED_REGISTRY, CliRunner, tree
 
@@ -218,6 +219,23 @@ def test_update_configs_edits_local_files_after_the_etcd_commit(
     assert (
         root / "scripts" / "port-registry.json"
     ).read_text() == seed  # the file store is not the store
+
+
+def test_processes_on_one_checkout_take_turns_editing_local_files(
+    etcd: KeyOn, tmp_path: Path, cli: CliRunner
+) -> None:
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).parent.parent / "examples" / "rerp", root)
+    assert cli("--root", str(root), "--store", etcd.url, "store", "push").code == 0
+    processes = [
+        portreg_process(root, etcd.url, "assign", f"svc-{n}", "--update-configs") for n in range(8)
+    ]
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    kind = yaml.safe_load((root / "kind-config.yaml").read_text())
+    mapped = {m["hostPort"] for m in kind["nodes"][0]["extraPortMappings"]}
+    assert mapped == set(etcd.assignments().values()), "a kind mapping was lost in a race"
 
 
 def test_cluster_completes_when_the_leader_is_killed_mid_run(

@@ -25,12 +25,14 @@ import http.client
 import json
 import os
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
 from portreg.store import Snapshot
+from portreg.store.lock import FileLock
 
 if TYPE_CHECKING:
     import ssl
@@ -320,10 +322,13 @@ class EtcdStore:
 
     files_first = False
 
-    def __init__(self, client: GatewayClient, key: str, location: str) -> None:
+    def __init__(
+        self, client: GatewayClient, key: str, location: str, local_lock: FileLock | None = None
+    ) -> None:
         self.client = client
         self.key = key
         self.location = location
+        self.local_lock = local_lock
         self.revision = 0
         """The cluster revision of the last answer (after a commit: the commit's revision)."""
 
@@ -344,10 +349,12 @@ class EtcdStore:
             timeout=settings.etcd.timeout,
             where=location,
         )
-        return cls(client, key, location)
+        return cls(client, key, location, _local_lock(settings))
 
-    def session(self) -> _NoSession:
-        return _NoSession()
+    def session(self) -> AbstractContextManager[None]:
+        """No lock guards the registry (the compare-and-swap does), but portreg processes on
+        this checkout still take turns: each edits the same local config files afterwards."""
+        return self.local_lock.held() if self.local_lock else _NoSession()
 
     def registry_edit(self, snapshot: Snapshot, text: str) -> FileEdit | None:
         return None
@@ -405,6 +412,17 @@ def _current_value(reply: dict[str, Any]) -> str | None:
         if kvs:
             return str(kvs[0].get("value", ""))
     return None
+
+
+def _local_lock(settings: Settings) -> FileLock:
+    """The file store's lock when its folder exists (one per checkout), else one at the root."""
+    path = settings.registry_path
+    lock = (
+        path.with_name(path.name + ".lock")
+        if path.parent.is_dir()
+        else settings.root / ".portreg.lock"
+    )
+    return FileLock(lock, settings.lock_timeout, str(lock))
 
 
 class _NoSession:

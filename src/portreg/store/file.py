@@ -7,16 +7,13 @@ command killed half-way is finished by the next one that takes the lock
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from portreg.errors import LockTimeoutError, StoreError
+from portreg.errors import StoreError
 from portreg.store import Snapshot
+from portreg.store.lock import FileLock
 from portreg.workspace import FileEdit, read_text
 
 
@@ -34,6 +31,7 @@ class FileStore:
             self.location = path.relative_to(root).as_posix()
         except ValueError:
             self.location = str(path)
+        self.lock = FileLock(self.lock_path, lock_timeout, self.location)
 
     def _check_folder(self) -> None:
         if not self.path.parent.is_dir():
@@ -43,38 +41,17 @@ class FileStore:
                 hint="run `portreg init`, or set registry = ... in portreg.toml",
             )
 
-    def _open_lock(self) -> int:
-        try:
-            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the lock file {self.lock_path.name}: {exc.strerror}",
-                where=self.location,
-                hint="make the registry folder writable",
-            ) from exc
-
-    def _holder(self, descriptor: int) -> str:
-        try:
-            pid = os.pread(descriptor, 32, 0).decode().strip()
-        except (OSError, UnicodeDecodeError):
-            return ""
-        return f" (pid {pid})" if pid.isdigit() else ""
-
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Hold the exclusive lock; a lock left by a dead process is free (flock dies with it)."""
+        """Hold the exclusive lock and finish any interrupted command first."""
         self._check_folder()
-        descriptor = self._open_lock()
-        try:
-            self._acquire(descriptor)
-            os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        with self.lock.held():
             self._held = True
-            self._recover()
-            yield
-        finally:
-            self._held = False
-            os.close(descriptor)
+            try:
+                self._recover()
+                yield
+            finally:
+                self._held = False
 
     def _recover(self) -> None:
         """Finish a command that was killed while writing (its journal is still there)."""
@@ -88,26 +65,6 @@ class FileStore:
                 where=self.location,
                 hint="make the files writable and run again",
             ) from exc
-
-    def _acquire(self, descriptor: int) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.002
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except OSError as exc:
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise StoreError(f"cannot lock: {exc.strerror}", where=self.location) from exc
-            if time.monotonic() >= deadline:
-                raise LockTimeoutError(
-                    f"the registry is locked by another portreg{self._holder(descriptor)} "
-                    f"for more than {self.lock_timeout:g} s",
-                    where=self.location,
-                    hint="wait for it to finish, or raise lock-timeout in portreg.toml",
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
 
     def load(self) -> Snapshot:
         """The registry text; an interrupted command is finished first, under the lock."""

@@ -1,0 +1,73 @@
+"""An exclusive ``flock`` on a separate lock file, waited for up to a timeout.
+
+The kernel drops an flock when its holder dies, so a lock file left behind by
+a killed process never blocks anyone. The holder's pid is written into the
+file only to name it in the timeout message.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from portreg.errors import LockTimeoutError, StoreError
+
+
+class FileLock:
+    def __init__(self, path: Path, timeout: float, where: str) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.where = where
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        descriptor = self._open()
+        try:
+            self._acquire(descriptor)
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(descriptor)
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the lock file {self.path.name}: {exc.strerror}",
+                where=self.where,
+                hint=f"make {self.path.parent} writable",
+            ) from exc
+
+    def _holder(self, descriptor: int) -> str:
+        try:
+            pid = os.pread(descriptor, 32, 0).decode().strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+        return f" (pid {pid})" if pid.isdigit() else ""
+
+    def _acquire(self, descriptor: int) -> None:
+        deadline = time.monotonic() + self.timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise StoreError(f"cannot lock: {exc.strerror}", where=self.where) from exc
+            if time.monotonic() >= deadline:
+                raise LockTimeoutError(
+                    f"the registry is locked by another portreg{self._holder(descriptor)} "
+                    f"for more than {self.timeout:g} s",
+                    where=self.where,
+                    hint="wait for it to finish, or raise lock-timeout in portreg.toml",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
