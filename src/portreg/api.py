@@ -10,7 +10,6 @@ follow, retried from the top when another writer won the race.
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +82,13 @@ def timestamp() -> str:
 
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now()
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential, capped, with jitter so racing writers spread out."""
+    import random
+
+    return min(0.5, 0.005 * 2.0**attempt) * (0.5 + random.random())
 
 
 class Registry:
@@ -265,7 +271,7 @@ class Registry:
                         where=exc.where,
                         hint="run the command again, or raise retries in [etcd]",
                     ) from exc
-                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+                time.sleep(_backoff(attempt))
         raise AssertionError("unreachable")
 
     def _attempt(self, planner: Planner, dry_run: bool, check: bool) -> Outcome:

@@ -15,7 +15,8 @@ import zlib
 QUICK_KEYS = ("registry", "node_port_base", "node_port_offset", "store")
 
 
-def _folder() -> str:
+def cache_folder() -> str:
+    """``$PORTREG_CACHE_DIR``, else ``$XDG_CACHE_HOME/portreg``, else ``~/.cache/portreg``."""
     explicit = os.environ.get("PORTREG_CACHE_DIR")
     if explicit:
         return explicit
@@ -27,7 +28,7 @@ def _entry(config: str) -> tuple[str, list[object]]:
     real = os.path.realpath(config)
     info = os.stat(real)
     name = f"settings-{zlib.crc32(real.encode()):08x}.json"
-    return os.path.join(_folder(), name), [real, info.st_size, info.st_mtime_ns]
+    return os.path.join(cache_folder(), name), [real, info.st_size, info.st_mtime_ns]
 
 
 def load(config: str) -> dict[str, object] | None:

@@ -101,12 +101,15 @@ class HelmTarget(SetTarget):
         return ws.glob(self.pattern.replace("{service}", "*"))
 
     def used_ports(self, ws: Workspace) -> set[int]:
+        """Ports in every values file: texts this command holds, the rest via the port cache."""
+        from portreg.portcache import ports_in_files
+
+        paths = self.files(ws)
         ports: set[int] = set()
-        for path in self.files(ws):
-            text = ws.read(path)
-            if text is not None:
-                ports |= port_like_numbers(text)
-        return ports
+        for path in (p for p in paths if ws.is_loaded(p)):
+            ports |= port_like_numbers(ws.read(path) or "")
+        on_disk = [str(p) for p in paths if not ws.is_loaded(p)]
+        return ports | ports_in_files(str(ws.root), self.name, on_disk, port_like_numbers)
 
     def scan(self, ws: Workspace) -> list[Observation]:
         found: list[Observation] = []
