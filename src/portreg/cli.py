@@ -17,10 +17,12 @@ from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
     import argparse
-    from typing import NoReturn, TextIO
+    from typing import NoReturn, TextIO, TypeAlias
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 Command = Callable[["argparse.Namespace"], int]
 
@@ -317,30 +319,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_check_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """check, reconcile and fix (the port-conflict commands)."""
-    check = sub.add_parser("check", help="report every port conflict across the config files")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text")
-    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
-    check.add_argument("--live", action="store_true", help="also warn about ports in use here")
-    check.set_defaults(handler=cmd_check)
-
-    reconcile = sub.add_parser("reconcile", help="add services in Helm values to the registry")
-    reconcile.add_argument(
-        "--update-configs", action="store_true", help="also edit the adopted services' files"
-    )
-    _add_dry_run(reconcile)
-    reconcile.set_defaults(handler=cmd_reconcile)
-
-    fix = sub.add_parser("fix", help="rewrite the registry and files so `check` has no errors")
-    fix.add_argument("--prune", action="store_true", help="delete entries the registry lacks")
-    _add_dry_run(fix)
-    fix.set_defaults(handler=cmd_fix)
-
-
-def _service_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
-) -> argparse.ArgumentParser:
+def _service_command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("service", help="service name (a DNS-1035 label, e.g. invoice)")
     return parser
@@ -352,8 +331,69 @@ def _add_dry_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """export, docs, completion and the hidden ``__complete`` (its parser has no help)."""
+def _add_assign(sub: Subparsers) -> None:
+    assign = _service_command(sub, "assign", "assign the next free port to a service")
+    assign.add_argument("--port", type=int, help="take exactly this port")
+    assign.add_argument("--force", action="store_true", help="reassign a service that has a port")
+    assign.add_argument("--update-configs", action="store_true", help="also edit config files")
+    assign.add_argument("--scaffold", action="store_true", help="create a missing values file")
+    assign.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_dry_run(assign)
+    assign.set_defaults(handler=cmd_assign)
+
+
+def _add_query(sub: Subparsers) -> None:
+    query = _service_command(sub, "query", "show a service's port and NodePort")
+    query.add_argument("--json", action="store_true", help="print the result as JSON")
+    query.set_defaults(handler=cmd_query)
+
+
+def _add_list(sub: Subparsers) -> None:
+    listing = sub.add_parser("list", help="list every assignment")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=cmd_list)
+
+
+def _add_release(sub: Subparsers) -> None:
+    release = _service_command(sub, "release", "release a service's port")
+    release.add_argument("--update-configs", action="store_true", help="also edit config files")
+    _add_dry_run(release)
+    release.set_defaults(handler=cmd_release)
+
+
+def _add_update_configs(sub: Subparsers) -> None:
+    update = sub.add_parser("update-configs", help="bring config files in line with the registry")
+    update.add_argument("services", nargs="*", metavar="SERVICE")
+    update.add_argument("--all", action="store_true", help="every registered service")
+    _add_dry_run(update)
+    update.set_defaults(handler=cmd_update_configs)
+
+
+def _add_check(sub: Subparsers) -> None:
+    check = sub.add_parser("check", help="report every port conflict across the config files")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument("--live", action="store_true", help="also warn about ports in use here")
+    check.set_defaults(handler=cmd_check)
+
+
+def _add_reconcile(sub: Subparsers) -> None:
+    reconcile = sub.add_parser("reconcile", help="add services in Helm values to the registry")
+    reconcile.add_argument(
+        "--update-configs", action="store_true", help="also edit the adopted services' files"
+    )
+    _add_dry_run(reconcile)
+    reconcile.set_defaults(handler=cmd_reconcile)
+
+
+def _add_fix(sub: Subparsers) -> None:
+    fix = sub.add_parser("fix", help="rewrite the registry and files so `check` has no errors")
+    fix.add_argument("--prune", action="store_true", help="delete entries the registry lacks")
+    _add_dry_run(fix)
+    fix.set_defaults(handler=cmd_fix)
+
+
+def _add_export(sub: Subparsers) -> None:
     from portreg.export import FORMATS
 
     export = sub.add_parser("export", help="export the assignments (markdown, json, csv, ...)")
@@ -361,21 +401,84 @@ def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     export.set_defaults(handler=cmd_export)
 
+
+def _add_docs(sub: Subparsers) -> None:
     docs = sub.add_parser("docs", help="update the port table in Markdown files")
     docs.add_argument("files", nargs="*", metavar="FILE", help="default: docs in portreg.toml")
     docs.add_argument("--check", action="store_true", help="exit 1 if a table is out of date")
     docs.set_defaults(handler=cmd_docs)
 
+
+def _add_store(sub: Subparsers) -> None:
+    store = sub.add_parser("store", help="copy the registry between the file and etcd")
+    store.add_argument("action", choices=("push", "pull", "status"), help="what to do")
+    store.add_argument("--force", action="store_true", help="push: overwrite an existing key")
+    store.set_defaults(handler=cmd_store)
+
+
+def _add_merge_driver(sub: Subparsers) -> None:
+    merge = sub.add_parser("merge-driver", help="git merge driver for the registry (%%O %%A %%B)")
+    merge.add_argument("base", help="git's %%O: the common ancestor's registry")
+    merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
+    merge.add_argument("theirs", help="git's %%B: the other branch's registry")
+    merge.set_defaults(handler=cmd_merge_driver)
+
+
+def _add_completion(sub: Subparsers) -> None:
     completion = sub.add_parser("completion", help="print a shell completion script")
     completion.add_argument("shell", choices=("bash", "zsh", "fish"))
     completion.set_defaults(handler=cmd_completion)
 
+
+def _add_complete(sub: Subparsers) -> None:
+    """The hidden ``__complete`` the completion scripts call (its parser has no help)."""
     complete = sub.add_parser("__complete")
     complete.add_argument("what", choices=("services",))
     complete.set_defaults(handler=cmd_complete)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_init(sub: Subparsers) -> None:
+    init = sub.add_parser("init", help="write portreg.toml and an empty registry")
+    init.add_argument(
+        "--compat-script", action="store_true", help="also write scripts/assign-port.py"
+    )
+    init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
+    init.set_defaults(handler=cmd_init)
+
+
+COMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "assign": _add_assign,
+    "query": _add_query,
+    "list": _add_list,
+    "release": _add_release,
+    "update-configs": _add_update_configs,
+    "check": _add_check,
+    "reconcile": _add_reconcile,
+    "fix": _add_fix,
+    "export": _add_export,
+    "docs": _add_docs,
+    "store": _add_store,
+    "merge-driver": _add_merge_driver,
+    "completion": _add_completion,
+    "init": _add_init,
+    "__complete": _add_complete,
+}
+GLOBAL_OPTIONS = ("--root", "--config", "--store")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (after the global options), if it names one."""
+    index = 0
+    while index < len(argv) and argv[index] in GLOBAL_OPTIONS:
+        index += 2
+    while index < len(argv) and argv[index].startswith(tuple(f"{o}=" for o in GLOBAL_OPTIONS)):
+        index += 1
+    word = argv[index] if index < len(argv) else None
+    return word if word in COMMANDS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``only`` just that command's (a run needs one: start-up)."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
@@ -393,54 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="config file (default: portreg.toml or pyproject.toml)")
     parser.add_argument("--store", help="registry store URL (etcd://host:2379/prefix)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    assign = _service_command(sub, "assign", "assign the next free port to a service")
-    assign.add_argument("--port", type=int, help="take exactly this port")
-    assign.add_argument("--force", action="store_true", help="reassign a service that has a port")
-    assign.add_argument("--update-configs", action="store_true", help="also edit config files")
-    assign.add_argument("--scaffold", action="store_true", help="create a missing values file")
-    assign.add_argument("--json", action="store_true", help="print the result as JSON")
-    _add_dry_run(assign)
-    assign.set_defaults(handler=cmd_assign)
-
-    query = _service_command(sub, "query", "show a service's port and NodePort")
-    query.add_argument("--json", action="store_true", help="print the result as JSON")
-    query.set_defaults(handler=cmd_query)
-
-    listing = sub.add_parser("list", help="list every assignment")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    listing.set_defaults(handler=cmd_list)
-
-    release = _service_command(sub, "release", "release a service's port")
-    release.add_argument("--update-configs", action="store_true", help="also edit config files")
-    _add_dry_run(release)
-    release.set_defaults(handler=cmd_release)
-
-    update = sub.add_parser("update-configs", help="bring config files in line with the registry")
-    update.add_argument("services", nargs="*", metavar="SERVICE")
-    update.add_argument("--all", action="store_true", help="every registered service")
-    _add_dry_run(update)
-    update.set_defaults(handler=cmd_update_configs)
-
-    init = sub.add_parser("init", help="write portreg.toml and an empty registry")
-    init.add_argument(
-        "--compat-script", action="store_true", help="also write scripts/assign-port.py"
-    )
-    init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
-    init.set_defaults(handler=cmd_init)
-
-    merge = sub.add_parser("merge-driver", help="git merge driver for the registry (%%O %%A %%B)")
-    merge.add_argument("base", help="git's %%O: the common ancestor's registry")
-    merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
-    merge.add_argument("theirs", help="git's %%B: the other branch's registry")
-    merge.set_defaults(handler=cmd_merge_driver)
-    _add_team_commands(sub)
-    _add_check_commands(sub)
-
-    store = sub.add_parser("store", help="copy the registry between the file and etcd")
-    store.add_argument("action", choices=("push", "pull", "status"), help="what to do")
-    store.add_argument("--force", action="store_true", help="push: overwrite an existing key")
-    store.set_defaults(handler=cmd_store)
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(sub)
     return parser
 
 
@@ -453,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if answered is not None:
         return answered
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
         return handler(args)
     except PortregError as exc:
