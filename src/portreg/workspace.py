@@ -91,9 +91,10 @@ class Workspace:
 
     def glob(self, pattern: str) -> list[Path]:
         """Repo files matching a glob (``**`` allowed), sorted, symlinks not followed out."""
-        matches = glob.glob(pattern, root_dir=self.root, recursive=True)
-        paths = [self.root / m for m in matches if os.path.isfile(self.root / m)]
-        return sorted(paths)
+        root = str(self.root)
+        # strings until the end: this runs over every values file on each assign
+        matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+        return [self.root / m for m in matches if os.path.isfile(os.path.join(root, m))]
 
     def edits(self) -> list[FileEdit]:
         changed = []
