@@ -16,9 +16,8 @@ a ``load()``-ed value) is not a literal and is not read.
 
 from __future__ import annotations
 
-import ast
 import re
-import tokenize
+import token as kinds  # token kinds only; tokenize itself is slow to import and to run
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -48,7 +47,7 @@ _LEXER = re.compile(
     """,
     re.VERBOSE,
 )
-_KINDS = {"string": tokenize.STRING, "number": tokenize.NUMBER, "name": tokenize.NAME}
+_KINDS = {"string": kinds.STRING, "number": kinds.NUMBER, "name": kinds.NAME}
 
 
 def tokens(text: str, display: str) -> list[Token]:
@@ -65,7 +64,7 @@ def tokens(text: str, display: str) -> list[Token]:
         position = match.end()
         kind = match.lastgroup or "op"
         if kind in _KINDS or kind == "op":
-            found.append(Token(_KINDS.get(kind, tokenize.OP), match.group(), line))
+            found.append(Token(_KINDS.get(kind, kinds.OP), match.group(), line))
         line += match.group().count("\n") if kind in ("skip", "newline", "string") else 0
     if position != len(text):
         where = f"{display}:{line}"
@@ -90,13 +89,15 @@ def _check_brackets(toks: list[Token], display: str, last_line: int) -> None:
 def literal(token: Token) -> int | str | None:
     """The value of a string or int literal token, else None."""
     text = token.text
-    if token.kind == tokenize.NUMBER and text.isdigit():
+    if token.kind == kinds.NUMBER and text.isdigit():
         return int(text)
-    if token.kind == tokenize.STRING and text[:1] in "'\"" and "\\" not in text:
+    if token.kind == kinds.STRING and text[:1] in "'\"" and "\\" not in text:
         quote = text[:3] if text[:3] in ('"""', "'''") else text[:1]
         return text[len(quote) : -len(quote)]
-    if token.kind not in (tokenize.STRING, tokenize.NUMBER):
+    if token.kind not in (kinds.STRING, kinds.NUMBER):
         return None
+    import ast  # rare: only prefixed or escaped strings and hex numbers need it
+
     try:  # prefixed or escaped strings, hex numbers: let Python read them
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -138,7 +139,7 @@ class _Reader:
         self.owners = self._owners()
 
     def at(self, index: int) -> Token:
-        return self.toks[index] if index < len(self.toks) else Token(tokenize.ENDMARKER, "", 0)
+        return self.toks[index] if index < len(self.toks) else Token(kinds.ENDMARKER, "", 0)
 
     def _resources(self) -> list[tuple[int, int, str]]:
         """(open, close, name) of every ``k8s_resource(...)`` call with a literal name."""
@@ -202,7 +203,7 @@ class _Reader:
         """``port_forward(8001, ...)`` or ``port_forward(local_port=8001, ...)``."""
         start, end = index + 1, closing(self.toks, index + 1)
         first = self.at(start + 1)
-        if first.kind == tokenize.NUMBER and self.at(start + 2).text in (",", ")"):
+        if first.kind == kinds.NUMBER and self.at(start + 2).text in (",", ")"):
             port, at = local_port(literal(first)), start + 1
         else:
             port = local_port(self._keyword(start, end, "local_port"))
@@ -230,7 +231,7 @@ class _Reader:
     def read(self) -> Iterator[Observation]:
         for index, tok in enumerate(self.toks):
             following = self.at(index + 1).text
-            if tok.kind != tokenize.NAME:
+            if tok.kind != kinds.NAME:
                 continue
             if tok.text == "port_forwards" and following == "=":
                 yield from self.forwards(index)
