@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,10 @@ def test_quick_uses_cached_settings_after_a_full_load(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PORTREG_CACHE_DIR", str(tmp_path / "cache"))
-    (seed_repo / "portreg.toml").write_text(
-        "node-port-base = 30500\nnode-port-range = [30500, 31499]\n"
-    )
+    config = seed_repo / "portreg.toml"
+    config.write_text("node-port-base = 30500\nnode-port-range = [30500, 31499]\n")
+    hour_ago = os.stat(config).st_mtime_ns - 3600 * 10**9
+    os.utime(config, ns=(hour_ago, hour_ago))  # settled: a file changed just now is not cached
     argv = ["--root", str(seed_repo), "query", "invoice"]
     assert quick.run(argv) is None  # nothing cached yet: the full CLI answers
     assert full(argv) == 0

@@ -50,9 +50,3 @@ def find_config(root: str) -> str | None:
 
 NODE_PORT_BASE = 31000
 NODE_PORT_OFFSET = 8000
-QUICK_DEFAULTS: dict[str, object] = {
-    "registry": DEFAULT_REGISTRY,
-    "node_port_base": NODE_PORT_BASE,
-    "node_port_offset": NODE_PORT_OFFSET,
-    "store": None,
-}

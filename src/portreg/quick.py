@@ -47,10 +47,14 @@ def _settings(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
     root = os.path.realpath(root) if root else discovery.find_root(os.getcwd())
     config = options.get("--config") or os.environ.get("PORTREG_CONFIG")
     config = config or discovery.find_config(root)
-    values = discovery.QUICK_DEFAULTS if config is None else settings_cache.load(config)
-    if values is None or values.get("store"):
+    table = {} if config is None else settings_cache.load(config)
+    if table is None or table.get("store"):
         return None
-    return root, values
+    return root, {
+        "registry": table.get("registry", discovery.DEFAULT_REGISTRY),
+        "node_port_base": table.get("node-port-base", discovery.NODE_PORT_BASE),
+        "node_port_offset": table.get("node-port-offset", discovery.NODE_PORT_OFFSET),
+    }
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:

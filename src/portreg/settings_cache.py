@@ -1,18 +1,25 @@
-"""A small cache of validated settings, so ``query`` and ``list`` need not import tomllib.
+"""A cache of config tables already parsed and validated, so a run need not import tomllib.
 
 Parsing TOML costs more than the whole rest of a ``query`` (tomllib pulls in
-``typing``). After a full load validates a config file, the few values the
-read-only commands need are saved under the user's cache folder, keyed by the
-file's path, size and mtime; a stale or unreadable entry is simply ignored.
+``typing``). After a full load validates a config file, its portreg table is
+saved as JSON under the user's cache folder, keyed by the file's path and its
+stat (size, mtime, ctime, inode); a stale or unreadable entry is simply
+ignored. A full load still validates what it reads from here; ``quick`` reads
+its few values directly.
+
+As git does for its index ("racy git"), a file changed within the last two
+seconds is never cached: a second edit in the same clock tick could keep its
+timestamps. The helpers here are shared with ``portcache``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 import zlib
 
-QUICK_KEYS = ("registry", "node_port_base", "node_port_offset", "store")
+RACY_NS = 2_000_000_000
 
 
 def cache_folder() -> str:
@@ -24,35 +31,64 @@ def cache_folder() -> str:
     return os.path.join(base, "portreg")
 
 
-def _entry(config: str) -> tuple[str, list[object]]:
-    real = os.path.realpath(config)
-    info = os.stat(real)
-    name = f"settings-{zlib.crc32(real.encode()):08x}.json"
-    return os.path.join(cache_folder(), name), [real, info.st_size, info.st_mtime_ns]
+def cache_file(kind: str, of: str) -> str:
+    """The cache file of ``kind`` for the path ``of`` (a config file, a repo root)."""
+    return os.path.join(cache_folder(), f"{kind}-{zlib.crc32(of.encode()):08x}.json")
 
 
-def load(config: str) -> dict[str, object] | None:
-    """The cached values for ``config`` if the file is unchanged since they were saved."""
+def stamp(info: os.stat_result) -> list[int]:
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def settled(info: os.stat_result) -> bool:
+    """True when the file was last changed long enough ago for its stamp to be trusted."""
+    return info.st_mtime_ns < time.time_ns() - RACY_NS
+
+
+def read_json(path: str) -> object:
     try:
-        path, key = _entry(config)
         with open(path, encoding="utf-8") as handle:
-            saved = json.load(handle)
+            return json.load(handle)
     except (OSError, ValueError):
         return None
-    if not isinstance(saved, dict) or saved.get("key") != key:
-        return None
-    values = saved.get("values")
-    return values if isinstance(values, dict) else None
 
 
-def save(config: str, values: dict[str, object]) -> None:
-    """Best effort: a cache that cannot be written only costs speed."""
+def write_json(path: str, data: object) -> None:
+    """Best effort, atomic: a cache that cannot be written only costs speed."""
     try:
-        path, key = _entry(config)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temp = f"{path}.{os.getpid()}.tmp"
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump({"key": key, "values": values}, handle)
+            json.dump(data, handle)
         os.replace(temp, path)
     except OSError:
         pass
+
+
+def _key(config: str) -> tuple[str, list[object], bool]:
+    real = os.path.realpath(config)
+    info = os.stat(real)
+    return real, [real, *stamp(info)], settled(info)
+
+
+def load(config: str) -> dict[str, object] | None:
+    """The cached table of ``config`` if the file is unchanged since it was saved."""
+    try:
+        real, key, _settled = _key(config)
+    except OSError:
+        return None
+    saved = read_json(cache_file("settings", real))
+    if not isinstance(saved, dict) or saved.get("key") != key:
+        return None
+    table = saved.get("table")
+    return table if isinstance(table, dict) else None
+
+
+def save(config: str, table: dict[str, object]) -> None:
+    """Remember a validated table (not when the file changed too recently to trust)."""
+    try:
+        real, key, trusted = _key(config)
+    except OSError:
+        return
+    if trusted:
+        write_json(cache_file("settings", real), {"key": key, "table": table})
