@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PORTREG, machine, measure, table
+from common import PORTREG, age, machine, measure, table
 
 SERVICES = 1000
 FIRST = 8001
@@ -93,6 +93,7 @@ def build(root: Path) -> None:
     (root / "Tiltfile").write_text(tiltfile(items))
     (root / "portreg.toml").write_text(CONFIG)
     (root / ".git").mkdir()
+    age(root)
 
 
 def main() -> None:

@@ -7,14 +7,12 @@ assign --update-configs on 500 values files + a 500-mapping kind-config <= 5x.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import BASELINE, PORTREG, machine, measure, table
+from common import BASELINE, PORTREG, age, machine, measure, table
 
 SERVICES = 500
 VALUES = """\
@@ -75,14 +73,6 @@ def build_repo(root: Path, services: int = SERVICES) -> None:
     }
     (root / "scripts/port-registry.json").write_text(json.dumps(registry, indent=2) + "\n")
     age(root)
-
-
-def age(root: Path) -> None:
-    """Date every file an hour back, as in a real checkout (portreg trusts no file changed
-    in the last two seconds to its port cache, so a repo built just now would be re-read)."""
-    hour_ago = time.time_ns() - 3600 * 10**9
-    for path in root.rglob("*"):
-        os.utime(path, ns=(hour_ago, hour_ago))
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cli import SERVICES, build_repo
-from common import PORTREG, machine, measure, table
+from common import PORTREG, age, machine, measure, table
 
 TARGETS = """\
 [[targets]]
@@ -100,6 +100,8 @@ def main() -> None:
         build_repo(extra)
         (plain / "portreg.toml").write_text("# no user targets\n")
         add_targets(extra)
+        age(plain)
+        age(extra)
         cases = {
             "portreg check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
             "portreg check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
