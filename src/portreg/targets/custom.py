@@ -247,8 +247,10 @@ def _file_service_pattern(files: str) -> re.Pattern[str]:
 
 def _merge(bindings: Bindings, groups: dict[str, str]) -> Bindings | None:
     """Bindings from the path and the value together; None when they name two services."""
+    if not groups:
+        return bindings  # a literal key binds nothing new; ``bindings`` already agree
     merged = {**bindings, **groups}
-    names = {service_from({k: v}) for k, v in merged.items() if service_from({k: v})}
+    names = {service_from({key: value}) for key, value in merged.items()} - {None}
     return merged if len(names) <= 1 else None
 
 
