@@ -121,21 +121,24 @@ def append_line(text: str | None, line: str) -> str | None:
 
 
 def git_edits(settings: Settings, read: Callable[[Path], str | None]) -> list[FileEdit]:
-    """``.gitattributes`` names the merge driver; ``.gitignore`` keeps the lock file out of git.
+    """``.gitattributes`` names the merge driver; ``.gitignore`` keeps the lock file (and a
+    journal left by a killed run) out of git.
 
-    The lock file sits beside the registry, so ``git add -A`` would commit it, and two
-    branches that did so conflict on it.
+    They sit beside the registry, so ``git add -A`` would commit them, and two
+    branches that did so conflict on them.
     """
     wanted = {
-        ".gitattributes": gitattributes_line(settings),
-        ".gitignore": f"{settings.registry}.lock",
+        ".gitattributes": [gitattributes_line(settings)],
+        ".gitignore": [f"{settings.registry}.lock", f"{settings.registry}.journal"],
     }
     edits = []
-    for name, line in wanted.items():
+    for name, lines in wanted.items():
         path = settings.root / name
         before = read(path)
-        after = append_line(before, line)
-        if after is not None:
+        after = before
+        for line in lines:
+            after = append_line(after, line) or after
+        if after is not None and after != before:
             edits.append(FileEdit(path, name, before, after))
     return edits
 
