@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portreg.errors import FileEditError
-from portreg.yamledit import Path, Scalar, Select, format_path
+from portreg.yamledit import Path, Scalar, Select, format_path, nest
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
@@ -289,16 +289,6 @@ def _verify(doc: Document, text: str, expected: Any) -> str:
     return text
 
 
-def _nest(changes: Mapping[Path, Any]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    for path, value in changes.items():
-        branch = tree
-        for key in path[:-1]:
-            branch = branch.setdefault(str(key), {})
-        branch[str(path[-1])] = value
-    return tree
-
-
 def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:
     """Set scalars at paths; missing object keys are added after their siblings."""
     doc = parse(text, source)
@@ -327,7 +317,7 @@ def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:
         inserts.setdefault(id(node), (node, {}))[1][path[depth:]] = literal
         _put(expected, [*doc.concrete(path[:depth]), *map(str, path[depth:])], literal)
     for node, missing in inserts.values():
-        pieces = [_member_text(doc, node, k, v) for k, v in _nest(missing).items()]
+        pieces = [_member_text(doc, node, k, v) for k, v in nest(missing).items()]
         edits.append(_insert(doc, node, pieces))
     return _verify(doc, _splice(text, edits), expected) if edits else text
 

@@ -513,7 +513,8 @@ def _flow_text(tree: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _nest(changes: Mapping[Path, Scalar]) -> dict[str, Any]:
+def nest(changes: Mapping[Path, Any]) -> dict[str, Any]:
+    """``{(a, b): 1, (a, c): 2}`` as ``{a: {b: 1, c: 2}}``: new keys to add as one block."""
     tree: dict[str, Any] = {}
     for path, value in changes.items():
         branch = tree
@@ -687,7 +688,7 @@ def _replace_scalar(
 def _add_keys(
     doc: Document, node: Node | None, base: Path, missing: dict[Path, Scalar]
 ) -> list[_Edit]:
-    tree = _nest(missing)
+    tree = nest(missing)
     step = doc.indent_step()
     if node is None:  # an empty file or one holding only comments
         return [_insert_lines(doc, None, _block_lines(tree, 0, step))]

@@ -13,26 +13,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
 from portreg.docs import StaleDocs, stale_docs
 from portreg.errors import PortregError
 from portreg.model import RegistryState
-from portreg.targets.base import Observation, Target
+from portreg.targets.base import FileScanner, Observation, Target
 from portreg.workspace import Workspace
-
-
-@runtime_checkable
-class FileScanner(Protocol):
-    name: str
-
-    def files(self, ws: Workspace) -> list[str]: ...
-
-    def scan_file(self, display: str, text: str) -> list[Observation]: ...
-
-    def read(self, ws: Workspace, display: str) -> str: ...
 
 
 def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from portreg.config import ScannerSettings, Settings
 from portreg.errors import PortregError
-from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
 from portreg.workspace import Workspace
 
 
@@ -42,11 +42,7 @@ class ReadOnlyScanner:
         return []
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        """Every file's observations; the first unreadable file raises."""
-        found: list[Observation] = []
-        for display in self.files(ws):
-            found.extend(self.scan_file(display, self.read(ws, display)))
-        return found
+        return scan_each(self, ws)
 
     def used_ports(self, ws: Workspace) -> set[int]:
         """Host ports the files hold; an unreadable file counts every port-like number."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from portreg.templates import placeholders
 from portreg.workspace import Workspace
@@ -59,6 +59,27 @@ class Target(Protocol):
 
     def scan(self, ws: Workspace) -> list[Observation]:
         """Every port these files hold, with file and line, for ``check``."""
+
+
+@runtime_checkable
+class FileScanner(Protocol):
+    """A target that reads its files one at a time, so one broken file is one finding."""
+
+    name: str
+
+    def files(self, ws: Workspace) -> list[str]: ...
+
+    def read(self, ws: Workspace, display: str) -> str: ...
+
+    def scan_file(self, display: str, text: str) -> list[Observation]: ...
+
+
+def scan_each(scanner: FileScanner, ws: Workspace) -> list[Observation]:
+    """Every file's observations in file order; the first unreadable file raises."""
+    found: list[Observation] = []
+    for display in scanner.files(ws):
+        found.extend(scanner.scan_file(display, scanner.read(ws, display)))
+    return found
 
 
 PORT_LIKE = re.compile(

@@ -25,7 +25,7 @@ from typing import Any
 from portreg import yamledit
 from portreg.config import Settings, TargetSpec
 from portreg.errors import ConfigError
-from portreg.targets.base import Observation, Wanted
+from portreg.targets.base import Observation, Wanted, scan_each
 from portreg.templates import number_regex, render, render_value, service_from, template_regex
 from portreg.workspace import Workspace
 
@@ -167,10 +167,7 @@ class UserTarget(SetTarget):
         return ports
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        found: list[Observation] = []
-        for display in self.files(ws):
-            found += self.scan_file(display, self.read(ws, display))
-        return found
+        return scan_each(self, ws)
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """Every value a port template matches, with the service it belongs to."""

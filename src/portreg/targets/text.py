@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
-from portreg.targets.base import Observation, Wanted
+from portreg.targets.base import Observation, Wanted, scan_each
 from portreg.targets.custom import _file_service_pattern, role_of
 from portreg.templates import number_regex, render, service_from, template_regex
 from portreg.workspace import Workspace
@@ -123,10 +123,7 @@ class TextTarget:
         return ports
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        found: list[Observation] = []
-        for display in self.files(ws):
-            found += self.scan_file(display, self.read(ws, display))
-        return found
+        return scan_each(self, ws)
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """Each line the template matches, with its port and service."""
