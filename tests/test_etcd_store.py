@@ -238,6 +238,35 @@ def test_processes_on_one_checkout_take_turns_editing_local_files(
     assert mapped == set(etcd.assignments().values()), "a kind mapping was lost in a race"
 
 
+def test_a_run_killed_between_local_writes_is_finished_by_the_next(
+    etcd: KeyOn, own_etcd: KeyOn, tmp_path: Path, cli: CliRunner
+) -> None:
+    example = Path(__file__).parent.parent / "examples" / "rerp"
+    trees = {}
+    for name, store, fault in (("clean", own_etcd, ""), ("killed", etcd, "between-writes:kill")):
+        root = tmp_path / name
+        shutil.copytree(example, root)
+        assert cli("--root", str(root), "--store", store.url, "store", "push").code == 0
+        process = portreg_process(
+            root,
+            store.url,
+            "assign",
+            "accounts-receivable",
+            "--update-configs",
+            env={"PORTREG_FAULT": fault} if fault else None,
+        )
+        process.communicate(timeout=60)
+        assert process.returncode == (-9 if fault else 0)
+        if fault:
+            assert tree(root) != trees["clean"], "the kill should leave a half-written tree"
+            finish = cli(
+                "--root", str(root), "--store", store.url, "update-configs", "accounts-receivable"
+            )
+            assert finish.code == 0, finish.err
+        trees[name] = tree(root)
+    assert trees["killed"] == trees["clean"]
+
+
 def test_cluster_completes_when_the_leader_is_killed_mid_run(
     etcd_cluster3: EtcdCluster, etcd_key: str, etcd_repo: Path
 ) -> None:

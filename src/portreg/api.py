@@ -324,15 +324,15 @@ class Registry:
 
     def _write(self, snapshot: Snapshot, registry_text: str | None, edits: list[FileEdit]) -> None:
         from portreg.plan import apply_edits
-        from portreg.store.file import FileStore
 
-        if isinstance(self.store, FileStore):
+        journal = self.store.journal_path
+        if self.store.files_first:
             registry_edit = (
                 self.store.registry_edit(snapshot, registry_text) if registry_text else None
             )
             apply_edits(
                 edits + ([registry_edit] if registry_edit else []),
-                journal=self.store.journal_path,
+                journal=journal,
                 registry_last=registry_edit is not None,
             )
             return
@@ -342,7 +342,7 @@ class Registry:
         try:
             if registry_text is not None:
                 _fault("after-registry")
-            apply_edits(edits)
+            apply_edits(edits, journal=journal)
         except (WriteError, StoreError) as exc:
             exc.hint = (
                 "the registry change is saved; fix the cause, then run `portreg update-configs "

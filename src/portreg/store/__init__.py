@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from portreg.config import Settings
     from portreg.workspace import FileEdit
 
@@ -33,6 +35,10 @@ class Store(Protocol):
     location: str
     files_first: bool
     """True when the registry is written together with (after) the config files."""
+    @property
+    def journal_path(self) -> Path | None:
+        """Where a command records its file edits first, so a killed run is finished by the
+        next one (``plan.recover``, run by ``session``); None: no journal."""
 
     def session(self) -> AbstractContextManager[None]:
         """Held around read-plan-write (the file lock; nothing for etcd)."""

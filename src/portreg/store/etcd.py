@@ -25,7 +25,8 @@ import http.client
 import json
 import os
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -329,6 +330,7 @@ class EtcdStore:
         self.key = key
         self.location = location
         self.local_lock = local_lock
+        self.journal_path = local_lock.path.with_suffix(".journal") if local_lock else None
         self.revision = 0
         """The cluster revision of the last answer (after a commit: the commit's revision)."""
 
@@ -353,8 +355,26 @@ class EtcdStore:
 
     def session(self) -> AbstractContextManager[None]:
         """No lock guards the registry (the compare-and-swap does), but portreg processes on
-        this checkout still take turns: each edits the same local config files afterwards."""
-        return self.local_lock.held() if self.local_lock else _NoSession()
+        this checkout still take turns: each edits the same local config files afterwards,
+        through a journal that the next run finishes if this one is killed."""
+        return self._local_session() if self.local_lock else _NoSession()
+
+    @contextmanager
+    def _local_session(self) -> Iterator[None]:
+        from portreg.plan import recover
+
+        assert self.local_lock is not None
+        assert self.journal_path is not None
+        with self.local_lock.held():
+            try:
+                recover(self.journal_path)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot finish an interrupted command: {exc.strerror}",
+                    where=str(self.journal_path),
+                    hint="make the files writable and run again",
+                ) from exc
+            yield
 
     def registry_edit(self, snapshot: Snapshot, text: str) -> FileEdit | None:
         return None
