@@ -35,6 +35,7 @@ class Store(Protocol):
     location: str
     files_first: bool
     """True when the registry is written together with (after) the config files."""
+
     @property
     def journal_path(self) -> Path | None:
         """Where a command records its file edits first, so a killed run is finished by the
