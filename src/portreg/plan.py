@@ -65,7 +65,9 @@ def _write_temp(target: Path, text: str) -> Path:
 def _writable(real: Path) -> Path:
     """Refuse a file its owner made read-only: replacing it would succeed, and ignore that."""
     if real.exists() and not os.access(real, os.W_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(real))
+        read_only_mount = os.statvfs(real).f_flag & os.ST_RDONLY
+        code = errno.EROFS if read_only_mount else errno.EACCES
+        raise OSError(code, os.strerror(code), str(real))
     return real
 
 

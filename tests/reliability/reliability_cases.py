@@ -41,6 +41,9 @@ PERMISSION_CASES: tuple[str, ...] = (
     "kind-config symlinked outside the repo: refused",
 )
 READ_ONLY_CASES: tuple[str, ...] = ("values folder 0555", "values file 0444", "kind-config 0444")
+# root writes through mode bits, so as root (CI) the same targets are made read-only by a
+# read-only bind mount instead: the kernel refuses every write with EROFS
+READ_ONLY_MOUNT_CASES: tuple[str, ...] = ("values folder", "values file", "kind-config")
 
 # --------------------------------------------------------------------- hostile
 
@@ -227,6 +230,12 @@ def rows() -> list[Row]:
             "fault",
             "read-only values folder / values file / kind-config (skipped as root)",
             len(READ_ONLY_CASES),
+            ONE_LINE,
+        ),
+        Row(
+            "fault",
+            "read-only bind mount over values folder / values file / kind-config (as root)",
+            len(READ_ONLY_MOUNT_CASES),
             ONE_LINE,
         ),
         Row("fault", "lock: stale holder, live holder", len(LOCK_CASES), "see cases; no timing"),

@@ -27,6 +27,7 @@ from reliability_cases import (
     LOCK_CASES,
     PERMISSION_CASES,
     READ_ONLY_CASES,
+    READ_ONLY_MOUNT_CASES,
 )
 
 from conftest import CliRunner, tree
@@ -147,6 +148,39 @@ def test_read_only_targets_are_refused_and_unchanged(
     assert code == 2
     assert err.count("\n") == 1
     assert "Permission denied" in err
+    assert tree(repo) == snapshots["old"][0]
+
+
+def _mount_read_only(target: Path) -> None:
+    for options in (["--bind"], ["-o", "remount,ro,bind"]):
+        done = subprocess.run(
+            ["mount", *options, str(target), str(target)], check=False, capture_output=True
+        )
+        if done.returncode != 0:
+            subprocess.run(["umount", str(target)], check=False, capture_output=True)
+            pytest.skip(f"cannot mount read-only here: {done.stderr.decode().strip()}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts need root (the chmod test covers users)")
+@pytest.mark.parametrize("case", READ_ONLY_MOUNT_CASES)
+def test_read_only_mounts_are_refused_and_unchanged(
+    case: str, tmp_path: Path, snapshots: Snapshots
+) -> None:
+    repo = rerp(tmp_path / "repo")
+    target = {
+        "values folder": (repo / VALUES).parent,
+        "values file": repo / VALUES,
+        "kind-config": repo / KIND,
+    }[case]
+    _mount_read_only(target)
+    try:
+        code, _out, err = run(repo, *FAULT_COMMAND)
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "Read-only file system" in err
+    assert "no file was changed" in err
     assert tree(repo) == snapshots["old"][0]
 
 
