@@ -9,7 +9,6 @@ follow, retried from the top when another writer won the race.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from portreg.model import (
     require_consistent,
     validate_service,
 )
+from portreg.registry_json import timestamp
 from portreg.store import Snapshot, Store, open_store
 from portreg.workspace import FileEdit, Workspace
 
@@ -73,15 +73,6 @@ class Outcome:
 
 
 Planner = Callable[[RegistryState, Workspace], Step]
-
-
-def timestamp() -> str:
-    """Now (or SOURCE_DATE_EPOCH, for reproducible output) as the seed writes it."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    from datetime import UTC, datetime
-
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now()
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _backoff(attempt: int) -> float:

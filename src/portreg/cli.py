@@ -114,10 +114,10 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from portreg.api import timestamp
     from portreg.config import load_settings
     from portreg.init import git_edits, init_edits, register_merge_driver
     from portreg.plan import apply_edits
+    from portreg.registry_json import timestamp
     from portreg.workspace import read_text
 
     settings = load_settings(args.root, args.config)

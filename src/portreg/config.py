@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from portreg import discovery
-from portreg.discovery import DEFAULT_REGISTRY, NODE_PORT_BASE, NODE_PORT_OFFSET
+from portreg.discovery import DEFAULT_REGISTRY
 from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
@@ -35,7 +35,7 @@ PortRange = tuple[int, int]
 @dataclass(frozen=True)
 class HelmSettings:
     enabled: bool = True
-    values: str = "helm/rerp-microservice/values/{service}.yaml"
+    values: str = discovery.HELM_VALUES
     set: tuple[tuple[str, str], ...] = DEFAULT_HELM_SET
     template: str | None = None
 
@@ -43,7 +43,7 @@ class HelmSettings:
 @dataclass(frozen=True)
 class KindSettings:
     enabled: bool = True
-    config: str = "kind-config.yaml"
+    config: str = discovery.KIND_CONFIG
     node_role: str = "control-plane"
     comment: str = "# {service_title} Service"
     skip_host_ports: tuple[PortRange, ...] = ()
@@ -85,25 +85,25 @@ class TargetSpec:
 class Settings:
     root: Path
     registry: str = DEFAULT_REGISTRY
-    first_port: int = 8001
-    last_port: int = 8999
-    reserved: tuple[int, ...] = (8080,)
-    node_port_base: int = NODE_PORT_BASE
-    node_port_offset: int = NODE_PORT_OFFSET
-    node_port_range: PortRange = (31000, 31999)
-    lock_timeout: float = 10.0
+    first_port: int = discovery.FIRST_PORT
+    last_port: int = discovery.LAST_PORT
+    reserved: tuple[int, ...] = discovery.RESERVED
+    node_port_base: int = discovery.NODE_PORT_BASE
+    node_port_offset: int = discovery.NODE_PORT_OFFSET
+    node_port_range: PortRange = discovery.NODE_PORT_RANGE
+    lock_timeout: float = discovery.LOCK_TIMEOUT
     store: str | None = None
     docs: tuple[str, ...] = ()
     helm: HelmSettings = field(default_factory=HelmSettings)
     kind: KindSettings = field(default_factory=KindSettings)
-    tilt: ScannerSettings = field(default_factory=lambda: ScannerSettings(files=("Tiltfile",)))
+    tilt: ScannerSettings = field(
+        default_factory=lambda: ScannerSettings(files=discovery.TILT_FILES)
+    )
     compose: ScannerSettings = field(
-        default_factory=lambda: ScannerSettings(
-            files=("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml")
-        )
+        default_factory=lambda: ScannerSettings(files=discovery.COMPOSE_FILES)
     )
     manifests: ScannerSettings = field(
-        default_factory=lambda: ScannerSettings(files=("k8s/**/*.yaml", "manifests/**/*.yaml"))
+        default_factory=lambda: ScannerSettings(files=discovery.MANIFEST_FILES)
     )
     etcd: EtcdSettings = field(default_factory=EtcdSettings)
     targets: tuple[TargetSpec, ...] = ()

@@ -1,15 +1,36 @@
-"""Finding the repo root and its config file, with ``os.path`` only.
+"""The defaults, and finding the repo root, its config file and files by glob.
 
-Kept free of heavy imports (no pathlib, typing or tomllib) because ``query``
-and ``list`` go through here on every run; see ``quick.py``.
+Kept free of heavy imports (no pathlib, typing, dataclasses or tomllib)
+because ``quick`` runs through here on every ``query``, ``list`` and plain
+``assign``; ``config.Settings`` takes its defaults from here, so they are
+declared once.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 
 CONFIG_FILE = "portreg.toml"
 DEFAULT_REGISTRY = "scripts/port-registry.json"
+FIRST_PORT = 8001
+LAST_PORT = 8999
+RESERVED = (8080,)
+NODE_PORT_BASE = 31000
+NODE_PORT_OFFSET = 8000
+NODE_PORT_RANGE = (31000, 31999)
+LOCK_TIMEOUT = 10.0
+HELM_VALUES = "helm/rerp-microservice/values/{service}.yaml"
+KIND_CONFIG = "kind-config.yaml"
+TILT_FILES = ("Tiltfile",)
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml")
+MANIFEST_FILES = ("k8s/**/*.yaml", "manifests/**/*.yaml")
+
+
+def glob_files(root: str, pattern: str) -> list[str]:
+    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted."""
+    matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+    return [name for name in matches if os.path.isfile(os.path.join(root, name))]
 
 
 def has_tool_table(pyproject: str) -> bool:
@@ -46,7 +67,3 @@ def find_config(root: str) -> str | None:
         return own
     pyproject = os.path.join(root, "pyproject.toml")
     return pyproject if has_tool_table(pyproject) else None
-
-
-NODE_PORT_BASE = 31000
-NODE_PORT_OFFSET = 8000

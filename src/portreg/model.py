@@ -10,6 +10,7 @@ from typing import Any
 
 from portreg.config import Settings
 from portreg.errors import RangeFullError, RegistryError, ServiceNameError
+from portreg.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024
@@ -186,13 +187,7 @@ def require_consistent(state: RegistryState, where: str, text: str | None) -> No
 def dump_registry(state: RegistryState, timestamp: str | None) -> str:
     """2-space JSON with a final newline; key order of the original document kept."""
     document = dict(state.document) or empty_document()
-    document["next_port"] = state.next_port
-    document["reserved_ports"] = list(state.reserved_ports)
-    document["assignments"] = dict(state.assignments)
-    metadata = document.get("metadata")
-    if isinstance(metadata, dict) and "last_updated" in metadata and timestamp is not None:
-        document["metadata"] = {**metadata, "last_updated": timestamp}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return render(document, state.assignments, state.reserved_ports, state.next_port, timestamp)
 
 
 # ---------------------------------------------------------------- allocation
@@ -206,11 +201,9 @@ def allocate(settings: Settings, state: RegistryState, also_taken: Iterable[int]
     """The lowest free port at or above ``next_port``, wrapping to the lowest free one."""
     first, last = settings.first_port, settings.last_port
     taken = set(state.assignments.values()) | reserved_ports(settings, state) | set(also_taken)
-    start = min(max(state.next_port or first, first), last + 1)
-    candidates: list[int] = [*range(start, last + 1), *range(first, start)]
-    for port in candidates:
-        if port not in taken:
-            return port
+    port = lowest_free(first, last, taken, state.next_port)
+    if port is not None:
+        return port
     raise RangeFullError(
         f"every port of {first}-{last} is assigned, reserved or in use",
         hint="raise last-port in portreg.toml (NodePorts must stay inside node-port-range), "

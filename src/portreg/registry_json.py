@@ -1,0 +1,46 @@
+"""The registry document's text, and the port search: pure and import-light.
+
+``model`` (the full road) and ``quick`` (the fast ``assign``) both write the
+registry and pick ports through these functions, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+
+def render(
+    document: Mapping[str, object],
+    assignments: Mapping[str, int],
+    reserved: Sequence[int],
+    next_port: int | None,
+    timestamp: str | None,
+) -> str:
+    """2-space JSON with a final newline; key order of the original document kept."""
+    out = dict(document)
+    out["next_port"] = next_port
+    out["reserved_ports"] = list(reserved)
+    out["assignments"] = dict(assignments)
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict) and "last_updated" in metadata and timestamp is not None:
+        out["metadata"] = {**metadata, "last_updated": timestamp}
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def timestamp() -> str:
+    """Now (or SOURCE_DATE_EPOCH, for reproducible output) as the seed writes it."""
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now()
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def lowest_free(first: int, last: int, taken: Iterable[int], hint: int | None) -> int | None:
+    """The lowest port not taken at or above ``hint``, wrapping to the lowest free one."""
+    blocked = set(taken)
+    start = min(max(hint or first, first), last + 1)
+    candidates: list[int] = [*range(start, last + 1), *range(first, start)]
+    return next((port for port in candidates if port not in blocked), None)
