@@ -19,13 +19,12 @@ import errno
 import glob
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from portreg import faults
+from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import WriteError
 from portreg.workspace import FileEdit, read_text
 
@@ -47,19 +46,7 @@ def render_diff(edits: Sequence[FileEdit]) -> str:
 
 def _write_temp(target: Path, text: str) -> Path:
     """Write ``text`` beside ``target`` (same folder, so replace is atomic) and fsync it."""
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-        os.chmod(temp, mode)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
+    return Path(write_beside(str(target), text))
 
 
 def _writable(real: Path) -> Path:
@@ -72,16 +59,7 @@ def _writable(real: Path) -> Path:
 
 
 def _fsync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    fsync_folder(str(folder))
 
 
 def _restore(done: list[tuple[FileEdit, Path]]) -> list[str]:

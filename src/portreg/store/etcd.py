@@ -330,7 +330,7 @@ class EtcdStore:
         self.key = key
         self.location = location
         self.local_lock = local_lock
-        self.journal_path = local_lock.path.with_suffix(".journal") if local_lock else None
+        self.journal_path = Path(local_lock.path).with_suffix(".journal") if local_lock else None
         self.revision = 0
         """The cluster revision of the last answer (after a commit: the commit's revision)."""
 

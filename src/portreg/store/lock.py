@@ -13,13 +13,16 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from portreg.errors import LockTimeoutError, StoreError
 
+TYPE_CHECKING = False  # pathlib stays off the import path of `quick` (start-up)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 class FileLock:
-    def __init__(self, path: Path, timeout: float, where: str) -> None:
+    def __init__(self, path: str | Path, timeout: float, where: str) -> None:
         self.path = path
         self.timeout = timeout
         self.where = where
@@ -40,9 +43,9 @@ class FileLock:
             return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StoreError(
-                f"cannot create the lock file {self.path.name}: {exc.strerror}",
+                f"cannot create the lock file {os.path.basename(self.path)}: {exc.strerror}",
                 where=self.where,
-                hint=f"make {self.path.parent} writable",
+                hint=f"make {os.path.dirname(self.path) or '.'} writable",
             ) from exc
 
     def _holder(self, descriptor: int) -> str:
