@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from portreg.portcache import ports_in_files
+from portreg.portcache import cached_ports, ports_in_files
 from portreg.targets.base import port_like_numbers
 
 from conftest import CliRunner
@@ -21,11 +21,15 @@ def aged(path: Path, text: str) -> None:
 
 
 def scan_counting(calls: list[str]):
-    def scan(text: str) -> set[int]:
+    def scan(_path: str, text: str) -> set[int]:
         calls.append(text)
         return port_like_numbers(text)
 
     return scan
+
+
+def regex_scan(_path: str, text: str) -> set[int]:
+    return port_like_numbers(text)
 
 
 def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
@@ -34,20 +38,23 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
         aged(path, f"service:\n  port: {8001 + index}\n")
     calls: list[str] = []
     paths = [str(p) for p in files]
+    assert cached_ports(str(tmp_path), "t", paths) is None
     assert ports_in_files(str(tmp_path), "t", paths, scan_counting(calls)) == {8001, 8002, 8003}
     assert len(calls) == 3
     assert ports_in_files(str(tmp_path), "t", paths, scan_counting(calls)) == {8001, 8002, 8003}
     assert len(calls) == 3
+    assert cached_ports(str(tmp_path), "t", paths) == {8001, 8002, 8003}
+    assert cached_ports(str(tmp_path), "other", paths) is None  # another target's scan
 
 
 def test_a_same_size_edit_with_its_old_mtime_restored_is_seen(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     aged(path, "service:\n  port: 8001\n")
     info = os.stat(path)
-    assert ports_in_files(str(tmp_path), "t", [str(path)], port_like_numbers) == {8001}
+    assert ports_in_files(str(tmp_path), "t", [str(path)], regex_scan) == {8001}
     path.write_text("service:\n  port: 8009\n")
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # ctime still moves
-    assert ports_in_files(str(tmp_path), "t", [str(path)], port_like_numbers) == {8009}
+    assert ports_in_files(str(tmp_path), "t", [str(path)], regex_scan) == {8009}
 
 
 def test_files_changed_just_now_are_never_trusted_from_the_cache(tmp_path: Path) -> None:
@@ -57,6 +64,7 @@ def test_files_changed_just_now_are_never_trusted_from_the_cache(tmp_path: Path)
     for _ in range(2):
         assert ports_in_files(str(tmp_path), "t", [str(path)], scan_counting(calls)) == {8001}
     assert len(calls) == 2
+    assert cached_ports(str(tmp_path), "t", [str(path)]) is None  # quick must not trust it
 
 
 def test_assign_skips_a_port_a_values_file_takes_after_the_first_run(

@@ -11,16 +11,36 @@ explains why). A cache that cannot be read or written only costs speed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 
 from portreg.settings_cache import cache_file, read_json, settled, stamp, write_json
 
-VERSION = 1
+VERSION = 2
+
+PORT_LIKE = re.compile(
+    r"""^[ \t]*(?:-[ \t]*)?["']?[\w.-]*port[\w.-]*["']?[ \t]*[:=][ \t]*["']?(\d{1,5})\b""",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+Scan = Callable[[str, str], set[int]]
+"""Ports one file holds, from its path and text."""
 
 
-def _load(path: str, root: str) -> dict[str, list[object]]:
+def port_like_numbers(text: str) -> set[int]:
+    """Numbers after a key with ``port`` in its name: a superset of what a YAML parse finds."""
+    return {int(number) for number in PORT_LIKE.findall(text)}
+
+
+def _cache_path(root: str, name: str) -> str:
+    return cache_file("ports", f"{root}\0{name}")
+
+
+def _load(path: str, root: str, name: str) -> dict[str, list[object]]:
     saved = read_json(path)
-    if not isinstance(saved, dict) or saved.get("version") != VERSION or saved.get("root") != root:
+    if not isinstance(saved, dict) or saved.get("version") != VERSION:
+        return {}
+    if saved.get("root") != root or saved.get("name") != name:
         return {}
     files = saved.get("files")
     return files if isinstance(files, dict) else {}
@@ -32,12 +52,13 @@ def _cached_ports(entry: list[object] | None, current: list[int]) -> set[int] | 
     return {port for port in entry[1] if isinstance(port, int)}
 
 
-def ports_in_files(
-    root: str, name: str, paths: Iterable[str], scan: Callable[[str], set[int]]
-) -> set[int]:
-    """The union of ``scan(text)`` over ``paths`` (absolute), reading only changed files."""
-    cache_path = cache_file(f"ports-{name}", root)
-    cached = _load(cache_path, root)
+def ports_in_files(root: str, name: str, paths: Iterable[str], scan: Scan) -> set[int]:
+    """The union of ``scan`` over ``paths`` (absolute), reading only changed files.
+
+    ``name`` keeps one target's entries apart from another's (they scan differently).
+    """
+    cache_path = _cache_path(root, name)
+    cached = _load(cache_path, root, name)
     fresh: dict[str, list[object]] = {}
     ports: set[int] = set()
     for path in paths:
@@ -48,12 +69,28 @@ def ports_in_files(
         current = stamp(info)
         found = _cached_ports(cached.get(path), current)
         if found is None:
-            found = scan(_read(path))
+            found = scan(path, _read(path))
         ports |= found
         if settled(info):
             fresh[path] = [current, sorted(found)]
     if fresh != cached:
-        write_json(cache_path, {"version": VERSION, "root": root, "files": fresh})
+        write_json(cache_path, {"version": VERSION, "root": root, "name": name, "files": fresh})
+    return ports
+
+
+def cached_ports(root: str, name: str, paths: Iterable[str]) -> set[int] | None:
+    """The same union from the cache alone, or None when any file would need reading
+    (``quick`` then leaves the command to the full CLI, which knows how to scan it)."""
+    cached = _load(_cache_path(root, name), root, name)
+    ports: set[int] = set()
+    for path in paths:
+        try:
+            found = _cached_ports(cached.get(path), stamp(os.stat(path)))
+        except OSError:
+            continue
+        if found is None:
+            return None
+        ports |= found
     return ports
 
 

@@ -7,11 +7,10 @@ Nothing here writes to disk; ``plan.apply_edits`` does that.
 
 from __future__ import annotations
 
-import glob
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from portreg.discovery import glob_files
 from portreg.errors import FileEditError
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -91,10 +90,7 @@ class Workspace:
 
     def glob(self, pattern: str) -> list[Path]:
         """Repo files matching a glob (``**`` allowed), sorted, symlinks not followed out."""
-        root = str(self.root)
-        # strings until the end: this runs over every values file on each assign
-        matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
-        return [self.root / m for m in matches if os.path.isfile(os.path.join(root, m))]
+        return [self.root / name for name in glob_files(str(self.root), pattern)]
 
     def edits(self) -> list[FileEdit]:
         changed = []

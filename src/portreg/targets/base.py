@@ -9,10 +9,10 @@ so allocation can skip them on every ``assign``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from portreg.portcache import port_like_numbers
 from portreg.templates import placeholders
 from portreg.workspace import Workspace
 
@@ -82,12 +82,4 @@ def scan_each(scanner: FileScanner, ws: Workspace) -> list[Observation]:
     return found
 
 
-PORT_LIKE = re.compile(
-    r"""^[ \t]*(?:-[ \t]*)?["']?[\w.-]*port[\w.-]*["']?[ \t]*[:=][ \t]*["']?(\d{1,5})\b""",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def port_like_numbers(text: str) -> set[int]:
-    """Numbers after a key with ``port`` in its name: a superset of what a YAML parse finds."""
-    return {int(number) for number in PORT_LIKE.findall(text)}
+__all__ = ["FileScanner", "Observation", "Target", "Wanted", "port_like_numbers", "scan_each"]

@@ -16,11 +16,12 @@ per-file scans for ``check`` and a cheap regex for allocation.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from portreg import yamledit
 from portreg.config import Settings, TargetSpec
@@ -158,13 +159,12 @@ class UserTarget(SetTarget):
         return ws.read(ws.root / display) or ""
 
     def used_ports(self, ws: Workspace) -> set[int]:
-        """Numbers where a port template would put them (a regex per template, no parse)."""
-        ports: set[int] = set()
-        for display in self.files(ws):
-            text = self.read(ws, display)
-            for regex in self.cheap:
-                ports |= {int(number) for number in regex.findall(text)}
-        return ports
+        """Numbers where a port template would put them (unchanged files from the port cache)."""
+        return cached_used_ports(self, ws)
+
+    def cheap_ports(self, _path: str, text: str) -> set[int]:
+        """A regex per port template, no parse."""
+        return {int(number) for regex in self.cheap for number in regex.findall(text)}
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
@@ -196,6 +196,24 @@ class UserTarget(SetTarget):
         if groups is None or service is None or role is None:
             return None
         return int(groups[role]), service
+
+
+class _CheapScan(Protocol):
+    name: str
+
+    def files(self, ws: Workspace) -> list[str]: ...
+
+    def cheap_ports(self, path: str, text: str) -> set[int]: ...
+
+
+def cached_used_ports(target: _CheapScan, ws: Workspace) -> set[int]:
+    """A user target's ``used_ports``: its cheap scan over its files, through the port cache
+    (the key ``target:NAME`` is what ``quick`` looks up for a plain ``assign``)."""
+    from portreg.portcache import ports_in_files
+
+    root = str(ws.root)
+    paths = [os.path.join(root, display) for display in target.files(ws)]
+    return ports_in_files(root, f"target:{target.name}", paths, target.cheap_ports)
 
 
 def _yaml_line(node: Any) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.targets.custom import _file_service_pattern, role_of
+from portreg.targets.custom import _file_service_pattern, cached_used_ports, role_of
 from portreg.templates import number_regex, render, service_from, template_regex
 from portreg.workspace import Workspace
 
@@ -117,10 +117,10 @@ class TextTarget:
         return ws.read(ws.root / display) or ""  # reading only: no symlink guard needed
 
     def used_ports(self, ws: Workspace) -> set[int]:
-        ports: set[int] = set()
-        for display in self.files(ws):
-            ports |= {int(n) for n in self.cheap.findall(self.read(ws, display))}
-        return ports
+        return cached_used_ports(self, ws)
+
+    def cheap_ports(self, _path: str, text: str) -> set[int]:
+        return {int(number) for number in self.cheap.findall(text)}
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
