@@ -94,7 +94,9 @@ def test_anything_unusual_goes_to_the_full_cli(repo: Path, registry: str) -> Non
         ["query"],
         ["query", "Bad"],
         ["--store", "etcd://x:1/p", "list"],
-        ["assign", "x"],
+        ["assign", "x", "--update-configs"],
+        ["assign", "x", "--port", "8500"],
+        ["assign", "x", "--force"],
     ],
     ids=" ".join,
 )

@@ -505,12 +505,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    from portreg import quick
-
-    answered = quick.run(argv)
-    if answered is not None:
-        return answered
     try:
+        from portreg import quick
+
+        answered = quick.run(argv)
+        if answered is not None:
+            return answered
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
         return handler(args)

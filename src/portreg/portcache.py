@@ -32,6 +32,11 @@ def port_like_numbers(text: str) -> set[int]:
     return {int(number) for number in PORT_LIKE.findall(text)}
 
 
+def regex_ports(_path: str, text: str) -> set[int]:
+    """A :data:`Scan` for files whose ports sit under keys named like ports (Helm values)."""
+    return port_like_numbers(text)
+
+
 def _cache_path(root: str, name: str) -> str:
     return cache_file("ports", f"{root}\0{name}")
 

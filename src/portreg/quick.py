@@ -1,11 +1,12 @@
-"""The fast road for ``query`` and ``list``: no argparse, tomllib, dataclasses or typing.
+"""The fast road for ``query``, ``list`` and a plain ``assign``: no argparse, tomllib,
+dataclasses or typing.
 
-These two commands run in shell prompts, scripts and completion, so their
+These commands run in shell prompts, scripts, CI jobs and completion, so their
 start-up is most of their cost. This module answers them with ``os`` and
 ``json`` alone when everything is ordinary: a plain command line, the file
 store, a config already validated (``settings_cache``) and a registry that is
-well formed. Anything else returns None and the full CLI handles it, so every
-error message comes from one place.
+well formed (``assign``: see ``quick_assign``). Anything else returns None and
+the full CLI handles it, so every error message comes from one place.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _MAX_BYTES = 8 * 1024 * 1024
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
-    """``[--root R] [--config C] (query SERVICE | list) [--json]``, or None."""
+    """``[--root R] [--config C] (query SERVICE | assign SERVICE | list) [--json]``, or None."""
     options: dict[str, str] = {}
     index = 0
     while index < len(argv) and argv[index] in _GLOBAL and index + 1 < len(argv):
@@ -32,13 +33,14 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
     rest = argv[index:]
     if rest[:1] == ["list"] and rest[1:] in ([], ["--json"]):
         return options, rest
-    is_query = rest[:1] == ["query"] and len(rest) in (2, 3) and rest[2:] in ([], ["--json"])
-    if is_query and _LABEL.fullmatch(rest[1]):
+    is_plain = rest[:1] in (["query"], ["assign"]) and rest[2:] in ([], ["--json"])
+    if is_plain and len(rest) >= 2 and _LABEL.fullmatch(rest[1]):
         return options, rest
     return None
 
 
-def _settings(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
+def _config(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
+    """The repo root and its validated config table (``{}`` without a config file)."""
     if os.environ.get("PORTREG_STORE"):
         return None
     root = options.get("--root") or os.environ.get("PORTREG_ROOT")
@@ -50,11 +52,7 @@ def _settings(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
     table = {} if config is None else settings_cache.load(config)
     if table is None or table.get("store"):
         return None
-    return root, {
-        "registry": table.get("registry", discovery.DEFAULT_REGISTRY),
-        "node_port_base": table.get("node-port-base", discovery.NODE_PORT_BASE),
-        "node_port_offset": table.get("node-port-offset", discovery.NODE_PORT_OFFSET),
-    }
+    return root, table
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -80,10 +78,11 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _well_formed(data: object) -> dict[str, int] | None:
+def _well_formed(data: object) -> dict[str, object] | None:
+    """The document, with ``assignments`` filled in, if it is plainly valid; else None."""
     if not isinstance(data, dict):
         return None
-    assignments = data.get("assignments", {})
+    assignments = data.setdefault("assignments", {})
     reserved = data.get("reserved_ports", [])
     next_port = data.get("next_port")
     plain = (
@@ -93,11 +92,11 @@ def _well_formed(data: object) -> dict[str, int] | None:
         and all(map(_is_port, reserved))
         and (next_port is None or _is_port(next_port))
     )
-    return assignments if plain else None
+    return data if plain else None
 
 
-def _assignments(path: str) -> dict[str, int] | None:
-    """The registry's assignments if the document is plainly well formed, else None."""
+def document(path: str) -> dict[str, object] | None:
+    """The registry document if it is plainly well formed (``{}`` when there is none)."""
     text = _read(path)
     if text is None:
         return None
@@ -108,8 +107,9 @@ def _assignments(path: str) -> dict[str, int] | None:
     return _well_formed(data)
 
 
-def _rows(values: dict[str, object], assignments: dict[str, int]) -> list[output.Row]:
-    base, offset = values["node_port_base"], values["node_port_offset"]
+def _rows(table: dict[str, object], assignments: dict[str, int]) -> list[output.Row]:
+    base = table.get("node-port-base", discovery.NODE_PORT_BASE)
+    offset = table.get("node-port-offset", discovery.NODE_PORT_OFFSET)
     if not isinstance(base, int) or not isinstance(offset, int):
         return []
     return [(s, p, base + p - offset) for s, p in sorted(assignments.items())]
@@ -129,13 +129,21 @@ def _answer(command: list[str], rows: list[output.Row]) -> int:
 
 
 def run(argv: list[str]) -> int | None:
-    """Answer ``query`` / ``list`` and return the exit code, or None to use the full CLI."""
+    """Answer the command and return its exit code, or None to use the full CLI."""
     parsed = _parse(argv)
-    found = _settings(parsed[0]) if parsed else None
+    found = _config(parsed[0]) if parsed else None
     if parsed is None or found is None:
         return None
-    root, values = found
-    assignments = _assignments(os.path.join(root, str(values["registry"])))
-    if assignments is None:
+    root, table = found
+    command = parsed[1]
+    if command[0] == "assign":
+        from portreg import quick_assign
+
+        return quick_assign.run(root, table, command[1], command[-1] == "--json")
+    registry = str(table.get("registry", discovery.DEFAULT_REGISTRY))
+    data = document(os.path.join(root, registry))
+    if data is None:
         return None
-    return _answer(parsed[1], _rows(values, assignments))
+    assignments = data["assignments"]
+    assert isinstance(assignments, dict)
+    return _answer(command, _rows(table, assignments))

@@ -102,14 +102,14 @@ class HelmTarget(SetTarget):
 
     def used_ports(self, ws: Workspace) -> set[int]:
         """Ports in every values file: texts this command holds, the rest via the port cache."""
-        from portreg.portcache import ports_in_files
+        from portreg.portcache import ports_in_files, regex_ports
 
         paths = self.files(ws)
         ports: set[int] = set()
         for path in (p for p in paths if ws.is_loaded(p)):
             ports |= port_like_numbers(ws.read(path) or "")
         on_disk = [str(p) for p in paths if not ws.is_loaded(p)]
-        return ports | ports_in_files(str(ws.root), self.name, on_disk, helm_ports)
+        return ports | ports_in_files(str(ws.root), self.name, on_disk, regex_ports)
 
     def scan(self, ws: Workspace) -> list[Observation]:
         found: list[Observation] = []
@@ -123,11 +123,6 @@ class HelmTarget(SetTarget):
             service = match.group("service") if match else None
             found.extend(_observations(yamledit.parse(text, display), display, service))
         return found
-
-
-def helm_ports(_path: str, text: str) -> set[int]:
-    """The ports a values file mentions (cheap and conservative: no YAML parse)."""
-    return port_like_numbers(text)
 
 
 def _missing_warning(display: str, service: str) -> str:

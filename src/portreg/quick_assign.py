@@ -1,0 +1,179 @@
+"""The fast road for a plain ``assign SERVICE [--json]`` (no config edits).
+
+Like ``quick`` for ``query``/``list``, this runs without argparse, dataclasses,
+typing or pathlib, and only when everything is ordinary: the file store, a
+config table already validated (``settings_cache``), a well-formed registry,
+no journal of an interrupted run, and every file a target scans unchanged
+since the full CLI last cached its ports (``portcache``). It shares with the
+full road the pieces that decide the outcome: the lock, the port search, the
+registry's text and the atomic write. Anything else returns None and the full
+CLI does the work, with its own messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from portreg import discovery, output, portcache, registry_json
+from portreg.atomic import replace_file
+from portreg.store.lock import FileLock
+
+Table = dict[str, object]
+SCANNERS = {
+    "tilt": discovery.TILT_FILES,
+    "compose": discovery.COMPOSE_FILES,
+    "manifests": discovery.MANIFEST_FILES,
+}
+
+
+def _int(table: Table, key: str, default: int) -> int:
+    """A value the full load already validated (so an int), or the default."""
+    value = table.get(key, default)
+    return value if isinstance(value, int) else default
+
+
+def _section(table: Table, name: str) -> Table:
+    section = table.get(name, {})
+    return section if isinstance(section, dict) else {}
+
+
+def _files(root: str, patterns: object) -> list[str]:
+    """Absolute paths of the files any of ``patterns`` matches, each once, sorted."""
+    listed = patterns if isinstance(patterns, list | tuple) else [patterns]
+    names = {name for pattern in listed for name in discovery.glob_files(root, str(pattern))}
+    return [os.path.join(root, name) for name in sorted(names)]
+
+
+def _kind_ports(root: str, table: Table) -> set[int] | None:
+    kind = _section(table, "kind")
+    if kind.get("enabled", True) is False:
+        return set()
+    path = os.path.join(root, str(kind.get("config", discovery.KIND_CONFIG)))
+    if os.path.islink(path):
+        return None  # the full road decides whether the link may be followed
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return portcache.port_like_numbers(handle.read())
+    except FileNotFoundError:
+        return set()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _helm_ports(root: str, table: Table) -> set[int]:
+    helm = _section(table, "helm")
+    if helm.get("enabled", True) is False:
+        return set()
+    pattern = str(helm.get("values", discovery.HELM_VALUES)).replace("{service}", "*")
+    paths = _files(root, [pattern])
+    return portcache.ports_in_files(root, "helm", paths, portcache.regex_ports)
+
+
+def _cached_target_ports(root: str, table: Table) -> set[int] | None:
+    """Scanners and user targets, from the port cache only (they need parsers to read)."""
+    ports: set[int] = set()
+    for name, default in SCANNERS.items():
+        section = _section(table, name)
+        if section.get("enabled", True) is not False:
+            found = portcache.cached_ports(root, name, _files(root, section.get("files", default)))
+            if found is None:
+                return None
+            ports |= found
+    targets = table.get("targets", [])
+    for target in targets if isinstance(targets, list) else []:
+        paths = _files(root, [str(target["files"]).replace("{service}", "*")])
+        found = portcache.cached_ports(root, f"target:{target['name']}", paths)
+        if found is None or (not paths and target.get("required")):
+            return None
+        ports |= found
+    return ports
+
+
+def used_ports(root: str, table: Table) -> set[int] | None:
+    """What the full road's targets would report as used, or None if it must look itself."""
+    kind = _kind_ports(root, table)
+    others = _cached_target_ports(root, table)
+    if kind is None or others is None:
+        return None
+    return kind | others | _helm_ports(root, table)
+
+
+def _ints(value: object, default: tuple[int, ...]) -> set[int]:
+    return set(value) if isinstance(value, list) else set(default)
+
+
+def _allocate(document: dict[str, object], table: Table, used: set[int]) -> int | None:
+    assignments = document["assignments"]
+    assert isinstance(assignments, dict)
+    reserved = _ints(table.get("reserved"), discovery.RESERVED)
+    reserved |= _ints(document.get("reserved_ports"), ())
+    taken = set(assignments.values()) | reserved | used | {0}
+    first = _int(table, "first-port", discovery.FIRST_PORT)
+    last = _int(table, "last-port", discovery.LAST_PORT)
+    hint = document.get("next_port")
+    return registry_json.lowest_free(first, last, taken, hint if isinstance(hint, int) else None)
+
+
+def _report(row: output.Row, new: bool, location: str, as_json: bool) -> None:
+    if as_json:
+        changed = [location] if new else []
+        print(json.dumps({**output.row_json(row), "new": new, "changed_files": changed}))
+    elif new:
+        print(f"✅ Assigned port {row[1]} to service '{row[0]}'\n   Updated {location}")
+    else:
+        print(f"ℹ️  Service '{row[0]}' already has port {row[1]}")
+
+
+def _node_port(table: Table, port: int) -> int:
+    base = _int(table, "node-port-base", discovery.NODE_PORT_BASE)
+    return base + port - _int(table, "node-port-offset", discovery.NODE_PORT_OFFSET)
+
+
+def _locked_assign(
+    root: str, table: Table, registry: str, service: str, as_json: bool
+) -> int | None:
+    from portreg import quick
+
+    document = quick.document(os.path.join(root, registry))
+    if not document:
+        return None  # no registry yet: the full road writes a new one, metadata and all
+    assignments = document["assignments"]
+    assert isinstance(assignments, dict)
+    if len(set(assignments.values())) != len(assignments):
+        return None  # the full road refuses, naming both services
+    if service in assignments:
+        row = (service, assignments[service], _node_port(table, assignments[service]))
+        _report(row, False, registry, as_json)
+        return 0
+    used = used_ports(root, table)
+    port = None if used is None else _allocate(document, table, used)
+    if port is None:
+        return None
+    hint = document.get("next_port")
+    next_port = max(hint if isinstance(hint, int) else 0, port + 1)
+    reserved = document.get("reserved_ports", [])
+    new = {**assignments, service: port}
+    listed = reserved if isinstance(reserved, list) else []
+    text = registry_json.render(document, new, listed, next_port, registry_json.timestamp())
+    replace_file(os.path.join(root, registry), text)
+    _report((service, port, _node_port(table, port)), True, registry, as_json)
+    return 0
+
+
+def run(root: str, table: Table, service: str, as_json: bool) -> int | None:
+    """Assign ``service`` a port, or return None to leave it to the full CLI."""
+    registry = os.path.normpath(str(table.get("registry", discovery.DEFAULT_REGISTRY)))
+    path = os.path.join(root, registry)
+    journal = f"{path}.journal"
+    if os.environ.get("PORTREG_FAULT") or os.path.isabs(registry) or registry.startswith(".."):
+        return None
+    if not os.path.isfile(path) or os.path.exists(journal):
+        return None
+    timeout = table.get("lock-timeout", discovery.LOCK_TIMEOUT)
+    seconds = float(timeout) if isinstance(timeout, int | float) else discovery.LOCK_TIMEOUT
+    lock = FileLock(f"{path}.lock", seconds, registry)
+    with lock.held():
+        if os.path.exists(journal):
+            return None  # a run was killed since we looked: the full road finishes it
+        return _locked_assign(root, table, registry.replace(os.sep, "/"), service, as_json)
