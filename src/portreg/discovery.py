@@ -27,9 +27,15 @@ COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-c
 MANIFEST_FILES = ("k8s/**/*.yaml", "manifests/**/*.yaml")
 
 
-def glob_files(root: str, pattern: str) -> list[str]:
-    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted."""
+def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str]:
+    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted.
+
+    ``check_files=False`` skips the ``stat`` that drops folders, for callers that
+    ``stat`` every match anyway (the port cache reads a folder as holding nothing).
+    """
     matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+    if not check_files:
+        return matches
     return [name for name in matches if os.path.isfile(os.path.join(root, name))]
 
 

@@ -17,7 +17,7 @@ import os
 
 from portreg import discovery, output, portcache, registry_json
 from portreg.atomic import replace_file
-from portreg.store.lock import FileLock
+from portreg.lock import FileLock
 
 Table = dict[str, object]
 SCANNERS = {
@@ -39,9 +39,14 @@ def _section(table: Table, name: str) -> Table:
 
 
 def _files(root: str, patterns: object) -> list[str]:
-    """Absolute paths of the files any of ``patterns`` matches, each once, sorted."""
+    """Absolute paths of what ``patterns`` match, each once, sorted (folders included: the
+    port cache, which ``stat``s each anyway, finds no ports in them)."""
     listed = patterns if isinstance(patterns, list | tuple) else [patterns]
-    names = {name for pattern in listed for name in discovery.glob_files(root, str(pattern))}
+    names = {
+        name
+        for pattern in listed
+        for name in discovery.glob_files(root, str(pattern), check_files=False)
+    }
     return [os.path.join(root, name) for name in sorted(names)]
 
 
@@ -155,7 +160,8 @@ def _locked_assign(
     reserved = document.get("reserved_ports", [])
     new = {**assignments, service: port}
     listed = reserved if isinstance(reserved, list) else []
-    text = registry_json.render(document, new, listed, next_port, registry_json.timestamp())
+    stamp = registry_json.timestamp() if registry_json.has_last_updated(document) else None
+    text = registry_json.render(document, new, listed, next_port, stamp)
     replace_file(os.path.join(root, registry), text)
     _report((service, port, _node_port(table, port)), True, registry, as_json)
     return 0

@@ -24,9 +24,15 @@ def render(
     out["reserved_ports"] = list(reserved)
     out["assignments"] = dict(assignments)
     metadata = out.get("metadata")
-    if isinstance(metadata, dict) and "last_updated" in metadata and timestamp is not None:
+    if isinstance(metadata, dict) and has_last_updated(out) and timestamp is not None:
         out["metadata"] = {**metadata, "last_updated": timestamp}
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def has_last_updated(document: Mapping[str, object]) -> bool:
+    """Whether ``render`` would write a timestamp (the seed's ``metadata.last_updated``)."""
+    metadata = document.get("metadata")
+    return isinstance(metadata, dict) and "last_updated" in metadata
 
 
 def timestamp() -> str:

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
+from portreg.lock import FileLock
 from portreg.store import Snapshot
-from portreg.store.lock import FileLock
 
 if TYPE_CHECKING:
     import ssl

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from portreg.errors import StoreError
+from portreg.lock import FileLock
 from portreg.store import Snapshot
-from portreg.store.lock import FileLock
 from portreg.workspace import FileEdit, read_text
 
 
