@@ -7,6 +7,7 @@ Nothing here writes to disk; ``plan.apply_edits`` does that.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +30,17 @@ class FileEdit:
 def read_text(path: Path) -> str | None:
     """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist."""
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise FileEditError(
-                f"file is over {MAX_CONFIG_BYTES >> 20} MB; refusing to read it as a config file",
-                where=str(path),
-            )
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
+        # bytes, then decode: CRLF kept as with newline="", and no TextIOWrapper per file
+        # (check reads a thousand of them)
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_CONFIG_BYTES:
+                raise FileEditError(
+                    f"file is over {MAX_CONFIG_BYTES >> 20} MB; refusing to read it as a config "
+                    "file",
+                    where=str(path),
+                )
+            data = handle.read()
+        return data.decode("utf-8")
     except FileNotFoundError:
         return None
     except UnicodeDecodeError as exc:
