@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the demo repo: assign a port to a new service and bring every
-# config file in line, then show what changed and what `check` thinks.
+# config file in line, show what changed, then `check` the repo and `fix` the
+# drift it finds (a NodePort copied from another formula, a stale OpenAPI URL).
 source "$(dirname "$0")/venv.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -15,3 +16,5 @@ set -x
 git --no-pager diff --stat
 git --no-pager diff
 "${portreg[@]}" check || true
+"${portreg[@]}" fix
+"${portreg[@]}" check

@@ -19,7 +19,8 @@ def summary(findings: Sequence[Finding]) -> str:
     if not findings:
         return "✅ No port conflicts: every file agrees with the registry"
     parts = [_plural(tally["error"], "error"), _plural(tally["warning"], "warning")]
-    return f"{'❌' if tally['error'] else '⚠️ '} {', '.join(parts)}, {tally['info']} info"
+    mark = "❌" if tally["error"] else "⚠️ " if tally["warning"] else "✅"
+    return f"{mark} {', '.join(parts)}, {tally['info']} info"
 
 
 def text(findings: Sequence[Finding]) -> str:
