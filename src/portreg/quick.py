@@ -19,7 +19,7 @@ import sys
 from portreg import discovery, output, settings_cache
 
 _LABEL = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-_GLOBAL = ("--root", "--config")
+_GLOBAL = ("--root", "--config", "--store")
 _MAX_BYTES = 8 * 1024 * 1024
 
 
@@ -41,8 +41,6 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
 
 def _config(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
     """The repo root and its validated config table (``{}`` without a config file)."""
-    if os.environ.get("PORTREG_STORE"):
-        return None
     root = options.get("--root") or os.environ.get("PORTREG_ROOT")
     if root and not os.path.isdir(root):
         return None
@@ -50,9 +48,13 @@ def _config(options: dict[str, str]) -> tuple[str, dict[str, object]] | None:
     config = options.get("--config") or os.environ.get("PORTREG_CONFIG")
     config = config or discovery.find_config(root)
     table = {} if config is None else settings_cache.load(config)
-    if table is None or table.get("store"):
-        return None
-    return root, table
+    return None if table is None else (root, table)
+
+
+def _store(options: dict[str, str], table: dict[str, object]) -> str | None:
+    """The store URL from ``--store``, ``PORTREG_STORE`` or the config (None: the file)."""
+    store = options.get("--store") or os.environ.get("PORTREG_STORE") or table.get("store")
+    return str(store) if store else None
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -98,7 +100,12 @@ def _well_formed(data: object) -> dict[str, object] | None:
 def document(path: str) -> dict[str, object] | None:
     """The registry document if it is plainly well formed (``{}`` when there is none)."""
     text = _read(path)
-    if text is None:
+    return None if text is None else parse_document(text)
+
+
+def parse_document(text: str) -> dict[str, object] | None:
+    """A registry text as a document if it is plainly well formed, else None."""
+    if len(text) > _MAX_BYTES:
         return None
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys) if text.strip() else {}
@@ -136,10 +143,13 @@ def run(argv: list[str]) -> int | None:
         return None
     root, table = found
     command = parsed[1]
+    store = _store(parsed[0], table)
     if command[0] == "assign":
         from portreg import quick_assign
 
-        return quick_assign.run(root, table, command[1], command[-1] == "--json")
+        return quick_assign.run(root, table, command[1], command[-1] == "--json", store)
+    if store is not None:
+        return None
     registry = str(table.get("registry", discovery.DEFAULT_REGISTRY))
     data = document(os.path.join(root, registry))
     if data is None:

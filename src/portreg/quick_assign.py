@@ -135,26 +135,31 @@ def _node_port(table: Table, port: int) -> int:
     return base + port - _int(table, "node-port-offset", discovery.NODE_PORT_OFFSET)
 
 
-def _locked_assign(
-    root: str, table: Table, registry: str, service: str, as_json: bool
-) -> int | None:
-    from portreg import quick
+class Decision:
+    """What a plain ``assign`` comes to: the row to report, and the new registry text
+    (None when the service already had its port)."""
 
-    document = quick.document(os.path.join(root, registry))
-    if not document:
-        return None  # no registry yet: the full road writes a new one, metadata and all
+    __slots__ = ("row", "text")
+
+    def __init__(self, row: output.Row, text: str | None) -> None:
+        self.row = row
+        self.text = text
+
+
+def decide(root: str, table: Table, document: dict[str, object], service: str) -> Decision | None:
+    """The outcome from a well-formed registry document, or None for the full road."""
     assignments = document["assignments"]
     assert isinstance(assignments, dict)
     if len(set(assignments.values())) != len(assignments):
         return None  # the full road refuses, naming both services
     if service in assignments:
-        row = (service, assignments[service], _node_port(table, assignments[service]))
-        _report(row, False, registry, as_json)
-        return 0
+        return Decision(
+            (service, assignments[service], _node_port(table, assignments[service])), None
+        )
     used = used_ports(root, table)
     port = None if used is None else _allocate(document, table, used)
     if port is None:
-        return None
+        return None  # a full range: the full road says which and how to widen it
     hint = document.get("next_port")
     next_port = max(hint if isinstance(hint, int) else 0, port + 1)
     reserved = document.get("reserved_ports", [])
@@ -162,24 +167,76 @@ def _locked_assign(
     listed = reserved if isinstance(reserved, list) else []
     stamp = registry_json.timestamp() if registry_json.has_last_updated(document) else None
     text = registry_json.render(document, new, listed, next_port, stamp)
-    replace_file(os.path.join(root, registry), text)
-    _report((service, port, _node_port(table, port)), True, registry, as_json)
-    return 0
+    return Decision((service, port, _node_port(table, port)), text)
 
 
-def run(root: str, table: Table, service: str, as_json: bool) -> int | None:
-    """Assign ``service`` a port, or return None to leave it to the full CLI."""
+def _registry(table: Table) -> str | None:
+    """The registry's repo-relative path, or None when it lies outside the repo."""
     registry = os.path.normpath(str(table.get("registry", discovery.DEFAULT_REGISTRY)))
-    path = os.path.join(root, registry)
-    journal = f"{path}.journal"
-    if os.environ.get("PORTREG_FAULT") or os.path.isabs(registry) or registry.startswith(".."):
-        return None
-    if not os.path.isfile(path) or os.path.exists(journal):
-        return None
+    return None if os.path.isabs(registry) or registry.startswith("..") else registry
+
+
+def _lock(table: Table, path: str, where: str) -> FileLock:
     timeout = table.get("lock-timeout", discovery.LOCK_TIMEOUT)
     seconds = float(timeout) if isinstance(timeout, int | float) else discovery.LOCK_TIMEOUT
-    lock = FileLock(f"{path}.lock", seconds, registry)
-    with lock.held():
-        if os.path.exists(journal):
-            return None  # a run was killed since we looked: the full road finishes it
-        return _locked_assign(root, table, registry.replace(os.sep, "/"), service, as_json)
+    return FileLock(path, seconds, where)
+
+
+def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | None:
+    from portreg import quick
+
+    registry = _registry(table)
+    if registry is None:
+        return None
+    path = os.path.join(root, registry)
+    journal = f"{path}.journal"
+    if not os.path.isfile(path) or os.path.exists(journal):
+        return None
+    with _lock(table, f"{path}.lock", registry).held():
+        document = None if os.path.exists(journal) else quick.document(path)
+        decision = decide(root, table, document, service) if document else None
+        if decision is None:
+            return None  # also: no registry yet (the full road writes a new one)
+        if decision.text is not None:
+            replace_file(path, decision.text)
+        _report(decision.row, decision.text is not None, registry.replace(os.sep, "/"), as_json)
+        return 0
+
+
+def _etcd_assign(root: str, table: Table, store: str, service: str, as_json: bool) -> int | None:
+    from portreg import quick, quick_etcd
+
+    key = quick_etcd.Key.parse(store)
+    registry = _registry(table)
+    if key is None or registry is None or _section(table, "etcd").get("username"):
+        return None  # TLS, auth and odd URLs: the full road
+    folder = os.path.dirname(os.path.join(root, registry))
+    lock = (
+        os.path.join(root, f"{registry}.lock")
+        if os.path.isdir(folder)
+        else os.path.join(root, ".portreg.lock")
+    )
+    journal = os.path.splitext(lock)[0] + ".journal"
+    with _lock(table, lock, lock).held():
+        found = None if os.path.exists(journal) else key.read()
+        document = quick.parse_document(found[0]) if found else None
+        decision = decide(root, table, document, service) if document else None
+        if decision is None or found is None:
+            return None
+        if decision.text is not None and not key.swap(found[1], decision.text):
+            return None  # another writer won: the full road re-plans and retries
+        _report(decision.row, decision.text is not None, key.location, as_json)
+        return 0
+
+
+def run(
+    root: str, table: Table, service: str, as_json: bool, store: str | None = None
+) -> int | None:
+    """Assign ``service`` a port, or return None to leave it to the full CLI."""
+    if os.environ.get("PORTREG_FAULT"):
+        return None
+    if store is None:
+        return _file_assign(root, table, service, as_json)
+    if store.startswith("etcd://"):
+        return _etcd_assign(root, table, store, service, as_json)
+    return None
