@@ -72,12 +72,14 @@ def ports_in_files(root: str, name: str, paths: Iterable[str], scan: Scan) -> se
         except OSError:
             continue
         current = stamp(info)
-        found = _cached_ports(cached.get(path), current)
-        if found is None:
+        entry = cached.get(path)
+        found = _cached_ports(entry, current)
+        if found is None or entry is None:
             found = scan(path, _read(path))
+            entry = [current, sorted(found)]
         ports |= found
         if settled(info):
-            fresh[path] = [current, sorted(found)]
+            fresh[path] = entry
     if fresh != cached:
         write_json(cache_path, {"version": VERSION, "root": root, "name": name, "files": fresh})
     return ports

@@ -47,7 +47,8 @@ def _files(root: str, patterns: object) -> list[str]:
         for pattern in listed
         for name in discovery.glob_files(root, str(pattern), check_files=False)
     }
-    return [os.path.join(root, name) for name in sorted(names)]
+    prefix = os.path.join(root, "")  # one join, not one per file: there may be hundreds
+    return [prefix + name for name in sorted(names)]
 
 
 def _kind_ports(root: str, table: Table) -> set[int] | None:
