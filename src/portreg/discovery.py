@@ -8,7 +8,6 @@ declared once.
 
 from __future__ import annotations
 
-import glob
 import os
 
 CONFIG_FILE = "portreg.toml"
@@ -27,13 +26,41 @@ COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-c
 MANIFEST_FILES = ("k8s/**/*.yaml", "manifests/**/*.yaml")
 
 
+def _one_star(root: str, pattern: str) -> list[str] | None:
+    """``dir/prefix*suffix`` (the shape of every values path) listed with one scandir;
+    None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files."""
+    folder, _, name = pattern.rpartition("/")
+    if name.count("*") != 1 or any(c in pattern for c in "?[") or "*" in folder:
+        return None
+    prefix, _, suffix = name.partition("*")
+    try:
+        entries = os.listdir(os.path.join(root, folder))
+    except OSError:
+        return []
+    hidden_ok = prefix.startswith(".")
+    lead = f"{folder}/" if folder else ""
+    return [
+        lead + entry
+        for entry in entries
+        if entry.startswith(prefix)
+        and entry.endswith(suffix)
+        and len(entry) >= len(prefix) + len(suffix)
+        and (hidden_ok or not entry.startswith("."))
+    ]
+
+
 def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str]:
     """Repo-relative files matching ``pattern`` (``**`` allowed), sorted.
 
     ``check_files=False`` skips the ``stat`` that drops folders, for callers that
     ``stat`` every match anyway (the port cache reads a folder as holding nothing).
     """
-    matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+    listed = _one_star(root, pattern)
+    if listed is None:
+        import glob
+
+        listed = glob.glob(pattern, root_dir=root, recursive=True)
+    matches = sorted(listed)
     if not check_files:
         return matches
     return [name for name in matches if os.path.isfile(os.path.join(root, name))]

@@ -1,0 +1,39 @@
+"""glob_files answers exactly as glob does, on the patterns it lists by hand too."""
+
+from __future__ import annotations
+
+import glob
+import os
+import string
+import tempfile
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portreg.discovery import glob_files
+
+NAMES = st.text(alphabet=string.ascii_lowercase + ".-_", min_size=1, max_size=8).filter(
+    lambda name: name not in (".", "..")
+)
+PATTERNS = st.sampled_from(
+    ["d/*.yaml", "d/*", "d/.*", "d/a*", "d/*a", "*.yaml", "d/*.y*l", "e/*.yaml", "d/**/*.yaml"]
+)
+
+
+def reference(root: str, pattern: str) -> list[str]:
+    found = glob.glob(pattern, root_dir=root, recursive=True)
+    return sorted(name for name in found if os.path.isfile(os.path.join(root, name)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAMES, max_size=8), st.lists(NAMES, max_size=3), PATTERNS)
+def test_glob_files_agrees_with_glob(files: list[str], folders: list[str], pattern: str) -> None:
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "d"))
+        for name in folders:
+            os.makedirs(os.path.join(root, "d", name), exist_ok=True)
+        for name in files:
+            path = os.path.join(root, "d", name)
+            if not os.path.isdir(path):
+                open(path, "w").close()
+        assert glob_files(root, pattern) == reference(root, pattern)
