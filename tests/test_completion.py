@@ -80,3 +80,79 @@ def test_hidden_command_is_not_in_help():
     listed = build_parser().format_help().split("positional arguments:")[1]
     assert "completion" in listed
     assert "__complete" not in listed
+
+
+def _shell_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _needs(shell: str) -> None:
+    if shutil.which(shell) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{shell} is missing: `make test` installs it")
+        pytest.skip(f"needs {shell} (installed by `make test`)")
+
+
+def test_fish_completes_commands_and_service_names(seed_repo: Path, tmp_path: Path):
+    _needs("fish")
+    script = tmp_path / "portreg.fish"
+    script.write_text(render_completion("fish", build_parser()))
+
+    def complete(line: str) -> list[str]:
+        done = subprocess.run(
+            ["fish", "--no-config", "-c", f"source {script}; complete -C '{line}'"],
+            cwd=seed_repo,
+            env=_shell_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [row.split("\t")[0] for row in done.stdout.splitlines()]
+
+    assert complete("portreg qu") == ["query"]
+    assert complete("portreg query ") == ["general-ledger", "invoice"]
+    assert complete("portreg release in") == ["invoice"]
+    assert complete(f"portreg --root {seed_repo.parent} query g") == []
+
+
+# zsh runs the generated function for real; only compsys's builtins are stand-ins that
+# print what they were given (they exist only inside a completion widget)
+ZSH_STUBS = """
+compadd() {
+  while [[ $1 == -* ]]; do
+    [[ $1 == -- ]] && { shift; break }
+    [[ $1 == -a ]] && { shift; print -l ${(P)1}; return }
+    shift
+  done
+  print -l -- "$@"
+}
+_describe() { local entry; for entry in ${(P)2}; do print -- ${entry%%:*}; done }
+_files() { print FILES }
+"""
+
+
+def test_zsh_completes_commands_and_service_names(seed_repo: Path, tmp_path: Path):
+    _needs("zsh")
+    script = tmp_path / "_portreg"
+    script.write_text(render_completion("zsh", build_parser()))
+
+    def complete(*words: str) -> list[str]:
+        array = " ".join(f"'{w}'" for w in words)
+        program = (
+            f"{ZSH_STUBS}\nsource {script}\n"
+            f"words=({array}); CURRENT={len(words)}; PREFIX='{words[-1]}'; _portreg"
+        )
+        done = subprocess.run(
+            ["zsh", "-f", "-c", program],
+            cwd=seed_repo,
+            env=_shell_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [name for name in done.stdout.split() if name.startswith(words[-1])]
+
+    assert complete("portreg", "qu") == ["query"]
+    assert complete("portreg", "query", "") == ["general-ledger", "invoice"]
+    assert "--dry-run" in complete("portreg", "assign", "--")
+    assert complete("portreg", "--root", str(seed_repo.parent), "query", "g") == []
