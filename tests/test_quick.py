@@ -37,6 +37,7 @@ def both(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[object, o
         ["query", "invoice"],
         ["query", "invoice", "--json"],
         ["query", "nope"],
+        ["__complete", "services"],
     ],
     ids=" ".join,
 )

@@ -24,14 +24,16 @@ _MAX_BYTES = 8 * 1024 * 1024
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
-    """``[--root R] [--config C] (query SERVICE | assign SERVICE | list) [--json]``, or None."""
+    """``[--root R] [--config C] (query SERVICE | assign SERVICE | list) [--json]`` or
+    ``__complete services``; None for anything else."""
     options: dict[str, str] = {}
     index = 0
     while index < len(argv) and argv[index] in _GLOBAL and index + 1 < len(argv):
         options[argv[index]] = argv[index + 1]
         index += 2
     rest = argv[index:]
-    if rest[:1] == ["list"] and rest[1:] in ([], ["--json"]):
+    is_list = rest[:1] == ["list"] and rest[1:] in ([], ["--json"])
+    if is_list or rest == ["__complete", "services"]:
         return options, rest
     is_plain = rest[:1] in (["query"], ["assign"]) and rest[2:] in ([], ["--json"])
     if is_plain and len(rest) >= 2 and _LABEL.fullmatch(rest[1]):
@@ -126,6 +128,9 @@ def _answer(command: list[str], rows: list[output.Row]) -> int:
     as_json = command[-1] == "--json"
     if command[0] == "list":
         print(output.list_json(rows) if as_json else output.list_text(rows))
+        return 0
+    if command[0] == "__complete":  # shell completion asks on every <Tab>
+        print("\n".join(row[0] for row in rows))
         return 0
     found = [row for row in rows if row[0] == command[1]]
     if not found:
