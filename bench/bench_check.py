@@ -16,25 +16,11 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_cli import VALUES
 from common import PORTREG, age, machine, measure, table
 
 SERVICES = 1000
 FIRST = 8001
-VALUES = """\
-# ⚠️ PORT CONFIGURATION REFERENCE: managed by portreg
-image:
-  name: "rerp-{name}"
-  tag: latest
-service:
-  name: {name}
-  type: NodePort
-  port: {port}
-  containerPort: {port}
-  nodePort: {node_port}
-app:
-  serviceName: {name}
-  binaryName: {snake}_service_api
-"""
 CONFIG = """\
 first-port = 8001
 last-port = 9001

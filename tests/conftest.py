@@ -83,6 +83,18 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
     return run
 
 
+def run_full(argv: list[str]) -> int:
+    """The full CLI on ``argv``, past the fast road (``quick``), for comparing the two."""
+    from portreg.cli import build_parser
+    from portreg.errors import PortregError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except PortregError as exc:
+        return exc.exit_code
+
+
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes, to prove nothing changed (lock files aside)."""
     return {

@@ -8,24 +8,16 @@ from pathlib import Path
 import pytest
 
 from portreg import quick
-from portreg.cli import build_parser
-from portreg.errors import PortregError
+
+from conftest import run_full
 
 REGISTRY = "scripts/port-registry.json"
-
-
-def full(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except PortregError as exc:
-        return exc.exit_code
 
 
 def both(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[object, object]:
     code = quick.run(argv)
     fast = (code, *capsys.readouterr())
-    slow = (full(argv), *capsys.readouterr())
+    slow = (run_full(argv), *capsys.readouterr())
     return fast, slow
 
 
@@ -61,7 +53,7 @@ def test_quick_uses_cached_settings_after_a_full_load(
     os.utime(config, ns=(hour_ago, hour_ago))  # settled: a file changed just now is not cached
     argv = ["--root", str(seed_repo), "query", "invoice"]
     assert quick.run(argv) is None  # nothing cached yet: the full CLI answers
-    assert full(argv) == 0
+    assert run_full(argv) == 0
     assert capsys.readouterr().out == "Service 'invoice': Port 8002  NodePort 30502\n"
     assert quick.run(argv) == 0
     assert capsys.readouterr().out == "Service 'invoice': Port 8002  NodePort 30502\n"

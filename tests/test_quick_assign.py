@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from portreg import quick
-from portreg.cli import build_parser
-from portreg.errors import PortregError
 
-from conftest import SEED_REGISTRY, tree
+from conftest import SEED_REGISTRY, run_full, tree
 
 REGISTRY = "scripts/port-registry.json"
 VALUES = "helm/rerp-microservice/values"
@@ -28,14 +26,6 @@ nodes:
     protocol: TCP
 """
 TILTFILE = "k8s_resource('legacy', port_forwards='8005:8005')\n"
-
-
-def full(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except PortregError as exc:
-        return exc.exit_code
 
 
 def aged(root: Path) -> None:
@@ -69,12 +59,12 @@ def test_fast_and_full_assign_write_the_same_bytes_and_say_the_same(
     fast, slow = twins(busy, tmp_path)
     for root in (fast, slow):  # a full run fills the caches (they are keyed by path)
         aged(root)
-        assert full(["--root", str(root), "assign", "warm-up"]) == 0
+        assert run_full(["--root", str(root), "assign", "warm-up"]) == 0
     capsys.readouterr()
     for service in ("payroll", "billing", "invoice"):
         assert quick.run(["--root", str(fast), "assign", service, "--json"]) == 0
         fast_out = capsys.readouterr().out
-        assert full(["--root", str(slow), "assign", service, "--json"]) == 0
+        assert run_full(["--root", str(slow), "assign", service, "--json"]) == 0
         slow_out = capsys.readouterr().out
         assert fast_out.replace(str(fast), "") == slow_out.replace(str(slow), "")
     assert tree(fast) == tree(slow)
@@ -84,7 +74,7 @@ def test_fast_and_full_assign_write_the_same_bytes_and_say_the_same(
 
 
 def test_text_output_is_the_seeds(busy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert full(["--root", str(busy), "assign", "warm-up"]) == 0
+    assert run_full(["--root", str(busy), "assign", "warm-up"]) == 0
     capsys.readouterr()
     assert quick.run(["--root", str(busy), "assign", "payroll"]) == 0
     assert capsys.readouterr().out == (
@@ -95,7 +85,7 @@ def test_text_output_is_the_seeds(busy: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_a_changed_tiltfile_sends_assign_to_the_full_cli(busy: Path) -> None:
-    assert full(["--root", str(busy), "assign", "warm-up"]) == 0
+    assert run_full(["--root", str(busy), "assign", "warm-up"]) == 0
     assert quick.run(["--root", str(busy), "assign", "one"]) == 0
     (busy / "Tiltfile").write_text(TILTFILE.replace("8005", "8010"))
     before = tree(busy)
@@ -108,7 +98,7 @@ def test_a_changed_tiltfile_sends_assign_to_the_full_cli(busy: Path) -> None:
     ["journal", "fault", "no-registry", "same-port-twice", "full-range", "user-target"],
 )
 def test_anything_unusual_goes_to_the_full_cli(busy: Path, setup: str) -> None:
-    assert full(["--root", str(busy), "assign", "warm-up"]) == 0
+    assert run_full(["--root", str(busy), "assign", "warm-up"]) == 0
     if setup == "journal":
         (busy / f"{REGISTRY}.journal").write_text("{}")
     elif setup == "fault":
@@ -120,7 +110,7 @@ def test_anything_unusual_goes_to_the_full_cli(busy: Path, setup: str) -> None:
     elif setup == "full-range":
         (busy / "portreg.toml").write_text("first-port = 8001\nlast-port = 8002\n")
         aged(busy)
-        full(["--root", str(busy), "list"])  # caches the config table
+        run_full(["--root", str(busy), "list"])  # caches the config table
     elif setup == "user-target":
         (busy / ".env").write_text("ONE_URL=http://localhost:8001\n")
         (busy / "portreg.toml").write_text(
@@ -128,7 +118,7 @@ def test_anything_unusual_goes_to_the_full_cli(busy: Path, setup: str) -> None:
             'line = "{SERVICE_UPPER}_URL=http://localhost:{port}"\n'
         )
         aged(busy)
-        full(["--root", str(busy), "list"])
+        run_full(["--root", str(busy), "list"])
     before = tree(busy)
     try:
         assert quick.run(["--root", str(busy), "assign", "payroll"]) is None
@@ -144,6 +134,6 @@ def test_user_targets_count_once_their_files_are_cached(busy: Path) -> None:
         'line = "{SERVICE_UPPER}_URL=http://localhost:{port}"\n'
     )
     aged(busy)
-    assert full(["--root", str(busy), "assign", "warm-up"]) == 0  # 8006; caches .env
+    assert run_full(["--root", str(busy), "assign", "warm-up"]) == 0  # 8006; caches .env
     assert quick.run(["--root", str(busy), "assign", "payroll"]) == 0
     assert json.loads((busy / REGISTRY).read_text())["assignments"]["payroll"] == 8008
