@@ -1,0 +1,134 @@
+"""Types, constants, node helpers and the path syntax shared by every yamledit module."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+# A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode). Their stubs lack the
+# ``id``, ``style`` and ``flow_style`` attributes every walk here relies on.
+Node: TypeAlias = Any
+
+
+Scalar = str | int
+
+
+@dataclass(frozen=True)
+class Select:
+    """The first item of a list of mappings whose ``key`` holds the scalar ``value``."""
+
+    key: str
+    value: str
+
+
+Key = str | int | Select
+
+
+Path = tuple[Key, ...]
+
+
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+INT_TAG = "tag:yaml.org,2002:int"
+
+
+_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+-]+)*")
+
+
+_DEFAULT_STEP = 2
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a block list, with the line its dash sits on and the comment line above."""
+
+    index: int
+    node: Node
+    dash_line: int  # 0-based
+    comment: str | None  # the stripped comment line right above the dash, if any
+
+
+def format_path(path: Path) -> str:
+    """``service.port``, ``nodes[0].extraPortMappings``, ``servers[?description=='local']``."""
+    text = ""
+    for key in path:
+        if isinstance(key, int):
+            text += f"[{key}]"
+        elif isinstance(key, Select):
+            text += f"[?{key.key}=='{key.value}']"
+        else:
+            text += f".{key}" if text else key
+    return text or "the document"
+
+
+_PATH_TOKEN = re.compile(
+    r"""\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\]|\[\?(?P<field>[^=\]]+)==(?P<q>['"])(?P<value>.*?)(?P=q)\]"""
+)
+
+
+def parse_path(text: str) -> Path:
+    """Read ``a.b[0].c[?name=='x'].url`` into a path tuple; raises ValueError when malformed."""
+    keys: list[Key] = []
+    position = 0
+    while position < len(text):
+        match = _PATH_TOKEN.match(text, position)
+        if match is None or (match.group("key") and position and text[position] != "."):
+            raise ValueError(f"bad path {text!r} at character {position + 1}")
+        if match.group("key") is not None:
+            keys.append(match.group("key"))
+        elif match.group("index") is not None:
+            keys.append(int(match.group("index")))
+        else:
+            keys.append(Select(match.group("field").strip(), match.group("value")))
+        position = match.end()
+    if not keys:
+        raise ValueError("empty path")
+    return tuple(keys)
+
+
+def _loader() -> Any:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _is_empty(node: Node) -> bool:
+    """A ``key:`` with nothing after it (an implicit null)."""
+    return bool(node.id == "scalar" and node.value == "" and not node.style)
+
+
+def _is_null(node: Node) -> bool:
+    return bool(node.id == "scalar" and node.tag == "tag:yaml.org,2002:null")
+
+
+def _describe(node: Node) -> str:
+    if node.id == "mapping":
+        return "a mapping"
+    if node.id == "sequence":
+        return "a list"
+    if _is_empty(node):
+        return "empty"
+    return f"a scalar ({node.value!r})"
+
+
+def _scalar_value(mapping: Node, key: str) -> str | None:
+    for k, v in mapping.value:
+        if k.id == "scalar" and k.value == key and v.id == "scalar":
+            return str(v.value)
+    return None
+
+
+def _leading_spaces(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
