@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-SHELLS = ("bash", "zsh", "fish")
 SERVICE_DESTS = ("service", "services")
 GLOBAL_WITH_VALUE = ("--root", "--config", "--store")
 

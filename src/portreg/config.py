@@ -193,10 +193,6 @@ def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _optional(validator: Validator) -> Validator:
-    return lambda key, value: None if value is None else validator(key, value)
-
-
 # ------------------------------------------------------------------ schemas
 # toml key -> (attribute, validator). Defaults live on the dataclasses above.
 

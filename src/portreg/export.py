@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from portreg.model import Assignment
 
 FORMATS = ("markdown", "json", "csv", "env", "html")
-TEXT_FORMATS = FORMATS[:-1]
 
 
 def by_port(assignments: Iterable[Assignment]) -> list[Assignment]:

@@ -74,3 +74,17 @@ class FileLock:
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
+
+
+def checkout_lock_path(root: str, registry: str) -> str:
+    """The lock every portreg process on one checkout takes: beside the registry file
+    when its folder exists (the file store's lock), else ``.portreg.lock`` at the root."""
+    path = os.path.join(root, registry)
+    if os.path.isdir(os.path.dirname(path)):
+        return f"{path}.lock"
+    return os.path.join(root, ".portreg.lock")
+
+
+def journal_path(lock: str) -> str:
+    """The journal a command writes under ``lock`` (``plan.recover`` finishes it)."""
+    return lock.removesuffix(".lock") + ".journal"

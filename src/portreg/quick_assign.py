@@ -17,7 +17,7 @@ import os
 
 from portreg import discovery, output, portcache, registry_json
 from portreg.atomic import replace_file
-from portreg.lock import FileLock
+from portreg.lock import FileLock, checkout_lock_path, journal_path
 
 Table = dict[str, object]
 SCANNERS = {
@@ -190,10 +190,11 @@ def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | 
     if registry is None:
         return None
     path = os.path.join(root, registry)
-    journal = f"{path}.journal"
+    lock = checkout_lock_path(root, registry)
+    journal = journal_path(lock)
     if not os.path.isfile(path) or os.path.exists(journal):
         return None
-    with _lock(table, f"{path}.lock", registry).held():
+    with _lock(table, lock, registry).held():
         document = None if os.path.exists(journal) else quick.document(path)
         decision = decide(root, table, document, service) if document else None
         if decision is None:
@@ -211,13 +212,8 @@ def _etcd_assign(root: str, table: Table, store: str, service: str, as_json: boo
     registry = _registry(table)
     if key is None or registry is None or _section(table, "etcd").get("username"):
         return None  # TLS, auth and odd URLs: the full road
-    folder = os.path.dirname(os.path.join(root, registry))
-    lock = (
-        os.path.join(root, f"{registry}.lock")
-        if os.path.isdir(folder)
-        else os.path.join(root, ".portreg.lock")
-    )
-    journal = os.path.splitext(lock)[0] + ".journal"
+    lock = checkout_lock_path(root, registry)
+    journal = journal_path(lock)
     with _lock(table, lock, lock).held():
         found = None if os.path.exists(journal) else key.read()
         document = quick.parse_document(found[0]) if found else None

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
-from portreg.lock import FileLock
+from portreg.lock import FileLock, checkout_lock_path, journal_path
 from portreg.store import Snapshot
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ class EtcdStore:
         self.key = key
         self.location = location
         self.local_lock = local_lock
-        self.journal_path = Path(local_lock.path).with_suffix(".journal") if local_lock else None
+        self.journal_path = Path(journal_path(str(local_lock.path))) if local_lock else None
         self.revision = 0
         """The cluster revision of the last answer (after a commit: the commit's revision)."""
 
@@ -435,14 +435,8 @@ def _current_value(reply: dict[str, Any]) -> str | None:
 
 
 def _local_lock(settings: Settings) -> FileLock:
-    """The file store's lock when its folder exists (one per checkout), else one at the root."""
-    path = settings.registry_path
-    lock = (
-        path.with_name(path.name + ".lock")
-        if path.parent.is_dir()
-        else settings.root / ".portreg.lock"
-    )
-    return FileLock(lock, settings.lock_timeout, str(lock))
+    lock = checkout_lock_path(str(settings.root), settings.registry)
+    return FileLock(lock, settings.lock_timeout, lock)
 
 
 class _NoSession:

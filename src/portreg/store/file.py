@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from portreg.errors import StoreError
-from portreg.lock import FileLock
+from portreg.lock import FileLock, journal_path
 from portreg.store import Snapshot
 from portreg.workspace import FileEdit, read_text
 
@@ -23,9 +23,8 @@ class FileStore:
     def __init__(self, path: Path, root: Path, lock_timeout: float) -> None:
         self.path = path
         self.root = root
-        self.lock_timeout = lock_timeout
         self.lock_path = path.with_name(path.name + ".lock")
-        self.journal_path = path.with_name(path.name + ".journal")
+        self.journal_path = Path(journal_path(str(self.lock_path)))
         self._held = False
         try:
             self.location = path.relative_to(root).as_posix()
