@@ -88,6 +88,7 @@ class Registry:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self._targets: list[Target] | None = None
 
     @classmethod
     def open(
@@ -118,9 +119,12 @@ class Registry:
         return [assignment(self.settings, s, p) for s, p in sorted(state.assignments.items())]
 
     def targets(self) -> list[Target]:
-        from portreg.targets import build_targets
+        """The targets of these (frozen) settings, built once: building one may glob."""
+        if self._targets is None:
+            from portreg.targets import build_targets
 
-        return build_targets(self.settings)
+            self._targets = build_targets(self.settings)
+        return self._targets
 
     # ------------------------------------------------------------- writing
 
