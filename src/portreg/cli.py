@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from portreg import output
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
+from portreg.quick import GLOBAL_OPTIONS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
@@ -463,7 +464,6 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "init": _add_init,
     "__complete": _add_complete,
 }
-GLOBAL_OPTIONS = ("--root", "--config", "--store")
 
 
 def command_of(argv: Sequence[str]) -> str | None:

@@ -19,7 +19,7 @@ import sys
 from portreg import discovery, output, settings_cache
 
 _LABEL = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-_GLOBAL = ("--root", "--config", "--store")
+GLOBAL_OPTIONS = ("--root", "--config", "--store")  # the CLI's options before a command
 _MAX_BYTES = 8 * 1024 * 1024
 
 
@@ -28,7 +28,7 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
     ``__complete services``; None for anything else."""
     options: dict[str, str] = {}
     index = 0
-    while index < len(argv) and argv[index] in _GLOBAL and index + 1 < len(argv):
+    while index < len(argv) and argv[index] in GLOBAL_OPTIONS and index + 1 < len(argv):
         options[argv[index]] = argv[index + 1]
         index += 2
     rest = argv[index:]
