@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from portreg.check.facts import Facts, Unreadable
+from portreg.check.scancache import ScanCache
 from portreg.config import Settings
 from portreg.docs import StaleDocs, stale_docs
 from portreg.errors import PortregError
@@ -31,14 +32,27 @@ def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
     return Unreadable(target, path, number, exc.message)
 
 
-def _scan_files(ws: Workspace, scanner: FileScanner) -> tuple[list[Observation], list[Unreadable]]:
+def _scan_files(
+    ws: Workspace, scanner: FileScanner, cache: ScanCache | None
+) -> tuple[list[Observation], list[Unreadable]]:
     found: list[Observation] = []
     problems: list[Unreadable] = []
     for display in scanner.files(ws):
+        tag = scanner.cache_tag(display) if isinstance(scanner, HelmFiles) else ""
+        # stat before reading: a change after it gives the file a newer stamp
+        info = cache.stat(display) if cache else None
+        hit = cache.get(scanner.name, display, info, tag) if cache else None
+        if hit is not None:
+            found.extend(hit)
+            continue
         try:
-            found.extend(scanner.scan_file(display, scanner.read(ws, display)))
+            seen = scanner.scan_file(display, scanner.read(ws, display))
         except PortregError as exc:
             problems.append(_unreadable(scanner.name, exc, display))
+            continue
+        found.extend(seen)
+        if cache:
+            cache.put(scanner.name, display, info, seen, tag)
     return found, problems
 
 
@@ -57,6 +71,10 @@ class HelmFiles:
 
     def files(self, ws: Workspace) -> list[str]:
         return sorted(self.service_of)
+
+    def cache_tag(self, display: str) -> str:
+        """What a file's scan depends on beyond its text: the service its name gives."""
+        return self.service_of[display]
 
     def read(self, ws: Workspace, display: str) -> str:
         # no ws.resolve: it guards edits against symlinks out of the repo, and this
@@ -82,15 +100,21 @@ class HelmFiles:
 
 
 def scan(
-    ws: Workspace, targets: Sequence[Target], helm_files: dict[str, str] | None = None
+    ws: Workspace,
+    targets: Sequence[Target],
+    helm_files: dict[str, str] | None = None,
+    cache: ScanCache | None = None,
 ) -> tuple[list[Observation], list[Unreadable]]:
-    """Every target's observations (paths relative to the root) and unreadable files."""
+    """Every target's observations (paths relative to the root) and unreadable files.
+
+    With a ``cache``, files unchanged since the last run are not read at all.
+    """
     found: list[Observation] = []
     problems: list[Unreadable] = []
     for target in targets:
         if isinstance(target, FileScanner) or (target.name == "helm" and helm_files is not None):
             scanner = target if isinstance(target, FileScanner) else HelmFiles(helm_files or {})
-            more, bad = _scan_files(ws, scanner)
+            more, bad = _scan_files(ws, scanner, cache)
         else:
             try:
                 more, bad = target.scan(ws), []
@@ -132,10 +156,11 @@ def facts(
     *,
     registry: tuple[str, str | None],
     listeners: Mapping[int, str] | None = None,
+    cache: ScanCache | None = None,
 ) -> Facts:
     """Read the repo through ``ws``; ``registry`` is (location, text) as the store gave it."""
     helm_files = values_files(settings, ws)
-    observations, problems = scan(ws, targets, helm_files)
+    observations, problems = scan(ws, targets, helm_files, cache)
     kind = ws.resolve(settings.kind.config)
     return Facts(
         settings=settings,

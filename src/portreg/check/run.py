@@ -13,28 +13,37 @@ from portreg.api import Outcome, Registry, Step
 from portreg.check import gather, repair, rules
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
+from portreg.check.scancache import ScanCache, fingerprint
 from portreg.model import RegistryState
 from portreg.targets.base import Target, Wanted
 from portreg.workspace import Workspace
 
 
 def check(registry: Registry, *, live: bool = False) -> list[Finding]:
-    """Every finding for the repo (a registry that cannot be read raises: exit 2)."""
+    """Every finding for the repo (a registry that cannot be read raises: exit 2).
+
+    Only reads, so it is the one command that trusts the scan cache: ``reconcile``
+    and ``fix`` read every file again before they plan edits.
+    """
     snapshot, state = registry.snapshot()
     listeners = None
     if live:
         from portreg.check.live import listeners as find_listeners
 
         listeners = find_listeners(state.assignments.values())
-    ws = Workspace(registry.settings.root)
+    settings = registry.settings
+    ws = Workspace(settings.root)
+    cache = ScanCache(str(settings.root), fingerprint(repr(settings)))
     facts = gather.facts(
-        registry.settings,
+        settings,
         state,
         ws,
         registry.targets(),
         registry=(registry.store.location, snapshot.text),
         listeners=listeners,
+        cache=cache,
     )
+    cache.save()
     return rules.run(facts)
 
 

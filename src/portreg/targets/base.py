@@ -10,7 +10,7 @@ so allocation can skip them on every ``assign``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from portreg.portcache import port_like_numbers
 from portreg.templates import placeholders
@@ -29,9 +29,12 @@ class Wanted:
         return placeholders(self.service, self.port, self.node_port)
 
 
-@dataclass(frozen=True)
-class Observation:
-    """A port found in a file: where, which field, and whose it is (when the file says)."""
+class Observation(NamedTuple):
+    """A port found in a file: where, which field, and whose it is (when the file says).
+
+    A NamedTuple, not a dataclass: ``check`` builds one per port in every file,
+    thousands per run, and reloads them from its cache as plain rows.
+    """
 
     target: str
     path: str

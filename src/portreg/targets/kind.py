@@ -28,7 +28,7 @@ from pathlib import Path
 from portreg import yamledit
 from portreg.config import Settings
 from portreg.errors import FileEditError
-from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
 from portreg.templates import PLACEHOLDER, render
 from portreg.workspace import Workspace
 
@@ -194,12 +194,18 @@ class KindTarget:
         text = ws.read(ws.resolve(self.kind.config))
         return port_like_numbers(text) if text is not None else set()
 
+    def files(self, ws: Workspace) -> list[str]:
+        """The kind config, once, when it exists (``check`` reads it as a FileScanner)."""
+        path: Path = ws.root / self.kind.config
+        return [ws.display(path)] if ws.read(path) is not None else []
+
+    def read(self, ws: Workspace, display: str) -> str:
+        return ws.read(ws.resolve(display)) or ""
+
     def scan(self, ws: Workspace) -> list[Observation]:
-        path: Path = ws.resolve(self.kind.config)
-        text = ws.read(path)
-        if text is None:
-            return []
-        source = ws.display(path)
+        return scan_each(self, ws)
+
+    def scan_file(self, source: str, text: str) -> list[Observation]:
         doc = yamledit.parse(text, source)
         if doc.find(NODES) is None:
             return []
