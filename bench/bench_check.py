@@ -17,9 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cli import VALUES
-from common import PORTREG, age, machine, measure, table
+from common import PORTREG, age, forget_scans, machine, measure, private_cache, table
 
 SERVICES = 1000
+COLD = "portreg check, cold (no scan cache)"
+WARM = "portreg check, warm (unchanged files)"
 FIRST = 8001
 CONFIG = """\
 first-port = 8001
@@ -63,6 +65,7 @@ def tiltfile(items: list[tuple[str, int]]) -> str:
 
 
 def build(root: Path) -> None:
+    root.mkdir()
     items = services()
     values = root / "helm" / "rerp-microservice" / "values"
     values.mkdir(parents=True)
@@ -85,17 +88,28 @@ def build(root: Path) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        private_cache(root / "cache")
+        root = root / "repo"
         build(root)
+        check = [PORTREG, "--root", str(root), "check"]
         cases = {
-            "parse only (CSafeLoader loop)": lambda _: [sys.executable, "-c", PARSE_ONLY, folder],
-            "portreg check": lambda _: [PORTREG, "--root", folder, "check"],
+            "parse only (CSafeLoader loop)": lambda _: [
+                sys.executable,
+                "-c",
+                PARSE_ONLY,
+                str(root),
+            ],
+            COLD: lambda _: check,
+            WARM: lambda _: check,
         }
-        medians = measure(cases, rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 10, warmup=2)
+        rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+        medians = measure(cases, rounds=rounds, warmup=2, before={COLD: lambda: forget_scans(root)})
     title_line = f"check on {SERVICES} services ({machine()})"
-    print(table(title_line, medians, "parse only (CSafeLoader loop)", {"portreg check": 1.5}))
-    wall = medians["portreg check"]
-    verdict = "yes" if wall <= 1 else "NO"
-    print(f"portreg check wall: {wall * 1000:.0f} ms (target <= 1000 ms: {verdict})")
+    print(table(title_line, medians, "parse only (CSafeLoader loop)", {COLD: 1.5, WARM: 1.5}))
+    for case in (COLD, WARM):
+        wall = medians[case]
+        verdict = "yes" if wall <= 1 else "NO"
+        print(f"{case} wall: {wall * 1000:.0f} ms (target <= 1000 ms: {verdict})")
 
 
 if __name__ == "__main__":

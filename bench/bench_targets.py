@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cli import SERVICES, build_repo
-from common import PORTREG, age, machine, measure, table
+from common import PORTREG, age, forget_scans, machine, measure, private_cache, table
 
 TARGETS = """\
 [[targets]]
@@ -102,14 +103,25 @@ def main() -> None:
         add_targets(extra)
         age(plain)
         age(extra)
-        cases = {
-            "portreg check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
-            "portreg check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
+        private_cache(Path(temp, "cache"))
+        cold = {
+            "cold: check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
+            "cold: check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
         }
-        medians = measure(cases, rounds=rounds, warmup=2)
+        warm = {
+            "warm: check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
+            "warm: check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
+        }
+        before = {
+            name: partial(forget_scans, root)
+            for name, root in zip(cold, (plain, extra), strict=False)
+        }
+        medians = measure({**cold, **warm}, rounds=rounds, warmup=2, before=before)
     title = f"bench_targets: check on {SERVICES} services ({machine()})"
-    targets = {"portreg check (+ 5 user targets)": 1.5}
-    print(table(title, medians, "portreg check (helm + kind)", targets))
+    for label, cases in (("no scan cache", cold), ("unchanged files, scan cache", warm)):
+        base, extra_case = list(cases)
+        picked = {name: medians[name] for name in cases}
+        print(table(f"{title}, {label}", picked, base, {extra_case: 1.5}))
 
 
 if __name__ == "__main__":

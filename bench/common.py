@@ -22,12 +22,20 @@ def run_once(argv: Sequence[str], cwd: Path | None = None) -> float:
 
 
 def measure(
-    cases: dict[str, Callable[[int], Sequence[str]]], rounds: int = 30, warmup: int = 3
+    cases: dict[str, Callable[[int], Sequence[str]]],
+    rounds: int = 30,
+    warmup: int = 3,
+    before: dict[str, Callable[[], None]] | None = None,
 ) -> dict[str, float]:
-    """Median wall time of each case; rounds interleave the cases so drift hits all alike."""
+    """Median wall time of each case; rounds interleave the cases so drift hits all alike.
+
+    ``before[name]``, when given, runs (untimed) before each run of that case.
+    """
     times: dict[str, list[float]] = {name: [] for name in cases}
     for index in range(warmup + rounds):
         for name, argv in cases.items():
+            if before and name in before:
+                before[name]()
             elapsed = run_once(argv(index))
             if index >= warmup:
                 times[name].append(elapsed)
@@ -52,6 +60,18 @@ def age(root: Path) -> None:
     hour_ago = time.time_ns() - 3600 * 10**9
     for path in root.rglob("*"):
         os.utime(path, ns=(hour_ago, hour_ago))
+
+
+def private_cache(folder: Path) -> None:
+    """Point portreg's caches at ``folder`` (the bench's own, not the user's)."""
+    os.environ["PORTREG_CACHE_DIR"] = str(folder)
+
+
+def forget_scans(root: Path) -> None:
+    """Drop check's scan cache of ``root``, so its next check parses every file (a cold run)."""
+    from portreg.settings_cache import cache_file
+
+    Path(cache_file("scan", str(root.resolve()))).unlink(missing_ok=True)
 
 
 def machine() -> str:

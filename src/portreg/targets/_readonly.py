@@ -32,7 +32,7 @@ class ReadOnlyScanner:
 
     def files(self, ws: Workspace) -> list[str]:
         """Repo-relative paths matching any configured glob, each once, sorted."""
-        return sorted({ws.display(p) for pattern in self.config.files for p in ws.glob(pattern)})
+        return sorted({name for pattern in self.config.files for name in ws.glob_names(pattern)})
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.resolve(display)) or ""

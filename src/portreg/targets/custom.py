@@ -151,7 +151,7 @@ class UserTarget(SetTarget):
     # ----------------------------------------------------------- reading
 
     def files(self, ws: Workspace) -> list[str]:
-        return [ws.display(path) for path in ws.glob(self.spec.files.replace("{service}", "*"))]
+        return ws.glob_names(self.spec.files.replace("{service}", "*"))
 
     def read(self, ws: Workspace, display: str) -> str:
         # no ws.resolve: its symlink guard is for edits, and a realpath per file was

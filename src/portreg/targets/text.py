@@ -111,7 +111,7 @@ class TextTarget:
     # ------------------------------------------------------------- reading
 
     def files(self, ws: Workspace) -> list[str]:
-        return [ws.display(p) for p in ws.glob(self.spec.files.replace("{service}", "*"))]
+        return ws.glob_names(self.spec.files.replace("{service}", "*"))
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.root / display) or ""  # reading only: no symlink guard needed
