@@ -292,7 +292,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from portreg.check.formatters import FORMATS
     from portreg.check.run import check
 
-    findings = check(_registry(args), live=args.live)
+    findings = check(_registry(args), live=args.live, use_cache=args.use_cache)
     sys.stdout.write(FORMATS[args.format](findings))
     return exit_code(findings, strict=args.strict)
 
@@ -375,6 +375,12 @@ def _add_check(sub: Subparsers) -> None:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
+    check.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        help="read every file, neither using nor updating the scan cache",
+    )
     check.set_defaults(handler=cmd_check)
 
 

@@ -59,7 +59,9 @@ def write_json(path: str, data: object) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temp = f"{path}.{os.getpid()}.tmp"
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+            handle.write(
+                json.dumps(data)
+            )  # dumps: json.dump streams through the pure-Python encoder
         os.replace(temp, path)
     except OSError:
         pass

@@ -12,6 +12,7 @@ import glob
 import os
 import re
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from portreg.check.facts import Facts, Unreadable
@@ -32,28 +33,69 @@ def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
     return Unreadable(target, path, number, exc.message)
 
 
-def _scan_files(
-    ws: Workspace, scanner: FileScanner, cache: ScanCache | None
-) -> tuple[list[Observation], list[Unreadable]]:
-    found: list[Observation] = []
-    problems: list[Unreadable] = []
+class _Slot:
+    """One file of one scanner: where it is, its stat, and what scanning it gave."""
+
+    __slots__ = ("display", "info", "result", "scanner", "tag")
+
+    def __init__(
+        self, scanner: FileScanner, display: str, info: os.stat_result | None, tag: str
+    ) -> None:
+        self.scanner = scanner
+        self.display = display
+        self.info = info
+        self.tag = tag
+        self.result: list[Observation] | Unreadable | None = None
+
+
+def _slots(ws: Workspace, scanner: FileScanner, cache: ScanCache | None) -> list[_Slot]:
+    """The scanner's files, each with its cached observations when the file is unchanged."""
+    slots = []
     for display in scanner.files(ws):
         tag = scanner.cache_tag(display) if isinstance(scanner, HelmFiles) else ""
         # stat before reading: a change after it gives the file a newer stamp
         info = cache.stat(display) if cache else None
-        hit = cache.get(scanner.name, display, info, tag) if cache else None
-        if hit is not None:
-            found.extend(hit)
-            continue
-        try:
-            seen = scanner.scan_file(display, scanner.read(ws, display))
-        except PortregError as exc:
-            problems.append(_unreadable(scanner.name, exc, display))
-            continue
-        found.extend(seen)
+        slot = _Slot(scanner, display, info, tag)
         if cache:
-            cache.put(scanner.name, display, info, seen, tag)
-    return found, problems
+            slot.result = cache.get(scanner.name, display, info, tag)
+        slots.append(slot)
+    return slots
+
+
+def _scan_slot(ws: Workspace, slot: _Slot) -> list[Observation] | Unreadable:
+    try:
+        return slot.scanner.scan_file(slot.display, slot.scanner.read(ws, slot.display))
+    except PortregError as exc:
+        return _unreadable(slot.scanner.name, exc, slot.display)
+
+
+def _encode(result: list[Observation] | Unreadable) -> object:
+    if isinstance(result, Unreadable):
+        return {"unreadable": [result.target, result.path, result.line, result.message]}
+    return [list(found) for found in result]
+
+
+def _decode(sent: object) -> list[Observation] | Unreadable | None:
+    if isinstance(sent, dict):
+        target, path, line, message = sent["unreadable"]
+        return Unreadable(target, path, line, message)
+    return [Observation._make(row) for row in sent] if isinstance(sent, list) else None
+
+
+def _scan_misses(ws: Workspace, slots: list[_Slot], cache: ScanCache | None, split: bool) -> None:
+    """Scan every slot the cache did not answer (on two cores when ``split``), then cache it."""
+    misses = [slot for slot in slots if slot.result is None]
+    if split:
+        from portreg.check.split import run_all
+
+        weights = [slot.info.st_size if slot.info else 0 for slot in misses]
+        results = run_all(misses, weights, partial(_scan_slot, ws), _encode, _decode)
+    else:
+        results = [_scan_slot(ws, slot) for slot in misses]
+    for slot, result in zip(misses, results, strict=True):
+        slot.result = result
+        if cache and not isinstance(result, Unreadable):
+            cache.put(slot.scanner.name, slot.display, slot.info, result, slot.tag)
 
 
 class HelmFiles:
@@ -104,24 +146,39 @@ def scan(
     targets: Sequence[Target],
     helm_files: dict[str, str] | None = None,
     cache: ScanCache | None = None,
+    *,
+    split: bool = False,
 ) -> tuple[list[Observation], list[Unreadable]]:
     """Every target's observations (paths relative to the root) and unreadable files.
 
-    With a ``cache``, files unchanged since the last run are not read at all.
+    With a ``cache``, files unchanged since the last run are not read at all;
+    with ``split``, the files left to parse are shared with a second process.
     """
-    found: list[Observation] = []
-    problems: list[Unreadable] = []
+    parts: list[list[_Slot] | tuple[list[Observation], list[Unreadable]]] = []
     for target in targets:
         if isinstance(target, FileScanner) or (target.name == "helm" and helm_files is not None):
             scanner = target if isinstance(target, FileScanner) else HelmFiles(helm_files or {})
-            more, bad = _scan_files(ws, scanner, cache)
-        else:
-            try:
-                more, bad = target.scan(ws), []
-            except PortregError as exc:
-                more, bad = [], [_unreadable(target.name, exc, target.name)]
-        found.extend(more)
-        problems.extend(bad)
+            parts.append(_slots(ws, scanner, cache))
+            continue
+        try:
+            parts.append((target.scan(ws), []))
+        except PortregError as exc:
+            parts.append(([], [_unreadable(target.name, exc, target.name)]))
+    _scan_misses(
+        ws, [slot for part in parts if isinstance(part, list) for slot in part], cache, split
+    )
+    found: list[Observation] = []
+    problems: list[Unreadable] = []
+    for part in parts:
+        if isinstance(part, tuple):
+            found.extend(part[0])
+            problems.extend(part[1])
+            continue
+        for slot in part:
+            if isinstance(slot.result, Unreadable):
+                problems.append(slot.result)
+            elif slot.result is not None:
+                found.extend(slot.result)
     return found, problems
 
 
@@ -157,10 +214,15 @@ def facts(
     registry: tuple[str, str | None],
     listeners: Mapping[int, str] | None = None,
     cache: ScanCache | None = None,
+    split: bool = False,
 ) -> Facts:
-    """Read the repo through ``ws``; ``registry`` is (location, text) as the store gave it."""
+    """Read the repo through ``ws``; ``registry`` is (location, text) as the store gave it.
+
+    ``check`` (which only reads) passes a ``cache``, so unchanged files come
+    from it, and ``split``, so the rest are parsed on two cores.
+    """
     helm_files = values_files(settings, ws)
-    observations, problems = scan(ws, targets, helm_files, cache)
+    observations, problems = scan(ws, targets, helm_files, cache, split=split)
     kind = ws.resolve(settings.kind.config)
     return Facts(
         settings=settings,

@@ -19,11 +19,12 @@ from portreg.targets.base import Target, Wanted
 from portreg.workspace import Workspace
 
 
-def check(registry: Registry, *, live: bool = False) -> list[Finding]:
+def check(registry: Registry, *, live: bool = False, use_cache: bool = True) -> list[Finding]:
     """Every finding for the repo (a registry that cannot be read raises: exit 2).
 
-    Only reads, so it is the one command that trusts the scan cache: ``reconcile``
-    and ``fix`` read every file again before they plan edits.
+    Only reads, so it is the one command that trusts the scan cache (unless
+    ``use_cache`` is False): ``reconcile`` and ``fix`` read every file again
+    before they plan edits.
     """
     snapshot, state = registry.snapshot()
     listeners = None
@@ -33,7 +34,7 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
         listeners = find_listeners(state.assignments.values())
     settings = registry.settings
     ws = Workspace(settings.root)
-    cache = ScanCache(str(settings.root), fingerprint(repr(settings)))
+    cache = ScanCache(str(settings.root), fingerprint(repr(settings))) if use_cache else None
     facts = gather.facts(
         settings,
         state,
@@ -42,8 +43,10 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
         registry=(registry.store.location, snapshot.text),
         listeners=listeners,
         cache=cache,
+        split=True,
     )
-    cache.save()
+    if cache:
+        cache.save()
     return rules.run(facts)
 
 
