@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 # A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode). Their stubs lack the
 # ``id``, ``style`` and ``flow_style`` attributes every walk here relies on.
@@ -14,8 +13,7 @@ Node: TypeAlias = Any
 Scalar = str | int
 
 
-@dataclass(frozen=True)
-class Select:
+class Select(NamedTuple):
     """The first item of a list of mappings whose ``key`` holds the scalar ``value``."""
 
     key: str
@@ -43,21 +41,22 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+-]+
 _DEFAULT_STEP = 2
 
 
-@dataclass(frozen=True)
-class _Edit:
+class _Edit(NamedTuple):
     start: int
     end: int
     text: str
 
 
-@dataclass(frozen=True)
 class Item:
     """One item of a block list, with the line its dash sits on and the comment line above."""
 
-    index: int
-    node: Node
-    dash_line: int  # 0-based
-    comment: str | None  # the stripped comment line right above the dash, if any
+    __slots__ = ("comment", "dash_line", "index", "node")
+
+    def __init__(self, index: int, node: Node, dash_line: int, comment: str | None) -> None:
+        self.index = index
+        self.node = node
+        self.dash_line = dash_line  # 0-based
+        self.comment = comment  # the stripped comment line right above the dash, if any
 
 
 def format_path(path: Path) -> str:
