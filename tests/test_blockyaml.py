@@ -94,6 +94,8 @@ app:
         "k: |\n  a\n# c\nz: 1\n",
         "a: ~\nb: yes\nc: Off\nd: 0\ne: 17\nf: 'it''s'\ng: \"q\"\nh: null\n",
         "8080: port\nyes: bool key\n",
+        "a:   \nb: 1\n",
+        "a:  \n  b: 1\nc:  # note\n  - x\n",
         "a:   spaced   value   # comment\n",
     ],
 )

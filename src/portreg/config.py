@@ -19,15 +19,7 @@ from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
 
-DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = (
-    ("service.port", "{port}"),
-    ("service.containerPort", "{port}"),
-    ("service.nodePort", "{node_port}"),
-    ("service.name", "{service}"),
-    ("image.name", "rerp-{service}"),
-    ("app.serviceName", "{service}"),
-    ("app.binaryName", "{service_snake}_service_api"),
-)
+DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = discovery.HELM_SET
 
 PortRange = tuple[int, int]
 
@@ -44,8 +36,8 @@ class HelmSettings:
 class KindSettings:
     enabled: bool = True
     config: str = discovery.KIND_CONFIG
-    node_role: str = "control-plane"
-    comment: str = "# {service_title} Service"
+    node_role: str = discovery.KIND_NODE_ROLE
+    comment: str = discovery.KIND_COMMENT
     skip_host_ports: tuple[PortRange, ...] = ()
 
 

@@ -24,6 +24,17 @@ KIND_CONFIG = "kind-config.yaml"
 TILT_FILES = ("Tiltfile",)
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml")
 MANIFEST_FILES = ("k8s/**/*.yaml", "manifests/**/*.yaml")
+HELM_SET = (
+    ("service.port", "{port}"),
+    ("service.containerPort", "{port}"),
+    ("service.nodePort", "{node_port}"),
+    ("service.name", "{service}"),
+    ("image.name", "rerp-{service}"),
+    ("app.serviceName", "{service}"),
+    ("app.binaryName", "{service_snake}_service_api"),
+)
+KIND_NODE_ROLE = "control-plane"
+KIND_COMMENT = "# {service_title} Service"
 
 
 def _one_star(root: str, pattern: str) -> list[str] | None:

@@ -24,8 +24,8 @@ _MAX_BYTES = 8 * 1024 * 1024
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
-    """``[--root R] [--config C] (query SERVICE | assign SERVICE | list) [--json]`` or
-    ``__complete services``; None for anything else."""
+    """``[--root R] [--config C] (query SERVICE | assign SERVICE | list) [--json]``,
+    ``assign SERVICE --update-configs`` or ``__complete services``; None for anything else."""
     options: dict[str, str] = {}
     index = 0
     while index < len(argv) and argv[index] in GLOBAL_OPTIONS and index + 1 < len(argv):
@@ -36,6 +36,7 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]] | None:
     if is_list or rest == ["__complete", "services"]:
         return options, rest
     is_plain = rest[:1] in (["query"], ["assign"]) and rest[2:] in ([], ["--json"])
+    is_plain |= rest[:1] == ["assign"] and rest[2:] == ["--update-configs"]
     if is_plain and len(rest) >= 2 and _LABEL.fullmatch(rest[1]):
         return options, rest
     return None
@@ -69,7 +70,7 @@ def _is_port(value: object) -> bool:
     return type(value) is int and 1 <= value <= 65535
 
 
-def _read(path: str) -> str | None:
+def read_registry(path: str) -> str | None:
     """The registry text ('' when there is none yet), or None to leave it to the full CLI."""
     try:
         if os.path.getsize(path) > _MAX_BYTES:
@@ -101,7 +102,7 @@ def _well_formed(data: object) -> dict[str, object] | None:
 
 def document(path: str) -> dict[str, object] | None:
     """The registry document if it is plainly well formed (``{}`` when there is none)."""
-    text = _read(path)
+    text = read_registry(path)
     return None if text is None else parse_document(text)
 
 
@@ -152,7 +153,15 @@ def run(argv: list[str]) -> int | None:
     if command[0] == "assign":
         from portreg import quick_assign
 
-        return quick_assign.run(root, table, command[1], command[-1] == "--json", store)
+        options = set(command[2:])
+        return quick_assign.run(
+            root,
+            table,
+            command[1],
+            "--json" in options,
+            store,
+            update_configs="--update-configs" in options,
+        )
     if store is not None:
         return None
     registry = str(table.get("registry", discovery.DEFAULT_REGISTRY))

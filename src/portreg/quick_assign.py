@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from portreg import discovery, output, portcache, registry_json
 from portreg.atomic import replace_file
@@ -205,6 +206,40 @@ def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | 
         return 0
 
 
+def _configs_assign(root: str, table: Table, service: str) -> int | None:
+    """``assign SERVICE --update-configs`` for a new service (see ``quick_configs``)."""
+    from portreg import quick, quick_configs  # imported before the lock, not under it
+
+    registry = _registry(table)
+    if registry is None:
+        return None
+    path = os.path.join(root, registry)
+    lock = checkout_lock_path(root, registry)
+    journal = journal_path(lock)
+    if not os.path.isfile(path) or os.path.islink(path) or os.path.exists(journal):
+        return None
+    with _lock(table, lock, registry).held():
+        text = None if os.path.exists(journal) else quick.read_registry(path)
+        document = quick.parse_document(text) if text else None
+        decision = decide(root, table, document, service) if document else None
+        if decision is None or decision.text is None or text is None:
+            return None  # a service with a port already: the full road brings files in line
+        _name, port, node_port = decision.row
+        plan = quick_configs.plan_configs(root, table, service, port, node_port)
+        if plan is None:
+            return None
+        display = registry.replace(os.sep, "/")
+        edits = [*plan.edits, quick_configs.Edit(path, display, text, decision.text)]
+        if not quick_configs.apply(edits, journal):
+            return None
+        for warning in plan.warnings:
+            print(warning, file=sys.stderr)
+        print(f"✅ Assigned port {port} to service '{service}'")
+        for edit in edits:
+            print(f"   Updated {edit.display}")
+        return 0
+
+
 def _etcd_assign(root: str, table: Table, store: str, service: str, as_json: bool) -> int | None:
     from portreg import quick, quick_etcd
 
@@ -227,11 +262,19 @@ def _etcd_assign(root: str, table: Table, store: str, service: str, as_json: boo
 
 
 def run(
-    root: str, table: Table, service: str, as_json: bool, store: str | None = None
+    root: str,
+    table: Table,
+    service: str,
+    as_json: bool,
+    store: str | None = None,
+    *,
+    update_configs: bool = False,
 ) -> int | None:
     """Assign ``service`` a port, or return None to leave it to the full CLI."""
     if os.environ.get("PORTREG_FAULT"):
         return None
+    if update_configs:
+        return None if store is not None or as_json else _configs_assign(root, table, service)
     if store is None:
         return _file_assign(root, table, service, as_json)
     if store.startswith("etcd://"):

@@ -94,3 +94,32 @@ def number_regex(template: str, name: str) -> re.Pattern[str]:
             regex += f"(?:{pattern})"
         position = match.end()
     return re.compile(regex + re.escape(template[position:]))
+
+
+def comment_pattern(template: str) -> re.Pattern[str]:
+    """A regex matching comment lines made from ``template``; placeholders become groups."""
+    regex, position = "", 0
+    used: set[str] = set()
+    for match in PLACEHOLDER.finditer(template.strip()):
+        regex += re.escape(template.strip()[position : match.start()])
+        name = match.group(1)
+        regex += f"(?P={name})" if name in used else f"(?P<{name}>.+?)"
+        used.add(name)
+        position = match.end()
+    return re.compile(regex + re.escape(template.strip()[position:]))
+
+
+def service_in_comment(pattern: re.Pattern[str], comment: str | None) -> str | None:
+    """The service a comment line names, read back through :func:`comment_pattern`."""
+    if comment is None:
+        return None
+    match = pattern.fullmatch(comment)
+    if match is None:
+        return None
+    named = match.groupdict()
+    if named.get("service"):
+        return named["service"]
+    for key in ("service_snake", "SERVICE_UPPER", "service_title"):
+        if named.get(key):
+            return "-".join(named[key].lower().replace("_", " ").split())
+    return None

@@ -21,7 +21,6 @@ same way (by values only when the caller passes the port).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from portreg import yamledit
 from portreg.config import Settings
 from portreg.errors import FileEditError
 from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
-from portreg.templates import PLACEHOLDER, render
+from portreg.templates import comment_pattern, render, service_in_comment
 from portreg.workspace import Workspace
 
 NODES: yamledit.Path = ("nodes",)
@@ -57,7 +56,7 @@ class KindTarget:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.kind = settings.kind
-        self.comment_regex = _comment_pattern(self.kind.comment)
+        self.comment_regex = comment_pattern(self.kind.comment)
 
     # ------------------------------------------------------------ editing
 
@@ -155,18 +154,7 @@ class KindTarget:
 
     def _service_of(self, comment: str | None) -> str | None:
         """The service a comment line names, read back through the comment template."""
-        if comment is None:
-            return None
-        match = self.comment_regex.fullmatch(comment)
-        if match is None:
-            return None
-        named = match.groupdict()
-        if named.get("service"):
-            return named["service"]
-        for key in ("service_snake", "SERVICE_UPPER", "service_title"):
-            if named.get(key):
-                return "-".join(named[key].lower().replace("_", " ").split())
-        return None
+        return service_in_comment(self.comment_regex, comment)
 
     def _skipped(self, port: int) -> bool:
         return any(low <= port <= high for low, high in self.kind.skip_host_ports)
@@ -255,16 +243,3 @@ def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | 
         if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
             return int(v.value), doc.line_of(v)
     return None, 0
-
-
-def _comment_pattern(template: str) -> re.Pattern[str]:
-    """A regex matching comment lines made from ``template``; placeholders become groups."""
-    regex, position = "", 0
-    used: set[str] = set()
-    for match in PLACEHOLDER.finditer(template.strip()):
-        regex += re.escape(template.strip()[position : match.start()])
-        name = match.group(1)
-        regex += f"(?P={name})" if name in used else f"(?P<{name}>.+?)"
-        used.add(name)
-        position = match.end()
-    return re.compile(regex + re.escape(template.strip()[position:]))

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, TypeAlias
 
-# A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode). Their stubs lack the
-# ``id``, ``style`` and ``flow_style`` attributes every walk here relies on.
-Node: TypeAlias = Any
+# typing costs as much to import as a whole fast command's own work; only mypy needs it here
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+    # A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode) or a blockyaml.Node.
+    # PyYAML's stubs lack the ``id``, ``style`` and ``flow_style`` every walk here reads.
+    Node: TypeAlias = Any
+else:
+    Node = object
 
 
 Scalar = str | int
 
 
-class Select(NamedTuple):
+class Select:
     """The first item of a list of mappings whose ``key`` holds the scalar ``value``."""
 
-    key: str
-    value: str
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: str, value: str) -> None:
+        self.key = key
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Select) and (self.key, self.value) == (other.key, other.value)
+
+    def __hash__(self) -> int:
+        return hash((Select, self.key, self.value))
+
+    def __repr__(self) -> str:
+        return f"Select(key={self.key!r}, value={self.value!r})"
 
 
 Key = str | int | Select
@@ -41,10 +59,15 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+-]+
 _DEFAULT_STEP = 2
 
 
-class _Edit(NamedTuple):
-    start: int
-    end: int
-    text: str
+class _Edit:
+    """Replace ``[start, end)`` of the text with ``text``."""
+
+    __slots__ = ("end", "start", "text")
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
 
 class Item:

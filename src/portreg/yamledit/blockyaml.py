@@ -43,14 +43,33 @@ _BOOLS = frozenset(
     for word in (base, base.title(), base.upper())
 )
 _NULLS = frozenset(("~", "null", "Null", "NULL"))
+_WORDS = {**dict.fromkeys(_BOOLS, BOOL), **dict.fromkeys(_NULLS, NULL)}
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+# the common entry, ``key:`` or ``key: word`` with nothing after it, in one match
+_SIMPLE = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_./-]*|[0-9]+):(?:( +)([A-Za-z_/~][A-Za-z0-9_./~-]*|[1-9][0-9]*|0))? *"
+)
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_./-]*|[0-9]+):(?= |$)")
 _PLAIN = re.compile(r"[A-Za-z0-9_/~.][^#:,\[\]{}]*")
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _REST = re.compile(r" *(?:#.*)?$")
 # tabs, CR, other breaks and what libyaml refuses anywhere (even in a comment)
-_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def _forbidden(text: str) -> bool:
+    if _FORBIDDEN.search(text):
+        return True
+    if text.isascii():
+        return False
+    for char in set(text):
+        code = ord(char)
+        if 0x7F < code <= 0x9F or 0xD800 <= code <= 0xDFFF:
+            return True
+        if code in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF):
+            return True
+    return False
 
 
 class Mark:
@@ -62,18 +81,28 @@ class Mark:
 
 
 class Node:
-    """A node with PyYAML's attribute names (``id`` is the kind)."""
+    """A node with PyYAML's attribute names (``id`` is the kind); marks are made when read."""
 
-    __slots__ = ("end_mark", "flow_style", "id", "start_mark", "style", "tag", "value")
+    __slots__ = ("_end", "_start", "flow_style", "id", "style", "tag", "value")
 
-    def __init__(self, kind: str, tag: str, value: object, start: Mark, end: Mark) -> None:
+    def __init__(
+        self, kind: str, tag: str, value: object, start: tuple[int, int], end: tuple[int, int]
+    ) -> None:
         self.id = kind
         self.tag = tag
         self.value = value
-        self.start_mark = start
-        self.end_mark = end
-        self.style: str | None = None
+        self._start = start
+        self._end = end
+        self.style = ""
         self.flow_style = False
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(*self._start)
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(*self._end)
 
 
 class _Declined(Exception):
@@ -96,7 +125,7 @@ def resolve_plain(text: str) -> str | None:
 
 def compose(text: str) -> object:
     """The root node, None for a document holding nothing, or :data:`DECLINED`."""
-    if _FORBIDDEN.search(text):
+    if _forbidden(text):
         return DECLINED
     try:
         return _Composer(text).document() if text else None
@@ -105,7 +134,7 @@ def compose(text: str) -> object:
 
 
 def _scalar(tag: str, value: str, line: int, start: int, end: int, *, style: str = "") -> Node:
-    node = Node("scalar", tag, value, Mark(line, start), Mark(line, end))
+    node = Node("scalar", tag, value, (line, start), (line, end))
     node.style = style
     return node
 
@@ -121,29 +150,35 @@ class _Composer:
         last = self.lines[-1].strip(" ") if self.lines else "x"
         if not self.final_break and (not last or last.startswith("#")):
             raise _Declined  # libyaml ends open blocks mid-line there
-        self.indents = [len(line) - len(line.lstrip(" ")) for line in self.lines]
+        self.contents = [line.lstrip(" ") for line in self.lines]
+        self.indents = [
+            len(line) - len(content)
+            for line, content in zip(self.lines, self.contents, strict=True)
+        ]
+        # the first line at or after each row that holds a token (not blank, not a comment)
+        self.next_token = [self.eof] * (self.eof + 1)
+        following = self.eof
+        for row in range(self.eof - 1, -1, -1):
+            content = self.contents[row]
+            if content and content[0] != "#":
+                following = row
+            self.next_token[row] = following
         self.row = 0
 
     # ------------------------------------------------------------ lines
 
     def _content(self, row: int) -> str:
-        return self.lines[row][self.indents[row] :]
+        return self.contents[row]
 
     def _next(self) -> int:
         """The next line holding a token (not blank, not a comment); ``self.eof`` at the end."""
-        row = self.row
-        while row < len(self.lines):
-            content = self._content(row)
-            if content and not content.startswith("#"):
-                return row
-            row += 1
-        return self.eof
+        return self.next_token[min(self.row, self.eof)]
 
-    def _here(self, row: int) -> Mark:
+    def _here(self, row: int) -> tuple[int, int]:
         """Where the token on ``row`` starts (the end mark of what ends before it)."""
         if row >= len(self.lines):
-            return Mark(self.eof, 0)
-        return Mark(row, self.indents[row])
+            return (self.eof, 0)
+        return (row, self.indents[row])
 
     # ------------------------------------------------------------ document
 
@@ -172,7 +207,7 @@ class _Composer:
 
     def _mapping(self, row: int, column: int, first: str | None = None) -> Node:
         """Entries at ``column`` from ``row``; ``first`` is the text after a ``- `` on that row."""
-        start = Mark(row, column)
+        start = (row, column)
         pairs: list[tuple[Node, Node]] = []
         self.row = row
         if first is not None:
@@ -188,14 +223,25 @@ class _Composer:
         return Node("mapping", MAP, pairs, start, self._here(self._next()))
 
     def _entry(self, row: int, column: int, content: str) -> tuple[Node, Node]:
-        match = _KEY.match(content)
+        simple = _SIMPLE.fullmatch(content)
+        match = simple or _KEY.match(content)
         if match is None:
             raise _Declined
         name = match.group(1)
         tag = resolve_plain(name)
         if tag is None:
             raise _Declined
-        key = _scalar(tag, name, row, column, column + len(name))
+        key = Node("scalar", tag, name, (row, column), (row, column + len(name)))
+        if simple is not None and simple.group(3) is not None:
+            self.row = row + 1
+            word = simple.group(3)
+            start = column + len(name) + 1 + len(simple.group(2))
+            tag = INT if word[0].isdigit() else _WORDS.get(word, STR)
+            value = Node("scalar", tag, word, (row, start), (row, start + len(word)))
+            self._no_deeper(column)
+            return key, value
+        match = _KEY.match(content)  # (the simple match also took trailing spaces)
+        assert match is not None
         after = column + match.end()  # just past the colon
         rest = content[match.end() :]
         value_text = rest.lstrip(" ")
@@ -282,8 +328,8 @@ class _Composer:
             lines.pop()
         value = "\n".join(lines) + ("\n" if lines and chomp == "" else "")
         self.row = row_after
-        end = self._here(row_after) if row_after < len(self.lines) else Mark(self.eof, 0)
-        node = Node("scalar", STR, value, Mark(row, column), Mark(end.line, 0))
+        end = self._here(row_after) if row_after < len(self.lines) else (self.eof, 0)
+        node = Node("scalar", STR, value, (row, column), (end[0], 0))
         node.style = "|"
         return node
 
@@ -291,7 +337,7 @@ class _Composer:
 
     def _sequence(self, row: int) -> Node:
         dash = self.indents[row]
-        start = Mark(row, dash)
+        start = (row, dash)
         items: list[Node] = []
         self.row = row
         while True:

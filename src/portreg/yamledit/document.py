@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from typing import Any
 
 from portreg.errors import FileEditError
 from portreg.yamledit.base import (
@@ -22,6 +21,10 @@ from portreg.yamledit.base import (
     _scalar_value,
     format_path,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _RECENT: dict[tuple[str, str], Document] = {}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from portreg.errors import FileEditError
 from portreg.yamledit.base import (
@@ -35,6 +34,10 @@ from portreg.yamledit.splice import (
     _splice,
     _verify,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def append_item(

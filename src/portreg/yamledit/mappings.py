@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from portreg.errors import FileEditError
 from portreg.yamledit.base import (
@@ -34,6 +33,10 @@ from portreg.yamledit.splice import (
     _splice,
     _verify,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from portreg.yamledit.base import (
     _PLAIN_SAFE,
@@ -14,6 +13,10 @@ from portreg.yamledit.base import (
     Scalar,
     _loader,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _resolves_to_str(text: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
 
 from portreg.errors import FileEditError
 from portreg.yamledit.base import (
@@ -18,6 +17,10 @@ from portreg.yamledit.document import (
     Document,
     parse,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _splice(text: str, edits: Sequence[_Edit]) -> str:
