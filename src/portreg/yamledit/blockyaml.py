@@ -80,8 +80,24 @@ class Mark:
         self.column = column
 
 
-class Node:
-    """A node with PyYAML's attribute names (``id`` is the kind); marks are made when read."""
+class _Marks:
+    """``start_mark`` and ``end_mark`` made when read (few are: compose makes thousands)."""
+
+    __slots__ = ()
+    _start: tuple[int, int]
+    _end: tuple[int, int]
+
+    @property
+    def start_mark(self) -> Mark:
+        return Mark(*self._start)
+
+    @property
+    def end_mark(self) -> Mark:
+        return Mark(*self._end)
+
+
+class Node(_Marks):
+    """A node with PyYAML's attribute names (``id`` is the kind)."""
 
     __slots__ = ("_end", "_start", "flow_style", "id", "style", "tag", "value")
 
@@ -96,13 +112,23 @@ class Node:
         self.style = ""
         self.flow_style = False
 
-    @property
-    def start_mark(self) -> Mark:
-        return Mark(*self._start)
 
-    @property
-    def end_mark(self) -> Mark:
-        return Mark(*self._end)
+class Plain(_Marks):
+    """A plain scalar: most nodes of a file, so the constant attributes live on the class."""
+
+    __slots__ = ("_end", "_start", "tag", "value")
+    id = "scalar"
+    style = ""
+    flow_style = False
+
+    def __init__(self, tag: str, value: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+        self.tag = tag
+        self.value = value
+        self._start = start
+        self._end = end
+
+
+AnyNode = Node | Plain
 
 
 class _Declined(Exception):
@@ -133,7 +159,9 @@ def compose(text: str) -> object:
         return DECLINED
 
 
-def _scalar(tag: str, value: str, line: int, start: int, end: int, *, style: str = "") -> Node:
+def _scalar(tag: str, value: str, line: int, start: int, end: int, *, style: str = "") -> AnyNode:
+    if not style:
+        return Plain(tag, value, (line, start), (line, end))
     node = Node("scalar", tag, value, (line, start), (line, end))
     node.style = style
     return node
@@ -172,7 +200,7 @@ class _Composer:
 
     def _next(self) -> int:
         """The next line holding a token (not blank, not a comment); ``self.eof`` at the end."""
-        return self.next_token[min(self.row, self.eof)]
+        return self.next_token[self.row]
 
     def _here(self, row: int) -> tuple[int, int]:
         """Where the token on ``row`` starts (the end mark of what ends before it)."""
@@ -182,7 +210,7 @@ class _Composer:
 
     # ------------------------------------------------------------ document
 
-    def document(self) -> Node | None:
+    def document(self) -> AnyNode | None:
         row = self._next()
         if row == self.eof:
             return None
@@ -194,7 +222,7 @@ class _Composer:
             raise _Declined
         return node
 
-    def _block(self, row: int, parent: int) -> Node:
+    def _block(self, row: int, parent: int) -> AnyNode:
         """The block collection starting on ``row`` (indented more than ``parent``)."""
         content = self._content(row)
         if content == "-" or content.startswith("- "):
@@ -205,43 +233,56 @@ class _Composer:
 
     # ------------------------------------------------------------ mappings
 
-    def _mapping(self, row: int, column: int, first: str | None = None) -> Node:
+    def _mapping(self, row: int, column: int, first: str | None = None) -> AnyNode:
         """Entries at ``column`` from ``row``; ``first`` is the text after a ``- `` on that row."""
         start = (row, column)
-        pairs: list[tuple[Node, Node]] = []
+        pairs: list[tuple[AnyNode, AnyNode]] = []
+        next_token, indents, contents, eof = self.next_token, self.indents, self.contents, self.eof
         self.row = row
-        if first is not None:
+        if first is not None and not self._simple(row, column, first, pairs):
             pairs.append(self._entry(row, column, first))
         while True:
-            row = self._next()
-            if row == self.eof or self.indents[row] < column:
+            row = next_token[self.row]
+            if row == eof or indents[row] < column:
                 break
-            content = self._content(row)
-            if self.indents[row] > column or content.startswith("-"):
+            content = contents[row]
+            if indents[row] > column or content[0] == "-":
                 raise _Declined
-            pairs.append(self._entry(row, column, content))
-        return Node("mapping", MAP, pairs, start, self._here(self._next()))
+            if not self._simple(row, column, content, pairs):
+                pairs.append(self._entry(row, column, content))
+        return Node("mapping", MAP, pairs, start, self._here(next_token[self.row]))
 
-    def _entry(self, row: int, column: int, content: str) -> tuple[Node, Node]:
+    def _simple(
+        self, row: int, column: int, content: str, pairs: list[tuple[AnyNode, AnyNode]]
+    ) -> bool:
+        """Add the common entry (``key: word``, nothing after it) to ``pairs``; False if
+        ``content`` is anything else. Runs once per line of a file, so it is kept lean."""
         simple = _SIMPLE.fullmatch(content)
-        match = simple or _KEY.match(content)
+        if simple is None:
+            return False
+        name, gap, word = simple.groups()
+        if word is None:
+            return False
+        key_tag = _WORDS.get(name, STR) if not name[0].isdigit() else resolve_plain(name)
+        following = self.next_token[row + 1]
+        if key_tag is None or (following < self.eof and self.indents[following] > column):
+            raise _Declined  # a more indented line would continue the value
+        begin = column + len(name) + 1 + len(gap)
+        tag = INT if word[0].isdigit() else _WORDS.get(word, STR)
+        key = Plain(key_tag, name, (row, column), (row, column + len(name)))
+        pairs.append((key, Plain(tag, word, (row, begin), (row, begin + len(word)))))
+        self.row = row + 1
+        return True
+
+    def _entry(self, row: int, column: int, content: str) -> tuple[AnyNode, AnyNode]:
+        match = _KEY.match(content)
         if match is None:
             raise _Declined
         name = match.group(1)
         tag = resolve_plain(name)
         if tag is None:
             raise _Declined
-        key = Node("scalar", tag, name, (row, column), (row, column + len(name)))
-        if simple is not None and simple.group(3) is not None:
-            self.row = row + 1
-            word = simple.group(3)
-            start = column + len(name) + 1 + len(simple.group(2))
-            tag = INT if word[0].isdigit() else _WORDS.get(word, STR)
-            value = Node("scalar", tag, word, (row, start), (row, start + len(word)))
-            self._no_deeper(column)
-            return key, value
-        match = _KEY.match(content)  # (the simple match also took trailing spaces)
-        assert match is not None
+        key = Plain(tag, name, (row, column), (row, column + len(name)))
         after = column + match.end()  # just past the colon
         rest = content[match.end() :]
         value_text = rest.lstrip(" ")
@@ -255,7 +296,7 @@ class _Composer:
         self._no_deeper(column)
         return key, value
 
-    def _nested(self, row: int, column: int, after: int, *, mapping_parent: bool) -> Node:
+    def _nested(self, row: int, column: int, after: int, *, mapping_parent: bool) -> AnyNode:
         """The value of a ``key:`` with nothing after it on its line."""
         following = self._next()
         if following < len(self.lines):
@@ -274,7 +315,7 @@ class _Composer:
 
     # ------------------------------------------------------------ scalars
 
-    def _inline(self, row: int, column: int, text: str) -> Node:
+    def _inline(self, row: int, column: int, text: str) -> AnyNode:
         """A one-line scalar at ``column``; ``text`` runs to the end of the line."""
         first = text[0]
         style = first if first in "'\"" else ""
@@ -296,7 +337,7 @@ class _Composer:
             raise _Declined
         return _scalar(tag, value, row, column, column + len(value))
 
-    def _literal(self, row: int, column: int, header: str, parent: int) -> Node:
+    def _literal(self, row: int, column: int, header: str, parent: int) -> AnyNode:
         """A ``|`` or ``|-`` block scalar; its lines are those indented more than ``parent``."""
         chomp = header[1:].rstrip(" ")
         if chomp not in ("", "-"):
@@ -335,10 +376,10 @@ class _Composer:
 
     # ------------------------------------------------------------ lists
 
-    def _sequence(self, row: int) -> Node:
+    def _sequence(self, row: int) -> AnyNode:
         dash = self.indents[row]
         start = (row, dash)
-        items: list[Node] = []
+        items: list[AnyNode] = []
         self.row = row
         while True:
             row = self._next()
@@ -352,7 +393,7 @@ class _Composer:
             items.append(self._item(row, dash, content))
         return Node("sequence", SEQ, items, start, self._here(self._next()))
 
-    def _item(self, row: int, dash: int, content: str) -> Node:
+    def _item(self, row: int, dash: int, content: str) -> AnyNode:
         body = content[1:].lstrip(" ")
         column = dash + len(content) - len(body)
         if not body or body.startswith(("#", "-", "|")):

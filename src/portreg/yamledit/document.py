@@ -55,7 +55,8 @@ class Document:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
-        self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
+        self.starts = [0]
+        self.starts += [m.end() for m in _BREAK.finditer(text)]
         match = _BREAK.search(text)
         self.newline = match.group(0) if match else "\n"
         root = self._compose()

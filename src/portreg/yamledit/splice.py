@@ -51,7 +51,11 @@ Leaf = tuple[str, ...]
 
 
 def _flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
-    """Every leaf of the document by path; each node is visited once (alias bombs stay cheap)."""
+    """Every leaf of the document by path; each node is visited once (alias bombs stay cheap).
+
+    A loop, not recursion (hostile files nest deeply); a scalar under a mapping key
+    is read in place rather than pushed, since most nodes are such scalars.
+    """
     leaves: dict[tuple[Any, ...], Leaf] = {}
     if root is None:
         return leaves
@@ -68,11 +72,15 @@ def _flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
         elif not node.value:
             leaves[path] = (node.id,)
         elif node.id == "sequence":
-            stack.extend(((*path, i), item) for i, item in enumerate(node.value))
+            stack.extend([((*path, i), item) for i, item in enumerate(node.value)])
         else:
             for position, (key, value) in enumerate(node.value):
                 name = key.value if key.id == "scalar" else ("?", position)
-                stack.append(((*path, name), value))
+                if value.id == "scalar" and id(value) not in seen:
+                    seen.add(id(value))
+                    leaves[(*path, name)] = (value.tag, value.value)
+                else:
+                    stack.append(((*path, name), value))
     return leaves
 
 
