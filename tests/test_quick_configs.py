@@ -3,13 +3,15 @@ or it steps aside before writing anything."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from portreg import quick, quick_configs
+from portreg import quick, quick_configs, quick_kind
+from portreg.settings_cache import cache_file
 
 from conftest import SEED_REGISTRY, run_full, tree
 
@@ -216,3 +218,83 @@ def test_a_failed_write_puts_back_what_was_written(
     monkeypatch.undo()
     assert tree(seed_repo) == before  # kind-config and values put back, journal gone
     assert not [p for p in seed_repo.rglob("*") if p.name.endswith((".tmp", ".journal"))]
+
+
+def fast_assign(root: Path, service: str) -> None:
+    assert quick.run(["--root", str(root), "assign", service, "--update-configs"]) == 0
+
+
+def test_the_kind_memo_plans_the_next_append_and_gives_the_same_bytes(
+    seed_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indented = KIND_INDENTED_WITH_PATCHES.split("    kubeadmConfigPatches:")[0]
+    indented += KIND_INDENTED_WITH_PATCHES.split('"ingress-ready=true"\n')[1]
+    make(seed_repo, {"kind-config.yaml": indented})
+    fast, full = twins(seed_repo, tmp_path)
+    appended: list[bool] = []
+    real_append = quick_kind.append
+
+    def spy(*args: object, **kwargs: object) -> object:
+        result = real_append(*args, **kwargs)  # type: ignore[arg-type]
+        appended.append(result is not None)
+        return result
+
+    monkeypatch.setattr(quick_kind, "append", spy)
+    for service in ("billing", "payments", "reports"):
+        fast_assign(fast, service)
+        assert run_full(["--root", str(full), "assign", service, "--update-configs"]) == 0
+        assert tree(fast) == tree(full)
+    assert appended == [True, True]  # the first run had no memo; the next two used it
+
+
+def test_a_kind_config_changed_since_is_composed_again(seed_repo: Path, tmp_path: Path):
+    make(seed_repo, {})
+    fast, full = twins(seed_repo, tmp_path)
+    fast_assign(fast, "billing")
+    assert run_full(["--root", str(full), "assign", "billing", "--update-configs"]) == 0
+    for root in (fast, full):  # an edit by hand: the memo no longer matches the text
+        kind = root / "kind-config.yaml"
+        kind.write_text(kind.read_text().replace("hostPort: 8002", "hostPort: 8102"))
+    fast_assign(fast, "payments")
+    assert run_full(["--root", str(full), "assign", "payments", "--update-configs"]) == 0
+    assert tree(fast) == tree(full)
+
+
+@pytest.mark.parametrize("damage", ["digest", "position", "garbage", "role"])
+def test_a_wrong_or_broken_memo_never_writes_a_wrong_file(
+    seed_repo: Path, tmp_path: Path, damage: str
+) -> None:
+    make(seed_repo, {})
+    fast, full = twins(seed_repo, tmp_path)
+    fast_assign(fast, "billing")
+    assert run_full(["--root", str(full), "assign", "billing", "--update-configs"]) == 0
+    memo_file = Path(cache_file("kind", str(fast / "kind-config.yaml")))
+    saved = json.loads(memo_file.read_text())
+    if damage == "garbage":
+        memo_file.write_text("{not json")
+    else:
+        saved.update(digest="0", position=3, role="worker")  # each alone must be caught too
+        saved = {
+            k: v
+            for k, v in saved.items()
+            if k
+            in (
+                damage,
+                "version",
+                "text",
+                "items",
+                "position",
+                "dash",
+                "gap",
+                "newline",
+                "node",
+                "digest",
+                "role",
+            )
+        }
+        original = json.loads(memo_file.read_text())
+        original[damage] = saved[damage]
+        memo_file.write_text(json.dumps(original))
+    fast_assign(fast, "payments")
+    assert run_full(["--root", str(full), "assign", "payments", "--update-configs"]) == 0
+    assert tree(fast) == tree(full)

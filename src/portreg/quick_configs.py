@@ -22,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 
-from portreg import discovery, yamledit
+from portreg import discovery, quick_kind, yamledit
 from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import PortregError
 from portreg.templates import (
@@ -110,25 +111,45 @@ def _kind(root: str, table: Table, values: dict[str, str]) -> Edit | str | None:
     if text is None:
         return f"⚠️  kind config not found: {display} (no port mapping added)"
     template = str(kind.get("comment", discovery.KIND_COMMENT))
-    base = (*NODES, _node_index(text, display, kind), "extraPortMappings")
+    role = str(kind.get("node-role", discovery.KIND_NODE_ROLE))
     pattern = comment_pattern(template)
-    for item in yamledit.parse(text, display).items(base):
-        named = service_in_comment(pattern, item.comment)
-        if named == values["service"] or _host_port(item.node) == port:
-            raise _Decline  # update in place, or refuse a clash: the full road's call
     mapping: list[tuple[str, yamledit.Scalar]] = [
         ("containerPort", node_port),
         ("hostPort", port),
         ("protocol", "TCP"),
     ]
     comment = render(template, values).strip()
-    new = yamledit.append_item(text, base, mapping, source=display, comment=comment)
+    memo = quick_kind.load(root, relative, text, role)
+    done = None
+    if memo is not None:
+        _refuse_ours(memo.items, pattern, values["service"], port)
+        done = quick_kind.append(text, display, memo, mapping, comment)
+    if memo is not None and done is not None:
+        new, doc, digest = done
+        node, items = memo.node, memo.items
+    else:
+        old = yamledit.parse(text, display)
+        node = _node_index(old, role)
+        base = (*NODES, node, "extraPortMappings")
+        items = [(item.comment, _host_port(item.node)) for item in old.items(base)]
+        _refuse_ours(items, pattern, values["service"], port)
+        new = yamledit.append_item(text, base, mapping, source=display, comment=comment)
+        doc, digest = yamledit.parse(new, display), None  # (composed by append_item's proof)
+    items = [*items, (yamledit.lists.comment_text(comment).strip(), port)]
+    quick_kind.save(root, relative, new, doc, quick_kind.describe(doc, role, node, items, digest))
     return Edit(os.path.join(root, relative), display, text, new)
 
 
-def _node_index(text: str, display: str, kind: Table) -> int:
-    role = str(kind.get("node-role", discovery.KIND_NODE_ROLE))
-    doc = yamledit.parse(text, display)
+def _refuse_ours(
+    items: list[quick_kind.Item], pattern: re.Pattern[str], service: str, port: int
+) -> None:
+    """An entry already the service's, or binding its port: the full road updates or refuses."""
+    for comment, host in items:
+        if host == port or service_in_comment(pattern, comment) == service:
+            raise _Decline
+
+
+def _node_index(doc: yamledit.Document, role: str) -> int:
     if doc.find(NODES) is None:
         raise _Decline  # the full road adds the node
     for item in doc.items(NODES):

@@ -74,17 +74,17 @@ def append_item(
     return _verify(doc, _splice(text, edits), expected)
 
 
-def _item_lines(
+def item_lines(
     item: Sequence[tuple[str, Scalar]], dash: int, gap: int, comment: str | None
 ) -> list[str]:
-    lines = [" " * dash + _comment_text(comment)] if comment else []
+    lines = [" " * dash + comment_text(comment)] if comment else []
     for position, (key, value) in enumerate(item):
         prefix = " " * dash + "-" + " " * (gap - 1) if position == 0 else " " * (dash + gap)
         lines.append(f"{prefix}{_render_key(key)}: {render_scalar(value)[0]}")
     return lines
 
 
-def _comment_text(comment: str) -> str:
+def comment_text(comment: str) -> str:
     return comment if comment.lstrip().startswith("#") else f"# {comment}"
 
 
@@ -103,11 +103,17 @@ def _append_to_list(
                 hint="rewrite it as a block list (one '- ' item per line)",
             )
         return _replace_empty_flow_list(doc, node, path, item, comment)
+    after, dash, gap = append_point(doc, node)
+    return [_insert_lines(doc, after, item_lines(item, dash, gap, comment))]
+
+
+def append_point(doc: Document, node: Node) -> tuple[int, int, int]:
+    """For a block list with items: the line new items go after, their dash column, and
+    how far their content sits from the dash (as the last item's does, at least 2)."""
     last = node.value[-1]
-    dash_text = doc.line_text(doc._dash_line(last))
-    dash = _leading_spaces(dash_text)
+    dash = _leading_spaces(doc.line_text(doc._dash_line(last)))
     gap = int(last.start_mark.column) - dash if last.start_mark.line == doc._dash_line(last) else 2
-    return [_insert_lines(doc, doc.last_line(node), _item_lines(item, dash, max(gap, 2), comment))]
+    return doc.last_line(node), dash, max(gap, 2)
 
 
 def _replace_empty_flow_list(
@@ -122,7 +128,7 @@ def _replace_empty_flow_list(
     key = next(k for k, v in parent.value if v is node)
     dash = int(key.start_mark.column) + doc.dash_offset()
     start, end = doc.offset(key.end_mark), doc.offset(node.end_mark)
-    lines = _item_lines(item, dash, 2, comment)
+    lines = item_lines(item, dash, 2, comment)
     return [_Edit(start, end, ":"), _insert_lines(doc, node.end_mark.line, lines)]
 
 
@@ -153,7 +159,7 @@ def _create_list(
             )
         column, after = int(node.value[0][0].start_mark.column), doc.last_line(node)
     dash = column + doc.dash_offset()
-    lines = [f"{' ' * column}{_render_key(str(path[-1]))}:", *_item_lines(item, dash, 2, comment)]
+    lines = [f"{' ' * column}{_render_key(str(path[-1]))}:", *item_lines(item, dash, 2, comment)]
     return [_insert_lines(doc, after, lines)]
 
 
@@ -162,7 +168,7 @@ def _fill_empty_key(
 ) -> list[_Edit]:
     key_line = _key_line_of_empty(doc, node)
     dash = _leading_spaces(doc.line_text(key_line)) + doc.dash_offset()
-    return [_insert_lines(doc, key_line, _item_lines(item, dash, 2, comment))]
+    return [_insert_lines(doc, key_line, item_lines(item, dash, 2, comment))]
 
 
 def remove_item(text: str, path: Path, index: int, *, source: str, comment: str | None) -> str:
@@ -178,7 +184,7 @@ def remove_item(text: str, path: Path, index: int, *, source: str, comment: str 
         raise FileEditError(f"{format_path(path)} has no item {index}", where=doc.source)
     target = items[index]
     first = target.dash_line
-    if comment is not None and target.comment == _comment_text(comment).strip():
+    if comment is not None and target.comment == comment_text(comment).strip():
         first -= 1
     edits = [_delete_lines(doc, first, doc.last_line(target.node))]
     base = _concrete(doc, path)

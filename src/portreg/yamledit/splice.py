@@ -36,15 +36,22 @@ def _splice(text: str, edits: Sequence[_Edit]) -> str:
 
 def _insert_lines(doc: Document, after_line: int | None, lines: Sequence[str]) -> _Edit:
     """Insert whole lines after ``after_line`` (None: at the end of the file)."""
-    nl = doc.newline
+    return insert_at(doc.text, doc.newline, insert_position(doc, after_line), lines)
+
+
+def insert_position(doc: Document, after_line: int | None) -> int:
+    """The offset where lines inserted after ``after_line`` (None: the end) begin."""
     if after_line is None or after_line + 1 >= len(doc.starts):
-        position = len(doc.text)
-    else:
-        position = doc.starts[after_line + 1]
-    body = nl.join(lines)
-    if position == len(doc.text) and doc.text.lstrip("\ufeff") and not _BREAK.search(doc.text[-1:]):
-        return _Edit(position, position, nl + body)  # keep the missing final newline missing
-    return _Edit(position, position, body + nl)
+        return len(doc.text)
+    return doc.starts[after_line + 1]
+
+
+def insert_at(text: str, newline: str, position: int, lines: Sequence[str]) -> _Edit:
+    """Whole lines inserted at ``position`` (a line start, or the end of ``text``)."""
+    body = newline.join(lines)
+    if position == len(text) and text.lstrip("\ufeff") and not _BREAK.search(text[-1:]):
+        return _Edit(position, position, newline + body)  # keep the missing final newline missing
+    return _Edit(position, position, body + newline)
 
 
 Leaf = tuple[str, ...]
