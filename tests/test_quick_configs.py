@@ -227,7 +227,7 @@ def fast_assign(root: Path, service: str) -> None:
 def test_the_kind_memo_plans_the_next_append_and_gives_the_same_bytes(
     seed_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    indented = KIND_INDENTED_WITH_PATCHES.split("    kubeadmConfigPatches:")[0]
+    indented = KIND_INDENTED_WITH_PATCHES.split("    kubeadmConfigPatches:", maxsplit=1)[0]
     indented += KIND_INDENTED_WITH_PATCHES.split('"ingress-ready=true"\n')[1]
     make(seed_repo, {"kind-config.yaml": indented})
     fast, full = twins(seed_repo, tmp_path)
