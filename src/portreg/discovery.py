@@ -60,6 +60,17 @@ def _one_star(root: str, pattern: str) -> list[str] | None:
     ]
 
 
+def _fixed_folder(pattern: str) -> str:
+    """The folders of ``pattern`` before its first wildcard (``k8s`` for ``k8s/**/*.yaml``)."""
+    parts = pattern.split("/")
+    fixed = []
+    for part in parts[:-1]:
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
+
+
 def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str]:
     """Repo-relative files matching ``pattern`` (``**`` allowed), sorted.
 
@@ -67,6 +78,8 @@ def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str
     ``stat`` every match anyway (the port cache reads a folder as holding nothing).
     """
     listed = _one_star(root, pattern)
+    if listed is None and not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
+        return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
     if listed is None:
         import glob
 

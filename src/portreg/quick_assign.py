@@ -208,7 +208,13 @@ def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | 
 
 def _configs_assign(root: str, table: Table, service: str) -> int | None:
     """``assign SERVICE --update-configs`` for a new service (see ``quick_configs``)."""
+    import gc
+
     from portreg import quick, quick_configs  # imported before the lock, not under it
+
+    # Composing builds thousands of small objects and none of them form cycles; the
+    # collector's passes over them cost more than this short-lived process ever frees.
+    gc.disable()
 
     registry = _registry(table)
     if registry is None:

@@ -144,8 +144,14 @@ def _refuse_ours(
     items: list[quick_kind.Item], pattern: re.Pattern[str], service: str, port: int
 ) -> None:
     """An entry already the service's, or binding its port: the full road updates or refuses."""
+    parts = service.split("-")
     for comment, host in items:
-        if host == port or service_in_comment(pattern, comment) == service:
+        if host == port:
+            raise _Decline
+        # a comment names the service only if it holds each part of its name
+        lowered = comment.lower() if comment else ""
+        possible = all(part in lowered for part in parts)
+        if possible and service_in_comment(pattern, comment) == service:
             raise _Decline
 
 

@@ -95,8 +95,10 @@ def format_path(path: Path) -> str:
     return text or "the document"
 
 
-_PATH_TOKEN = re.compile(
-    r"""\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\]|\[\?(?P<field>[^=\]]+)==(?P<q>['"])(?P<value>.*?)(?P=q)\]"""
+# compiled on first use (re caches it): the fast road never reads a path from text
+_PATH_TOKEN = (
+    r"\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\]"
+    r"""|\[\?(?P<field>[^=\]]+)==(?P<q>['"])(?P<value>.*?)(?P=q)\]"""
 )
 
 
@@ -105,7 +107,7 @@ def parse_path(text: str) -> Path:
     keys: list[Key] = []
     position = 0
     while position < len(text):
-        match = _PATH_TOKEN.match(text, position)
+        match = re.compile(_PATH_TOKEN).match(text, position)
         if match is None or (match.group("key") and position and text[position] != "."):
             raise ValueError(f"bad path {text!r} at character {position + 1}")
         if match.group("key") is not None:
