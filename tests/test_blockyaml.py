@@ -95,6 +95,8 @@ app:
         "a: ~\nb: yes\nc: Off\nd: 0\ne: 17\nf: 'it''s'\ng: \"q\"\nh: null\n",
         "8080: port\nyes: bool key\n",
         "a:   \nb: 1\n",
+        "url: http://localhost:8001/api/v1/x\npaths: {}\ntags: []  # none\n",
+        "servers:\n  - url: http://a:1/b\n    description: local\nz: a:b\n",
         "a:  \n  b: 1\nc:  # note\n  - x\n",
         "a:   spaced   value   # comment\n",
     ],
@@ -116,7 +118,11 @@ def test_files_in_the_subset_compose_as_libyaml_does(text: str):
         "a: >\n  folded\n",
         "a: |2\n   x\n",
         "a: b#c\n",
-        "a: http://x\n",
+        "a: b: c\n",
+        "a: b:\n",
+        "a: {}x\n",
+        "a: {}#x\n",
+        "a: {b}\n",
         "a: 08\n",
         "a: 1e3\n",
         "a: 0x1F\n",
@@ -168,7 +174,10 @@ SCALARS = st.one_of(
     WORDS,
     WORDS.map(lambda w: f"'{w}'"),
     WORDS.map(lambda w: f'"{w}"'),
-    st.sampled_from(["'it''s'", "a b", "a  b", "x # c", "", "  ", "a:b", "a: b", "#x", "'a' b"]),
+    st.sampled_from(
+        ["'it''s'", "a b", "a  b", "x # c", "", "  ", "a:b", "a: b", "#x", "'a' b", "a:", "1.0.0"]
+    ),
+    st.sampled_from(["{}", "[]", "{} # c", "[ ]", "{a: 1}", "http://h:80/p", "x:y:z", "08:30"]),
 )
 
 
@@ -216,6 +225,7 @@ def test_generated_documents_compose_as_libyaml_does_or_are_declined(lines: list
         yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError:
         assert blockyaml.compose(text) is blockyaml.DECLINED
+        assert blockyaml.compose(text, tags=False) is blockyaml.DECLINED
         return
     same_or_declined(text)
 
@@ -230,6 +240,7 @@ def test_damaged_documents_are_never_misread(lines: list[str], where: int, char:
             yaml.compose(damaged, Loader=LOADER)
         except yaml.YAMLError:
             assert blockyaml.compose(damaged) is blockyaml.DECLINED, damaged
+            assert blockyaml.compose(damaged, tags=False) is blockyaml.DECLINED, damaged
             continue
         same_or_declined(damaged)
 

@@ -16,7 +16,22 @@ NAMES = st.text(alphabet=string.ascii_lowercase + ".-_", min_size=1, max_size=8)
     lambda name: name not in (".", "..")
 )
 PATTERNS = st.sampled_from(
-    ["d/*.yaml", "d/*", "d/.*", "d/a*", "d/*a", "*.yaml", "d/*.y*l", "e/*.yaml", "d/**/*.yaml"]
+    [
+        "d/*.yaml",
+        "d/*",
+        "d/.*",
+        "d/a*",
+        "d/*a",
+        "*.yaml",
+        "d/*.y*l",
+        "e/*.yaml",
+        "d/**/*.yaml",
+        "d/*/a",
+        "d/*/a.yaml",
+        "*/a",
+        "e/*/a",
+        "k/**/*.yaml",
+    ]
 )
 
 
@@ -25,13 +40,15 @@ def reference(root: str, pattern: str) -> list[str]:
     return sorted(name for name in found if os.path.isfile(os.path.join(root, name)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(NAMES, max_size=8), st.lists(NAMES, max_size=3), PATTERNS)
 def test_glob_files_agrees_with_glob(files: list[str], folders: list[str], pattern: str) -> None:
     with tempfile.TemporaryDirectory() as root:
         os.makedirs(os.path.join(root, "d"))
         for name in folders:
             os.makedirs(os.path.join(root, "d", name), exist_ok=True)
+            for inner in files[:3]:  # a file per service folder (d/<folder>/a.yaml ...)
+                open(os.path.join(root, "d", name, inner), "w").close()
         for name in files:
             path = os.path.join(root, "d", name)
             if not os.path.isdir(path):

@@ -60,6 +60,26 @@ def _one_star(root: str, pattern: str) -> list[str] | None:
     ]
 
 
+def _star_folder(root: str, pattern: str) -> list[str] | None:
+    """``dir/*/rest`` (a file per service folder, as OpenAPI trees are laid out): one
+    listdir and one ``lstat`` per folder, as ``glob`` does; None for other patterns."""
+    head, star, rest = pattern.partition("/*/")
+    if not star or any(c in head + rest for c in "*?[") or "*" in head:
+        return None
+    try:
+        entries = os.listdir(os.path.join(root, head))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if entry.startswith("."):
+            continue
+        name = f"{head}/{entry}/{rest}" if head else f"{entry}/{rest}"
+        if os.path.lexists(os.path.join(root, name)):
+            found.append(name)
+    return found
+
+
 def _fixed_folder(pattern: str) -> str:
     """The folders of ``pattern`` before its first wildcard (``k8s`` for ``k8s/**/*.yaml``)."""
     parts = pattern.split("/")
@@ -78,6 +98,8 @@ def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str
     ``stat`` every match anyway (the port cache reads a folder as holding nothing).
     """
     listed = _one_star(root, pattern)
+    if listed is None:
+        listed = _star_folder(root, pattern)
     if listed is None and not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
         return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
     if listed is None:

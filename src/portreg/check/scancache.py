@@ -15,21 +15,25 @@ that cannot be read, or belongs to another key, is ignored and rewritten.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from portreg import __version__
 from portreg.settings_cache import cache_file, read_json, settled, stamp, write_json
 from portreg.targets.base import Observation
 
-VERSION = 1
+VERSION = 2
 
 Row = list[object]
-"""One Observation as JSON: target, path, line, port, field, role, service."""
+"""One Observation as JSON: line, port, field, role, service (the target is the
+scanner's name and the path the file's, as they almost always are), else all
+seven fields."""
 
 
 def fingerprint(config: str) -> str:
-    """The cache key: the config's repr, portreg's version and the stat of its code."""
+    """The cache key: the config's repr, portreg's version and the stat of its code.
+
+    Kept whole and compared whole (no hash: importing hashlib costs more than
+    comparing a few kilobytes)."""
     parts = [str(VERSION), __version__, config]
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for folder, _dirs, names in sorted(os.walk(package)):
@@ -37,18 +41,22 @@ def fingerprint(config: str) -> str:
             if name.endswith(".py"):
                 source = os.path.join(folder, name)
                 parts.append(f"{source}:{stamp(os.stat(source))}")
-    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).hexdigest()
+    return "\0".join(parts)
 
 
-def _row(found: Observation) -> Row:
+def _row(found: Observation, scanner: str, display: str) -> Row:
+    if found.target == scanner and found.path == display:
+        return [found.line, found.port, found.field, found.role, found.service]
     return list(found)
 
 
 _SHAPE = (str, str, int, int, str, str)
 
 
-def _observation(row: object) -> Observation | None:
+def _observation(row: object, scanner: str, display: str) -> Observation | None:
     """A row back as an Observation; None for anything this version did not write."""
+    if isinstance(row, list) and len(row) == 5:
+        row = [scanner, display, *row]
     if not isinstance(row, list) or len(row) != 7 or not all(map(isinstance, row, _SHAPE)):
         return None
     if row[6] is not None and not isinstance(row[6], str):
@@ -90,7 +98,7 @@ class ScanCache:
         saved_stamp, saved_tag, rows = entry
         if saved_stamp != stamp(info) or saved_tag != tag or not isinstance(rows, list):
             return None
-        found = [_observation(row) for row in rows]
+        found = [_observation(row, scanner, display) for row in rows]
         if any(item is None for item in found):
             return None
         self.fresh.setdefault(scanner, {})[display] = entry
@@ -105,7 +113,7 @@ class ScanCache:
         tag: str = "",
     ) -> None:
         if info is not None and settled(info):
-            entry = [stamp(info), tag, [_row(item) for item in found]]
+            entry = [stamp(info), tag, [_row(item, scanner, display) for item in found]]
             self.fresh.setdefault(scanner, {})[display] = entry
             self.changed = True
 

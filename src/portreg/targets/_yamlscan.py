@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -41,8 +42,11 @@ class TextLoader(_Loader):
 _PORT_TEXT = re.compile(r"\d{1,5}")
 
 
-def documents(text: str, display: str) -> list[yaml.Node]:
-    """Every document of a YAML stream as a node tree; a parse error names path:line."""
+def documents(text: str, display: str) -> list[Any]:
+    """Every document of a YAML stream as a node tree; a parse error names path:line.
+
+    (libyaml, not ``blockyaml``: for many small files its compose is the faster.)
+    """
     try:
         return [node for node in yaml.compose_all(text, Loader=TextLoader) if node is not None]
     except yaml.MarkedYAMLError as exc:
@@ -53,39 +57,38 @@ def documents(text: str, display: str) -> list[yaml.Node]:
         raise PortregError(f"not valid YAML ({exc})", where=display) from exc
 
 
-def get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+def get(node: Any, key: str) -> Any:
     """The value node under ``key`` in a mapping node (None for anything else)."""
-    if not isinstance(node, yaml.MappingNode):
+    if node is None or node.id != "mapping":
         return None
     for key_node, value in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            found: yaml.Node = value
-            return found
+        if key_node.id == "scalar" and key_node.value == key:
+            return value
     return None
 
 
-def items(node: yaml.Node | None) -> Iterator[tuple[str, yaml.Node]]:
+def items(node: Any) -> Iterator[tuple[str, Any]]:
     """(key, value node) pairs of a mapping node with scalar keys."""
-    if isinstance(node, yaml.MappingNode):
+    if node is not None and node.id == "mapping":
         for key_node, value in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
+            if key_node.id == "scalar":
                 yield str(key_node.value), value
 
 
-def is_mapping(node: yaml.Node | None) -> bool:
-    return isinstance(node, yaml.MappingNode)
+def is_mapping(node: Any) -> bool:
+    return node is not None and bool(node.id == "mapping")
 
 
-def sequence(node: yaml.Node | None) -> list[yaml.Node]:
-    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+def sequence(node: Any) -> list[Any]:
+    return list(node.value) if node is not None and node.id == "sequence" else []
 
 
-def scalar(node: yaml.Node | None) -> str | None:
+def scalar(node: Any) -> str | None:
     """The literal text of a scalar node, as written (so ``22:22`` is not sexagesimal)."""
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None
+    return str(node.value) if node is not None and node.id == "scalar" else None
 
 
-def port_of(node: yaml.Node | None) -> int | None:
+def port_of(node: Any) -> int | None:
     """A port literal (1-65535) or None; quoted digits count, templates do not."""
     text = scalar(node)
     if text is None or not _PORT_TEXT.fullmatch(text.strip()):
@@ -94,5 +97,5 @@ def port_of(node: yaml.Node | None) -> int | None:
     return number if 1 <= number <= 65535 else None
 
 
-def line_of(node: yaml.Node) -> int:
+def line_of(node: Any) -> int:
     return int(node.start_mark.line) + 1

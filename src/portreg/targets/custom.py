@@ -277,7 +277,11 @@ def _match(
         yield node, where, bindings
         return
     key, rest = path[0], path[1:]
-    if isinstance(key, str) and node.id == "mapping":
+    if isinstance(key, str) and node.id == "mapping" and "{" not in key:
+        for key_node, value in node.value:  # a literal key: no regex, no new bindings
+            if key_node.id == "scalar" and str(key_node.value) == key:
+                yield from _match(value, rest, bindings, (*where, key))
+    elif isinstance(key, str) and node.id == "mapping":
         regex = template_regex(key)
         for key_node, value in node.value:
             found = regex.fullmatch(str(key_node.value)) if key_node.id == "scalar" else None
@@ -298,8 +302,10 @@ def _select(
         if item.id != "mapping":
             continue
         for field, value in item.value:
-            found = regex.fullmatch(str(value.value)) if value.id == "scalar" else None
-            if field.value == key.key and found:
+            if field.value != key.key or value.id != "scalar":
+                continue
+            found = regex.fullmatch(str(value.value))
+            if found:
                 merged = _merge(bindings, found.groupdict())
                 if merged is not None:
                     selected = yamledit.Select(key.key, str(value.value))

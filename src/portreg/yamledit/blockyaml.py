@@ -50,7 +50,7 @@ _SIMPLE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_./-]*|[0-9]+):(?:( +)([A-Za-z_/~][A-Za-z0-9_./~-]*|[1-9][0-9]*|0))? *"
 )
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_./-]*|[0-9]+):(?= |$)")
-_PLAIN = re.compile(r"[A-Za-z0-9_/~.][^#:,\[\]{}]*")
+_PLAIN = re.compile(r"[A-Za-z0-9_/~.](?:[^#:,\[\]{}]|:(?! |$))*")
 _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _DOUBLE = re.compile(r'"([^"\\]*)"')
 _REST = re.compile(r" *(?:#.*)?$")
@@ -149,12 +149,17 @@ def resolve_plain(text: str) -> str | None:
     return STR
 
 
-def compose(text: str) -> object:
-    """The root node, None for a document holding nothing, or :data:`DECLINED`."""
+def compose(text: str, *, tags: bool = True) -> object:
+    """The root node, None for a document holding nothing, or :data:`DECLINED`.
+
+    ``tags=False`` is for readers that take every scalar as the text written
+    (the scanners): a plain scalar whose type this module would not vouch for
+    (``1.0.0``, ``08``) is then read with the str tag instead of declined.
+    """
     if _forbidden(text):
         return DECLINED
     try:
-        return _Composer(text).document() if text else None
+        return _Composer(text, tags).document() if text else None
     except _Declined:
         return DECLINED
 
@@ -168,7 +173,8 @@ def _scalar(tag: str, value: str, line: int, start: int, end: int, *, style: str
 
 
 class _Composer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tags: bool = True) -> None:
+        self.tags = tags
         self.lines = text.split("\n")
         self.final_break = self.lines[-1] == ""
         if self.final_break:
@@ -192,6 +198,10 @@ class _Composer:
                 following = row
             self.next_token[row] = following
         self.row = 0
+
+    def _resolve(self, text: str) -> str | None:
+        tag = resolve_plain(text)
+        return STR if tag is None and not self.tags else tag
 
     # ------------------------------------------------------------ lines
 
@@ -263,7 +273,7 @@ class _Composer:
         name, gap, word = simple.groups()
         if word is None:
             return False
-        key_tag = _WORDS.get(name, STR) if not name[0].isdigit() else resolve_plain(name)
+        key_tag = _WORDS.get(name, STR) if not name[0].isdigit() else self._resolve(name)
         following = self.next_token[row + 1]
         if key_tag is None or (following < self.eof and self.indents[following] > column):
             raise _Declined  # a more indented line would continue the value
@@ -279,7 +289,7 @@ class _Composer:
         if match is None:
             raise _Declined
         name = match.group(1)
-        tag = resolve_plain(name)
+        tag = self._resolve(name)
         if tag is None:
             raise _Declined
         key = Plain(tag, name, (row, column), (row, column + len(name)))
@@ -318,6 +328,11 @@ class _Composer:
     def _inline(self, row: int, column: int, text: str) -> AnyNode:
         """A one-line scalar at ``column``; ``text`` runs to the end of the line."""
         first = text[0]
+        if text[:2] in ("{}", "[]") and text[2:3] in ("", " ") and _REST.fullmatch(text[2:]):
+            kind, tag = ("mapping", MAP) if first == "{" else ("sequence", SEQ)
+            empty = Node(kind, tag, [], (row, column), (row, column + 2))
+            empty.flow_style = True
+            return empty
         style = first if first in "'\"" else ""
         match = (_SINGLE if first == "'" else _DOUBLE if first == '"' else _PLAIN).match(text)
         if match is None:
@@ -332,10 +347,10 @@ class _Composer:
             raise _Declined  # ``a#b`` is one scalar, ``'a'b`` is an error: not ours to judge
         if style:
             return _scalar(STR, value, row, column, column + len(raw), style=style)
-        tag = resolve_plain(value)
-        if tag is None:
+        resolved = self._resolve(value)
+        if resolved is None:
             raise _Declined
-        return _scalar(tag, value, row, column, column + len(value))
+        return _scalar(resolved, value, row, column, column + len(value))
 
     def _literal(self, row: int, column: int, header: str, parent: int) -> AnyNode:
         """A ``|`` or ``|-`` block scalar; its lines are those indented more than ``parent``."""
