@@ -8,6 +8,7 @@ name, bad file, bad config, full range, busy lock, unreachable store).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -18,7 +19,7 @@ from portreg.quick import GLOBAL_OPTIONS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
     import argparse
-    from typing import NoReturn, TextIO, TypeAlias
+    from typing import Any, NoReturn, TextIO, TypeAlias
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
@@ -483,12 +484,39 @@ def command_of(argv: Sequence[str]) -> str | None:
     return word if word in COMMANDS else None
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it: $COLUMNS, the
+    terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return os.get_terminal_size(stdout.fileno()).columns or 80 if stdout else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or with ``only`` just that command's (a run needs one: start-up)."""
     import argparse
 
+    class Formatter(argparse.HelpFormatter):
+        """argparse's formatter with the width given, so it does not import shutil (and
+        with it bz2 and lzma) to ask the terminal, on every run, for help it never shows."""
+
+        def __init__(self, prog: str) -> None:
+            super().__init__(prog, width=_columns() - 2)
+
     class Parser(argparse.ArgumentParser):
         """Usage mistakes are one line too (``-lead`` would otherwise print the usage block)."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(**kwargs)
 
         def error(self, message: str) -> NoReturn:
             raise PortregError(message, where=self.prog, hint=f"see `{self.prog} --help`")

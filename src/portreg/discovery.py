@@ -37,15 +37,23 @@ KIND_NODE_ROLE = "control-plane"
 KIND_COMMENT = "# {service_title} Service"
 
 
-def _one_star(root: str, pattern: str) -> list[str] | None:
+def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
     """``dir/prefix*suffix`` (the shape of every values path) listed with one scandir;
-    None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files."""
+    None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files.
+    ``files_only`` drops folders by the entry's type (no ``stat`` on most systems)."""
     folder, _, name = pattern.rpartition("/")
     if name.count("*") != 1 or any(c in pattern for c in "?[") or "*" in folder:
         return None
     prefix, _, suffix = name.partition("*")
     try:
-        entries = os.listdir(os.path.join(root, folder))
+        with os.scandir(os.path.join(root, folder)) as listing:
+            entries = [
+                entry.name
+                for entry in listing
+                if entry.name.startswith(prefix)
+                and entry.name.endswith(suffix)
+                and (not files_only or entry.is_file())
+            ]
     except OSError:
         return []
     hidden_ok = prefix.startswith(".")
@@ -53,10 +61,7 @@ def _one_star(root: str, pattern: str) -> list[str] | None:
     return [
         lead + entry
         for entry in entries
-        if entry.startswith(prefix)
-        and entry.endswith(suffix)
-        and len(entry) >= len(prefix) + len(suffix)
-        and (hidden_ok or not entry.startswith("."))
+        if len(entry) >= len(prefix) + len(suffix) and (hidden_ok or not entry.startswith("."))
     ]
 
 
@@ -97,9 +102,10 @@ def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str
     ``check_files=False`` skips the ``stat`` that drops folders, for callers that
     ``stat`` every match anyway (the port cache reads a folder as holding nothing).
     """
-    listed = _one_star(root, pattern)
-    if listed is None:
-        listed = _star_folder(root, pattern)
+    listed = _one_star(root, pattern, check_files)
+    if listed is not None:
+        return sorted(listed)
+    listed = _star_folder(root, pattern)
     if listed is None and not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
         return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
     if listed is None:

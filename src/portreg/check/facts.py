@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from portreg.config import Settings
-from portreg.docs import StaleDocs
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import Observation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from portreg.docs import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
 EDITABLE = frozenset({"helm", "kind"})  # targets `fix` rewrites; the others are read-only

@@ -8,7 +8,6 @@ file they cannot read becomes a finding for that target.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -18,11 +17,15 @@ from pathlib import Path
 from portreg.check.facts import Facts, Unreadable
 from portreg.check.scancache import ScanCache
 from portreg.config import Settings
-from portreg.docs import StaleDocs, stale_docs
+from portreg.discovery import glob_files
 from portreg.errors import PortregError
 from portreg.model import RegistryState
 from portreg.targets.base import FileScanner, Observation, Target
 from portreg.workspace import Workspace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from portreg.docs import StaleDocs
 
 
 def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
@@ -191,9 +194,9 @@ def values_files(settings: Settings, ws: Workspace) -> dict[str, str]:
     found: dict[str, str] = {}
     # plain strings, not Paths: this runs over every values file on each check
     root = str(settings.root)
-    for name in sorted(glob.glob(before + "*" + after, root_dir=root)):
+    for name in glob_files(root, before + "*" + after):
         match = pattern.fullmatch(name.replace(os.sep, "/"))
-        if match and os.path.isfile(os.path.join(root, name)):
+        if match:
             found[match.group("service")] = match.group(0)
     return found
 
@@ -243,6 +246,7 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
+    from portreg.docs import stale_docs
     from portreg.export import render_markdown
     from portreg.model import assignment
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from portreg.api import Outcome, Registry, Step
-from portreg.check import gather, repair, rules
+from portreg.check import gather, rules
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.check.scancache import ScanCache, fingerprint
 from portreg.model import RegistryState
 from portreg.targets.base import Target, Wanted
 from portreg.workspace import Workspace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from portreg.check import repair  # (reconcile and fix import it when they run)
 
 
 def check(registry: Registry, *, live: bool = False, use_cache: bool = True) -> list[Finding]:
@@ -75,6 +79,8 @@ def reconcile(
     registry: Registry, *, update_configs: bool = False, dry_run: bool = False
 ) -> Outcome:
     def planner(state: RegistryState, ws: Workspace) -> Step:
+        from portreg.check import repair
+
         plan = repair.plan_reconcile(_facts(registry, state, ws))
         step = Step(plan.state, messages=plan.messages)
         if update_configs:
@@ -90,6 +96,8 @@ def reconcile(
 
 def fix(registry: Registry, *, prune: bool = False, dry_run: bool = False) -> Outcome:
     def planner(state: RegistryState, ws: Workspace) -> Step:
+        from portreg.check import repair
+
         plan = repair.plan_fix(_facts(registry, state, ws), prune=prune)
         step = Step(plan.state, messages=plan.messages)
         step.warnings += [f"⚠️  Not fixed: {note}" for note in plan.notes]
