@@ -65,6 +65,7 @@ def ports_in_files(root: str, name: str, paths: Iterable[str], scan: Scan) -> se
     cache_path = _cache_path(root, name)
     cached = _load(cache_path, root, name)
     fresh: dict[str, list[object]] = {}
+    learned = False  # a settled file read anew: worth writing the cache for
     ports: set[int] = set()
     for path in paths:
         try:
@@ -76,11 +77,14 @@ def ports_in_files(root: str, name: str, paths: Iterable[str], scan: Scan) -> se
         found = _cached_ports(entry, current)
         if found is None or entry is None:
             found = scan(path, _read(path))
-            entry = [current, sorted(found)]
+            if settled(info):
+                entry, learned = [current, sorted(found)], True
         ports |= found
-        if settled(info):
+        if entry is not None:
+            # a file changed too recently keeps its old entry: its stamp no longer
+            # matches, so it is read again until it settles (no rewrite on every run)
             fresh[path] = entry
-    if fresh != cached:
+    if learned or len(fresh) != len(cached):
         write_json(cache_path, {"version": VERSION, "root": root, "name": name, "files": fresh})
     return ports
 
