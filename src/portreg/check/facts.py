@@ -115,12 +115,27 @@ class Facts:
         return EDITABLE | self.user_targets
 
     def by_target(self, target: str) -> list[Observation]:
-        return [o for o in self.observations if o.target == target]
+        return self._by_target.get(target, [])
+
+    @cached_property
+    def _by_target(self) -> dict[str, list[Observation]]:
+        grouped: dict[str, list[Observation]] = {}
+        for obs in self.observations:
+            grouped.setdefault(obs.target, []).append(obs)
+        return grouped
 
     def helm_port(self, path: str) -> int | None:
         """The ``service.port`` a values file gives (for its own NodePort formula)."""
-        ports = [o.port for o in self.observations if o.path == path and o.role == "port"]
-        return ports[0] if ports else None
+        return self._first_port.get(path)
+
+    @cached_property
+    def _first_port(self) -> dict[str, int]:
+        """File -> the first port-role value it holds (one pass, not one per question)."""
+        first: dict[str, int] = {}
+        for obs in self.observations:
+            if obs.role == "port":
+                first.setdefault(obs.path, obs.port)
+        return first
 
     def expected(self, obs: Observation) -> int | None:
         """What the registry says this field should hold, for a registered service."""
