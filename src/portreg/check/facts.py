@@ -128,6 +128,18 @@ class Facts:
         """The ``service.port`` a values file gives (for its own NodePort formula)."""
         return self._first_port.get(path)
 
+    def helm_port_line(self, path: str) -> int:
+        """The line of a values file's first port field (1 when it has none)."""
+        return self._helm_port_lines.get(path, 1)
+
+    @cached_property
+    def _helm_port_lines(self) -> dict[str, int]:
+        lines: dict[str, int] = {}
+        for obs in self.by_target("helm"):
+            if obs.role == "port":
+                lines.setdefault(obs.path, obs.line)
+        return lines
+
     @cached_property
     def _first_port(self) -> dict[str, int]:
         """File -> the first port-role value it holds (one pass, not one per question)."""

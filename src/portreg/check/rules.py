@@ -176,9 +176,8 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
     """PR006: a values file for a service the registry does not know."""
     for service, path in sorted(facts.values_files.items()):
         if not facts.registered(service):
-            lines = [o.line for o in facts.by_target("helm") if o.path == path and o.role == "port"]
             message = f"values file for {service}, which the registry does not know"
-            yield Hit(path, lines[0] if lines else 1, message, RECONCILE)
+            yield Hit(path, facts.helm_port_line(path), message, RECONCILE)
 
 
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
