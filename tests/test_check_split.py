@@ -73,8 +73,9 @@ def test_what_the_child_sends_back_is_checked(monkeypatch: pytest.MonkeyPatch):
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**6), max_size=60))
-def test_the_split_is_a_partition_and_even(weights: list[int]):
-    here, there = split.split_even(weights)
-    assert sorted(here + there) == list(range(len(weights)))
-    loads = sum(weights[i] for i in here), sum(weights[i] for i in there)
-    assert abs(loads[0] - loads[1]) <= max(weights, default=0)
+def test_the_split_is_a_partition_near_its_shares(weights: list[int]):
+    for share in (0.5, split.CHILD_SHARE):
+        here, there = split.split_even(weights, share)
+        assert sorted(here + there) == list(range(len(weights)))
+        theirs = sum(weights[i] for i in there)
+        assert abs(theirs - share * sum(weights)) <= max(weights, default=0)

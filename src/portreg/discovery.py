@@ -65,9 +65,10 @@ def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
     ]
 
 
-def _star_folder(root: str, pattern: str) -> list[str] | None:
+def _star_folder(root: str, pattern: str, files_only: bool) -> list[str] | None:
     """``dir/*/rest`` (a file per service folder, as OpenAPI trees are laid out): one
-    listdir and one ``lstat`` per folder, as ``glob`` does; None for other patterns."""
+    listdir and one ``stat`` per folder (``lstat`` when ``files_only`` is off, as
+    ``glob`` does); None for other patterns."""
     head, star, rest = pattern.partition("/*/")
     if not star or any(c in head + rest for c in "*?[") or "*" in head:
         return None
@@ -80,7 +81,8 @@ def _star_folder(root: str, pattern: str) -> list[str] | None:
         if entry.startswith("."):
             continue
         name = f"{head}/{entry}/{rest}" if head else f"{entry}/{rest}"
-        if os.path.lexists(os.path.join(root, name)):
+        path = os.path.join(root, name)
+        if os.path.isfile(path) if files_only else os.path.lexists(path):
             found.append(name)
     return found
 
@@ -105,14 +107,14 @@ def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str
     listed = _one_star(root, pattern, check_files)
     if listed is not None:
         return sorted(listed)
-    listed = _star_folder(root, pattern)
-    if listed is None and not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
+    listed = _star_folder(root, pattern, check_files)
+    if listed is not None:
+        return sorted(listed)
+    if not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
         return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
-    if listed is None:
-        import glob
+    import glob
 
-        listed = glob.glob(pattern, root_dir=root, recursive=True)
-    matches = sorted(listed)
+    matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
     if not check_files:
         return matches
     return [name for name in matches if os.path.isfile(os.path.join(root, name))]
