@@ -184,18 +184,37 @@ def _lock(table: Table, path: str, where: str) -> FileLock:
     return FileLock(path, seconds, where)
 
 
-def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | None:
-    from portreg import quick
+class Checkout:
+    """Where a file-store command works: the registry (repo-relative and absolute), the
+    lock every portreg process on the checkout takes, and the journal beside it."""
 
+    __slots__ = ("journal", "lock", "path", "registry")
+
+    def __init__(self, root: str, registry: str) -> None:
+        self.registry = registry
+        self.path = os.path.join(root, registry)
+        self.lock = checkout_lock_path(root, registry)
+        self.journal = journal_path(self.lock)
+
+
+def _checkout(root: str, table: Table) -> Checkout | None:
+    """The checkout, when its registry is a plain file and no killed run left a journal."""
     registry = _registry(table)
     if registry is None:
         return None
-    path = os.path.join(root, registry)
-    lock = checkout_lock_path(root, registry)
-    journal = journal_path(lock)
-    if not os.path.isfile(path) or os.path.exists(journal):
+    checkout = Checkout(root, registry)
+    plain = os.path.isfile(checkout.path) and not os.path.islink(checkout.path)
+    return checkout if plain and not os.path.exists(checkout.journal) else None
+
+
+def _file_assign(root: str, table: Table, service: str, as_json: bool) -> int | None:
+    from portreg import quick
+
+    checkout = _checkout(root, table)
+    if checkout is None:
         return None
-    with _lock(table, lock, registry).held():
+    registry, path, journal = checkout.registry, checkout.path, checkout.journal
+    with _lock(table, checkout.lock, registry).held():
         document = None if os.path.exists(journal) else quick.document(path)
         decision = decide(root, table, document, service) if document else None
         if decision is None:
@@ -216,15 +235,11 @@ def _configs_assign(root: str, table: Table, service: str) -> int | None:
     # collector's passes over them cost more than this short-lived process ever frees.
     gc.disable()
 
-    registry = _registry(table)
-    if registry is None:
+    checkout = _checkout(root, table)
+    if checkout is None:
         return None
-    path = os.path.join(root, registry)
-    lock = checkout_lock_path(root, registry)
-    journal = journal_path(lock)
-    if not os.path.isfile(path) or os.path.islink(path) or os.path.exists(journal):
-        return None
-    with _lock(table, lock, registry).held():
+    registry, path, journal = checkout.registry, checkout.path, checkout.journal
+    with _lock(table, checkout.lock, registry).held():
         text = None if os.path.exists(journal) else quick.read_registry(path)
         document = quick.parse_document(text) if text else None
         decision = decide(root, table, document, service) if document else None
