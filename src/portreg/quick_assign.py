@@ -34,7 +34,8 @@ def _int(table: Table, key: str, default: int) -> int:
     return value if isinstance(value, int) else default
 
 
-def _section(table: Table, name: str) -> Table:
+def config_section(table: Table, name: str) -> Table:
+    """One ``[name]`` table of a validated config table ({} when absent)."""
     section = table.get(name, {})
     return section if isinstance(section, dict) else {}
 
@@ -53,7 +54,7 @@ def _files(root: str, patterns: object) -> list[str]:
 
 
 def _kind_ports(root: str, table: Table) -> set[int] | None:
-    kind = _section(table, "kind")
+    kind = config_section(table, "kind")
     if kind.get("enabled", True) is False:
         return set()
     path = os.path.join(root, str(kind.get("config", discovery.KIND_CONFIG)))
@@ -69,7 +70,7 @@ def _kind_ports(root: str, table: Table) -> set[int] | None:
 
 
 def _helm_ports(root: str, table: Table) -> set[int]:
-    helm = _section(table, "helm")
+    helm = config_section(table, "helm")
     if helm.get("enabled", True) is False:
         return set()
     pattern = str(helm.get("values", discovery.HELM_VALUES)).replace("{service}", "*")
@@ -81,7 +82,7 @@ def _cached_target_ports(root: str, table: Table) -> set[int] | None:
     """Scanners and user targets, from the port cache only (they need parsers to read)."""
     ports: set[int] = set()
     for name, default in SCANNERS.items():
-        section = _section(table, name)
+        section = config_section(table, name)
         if section.get("enabled", True) is not False:
             found = portcache.cached_ports(root, name, _files(root, section.get("files", default)))
             if found is None:
@@ -266,7 +267,7 @@ def _etcd_assign(root: str, table: Table, store: str, service: str, as_json: boo
 
     key = quick_etcd.Key.parse(store)
     registry = _registry(table)
-    if key is None or registry is None or _section(table, "etcd").get("username"):
+    if key is None or registry is None or config_section(table, "etcd").get("username"):
         return None  # TLS, auth and odd URLs: the full road
     lock = checkout_lock_path(root, registry)
     journal = journal_path(lock)

@@ -27,6 +27,7 @@ import re
 from portreg import discovery, quick_kind, yamledit
 from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import PortregError
+from portreg.quick_assign import Table, config_section
 from portreg.templates import (
     comment_pattern,
     placeholders,
@@ -34,8 +35,6 @@ from portreg.templates import (
     render_value,
     service_in_comment,
 )
-
-Table = dict[str, object]
 
 NODES: yamledit.Path = ("nodes",)
 
@@ -66,11 +65,6 @@ class _Decline(Exception):
     """Leave this command to the full road."""
 
 
-def _section(table: Table, name: str) -> Table:
-    section = table.get(name, {})
-    return section if isinstance(section, dict) else {}
-
-
 def _read(root: str, relative: str) -> str | None:
     """A repo file's text (None when missing); anything unusual declines."""
     path = os.path.join(root, relative)
@@ -97,7 +91,7 @@ def _display(relative: str) -> str:
 
 def _kind(root: str, table: Table, values: dict[str, str]) -> Edit | str | None:
     """The kind-config edit, the warning that it is missing, or None (kind is off)."""
-    kind = _section(table, "kind")
+    kind = config_section(table, "kind")
     if kind.get("enabled", True) is False:
         return None
     relative = str(kind.get("config", discovery.KIND_CONFIG))
@@ -179,7 +173,7 @@ def _host_port(node: yamledit.Node) -> int | None:
 
 def _helm(root: str, table: Table, values: dict[str, str]) -> Edit | str | None:
     """The values file's edit, the seed's warning that it is missing, or None."""
-    helm = _section(table, "helm")
+    helm = config_section(table, "helm")
     if helm.get("enabled", True) is False:
         return None
     relative = render(str(helm.get("values", discovery.HELM_VALUES)), values)
