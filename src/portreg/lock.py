@@ -11,7 +11,7 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from portreg.errors import LockTimeoutError, StoreError
@@ -88,3 +88,15 @@ def checkout_lock_path(root: str, registry: str) -> str:
 def journal_path(lock: str) -> str:
     """The journal a command writes under ``lock`` (``plan.recover`` finishes it)."""
     return lock.removesuffix(".lock") + ".journal"
+
+
+def journal_text(files: Iterable[tuple[str, str, str | None, str]]) -> str:
+    """The journal's text, one entry per file: its path relative to the journal's folder,
+    how it is shown, and its old and new text (``plan.recover`` reads it back)."""
+    import json
+
+    entries = [
+        {"path": path, "display": display, "before": before, "after": after}
+        for path, display, before, after in files
+    ]
+    return json.dumps({"portreg-journal": 1, "files": entries}, ensure_ascii=False)

@@ -26,6 +26,7 @@ from typing import Any
 from portreg import faults
 from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import WriteError
+from portreg.lock import journal_text
 from portreg.workspace import FileEdit, read_text
 
 
@@ -95,16 +96,10 @@ def _failure(edit: FileEdit, exc: OSError, lost: list[str], journal: Path | None
 
 
 def _write_journal(journal: Path, edits: Sequence[FileEdit], reals: list[Path]) -> None:
-    files = [
-        {
-            "path": os.path.relpath(real, journal.parent),
-            "display": edit.display,
-            "before": edit.before,
-            "after": edit.after,
-        }
+    document = journal_text(
+        (os.path.relpath(real, journal.parent), edit.display, edit.before, edit.after)
         for edit, real in zip(edits, reals, strict=True)
-    ]
-    document = json.dumps({"portreg-journal": 1, "files": files}, ensure_ascii=False)
+    )
     os.replace(_write_temp(journal, document), journal)
     _fsync_folder(journal.parent)
 

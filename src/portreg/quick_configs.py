@@ -20,13 +20,13 @@ every file and every line of output.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 
 from portreg import discovery, quick_kind, yamledit
 from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import PortregError
+from portreg.lock import journal_text
 from portreg.quick_assign import Table, config_section
 from portreg.templates import (
     comment_pattern,
@@ -220,22 +220,18 @@ def plan_configs(root: str, table: Table, service: str, port: int, node_port: in
 def apply(edits: list[Edit], journal: str) -> bool:
     """Write every edit or none (journal first, registry last); False when nothing was
     changed and the full road should try (and report why it cannot)."""
-    files = [
-        {
-            "path": os.path.relpath(edit.path, os.path.dirname(journal)),
-            "display": edit.display,
-            "before": edit.before,
-            "after": edit.after,
-        }
+    folder = os.path.dirname(journal)
+    document = journal_text(
+        (os.path.relpath(edit.path, folder), edit.display, edit.before, edit.after)
         for edit in edits
-    ]
-    document = json.dumps({"portreg-journal": 1, "files": files}, ensure_ascii=False)
+    )
     staged: list[str] = []
     done: list[Edit] = []
     try:
         os.replace(write_beside(journal, document), journal)
-        fsync_folder(os.path.dirname(journal))
-        staged = [write_beside(edit.path, edit.after) for edit in edits]
+        fsync_folder(folder)
+        for edit in edits:
+            staged.append(write_beside(edit.path, edit.after))
         for edit, temp in zip(edits, staged, strict=True):
             os.replace(temp, edit.path)
             done.append(edit)
