@@ -13,7 +13,7 @@ import pytest
 from portreg import quick, quick_configs, quick_kind
 from portreg.settings_cache import cache_file
 
-from conftest import SEED_REGISTRY, run_full, tree
+from conftest import SEED_REGISTRY, CliRunner, run_full, tree
 
 VALUES = "helm/rerp-microservice/values"
 KIND = """\
@@ -298,3 +298,37 @@ def test_a_wrong_or_broken_memo_never_writes_a_wrong_file(
     fast_assign(fast, "payments")
     assert run_full(["--root", str(full), "assign", "payments", "--update-configs"]) == 0
     assert tree(fast) == tree(full)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL between two replaces: nothing in portreg catches it."""
+
+
+def test_a_run_killed_between_writes_is_finished_by_the_next_command(
+    seed_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: CliRunner
+) -> None:
+    make(seed_repo, {f"{VALUES}/billing.yaml": FULL_VALUES})
+    killed, whole = twins(seed_repo, tmp_path)
+    assert run_full(["--root", str(whole), "assign", "billing", "--update-configs"]) == 0
+    real_replace = os.replace
+    replaced: list[str] = []
+
+    def replace(source: str, target: str) -> None:
+        in_repo = str(target).startswith(str(killed)) and not str(target).endswith(".journal")
+        if replaced and in_repo:
+            raise Killed  # the kind-config is new, the values file and registry are not
+        real_replace(source, target)
+        if in_repo:
+            replaced.append(str(target))
+
+    monkeypatch.setattr(quick_configs.os, "replace", replace)
+    with pytest.raises(Killed):
+        quick.run(["--root", str(killed), "assign", "billing", "--update-configs"])
+    monkeypatch.undo()
+    assert replaced == [str(killed / "kind-config.yaml")]
+    assert list(killed.rglob("*.journal"))
+    again = cli("--root", str(killed), "assign", "billing")  # the next writer takes the lock
+    assert again.code == 0
+    assert "already has port 8003" in again.out
+    finished = {k: v for k, v in tree(killed).items() if not k.endswith(".tmp")}
+    assert finished == tree(whole)
