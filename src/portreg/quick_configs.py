@@ -26,6 +26,7 @@ import re
 from portreg import discovery, quick_kind, yamledit
 from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import PortregError
+from portreg.kind_doc import MAPPINGS, NODES, port_node, role_index
 from portreg.lock import journal_text
 from portreg.quick_assign import Table, config_section
 from portreg.templates import (
@@ -35,8 +36,6 @@ from portreg.templates import (
     render_value,
     service_in_comment,
 )
-
-NODES: yamledit.Path = ("nodes",)
 
 
 class Edit:
@@ -123,8 +122,10 @@ def _kind(root: str, table: Table, values: dict[str, str]) -> Edit | str | None:
         node, items = memo.node, memo.items
     else:
         old = yamledit.parse(text, display)
-        node = _node_index(old, role)
-        base = (*NODES, node, "extraPortMappings")
+        found = role_index(old, role) if old.find(NODES) is not None else None
+        if found is None:
+            raise _Decline  # no nodes (the full road adds one) or none with the role
+        node, base = found, (*NODES, found, MAPPINGS)
         items = [(item.comment, _host_port(item.node)) for item in old.items(base)]
         _refuse_ours(items, pattern, values["service"], port)
         new = yamledit.append_item(text, base, mapping, source=display, comment=comment)
@@ -147,28 +148,6 @@ def _refuse_ours(
         possible = all(part in lowered for part in parts)
         if possible and service_in_comment(pattern, comment) == service:
             raise _Decline
-
-
-def _node_index(doc: yamledit.Document, role: str) -> int:
-    if doc.find(NODES) is None:
-        raise _Decline  # the full road adds the node
-    for item in doc.items(NODES):
-        node = item.node
-        found = node.value if node.id == "scalar" else None
-        if node.id == "mapping":
-            found = next((v.value for k, v in node.value if k.value == "role"), None)
-        if found == role:
-            return item.index
-    raise _Decline
-
-
-def _host_port(node: yamledit.Node) -> int | None:
-    if node.id != "mapping":
-        return None
-    for key, value in node.value:
-        if key.id == "scalar" and key.value == "hostPort" and value.id == "scalar":
-            return int(value.value) if str(value.value).isdigit() else None
-    return None
 
 
 def _helm(root: str, table: Table, values: dict[str, str]) -> Edit | str | None:
@@ -264,3 +243,8 @@ def _remove(path: str) -> None:
 def _drop(journal: str) -> None:
     _remove(journal)
     fsync_folder(os.path.dirname(journal))
+
+
+def _host_port(entry: yamledit.Node) -> int | None:
+    node = port_node(entry, "hostPort")
+    return None if node is None else int(node.value)

@@ -24,9 +24,10 @@ import zlib
 
 from portreg import yamledit
 from portreg.errors import PortregError
+from portreg.kind_doc import MAPPINGS, NODES
 from portreg.settings_cache import cache_file, read_json, write_json
 from portreg.yamledit.render import render_scalar
-from portreg.yamledit.splice import _flatten, insert_at, insert_position
+from portreg.yamledit.splice import flatten, insert_at, insert_position
 
 VERSION = 1
 
@@ -101,10 +102,10 @@ def describe(
     doc: yamledit.Document, role: str, node: int, items: list[Item], digest: str | None = None
 ) -> Memo:
     """The memo of a composed kind-config whose mapping list (with ``items``) has items."""
-    listed = doc.find(("nodes", node, "extraPortMappings"))
+    listed = doc.find((*NODES, node, MAPPINGS))
     after, dash, gap = yamledit.lists.append_point(doc, listed)
     position = insert_position(doc, after)
-    digest = digest or checksum(_flatten(doc.root))
+    digest = digest or checksum(flatten(doc.root))
     return Memo(role, node, items, (position, dash, gap), digest)
 
 
@@ -124,10 +125,10 @@ def append(
         doc = yamledit.parse(new, source)
     except PortregError:
         return None  # a memo that put the item somewhere odd: compose the file instead
-    leaves = _flatten(doc.root)
+    leaves = flatten(doc.root)
     digest = checksum(leaves)
     count = len(memo.items)
-    base = ("nodes", memo.node, "extraPortMappings", count)
+    base = (*NODES, memo.node, MAPPINGS, count)
     for key, value in mapping:
         if leaves.pop((*base, key), None) != render_scalar(value)[1]:
             return None

@@ -27,12 +27,10 @@ from pathlib import Path
 from portreg import yamledit
 from portreg.config import Settings
 from portreg.errors import FileEditError
+from portreg.kind_doc import MAPPINGS, NODES, port_node, role_index
 from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
 from portreg.templates import comment_pattern, render, service_in_comment
 from portreg.workspace import Workspace
-
-NODES: yamledit.Path = ("nodes",)
-MAPPINGS = "extraPortMappings"
 
 
 @dataclass(frozen=True)
@@ -164,12 +162,9 @@ class KindTarget:
         nodes = doc.find(NODES)
         if nodes is None:
             return None
-        for item in doc.items(NODES):
-            role = item.node.value if item.node.id == "scalar" else None
-            if item.node.id == "mapping":
-                role = next((v.value for k, v in item.node.value if k.value == "role"), None)
-            if role == self.kind.node_role:
-                return item.index
+        index = role_index(doc, self.kind.node_role)
+        if index is not None:
+            return index
         raise FileEditError(
             f"no node with role {self.kind.node_role!r} under nodes",
             where=doc.where(nodes.start_mark.line),
@@ -237,9 +232,5 @@ def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
 
 def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | None, int]:
     """An item's port field and its 1-based line ((None, 0) when missing or not a number)."""
-    if item.id != "mapping":
-        return None, 0
-    for k, v in item.value:
-        if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
-            return int(v.value), doc.line_of(v)
-    return None, 0
+    node = port_node(item, key)
+    return (None, 0) if node is None else (int(node.value), doc.line_of(node))

@@ -29,10 +29,10 @@ from portreg.yamledit.render import (
 from portreg.yamledit.splice import (
     Leaf,
     _concrete,
-    _flatten,
     _insert_lines,
     _splice,
     _verify,
+    flatten,
 )
 
 TYPE_CHECKING = False
@@ -56,7 +56,7 @@ def append_item(
     """
     doc = parse(text, source)
     node, depth = doc.walk(path)
-    expected = _flatten(doc.root)
+    expected = flatten(doc.root)
     count = 0
     if depth == len(path) and _is_empty(node):  # `key:` with nothing after it
         edits = _fill_empty_key(doc, node, item, comment)
@@ -188,7 +188,7 @@ def remove_item(text: str, path: Path, index: int, *, source: str, comment: str 
         first -= 1
     edits = [_delete_lines(doc, first, doc.last_line(target.node))]
     base = _concrete(doc, path)
-    expected = _shifted(_flatten(doc.root), base, index)
+    expected = _shifted(flatten(doc.root), base, index)
     if len(items) == 1 and path and isinstance(path[-1], str):
         drop = _drop_list_key(doc, path)
         if drop.text:

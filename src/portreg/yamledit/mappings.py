@@ -28,10 +28,10 @@ from portreg.yamledit.render import (
 from portreg.yamledit.splice import (
     Leaf,
     _concrete,
-    _flatten,
     _insert_lines,
     _splice,
     _verify,
+    flatten,
 )
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ def set_values(text: str, changes: Mapping[Path, Scalar], source: str) -> str:
     """
     doc = parse(text, source)
     edits: list[_Edit] = []
-    expected = _flatten(doc.root)
+    expected = flatten(doc.root)
     inserts: dict[int, tuple[Node | None, Path, dict[Path, Scalar]]] = {}
     for path, value in changes.items():
         node, depth = doc.walk(path)

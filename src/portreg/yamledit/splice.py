@@ -57,7 +57,7 @@ def insert_at(text: str, newline: str, position: int, lines: Sequence[str]) -> _
 Leaf = tuple[str, ...]
 
 
-def _flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
+def flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
     """Every leaf of the document by path; each node is visited once (alias bombs stay cheap).
 
     A loop, not recursion (hostile files nest deeply); a scalar under a mapping key
@@ -94,7 +94,7 @@ def _flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
 def _verify(doc: Document, text: str, expected: dict[tuple[Any, ...], Leaf]) -> str:
     """Refuse ``text`` unless it parses to exactly ``expected``."""
     try:
-        after = _flatten(parse(text, doc.source).root)
+        after = flatten(parse(text, doc.source).root)
     except FileEditError as exc:
         raise FileEditError(
             f"the edit would break the file ({exc.message}); nothing was written",
