@@ -1,9 +1,8 @@
 """What the standard library alone costs at start-up, as ratios to `python -c pass`.
 
 Not a target of its own: it shows where the floor under `assign` and `check`
-lies. The full write path needs argparse, dataclasses (frozen Settings),
-typing (Protocols) and pathlib before it does any work; the fast roads
-(`quick*.py`) need json (and with it re) and their own modules only.
+lies. Every command needs argparse, dataclasses (frozen Settings), typing
+and pathlib before it does any work; editing YAML adds PyYAML.
 """
 
 from __future__ import annotations
@@ -22,11 +21,7 @@ IMPORTS = {
     "import dataclasses": "import dataclasses",
     "import yaml": "import yaml",
     "import all five (no portreg)": "import json, argparse, pathlib, typing, dataclasses",
-    "import portreg.api (the write path)": "import portreg.cli, portreg.api",
-    "fast road: assign": "import portreg.cli, portreg.quick, portreg.quick_assign",
-    "fast road: assign --update-configs": (
-        "import portreg.cli, portreg.quick, portreg.quick_assign, portreg.quick_configs"
-    ),
+    "import portreg.cli + portreg.api": "import portreg.cli, portreg.api",
 }
 
 

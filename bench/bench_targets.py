@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_cli import SERVICES, build_repo
-from common import PORTREG, age, forget_scans, machine, measure, private_cache, table
+from common import PORTREG, age, freshen, machine, measure, table
 
 TARGETS = """\
 [[targets]]
@@ -96,29 +96,34 @@ def add_targets(root: Path) -> None:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     with tempfile.TemporaryDirectory() as temp:
-        plain, extra = Path(temp, "plain"), Path(temp, "extra")
-        build_repo(plain)
-        build_repo(extra)
-        (plain / "portreg.toml").write_text("# no user targets\n")
-        add_targets(extra)
-        age(plain)
-        age(extra)
-        private_cache(Path(temp, "cache"))
+        roots = [Path(temp, name) for name in ("plain", "extra", "plain-warm", "extra-warm")]
+        for root in roots:
+            build_repo(root)
+            if "extra" in root.name:
+                add_targets(root)
+            else:
+                (root / "portreg.toml").write_text("# no user targets\n")
+            age(root)
+        plain, extra, plain_warm, extra_warm = roots
         cold = {
             "cold: check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
             "cold: check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
         }
         warm = {
-            "warm: check (helm + kind)": lambda _: [PORTREG, "--root", str(plain), "check"],
-            "warm: check (+ 5 user targets)": lambda _: [PORTREG, "--root", str(extra), "check"],
+            "warm: check (helm + kind)": lambda _: [PORTREG, "--root", str(plain_warm), "check"],
+            "warm: check (+ 5 user targets)": lambda _: [
+                PORTREG,
+                "--root",
+                str(extra_warm),
+                "check",
+            ],
         }
         before = {
-            name: partial(forget_scans, root)
-            for name, root in zip(cold, (plain, extra), strict=False)
+            name: partial(freshen, root) for name, root in zip(cold, (plain, extra), strict=False)
         }
         medians = measure({**cold, **warm}, rounds=rounds, warmup=2, before=before)
     title = f"bench_targets: check on {SERVICES} services ({machine()})"
-    for label, cases in (("no scan cache", cold), ("unchanged files, scan cache", warm)):
+    for label, cases in (("files just edited", cold), ("files unchanged", warm)):
         base, extra_case = list(cases)
         picked = {name: medians[name] for name in cases}
         print(table(f"{title}, {label}", picked, base, {extra_case: 1.5}))

@@ -55,23 +55,19 @@ def table(title: str, medians: dict[str, float], baseline: str, targets: dict[st
 
 
 def age(root: Path) -> None:
-    """Date every file an hour back, as in a real checkout (portreg trusts no file changed
-    in the last two seconds to its caches, so a repo built just now would be re-read)."""
+    """Date every file an hour back, as in a real checkout that nobody just edited."""
     hour_ago = time.time_ns() - 3600 * 10**9
     for path in root.rglob("*"):
         os.utime(path, ns=(hour_ago, hour_ago))
 
 
-def private_cache(folder: Path) -> None:
-    """Point portreg's caches at ``folder`` (the bench's own, not the user's)."""
-    os.environ["PORTREG_CACHE_DIR"] = str(folder)
-
-
-def forget_scans(root: Path) -> None:
-    """Drop check's scan cache of ``root``, so its next check parses every file (a cold run)."""
-    from portreg.settings_cache import cache_file
-
-    Path(cache_file("scan", str(root.resolve()))).unlink(missing_ok=True)
+def freshen(root: Path) -> None:
+    """Rewrite every file under ``root`` with its own bytes: each was edited just now, as
+    right after a branch switch or an editor's save (a cold run: nothing may be trusted
+    from its last reading)."""
+    for path in root.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            path.write_bytes(path.read_bytes())
 
 
 def machine() -> str:

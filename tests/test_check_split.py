@@ -34,12 +34,12 @@ def test_shared_and_unshared_runs_report_the_same(
     cli: CliRunner, messy: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(split, "SMALLEST", 10**12)  # never split
-    alone = cli("--root", str(messy), "check", "--format", "json", "--no-cache")
+    alone = cli("--root", str(messy), "check", "--format", "json")
     forks: list[int] = []
     real_fork = os.fork
     monkeypatch.setattr(split, "SMALLEST", 0)
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
-    shared = cli("--root", str(messy), "check", "--format", "json", "--no-cache")
+    shared = cli("--root", str(messy), "check", "--format", "json")
     assert forks == [1]
     assert shared == alone
     assert '"path": "helm/rerp-microservice/values/broken.yaml"' in shared.out

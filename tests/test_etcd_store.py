@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from portreg.cli import main as cli_main
-
 from conftest import SEED_REGISTRY, CliRunner, tree
 
 if TYPE_CHECKING:
@@ -520,57 +518,3 @@ def test_tls_without_a_client_certificate_is_refused_in_one_line(
     result = cli("--store", etcd_tls.url(etcd_key), "list", cwd=etcd_repo)
     assert result.code == 2
     assert "cannot reach etcd" in one_line(result.err)
-
-
-# ------------------------------------------------------------- fast road
-
-
-def test_a_plain_assign_on_the_fast_road_writes_what_the_full_cli_writes(
-    etcd: KeyOn, own_etcd: KeyOn, etcd_repo: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from portreg import quick
-    from portreg.cli import build_parser
-
-    aged = os.stat(etcd_repo).st_mtime_ns - 3600 * 10**9
-    os.utime(etcd_repo / "portreg.toml", ns=(aged, aged))  # settled: its table gets cached
-    etcd.put(SEED_REGISTRY)
-    own_etcd.put(SEED_REGISTRY)
-    fast = ["--root", str(etcd_repo), "--store", etcd.url, "assign", "payroll", "--json"]
-    slow = ["--root", str(etcd_repo), "--store", own_etcd.url, "assign", "payroll", "--json"]
-    args = build_parser().parse_args(slow)
-    assert args.handler(args) == 0  # the full road (it also caches the config table)
-    slow_out = json.loads(capsys.readouterr().out)
-    assert quick.run(fast) == 0
-    fast_out = json.loads(capsys.readouterr().out)
-    assert fast_out == {**slow_out, "changed_files": [etcd.url]}
-    assert slow_out["changed_files"] == [own_etcd.url]
-    assert etcd.get() == own_etcd.get()
-    assert quick.run(fast) == 0  # idempotent, answered from the key
-    assert json.loads(capsys.readouterr().out)["new"] is False
-
-
-@pytest.mark.parametrize("case", ["absent-key", "auth", "tls", "unreachable", "conflict"])
-def test_the_fast_road_steps_aside_for_anything_unusual(
-    etcd: KeyOn, etcd_repo: Path, case: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from portreg import quick, quick_etcd
-
-    from etcd_util import free_port
-
-    aged = os.stat(etcd_repo).st_mtime_ns - 3600 * 10**9
-    url = etcd.url
-    if case != "absent-key":
-        etcd.put(SEED_REGISTRY)
-    if case == "auth":
-        (etcd_repo / "portreg.toml").write_text(f'{TOML}username = "root"\n')
-    elif case == "tls":
-        url = url.replace("etcd://", "etcds://")
-    elif case == "unreachable":
-        url = f"etcd://127.0.0.1:{free_port()}/portreg/x"
-    elif case == "conflict":
-        monkeypatch.setattr(quick_etcd.Key, "swap", lambda self, revision, text: False)
-    os.utime(etcd_repo / "portreg.toml", ns=(aged, aged))
-    assert cli_main(["--root", str(etcd_repo), "--store", etcd.url, "list"]) in (0, 2)  # caches
-    before = etcd.get()
-    assert quick.run(["--root", str(etcd_repo), "--store", url, "assign", "payroll"]) is None
-    assert etcd.get() == before

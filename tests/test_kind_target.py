@@ -10,6 +10,7 @@ import pytest
 from portreg.config import KindSettings, Settings
 from portreg.errors import FileEditError
 from portreg.targets.base import Observation, Wanted
+from portreg.targets.in_use import ports_in_use
 from portreg.targets.kind import KindTarget
 from portreg.workspace import Workspace
 
@@ -190,7 +191,8 @@ def test_scan_and_used_ports(tmp_path: Path) -> None:
     )
     ws = Workspace(tmp_path)
     target = KindTarget(Settings(root=tmp_path))
-    assert target.used_ports(ws) == {8001, 31001, 8002, 31002, 80}
+    # every number counts (a superset of what check observes), comments' and names' too
+    assert ports_in_use(ws, [target]) == {1, 4, 8, 80, 5000, 5001, 8001, 31001, 8002, 31002}
     assert target.scan(ws) == [
         Observation("kind", "kind-config.yaml", 19, 8001, "hostPort", "port", "general-ledger"),
         Observation(

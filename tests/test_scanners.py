@@ -12,6 +12,7 @@ from portreg.targets import build_targets
 from portreg.targets.base import Observation
 from portreg.targets.compose import ComposeTarget, published_short
 from portreg.targets.compose import scan_text as scan_compose
+from portreg.targets.in_use import ports_in_use
 from portreg.targets.manifests import scan_text as scan_manifests
 from portreg.targets.tilt import TiltTarget, local_port
 from portreg.targets.tilt import scan_text as scan_tilt
@@ -184,11 +185,11 @@ def test_scanner_reads_configured_files_and_never_edits(tmp_path: Path):
     ws = Workspace(tmp_path)
     tilt = TiltTarget(settings)
     assert ports(tilt.scan(ws)) == [(1, 8001, "a")]
-    assert tilt.used_ports(ws) == {8001}
+    assert ports_in_use(ws, [tilt]) == {8, 8001}  # the 8 of k8s_resource too: a superset
     assert tilt.remove(ws, "a") == []
     assert ws.edits() == []
 
 
-def test_unreadable_file_still_gives_used_ports_conservatively(tmp_path: Path):
+def test_a_file_check_cannot_parse_still_counts_for_assign(tmp_path: Path):
     (tmp_path / "compose.yaml").write_text("services: [\n  port: 8001\n")
-    assert ComposeTarget(Settings(root=tmp_path)).used_ports(Workspace(tmp_path)) == {8001}
+    assert ports_in_use(Workspace(tmp_path), [ComposeTarget(Settings(root=tmp_path))]) == {8001}

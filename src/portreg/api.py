@@ -186,10 +186,9 @@ class Registry:
         return Step(new_state, assignment(self.settings, service, chosen), True, [message])
 
     def _ports_in_files(self, ws: Workspace) -> set[int]:
-        ports: set[int] = set()
-        for target in self.targets():
-            ports |= target.used_ports(ws)
-        return ports
+        from portreg.targets.in_use import ports_in_use
+
+        return ports_in_use(ws, self.targets())
 
     def _plan_update(
         self, ws: Workspace, wanted: Sequence[Assignment], *, scaffold: bool = False

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 from portreg import output
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
-from portreg.quick import GLOBAL_OPTIONS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
 if TYPE_CHECKING:
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 Command = Callable[["argparse.Namespace"], int]
+GLOBAL_OPTIONS = ("--root", "--config", "--store")  # the options before a command
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:
@@ -293,7 +293,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from portreg.check.formatters import FORMATS
     from portreg.check.run import check
 
-    findings = check(_registry(args), live=args.live, use_cache=args.use_cache)
+    findings = check(_registry(args), live=args.live)
     sys.stdout.write(FORMATS[args.format](findings))
     return exit_code(findings, strict=args.strict)
 
@@ -376,12 +376,6 @@ def _add_check(sub: Subparsers) -> None:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
-    check.add_argument(
-        "--no-cache",
-        dest="use_cache",
-        action="store_false",
-        help="read every file, neither using nor updating the scan cache",
-    )
     check.set_defaults(handler=cmd_check)
 
 
@@ -540,11 +534,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        from portreg import quick
-
-        answered = quick.run(argv)
-        if answered is not None:
-            return answered
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
         return handler(args)

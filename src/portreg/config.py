@@ -425,17 +425,6 @@ def _config_table(config: Path | None) -> dict[str, Any]:
     return table
 
 
-def _cached_table(config: Path | None) -> tuple[dict[str, Any], bool]:
-    """The config table, from the settings cache when the file is unchanged; and whether
-    it came from there (a table read from TOML is cached once it validates)."""
-    if config is None:
-        return {}, True
-    from portreg import settings_cache
-
-    table = settings_cache.load(str(config))
-    return (table, True) if table is not None else (_config_table(config), False)
-
-
 def load_settings(
     root: str | Path | None = None,
     config: str | Path | None = None,
@@ -456,16 +445,12 @@ def load_settings(
     found = config_text or discovery.find_config(str(root_path))
     config_path = Path(found) if found else None
     source = str(config_path) if config_path else None
-    table, cached = _cached_table(config_path)
+    table = _config_table(config_path)
     try:
         settings = settings_from_table(root_path, table, source)
     except ConfigError as exc:
         exc.where = exc.where or source
         raise
-    if config_path is not None and not cached:
-        from portreg import settings_cache
-
-        settings_cache.save(str(config_path), table)
     store = env.get("PORTREG_STORE")
     if store:
         from dataclasses import replace

@@ -198,9 +198,15 @@ def reserved_ports(settings: Settings, state: RegistryState) -> frozenset[int]:
 
 
 def allocate(settings: Settings, state: RegistryState, also_taken: Iterable[int] = ()) -> int:
-    """The lowest free port at or above ``next_port``, wrapping to the lowest free one."""
+    """The lowest free port at or above ``next_port``, wrapping to the lowest free one.
+
+    A port is free when neither it nor its NodePort is assigned, reserved or in
+    ``also_taken`` (the numbers the repo's files already use).
+    """
     first, last = settings.first_port, settings.last_port
-    taken = set(state.assignments.values()) | reserved_ports(settings, state) | set(also_taken)
+    used = set(also_taken)
+    taken = set(state.assignments.values()) | reserved_ports(settings, state) | used
+    taken |= {port for port in range(first, last + 1) if settings.node_port(port) in used}
     port = lowest_free(first, last, taken, state.next_port)
     if port is not None:
         return port

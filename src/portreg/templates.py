@@ -80,22 +80,6 @@ def service_from(groups: dict[str, str]) -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
-def number_regex(template: str, name: str) -> re.Pattern[str]:
-    """A regex finding what ``template`` renders to anywhere in a text; its one group is
-    placeholder ``name`` (a cheap scan for ports, no parse)."""
-    regex, position, captured = "", 0, False
-    for match in PLACEHOLDER.finditer(template):
-        regex += re.escape(template[position : match.start()])
-        pattern = _READ_BACK[match.group(1)]
-        if match.group(1) == name and not captured:
-            regex += f"({pattern})"
-            captured = True
-        else:
-            regex += f"(?:{pattern})"
-        position = match.end()
-    return re.compile(regex + re.escape(template[position:]))
-
-
 def comment_pattern(template: str) -> re.Pattern[str]:
     """A regex matching comment lines made from ``template``; placeholders become groups."""
     regex, position = "", 0

@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 from portreg.check.facts import Facts, Unreadable
-from portreg.check.scancache import ScanCache
 from portreg.config import Settings
 from portreg.discovery import glob_files
 from portreg.errors import PortregError
@@ -37,32 +36,18 @@ def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
 
 
 class _Slot:
-    """One file of one scanner: where it is, its stat, and what scanning it gave."""
+    """One file of one scanner: where it is and what scanning it gave."""
 
-    __slots__ = ("display", "info", "result", "scanner", "tag")
+    __slots__ = ("display", "result", "scanner")
 
-    def __init__(
-        self, scanner: FileScanner, display: str, info: os.stat_result | None, tag: str
-    ) -> None:
+    def __init__(self, scanner: FileScanner, display: str) -> None:
         self.scanner = scanner
         self.display = display
-        self.info = info
-        self.tag = tag
         self.result: list[Observation] | Unreadable | None = None
 
 
-def _slots(ws: Workspace, scanner: FileScanner, cache: ScanCache | None) -> list[_Slot]:
-    """The scanner's files, each with its cached observations when the file is unchanged."""
-    slots = []
-    for display in scanner.files(ws):
-        tag = scanner.cache_tag(display) if isinstance(scanner, HelmFiles) else ""
-        # stat before reading: a change after it gives the file a newer stamp
-        info = cache.stat(display) if cache else None
-        slot = _Slot(scanner, display, info, tag)
-        if cache:
-            slot.result = cache.get(scanner.name, display, info, tag)
-        slots.append(slot)
-    return slots
+def _slots(ws: Workspace, scanner: FileScanner) -> list[_Slot]:
+    return [_Slot(scanner, display) for display in scanner.files(ws)]
 
 
 def _scan_slot(ws: Workspace, slot: _Slot) -> list[Observation] | Unreadable:
@@ -85,20 +70,24 @@ def _decode(sent: object) -> list[Observation] | Unreadable | None:
     return [Observation._make(row) for row in sent] if isinstance(sent, list) else None
 
 
-def _scan_misses(ws: Workspace, slots: list[_Slot], cache: ScanCache | None, split: bool) -> None:
-    """Scan every slot the cache did not answer (on two cores when ``split``), then cache it."""
-    misses = [slot for slot in slots if slot.result is None]
+def _scan_all(ws: Workspace, slots: list[_Slot], split: bool) -> None:
+    """Scan every slot (on two cores when ``split``)."""
     if split:
         from portreg.check.split import run_all
 
-        weights = [slot.info.st_size if slot.info else 0 for slot in misses]
-        results = run_all(misses, weights, partial(_scan_slot, ws), _encode, _decode)
+        weights = [_size(ws, slot.display) for slot in slots]
+        results = run_all(slots, weights, partial(_scan_slot, ws), _encode, _decode)
     else:
-        results = [_scan_slot(ws, slot) for slot in misses]
-    for slot, result in zip(misses, results, strict=True):
+        results = [_scan_slot(ws, slot) for slot in slots]
+    for slot, result in zip(slots, results, strict=True):
         slot.result = result
-        if cache and not isinstance(result, Unreadable):
-            cache.put(slot.scanner.name, slot.display, slot.info, result, slot.tag)
+
+
+def _size(ws: Workspace, display: str) -> int:
+    try:
+        return os.stat(os.path.join(ws.root, display)).st_size
+    except OSError:
+        return 0
 
 
 class HelmFiles:
@@ -116,10 +105,6 @@ class HelmFiles:
 
     def files(self, ws: Workspace) -> list[str]:
         return sorted(self.service_of)
-
-    def cache_tag(self, display: str) -> str:
-        """What a file's scan depends on beyond its text: the service its name gives."""
-        return self.service_of[display]
 
     def read(self, ws: Workspace, display: str) -> str:
         # no ws.resolve: it guards edits against symlinks out of the repo, and this
@@ -148,28 +133,24 @@ def scan(
     ws: Workspace,
     targets: Sequence[Target],
     helm_files: dict[str, str] | None = None,
-    cache: ScanCache | None = None,
     *,
     split: bool = False,
 ) -> tuple[list[Observation], list[Unreadable]]:
     """Every target's observations (paths relative to the root) and unreadable files.
 
-    With a ``cache``, files unchanged since the last run are not read at all;
-    with ``split``, the files left to parse are shared with a second process.
+    With ``split``, the files to parse are shared with a second process.
     """
     parts: list[list[_Slot] | tuple[list[Observation], list[Unreadable]]] = []
     for target in targets:
         if isinstance(target, FileScanner) or (target.name == "helm" and helm_files is not None):
             scanner = target if isinstance(target, FileScanner) else HelmFiles(helm_files or {})
-            parts.append(_slots(ws, scanner, cache))
+            parts.append(_slots(ws, scanner))
             continue
         try:
             parts.append((target.scan(ws), []))
         except PortregError as exc:
             parts.append(([], [_unreadable(target.name, exc, target.name)]))
-    _scan_misses(
-        ws, [slot for part in parts if isinstance(part, list) for slot in part], cache, split
-    )
+    _scan_all(ws, [slot for part in parts if isinstance(part, list) for slot in part], split)
     found: list[Observation] = []
     problems: list[Unreadable] = []
     for part in parts:
@@ -216,16 +197,14 @@ def facts(
     *,
     registry: tuple[str, str | None],
     listeners: Mapping[int, str] | None = None,
-    cache: ScanCache | None = None,
     split: bool = False,
 ) -> Facts:
     """Read the repo through ``ws``; ``registry`` is (location, text) as the store gave it.
 
-    ``check`` (which only reads) passes a ``cache``, so unchanged files come
-    from it, and ``split``, so the rest are parsed on two cores.
+    ``check`` (which only reads) passes ``split``, so files are parsed on two cores.
     """
     helm_files = values_files(settings, ws)
-    observations, problems = scan(ws, targets, helm_files, cache, split=split)
+    observations, problems = scan(ws, targets, helm_files, split=split)
     kind = ws.resolve(settings.kind.config)
     return Facts(
         settings=settings,

@@ -13,7 +13,6 @@ from portreg.api import Outcome, Registry, Step
 from portreg.check import gather, rules
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
-from portreg.check.scancache import ScanCache, fingerprint
 from portreg.model import RegistryState
 from portreg.targets.base import Target, Wanted
 from portreg.workspace import Workspace
@@ -23,13 +22,8 @@ if TYPE_CHECKING:
     from portreg.check import repair  # (reconcile and fix import it when they run)
 
 
-def check(registry: Registry, *, live: bool = False, use_cache: bool = True) -> list[Finding]:
-    """Every finding for the repo (a registry that cannot be read raises: exit 2).
-
-    Only reads, so it is the one command that trusts the scan cache (unless
-    ``use_cache`` is False): ``reconcile`` and ``fix`` read every file again
-    before they plan edits.
-    """
+def check(registry: Registry, *, live: bool = False) -> list[Finding]:
+    """Every finding for the repo (a registry that cannot be read raises: exit 2)."""
     snapshot, state = registry.snapshot()
     listeners = None
     if live:
@@ -38,7 +32,6 @@ def check(registry: Registry, *, live: bool = False, use_cache: bool = True) -> 
         listeners = find_listeners(state.assignments.values())
     settings = registry.settings
     ws = Workspace(settings.root)
-    cache = ScanCache(str(settings.root), fingerprint(repr(settings))) if use_cache else None
     facts = gather.facts(
         settings,
         state,
@@ -46,11 +39,8 @@ def check(registry: Registry, *, live: bool = False, use_cache: bool = True) -> 
         registry.targets(),
         registry=(registry.store.location, snapshot.text),
         listeners=listeners,
-        cache=cache,
         split=True,
     )
-    if cache:
-        cache.save()
     return rules.run(facts)
 
 

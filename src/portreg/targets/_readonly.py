@@ -8,11 +8,8 @@ and ``remove`` do nothing, since these files are not portreg's to edit.
 
 from __future__ import annotations
 
-import os
-
 from portreg.config import ScannerSettings, Settings
-from portreg.errors import PortregError
-from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
+from portreg.targets.base import Observation, Wanted, scan_each
 from portreg.workspace import Workspace
 
 
@@ -45,19 +42,3 @@ class ReadOnlyScanner:
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
-
-    def used_ports(self, ws: Workspace) -> set[int]:
-        """Host ports the files hold (unchanged files from the port cache)."""
-        from portreg.portcache import ports_in_files
-
-        root = str(ws.root)
-        paths = [os.path.join(root, display) for display in self.files(ws)]
-        return ports_in_files(root, self.name, paths, self._host_ports)
-
-    def _host_ports(self, path: str, text: str) -> set[int]:
-        """An unreadable file counts every port-like number: it must not stop an assign."""
-        display = os.path.relpath(path, self.settings.root)
-        try:
-            return {o.port for o in self.scan_file(display, text) if o.role == "port"}
-        except PortregError:
-            return port_like_numbers(text)

@@ -43,10 +43,7 @@ _PORT_TEXT = re.compile(r"\d{1,5}")
 
 
 def documents(text: str, display: str) -> list[Any]:
-    """Every document of a YAML stream as a node tree; a parse error names path:line.
-
-    (libyaml, not ``blockyaml``: for many small files its compose is the faster.)
-    """
+    """Every document of a YAML stream as a node tree; a parse error names path:line."""
     try:
         return [node for node in yaml.compose_all(text, Loader=TextLoader) if node is not None]
     except yaml.MarkedYAMLError as exc:

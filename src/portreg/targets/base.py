@@ -2,17 +2,18 @@
 or only scans (Tiltfile, compose, manifests).
 
 A target plans edits by reading and writing texts through a Workspace (memory
-only), and reports what ports its files already hold as Observations for
-``check``. Ports that files use are also read cheaply (a regex, no YAML parse)
-so allocation can skip them on every ``assign``.
+only), names the files it reads (``targets.in_use`` takes every number in
+them, for allocation) and reports what ports its files hold as Observations
+for ``check``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from portreg.portcache import port_like_numbers
 from portreg.templates import placeholders
 from portreg.workspace import Workspace
 
@@ -57,8 +58,8 @@ class Target(Protocol):
         ``port`` is the port it held, so an entry without a naming comment is found too.
         """
 
-    def used_ports(self, ws: Workspace) -> set[int]:
-        """Every port these files mention, read cheaply and conservatively."""
+    def files(self, ws: Workspace) -> Sequence[str | Path]:
+        """Every file this target reads (``targets.in_use`` takes the ports in them)."""
 
     def scan(self, ws: Workspace) -> list[Observation]:
         """Every port these files hold, with file and line, for ``check``."""
@@ -85,4 +86,4 @@ def scan_each(scanner: FileScanner, ws: Workspace) -> list[Observation]:
     return found
 
 
-__all__ = ["FileScanner", "Observation", "Target", "Wanted", "port_like_numbers", "scan_each"]
+__all__ = ["FileScanner", "Observation", "Target", "Wanted", "scan_each"]

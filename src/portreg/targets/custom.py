@@ -16,18 +16,17 @@ per-file scans for ``check`` and a cheap regex for allocation.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from portreg import yamledit
 from portreg.config import Settings, TargetSpec
 from portreg.errors import ConfigError
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.templates import number_regex, render, render_value, service_from, template_regex
+from portreg.templates import render, render_value, service_from, template_regex
 from portreg.workspace import Workspace
 
 Bindings = dict[str, str]
@@ -146,7 +145,6 @@ class UserTarget(SetTarget):
             for path, template in spec.set
             if (role := role_of(template)) is not None
         ]
-        self.cheap = [_used_regex(path, template) for path, template, _ in self.scanned]
 
     # ----------------------------------------------------------- reading
 
@@ -157,14 +155,6 @@ class UserTarget(SetTarget):
         # no ws.resolve: its symlink guard is for edits, and a realpath per file was
         # a fifth of check's time on 500 files (update() resolves before writing)
         return ws.read(ws.root / display) or ""
-
-    def used_ports(self, ws: Workspace) -> set[int]:
-        """Numbers where a port template would put them (unchanged files from the port cache)."""
-        return cached_used_ports(self, ws)
-
-    def cheap_ports(self, _path: str, text: str) -> set[int]:
-        """A regex per port template, no parse."""
-        return {int(number) for regex in self.cheap for number in regex.findall(text)}
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
@@ -196,24 +186,6 @@ class UserTarget(SetTarget):
         if groups is None or service is None or role is None:
             return None
         return int(groups[role]), service
-
-
-class _CheapScan(Protocol):
-    name: str
-
-    def files(self, ws: Workspace) -> list[str]: ...
-
-    def cheap_ports(self, path: str, text: str) -> set[int]: ...
-
-
-def cached_used_ports(target: _CheapScan, ws: Workspace) -> set[int]:
-    """A user target's ``used_ports``: its cheap scan over its files, through the port cache
-    (the key ``target:NAME`` is what ``quick`` looks up for a plain ``assign``)."""
-    from portreg.portcache import ports_in_files
-
-    root = str(ws.root)
-    paths = [os.path.join(root, display) for display in target.files(ws)]
-    return ports_in_files(root, f"target:{target.name}", paths, target.cheap_ports)
 
 
 def _yaml_line(node: Any) -> int:
@@ -310,17 +282,6 @@ def _select(
                 if merged is not None:
                     selected = yamledit.Select(key.key, str(value.value))
                     yield from _match(item, rest, merged, (*where, selected))
-
-
-def _used_regex(path: yamledit.Path, template: str) -> re.Pattern[str]:
-    """Where a port template's number sits in raw text: its literal neighbours, else its key."""
-    role = role_of(template)
-    assert role is not None
-    if template.strip() == "{" + role + "}":
-        last = path[-1]
-        key = re.escape(last) if isinstance(last, str) and "{" not in last else r"[\w.-]+"
-        return re.compile(rf"""["']?{key}["']?[ \t]*:[ \t]*["']?(\d{{1,5}})\b""")
-    return number_regex(template, role)
 
 
 def build(settings: Settings) -> list[Any]:

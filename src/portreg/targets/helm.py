@@ -15,7 +15,7 @@ from pathlib import Path
 from portreg import yamledit
 from portreg.config import Settings, TargetSpec
 from portreg.errors import FileEditError
-from portreg.targets.base import Observation, Wanted, port_like_numbers
+from portreg.targets.base import Observation, Wanted
 from portreg.targets.custom import SetTarget
 from portreg.templates import render
 from portreg.workspace import Workspace
@@ -99,17 +99,6 @@ class HelmTarget(SetTarget):
 
     def files(self, ws: Workspace) -> list[Path]:
         return ws.glob(self.pattern.replace("{service}", "*"))
-
-    def used_ports(self, ws: Workspace) -> set[int]:
-        """Ports in every values file: texts this command holds, the rest via the port cache."""
-        from portreg.portcache import ports_in_files, regex_ports
-
-        paths = self.files(ws)
-        ports: set[int] = set()
-        for path in (p for p in paths if ws.is_loaded(p)):
-            ports |= port_like_numbers(ws.read(path) or "")
-        on_disk = [str(p) for p in paths if not ws.is_loaded(p)]
-        return ports | ports_in_files(str(ws.root), self.name, on_disk, regex_ports)
 
     def scan(self, ws: Workspace) -> list[Observation]:
         found: list[Observation] = []

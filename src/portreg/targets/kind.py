@@ -28,7 +28,7 @@ from portreg import yamledit
 from portreg.config import Settings
 from portreg.errors import FileEditError
 from portreg.kind_doc import MAPPINGS, NODES, port_node, role_index
-from portreg.targets.base import Observation, Wanted, port_like_numbers, scan_each
+from portreg.targets.base import Observation, Wanted, scan_each
 from portreg.templates import comment_pattern, render, service_in_comment
 from portreg.workspace import Workspace
 
@@ -172,10 +172,6 @@ class KindTarget:
         )
 
     # ------------------------------------------------------------- reading
-
-    def used_ports(self, ws: Workspace) -> set[int]:
-        text = ws.read(ws.resolve(self.kind.config))
-        return port_like_numbers(text) if text is not None else set()
 
     def files(self, ws: Workspace) -> list[str]:
         """The kind config, once, when it exists (``check`` reads it as a FileScanner)."""

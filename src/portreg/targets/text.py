@@ -15,8 +15,8 @@ from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.targets.custom import _file_service_pattern, cached_used_ports, role_of
-from portreg.templates import number_regex, render, service_from, template_regex
+from portreg.targets.custom import _file_service_pattern, role_of
+from portreg.templates import render, service_from, template_regex
 from portreg.workspace import Workspace
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -80,7 +80,6 @@ class TextTarget:
         self.role = role_of(spec.line) or "port"
         self.per_service = "{service}" in spec.files
         self.file_service = _file_service_pattern(spec.files)
-        self.cheap = number_regex(spec.line, self.role)
 
     def _paths(self, ws: Workspace, service: str) -> list[Path]:
         pattern = self.spec.files
@@ -115,12 +114,6 @@ class TextTarget:
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.root / display) or ""  # reading only: no symlink guard needed
-
-    def used_ports(self, ws: Workspace) -> set[int]:
-        return cached_used_ports(self, ws)
-
-    def cheap_ports(self, _path: str, text: str) -> set[int]:
-        return {int(number) for number in self.cheap.findall(text)}
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
-    # A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode) or a blockyaml.Node.
+    # A PyYAML node (yaml.ScalarNode, MappingNode, SequenceNode).
     # PyYAML's stubs lack the ``id``, ``style`` and ``flow_style`` every walk here reads.
     Node: TypeAlias = Any
 else:

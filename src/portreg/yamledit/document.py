@@ -64,11 +64,6 @@ class Document:
         self.root: Node | None = None if root is not None and _is_null(root) else root
 
     def _compose(self) -> Node | None:
-        from portreg.yamledit import blockyaml
-
-        composed = blockyaml.compose(self.text)  # plain block YAML needs no PyYAML import
-        if composed is not blockyaml.DECLINED:
-            return composed
         import yaml
 
         try:

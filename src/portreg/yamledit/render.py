@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 
 
 def _resolves_to_str(text: str) -> bool:
-    from portreg.yamledit.blockyaml import STR, resolve_plain
-
-    known = resolve_plain(text)
-    if known is not None:
-        return known == STR
     import yaml
 
     resolver: Any = yaml.resolver.Resolver()
