@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from portreg.cli import build_parser
-from portreg.completion import commands, render_completion
+from portreg.cli.completion import commands, render_completion
 
 VENV_BIN = Path(sys.executable).parent
 VISIBLE = ["assign", "query", "list", "release", "update-configs", "init", "export", "docs"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from portreg.config import settings_from_table
+from portreg.edit.json import set_values as json_set
+from portreg.edit.yaml import parse_path
 from portreg.errors import ConfigError
-from portreg.jsonedit import set_values as json_set
 from portreg.targets.text import remove_line, set_line
-from portreg.yamledit import parse_path
 
 from conftest import CliRunner, tree
 

@@ -10,7 +10,7 @@ import tempfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portreg.discovery import glob_files
+from portreg.io.files import glob_files
 
 NAMES = st.text(alphabet=string.ascii_lowercase + ".-_", min_size=1, max_size=8).filter(
     lambda name: name not in (".", "..")

@@ -9,10 +9,10 @@ import pytest
 
 from portreg.config import HelmSettings, Settings
 from portreg.errors import FileEditError
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted
 from portreg.targets.helm import HelmTarget
 from portreg.targets.in_use import ports_in_use
-from portreg.workspace import Workspace
 
 VALUES_DIR = "helm/rerp-microservice/values"
 INVOICE = Wanted("invoice", 8002, 31002)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from portreg.config import Settings
-from portreg.export_html import build_map, render_html
+from portreg.extras.export_html import build_map, render_html
 from portreg.model import parse_registry
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -9,10 +9,10 @@ import pytest
 
 from portreg.config import KindSettings, Settings
 from portreg.errors import FileEditError
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted
 from portreg.targets.in_use import ports_in_use
 from portreg.targets.kind import KindTarget
-from portreg.workspace import Workspace
 
 INVOICE = Wanted("invoice", 8002, 31002)
 

@@ -10,7 +10,7 @@ import pytest
 
 from portreg.config import Settings
 from portreg.errors import RegistryError
-from portreg.merge import Reassignment, merge_states, merge_texts
+from portreg.extras.merge import Reassignment, merge_states, merge_texts
 from portreg.model import RegistryState, parse_registry
 
 SETTINGS = Settings(root=Path("/repo"))

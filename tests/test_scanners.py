@@ -8,6 +8,7 @@ import pytest
 
 from portreg.config import ScannerSettings, Settings
 from portreg.errors import PortregError
+from portreg.io.workspace import Workspace
 from portreg.targets import build_targets
 from portreg.targets.base import Observation
 from portreg.targets.compose import ComposeTarget, published_short
@@ -16,7 +17,6 @@ from portreg.targets.in_use import ports_in_use
 from portreg.targets.manifests import scan_text as scan_manifests
 from portreg.targets.tilt import TiltTarget, local_port
 from portreg.targets.tilt import scan_text as scan_tilt
-from portreg.workspace import Workspace
 
 
 def ports(found: list[Observation]) -> list[tuple[int, int, str | None]]:

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portreg import yamledit
+from portreg.edit import yaml as yamledit
+from portreg.edit.yaml import Select, append_item, parse_path, remove_item, set_values
 from portreg.errors import FileEditError
-from portreg.yamledit import Select, append_item, parse_path, remove_item, set_values
 
 VALUES = """\
 # ⚠️ PORT CONFIGURATION REFERENCE:

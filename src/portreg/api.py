@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from portreg import faults
 from portreg.config import Settings, load_settings
 from portreg.errors import NotFoundError, StoreConflictError, StoreError, WriteError
+from portreg.io import faults
+from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import (
     Assignment,
     RegistryState,
@@ -29,9 +30,8 @@ from portreg.model import (
     require_consistent,
     validate_service,
 )
-from portreg.registry_json import timestamp
+from portreg.model.registry_json import timestamp
 from portreg.store import Snapshot, Store, open_store
-from portreg.workspace import FileEdit, Workspace
 
 if TYPE_CHECKING:  # keeps start-up free of target imports
     from portreg.targets import Target
@@ -272,7 +272,7 @@ class Registry:
         # Import the target and apply modules before taking the lock: under load, imports
         # inside it made every other waiting process wait for them too.
         self.targets()
-        import portreg.plan  # noqa: F401
+        import portreg.io.transaction  # noqa: F401
 
         with self.store.session():
             snapshot = self.store.load()
@@ -317,7 +317,7 @@ class Registry:
         )
 
     def _write(self, snapshot: Snapshot, registry_text: str | None, edits: list[FileEdit]) -> None:
-        from portreg.plan import apply_edits
+        from portreg.io.transaction import apply_edits
 
         journal = self.store.journal_path
         if self.store.files_first:

@@ -1,6 +1,6 @@
 """Everything ``check`` knows about a repo, as values: the input of every rule.
 
-Built by ``gather`` (which does the reading) or by hand in tests. Derived
+Built by ``scan`` (which does the reading) or by hand in tests. Derived
 views (who holds which port, what the registry expects of a file) are
 computed once and shared by the rules.
 """
@@ -18,7 +18,7 @@ from portreg.targets.base import Observation
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from portreg.docs import StaleDocs  # (importing docs is for `check` with docs only)
+    from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
 EDITABLE = frozenset({"helm", "kind"})  # targets `fix` rewrites; the others are read-only

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from portreg.config import Settings
-    from portreg.workspace import FileEdit
+    from portreg.io.workspace import FileEdit
 
 
 @dataclass(frozen=True)

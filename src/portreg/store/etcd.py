@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
-from portreg.lock import FileLock, checkout_lock_path, journal_path
+from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.store import Snapshot
 
 if TYPE_CHECKING:
     import ssl
 
     from portreg.config import EtcdSettings, Settings
+    from portreg.io.workspace import FileEdit
     from portreg.store import Store
-    from portreg.workspace import FileEdit
 
 DEFAULT_PORT = 2379
 CONNECT_TIMEOUT = 1.0
@@ -361,7 +361,7 @@ class EtcdStore:
 
     @contextmanager
     def _local_session(self) -> Iterator[None]:
-        from portreg.plan import recover
+        from portreg.io.transaction import recover
 
         assert self.local_lock is not None
         assert self.journal_path is not None
@@ -488,8 +488,8 @@ def status(store: EtcdStore) -> StoreStatus:
 
 def push(settings: Settings, store: EtcdStore, *, force: bool) -> int:
     """Copy the registry file into the key, byte for byte; returns its number of services."""
+    from portreg.io.files import read_text
     from portreg.model import parse_registry
-    from portreg.workspace import read_text
 
     where = settings.registry
     text = read_text(settings.registry_path)
@@ -515,10 +515,10 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
 
     Returns the edit made (None when the file already matched) and the number of services.
     """
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
     from portreg.model import parse_registry
-    from portreg.plan import apply_edits
     from portreg.store.file import FileStore
-    from portreg.workspace import FileEdit
 
     snapshot = store.load()
     if snapshot.text is None:

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from portreg.errors import StoreError
-from portreg.lock import FileLock, journal_path
+from portreg.io.files import read_text
+from portreg.io.lock import FileLock, journal_path
+from portreg.io.workspace import FileEdit
 from portreg.store import Snapshot
-from portreg.workspace import FileEdit, read_text
 
 
 class FileStore:
@@ -54,7 +55,7 @@ class FileStore:
 
     def _recover(self) -> None:
         """Finish a command that was killed while writing (its journal is still there)."""
-        from portreg.plan import recover
+        from portreg.io.transaction import recover
 
         try:
             recover(self.journal_path)
@@ -84,6 +85,6 @@ class FileStore:
         return FileEdit(self.path, self.location, snapshot.text, text)
 
     def commit(self, snapshot: Snapshot, text: str) -> None:
-        from portreg.plan import apply_edits
+        from portreg.io.transaction import apply_edits
 
         apply_edits([self.registry_edit(snapshot, text)])

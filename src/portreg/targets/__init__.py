@@ -24,7 +24,7 @@ def build_targets(settings: Settings) -> list[Target]:
 
         targets.append(KindTarget(settings))
     if settings.targets:
-        from portreg.targets.custom import build
+        from portreg.targets.user import build
 
         targets += build(settings)
     targets += _scanners(settings)

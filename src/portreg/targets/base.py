@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from portreg.templates import placeholders
-from portreg.workspace import Workspace
+from portreg.config.templates import placeholders
+from portreg.io.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
+from portreg.targets.readonly import ReadOnlyScanner
 
 TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def published_short(text: str) -> list[int]:
 
 
 def _published_long(entry: yaml.Node) -> list[int]:
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     protocol = ys.scalar(ys.get(entry, "protocol")) or "tcp"
     published = ys.scalar(ys.get(entry, "published"))
@@ -58,7 +58,7 @@ def _published_long(entry: yaml.Node) -> list[int]:
 
 
 def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation]:
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     if ys.is_mapping(entry):
         ports, node = _published_long(entry), ys.get(entry, "published") or entry
@@ -71,7 +71,7 @@ def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation
 
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one compose file (raises PortregError if it is not YAML)."""
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     found: list[Observation] = []
     for doc in ys.documents(text, display):

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from portreg import yamledit
 from portreg.config import Settings, TargetSpec
+from portreg.config.templates import render
+from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted
-from portreg.targets.custom import SetTarget
-from portreg.templates import render
-from portreg.workspace import Workspace
+from portreg.targets.fields import SetTarget
 
 DEFAULT_TEMPLATE = """\
 # Helm values for {service}, created by portreg.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from portreg.workspace import Workspace
+from portreg.io.workspace import Workspace
 
 # a run of ASCII digits with leading zeros dropped (``08002`` is 8002 to a YAML int)
 _NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?![0-9])")

@@ -24,13 +24,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from portreg import yamledit
 from portreg.config import Settings
+from portreg.config.templates import comment_pattern, render, service_in_comment
+from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
-from portreg.kind_doc import MAPPINGS, NODES, port_node, role_index
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.templates import comment_pattern, render, service_in_comment
-from portreg.workspace import Workspace
+
+NODES: yamledit.Path = ("nodes",)
+MAPPINGS = "extraPortMappings"
+
+
+def role_index(doc: yamledit.Document, role: str) -> int | None:
+    """Index of the first node whose role is ``role`` (None when none has it)."""
+    for item in doc.items(NODES):
+        node = item.node
+        found = node.value if node.id == "scalar" else None
+        if node.id == "mapping":
+            found = next((v.value for k, v in node.value if k.value == "role"), None)
+        if found == role:
+            return item.index
+    return None
+
+
+def port_node(entry: yamledit.Node, key: str) -> yamledit.Node | None:
+    """The scalar under ``key`` of a mapping entry when it holds a port number, else None."""
+    if entry.id != "mapping":
+        return None
+    for k, v in entry.value:
+        if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
+            return v
+    return None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
+from portreg.targets.readonly import ReadOnlyScanner
 
 TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ _FIELDS = (("port", "port"), ("nodePort", "node_port"))
 
 
 def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     for doc in docs:
         kind = ys.scalar(ys.get(doc, "kind"))
@@ -33,7 +33,7 @@ def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
 
 
 def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]:
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     name = ys.scalar(ys.get(ys.get(obj, "metadata"), "name"))
     for entry in ys.sequence(ys.get(ys.get(obj, "spec"), "ports")):
@@ -46,7 +46,7 @@ def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]
 
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one manifest file (raises PortregError if it is not YAML)."""
-    from portreg.targets import _yamlscan as ys
+    from portreg.targets import yamlscan as ys
 
     found: list[Observation] = []
     for obj in _services(ys.documents(text, display)):

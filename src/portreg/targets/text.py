@@ -14,10 +14,11 @@ import re
 from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
+from portreg.config.templates import render, service_from, template_regex
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.targets.custom import _file_service_pattern, role_of
-from portreg.templates import render, service_from, template_regex
-from portreg.workspace import Workspace
+from portreg.targets.fields import role_of
+from portreg.targets.user import _file_service_pattern
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _BREAK = re.compile(r"\r\n|\r|\n")

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from portreg.errors import PortregError
-from portreg.targets._readonly import ReadOnlyScanner
 from portreg.targets.base import Observation
+from portreg.targets.readonly import ReadOnlyScanner
 
 NAME = "tilt"
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")

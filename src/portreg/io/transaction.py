@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from portreg import faults
-from portreg.atomic import fsync_folder, write_beside
 from portreg.errors import WriteError
-from portreg.lock import journal_text
-from portreg.workspace import FileEdit, read_text
+from portreg.io import faults
+from portreg.io.files import fsync_folder, read_text, write_beside
+from portreg.io.lock import journal_text
+from portreg.io.workspace import FileEdit
 
 
 def render_diff(edits: Sequence[FileEdit]) -> str:

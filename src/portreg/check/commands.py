@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from portreg.api import Outcome, Registry, Step
-from portreg.check import gather, rules
+from portreg.check import rules, scan
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
+from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
 from portreg.targets.base import Target, Wanted
-from portreg.workspace import Workspace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
         listeners = find_listeners(state.assignments.values())
     settings = registry.settings
     ws = Workspace(settings.root)
-    facts = gather.facts(
+    facts = scan.facts(
         settings,
         state,
         ws,
@@ -46,7 +46,7 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
 
 def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     location = registry.store.location
-    return gather.facts(registry.settings, state, ws, registry.targets(), registry=(location, None))
+    return scan.facts(registry.settings, state, ws, registry.targets(), registry=(location, None))
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: repair.Plan) -> list[str]:

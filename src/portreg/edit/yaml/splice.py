@@ -5,18 +5,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from portreg.errors import FileEditError
-from portreg.yamledit.base import (
+from portreg.edit.yaml.base import (
     _BREAK,
     Node,
     Path,
     Select,
     _Edit,
 )
-from portreg.yamledit.document import (
+from portreg.edit.yaml.document import (
     Document,
     parse,
 )
+from portreg.errors import FileEditError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

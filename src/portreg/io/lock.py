@@ -78,11 +78,11 @@ class FileLock:
 
 def checkout_lock_path(root: str, registry: str) -> str:
     """The lock every portreg process on one checkout takes: beside the registry file
-    when its folder exists (the file store's lock), else ``.portreg.lock`` at the root."""
+    when its folder exists (the file store's lock), else ``.portreg.io.lock`` at the root."""
     path = os.path.join(root, registry)
     if os.path.isdir(os.path.dirname(path)):
         return f"{path}.lock"
-    return os.path.join(root, ".portreg.lock")
+    return os.path.join(root, ".portreg.io.lock")
 
 
 def journal_path(lock: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from portreg.yamledit.base import (
+from portreg.edit.yaml.base import (
     _PLAIN_SAFE,
     INT_TAG,
     STR_TAG,

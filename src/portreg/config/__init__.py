@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portreg import discovery
-from portreg.discovery import DEFAULT_REGISTRY
+from portreg.config import discovery
+from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
@@ -293,7 +293,7 @@ SERVICE_PLACEHOLDERS = ("{service}", "{service_snake}", "{service_title}", "{SER
 
 
 def _check_placeholders(key: str, template: str) -> None:
-    from portreg.templates import PLACEHOLDER_NAMES, unknown_placeholders
+    from portreg.config.templates import PLACEHOLDER_NAMES, unknown_placeholders
 
     unknown = unknown_placeholders(template)
     if unknown:
@@ -314,7 +314,7 @@ def _check_target(spec: TargetSpec, prefix: str) -> None:
     if spec.kind == "text":
         _check_line(spec, prefix, shared)
         return
-    from portreg.yamledit import parse_path
+    from portreg.edit.yaml import parse_path
 
     for path, template in spec.set:
         _check_placeholders(f"{prefix}set", path)
@@ -404,11 +404,17 @@ def find_root(start: Path) -> Path:
 def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib
 
+    from portreg.errors import FileEditError
+    from portreg.io.files import read_text
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", where=str(path)) from exc
+        text = read_text(path)
+    except FileEditError as exc:
+        raise ConfigError(f"cannot read config: {exc.message}", where=str(path)) from exc
+    if text is None:
+        raise ConfigError("cannot read config: No such file or directory", where=str(path))
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from exc
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from portreg.config import Settings
 from portreg.errors import RangeFullError, RegistryError, ServiceNameError
-from portreg.registry_json import lowest_free, render
+from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024

@@ -5,8 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
-from portreg.errors import FileEditError
-from portreg.yamledit.base import (
+from portreg.edit.yaml.base import (
     _BREAK,
     _DEFAULT_STEP,
     Item,
@@ -21,6 +20,7 @@ from portreg.yamledit.base import (
     _scalar_value,
     format_path,
 )
+from portreg.errors import FileEditError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

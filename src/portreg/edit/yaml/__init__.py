@@ -24,11 +24,11 @@ index, :class:`Select` for the list item whose field has a value (OpenAPI
 ``servers[?description=='local']``). :func:`parse_path` reads the text form.
 """
 
-from portreg.yamledit.base import Item, Key, Node, Path, Scalar, Select, format_path, parse_path
-from portreg.yamledit.document import Document, parse
-from portreg.yamledit.lists import append_item, remove_item
-from portreg.yamledit.mappings import set_values
-from portreg.yamledit.render import nest, render_scalar
+from portreg.edit.yaml.base import Item, Key, Node, Path, Scalar, Select, format_path, parse_path
+from portreg.edit.yaml.document import Document, parse
+from portreg.edit.yaml.lists import append_item, remove_item
+from portreg.edit.yaml.mappings import set_values
+from portreg.edit.yaml.render import nest, render_scalar
 
 __all__ = [
     "Document",

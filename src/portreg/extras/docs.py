@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portreg.errors import FileEditError
-from portreg.workspace import FileEdit
+from portreg.io.workspace import FileEdit
 
 BEGIN = "<!-- portreg:begin -->"
 END = "<!-- portreg:end -->"

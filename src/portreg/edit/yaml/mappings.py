@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from portreg.errors import FileEditError
-from portreg.yamledit.base import (
+from portreg.edit.yaml.base import (
     Node,
     Path,
     Scalar,
@@ -15,17 +14,17 @@ from portreg.yamledit.base import (
     _leading_spaces,
     format_path,
 )
-from portreg.yamledit.document import (
+from portreg.edit.yaml.document import (
     Document,
     parse,
 )
-from portreg.yamledit.render import (
+from portreg.edit.yaml.render import (
     _block_lines,
     _flow_text,
     nest,
     render_scalar,
 )
-from portreg.yamledit.splice import (
+from portreg.edit.yaml.splice import (
     Leaf,
     _concrete,
     _insert_lines,
@@ -33,6 +32,7 @@ from portreg.yamledit.splice import (
     _verify,
     flatten,
 )
+from portreg.errors import FileEditError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

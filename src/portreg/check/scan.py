@@ -16,15 +16,15 @@ from pathlib import Path
 
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
-from portreg.discovery import glob_files
 from portreg.errors import PortregError
+from portreg.io.files import glob_files
+from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
 from portreg.targets.base import FileScanner, Observation, Target
-from portreg.workspace import Workspace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from portreg.docs import StaleDocs
+    from portreg.extras.docs import StaleDocs
 
 
 def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
@@ -112,7 +112,7 @@ class HelmFiles:
         return ws.read(ws.root / display) or ""
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
-        from portreg.targets import _yamlscan as ys
+        from portreg.targets import yamlscan as ys
         from portreg.targets.helm import SCANNED
 
         docs = ys.documents(text, display)
@@ -225,8 +225,8 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
-    from portreg.docs import stale_docs
-    from portreg.export import render_markdown
+    from portreg.extras.docs import stale_docs
+    from portreg.extras.export import render_markdown
     from portreg.model import assignment
 
     rows = [assignment(settings, service, port) for service, port in state.assignments.items()]

@@ -6,132 +6,26 @@ service (``proxy.{service}.target``). A path is yamledit's syntax: mapping
 keys, list indexes and ``[?field=='value']`` (the first list item whose field
 holds the value); placeholders may appear in keys and selected values.
 
-:class:`SetTarget` is the shared machinery (render the paths for one
-service, set existing values, add missing ones when allowed); the Helm values
-target is a SetTarget configured from ``[helm]``. :class:`UserTarget` adds
-what a user target needs: a warning for a path that matches nothing (or,
-with ``create = true``, the key or list item added in the file's style),
-per-file scans for ``check`` and a cheap regex for allocation.
+:class:`UserTarget` is a :class:`~portreg.targets.fields.SetTarget` (the
+machinery it shares with the Helm values target) plus what a user target
+needs: a warning for a path that matches nothing (or, with ``create = true``,
+the key or list item added in the file's style) and per-file scans for
+``check``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from portreg import yamledit
 from portreg.config import Settings, TargetSpec
+from portreg.config.templates import service_from, template_regex
+from portreg.edit import yaml as yamledit
 from portreg.errors import ConfigError
-from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.templates import render, render_value, service_from, template_regex
-from portreg.workspace import Workspace
-
-Bindings = dict[str, str]
-
-
-def editor(kind: str) -> ModuleType:
-    """The module that edits this kind of file: yamledit or jsonedit (same functions)."""
-    if kind == "json":
-        from portreg import jsonedit
-
-        return jsonedit
-    return yamledit
-
-
-def role_of(template: str) -> str | None:
-    """Which port a value template carries ("node_port" wins when it has both)."""
-    if "{node_port}" in template:
-        return "node_port"
-    return "port" if "{port}" in template else None
-
-
-class SetTarget:
-    """Set ``spec.set`` paths to rendered templates in each service's file(s)."""
-
-    def __init__(self, settings: Settings, spec: TargetSpec) -> None:
-        self.settings = settings
-        self.spec = spec
-        self.name = spec.name
-        self.per_service = "{service}" in spec.files
-        self.edit_module = editor(spec.kind)
-
-    def path_for(self, path: str, values: Bindings) -> yamledit.Path:
-        return yamledit.parse_path(render(path, values))
-
-    def service_files(self, ws: Workspace, service: str) -> list[Path]:
-        """The files that hold ``service``'s values (every matching file for a shared one)."""
-        if self.per_service:
-            return ws.glob(self.spec.files.replace("{service}", service))
-        return ws.glob(self.spec.files)
-
-    def edit(self, text: str, source: str, wanted: Wanted) -> tuple[str, list[str]]:
-        """One file's new text for one service, and the paths that matched nothing."""
-        values = wanted.values()
-        doc = self.edit_module.parse(text, source)
-        changes: dict[yamledit.Path, yamledit.Scalar] = {}
-        items: list[tuple[yamledit.Path, yamledit.Path, yamledit.Scalar]] = []
-        warnings: list[str] = []
-        for path_template, template in self.spec.set:
-            path = self.path_for(path_template, values)
-            value = render_value(template, values)
-            _, depth = doc.walk(path)
-            rest = path[depth:]
-            if depth == len(path) or (self.spec.create and _keys_only(rest)):
-                changes[path] = value
-            elif self.spec.create and _creatable_item(rest):
-                items.append((path[:depth], rest, value))
-            else:
-                where = yamledit.format_path(path)
-                warnings.append(f"⚠️  {self.name}: {source}: {where} matches nothing")
-        if changes:
-            text = self.edit_module.set_values(text, changes, source)
-        for base, rest, value in items:
-            text = self._add_item(text, source, base, rest, value)
-        return text, warnings
-
-    def _add_item(
-        self, text: str, source: str, base: yamledit.Path, rest: yamledit.Path, value: Any
-    ) -> str:
-        """Append ``{field: value-of-select, key: value}`` for a missing ``[?field=='v'].key``."""
-        select = rest[0]
-        assert isinstance(select, yamledit.Select)
-        item: list[tuple[str, yamledit.Scalar]] = [(select.key, select.value)]
-        if len(rest) == 2:  # the usual shape (OpenAPI servers): url first, then description
-            item.insert(0, (str(rest[1]), value))
-        text = self.edit_module.append_item(text, base, item, source=source)
-        if len(rest) > 2:
-            text = self.edit_module.set_values(text, {(*base, *rest): value}, source)
-        return text
-
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
-        paths = self.service_files(ws, wanted.service)
-        if not paths:
-            files = render(self.spec.files, wanted.values())
-            return [f"⚠️  {self.name}: no file matches {files} (nothing updated)"]
-        warnings: list[str] = []
-        for path in paths:
-            text = ws.read(path)
-            assert text is not None
-            new, notes = self.edit(text, ws.display(path), wanted)
-            warnings += notes
-            if new != text:
-                ws.write(path, new)
-        return warnings
-
-    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
-        """Leave the file alone: a released service's values are the user's to delete."""
-        return []
-
-
-def _keys_only(rest: yamledit.Path) -> bool:
-    return all(isinstance(key, str) for key in rest)
-
-
-def _creatable_item(rest: yamledit.Path) -> bool:
-    return isinstance(rest[0], yamledit.Select) and _keys_only(rest[1:]) and len(rest) > 1
+from portreg.io.workspace import Workspace
+from portreg.targets.base import Observation, scan_each
+from portreg.targets.fields import Bindings, SetTarget, role_of
 
 
 class UserTarget(SetTarget):
@@ -200,14 +94,14 @@ def _roots(kind: str, text: str, display: str) -> list[tuple[Any, Callable[[Any]
     the JSON scanner reads instead.
     """
     from portreg.errors import PortregError
-    from portreg.targets import _yamlscan
+    from portreg.targets import yamlscan
 
     try:
-        return [(root, _yaml_line) for root in _yamlscan.documents(text, display)]
+        return [(root, _yaml_line) for root in yamlscan.documents(text, display)]
     except PortregError:
         if kind != "json":
             raise
-    from portreg import jsonedit
+    from portreg.edit import json as jsonedit
 
     doc = jsonedit.parse(text, display)
     return [(doc.root, doc.line_of)]

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from portreg import output
+from portreg.cli import output
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, EXIT_USER, PortregError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: start-up matters here
@@ -48,7 +48,7 @@ def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     for warning in outcome.warnings:
         _err(warning)
     if outcome.dry_run:
-        from portreg.plan import render_diff
+        from portreg.io.transaction import render_diff
 
         sys.stdout.write(render_diff(outcome.edits))
         _err("(dry run: nothing was written)" if outcome.edits else "(dry run: nothing to change)")
@@ -117,10 +117,10 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from portreg.config import load_settings
-    from portreg.init import git_edits, init_edits, register_merge_driver
-    from portreg.plan import apply_edits
-    from portreg.registry_json import timestamp
-    from portreg.workspace import read_text
+    from portreg.extras.init import git_edits, init_edits, register_merge_driver
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.model.registry_json import timestamp
 
     settings = load_settings(args.root, args.config)
     edits = init_edits(settings, compat_script=args.compat_script, timestamp=timestamp())
@@ -144,9 +144,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_merge_driver(args: argparse.Namespace) -> int:
     """Git merge driver: merge %O %A %B into %A; a clash moved theirs, which we report."""
     from portreg.config import load_settings
-    from portreg.merge import merge_texts
-    from portreg.plan import apply_edits
-    from portreg.workspace import FileEdit, read_text
+    from portreg.extras.merge import merge_texts
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
 
     settings = load_settings(args.root, args.config)
     from pathlib import Path
@@ -169,12 +170,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``-o FILE``."""
     registry = _registry(args)
     if args.format == "html":
-        from portreg.export_html import render_html
+        from portreg.extras.export_html import render_html
 
         findings, conflicts = _check_for_html(registry)
         text = render_html(registry.settings, registry.state(), findings, conflicts=conflicts)
     else:
-        from portreg.export import RENDERERS
+        from portreg.extras.export import RENDERERS
 
         text = RENDERERS[args.format](registry.assignments())
     if args.output is None:
@@ -182,8 +183,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_OK
     from pathlib import Path
 
-    from portreg.plan import apply_edits
-    from portreg.workspace import FileEdit, read_text
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
 
     path = Path(args.output)
     apply_edits([FileEdit(path, args.output, read_text(path), text)])
@@ -193,13 +195,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
     """The findings of ``check``, and every port two holders claim (registry or files)."""
-    from portreg.check import gather, rules
-    from portreg.workspace import Workspace
+    from portreg.check import rules, scan
+    from portreg.io.workspace import Workspace
 
     snapshot, state = registry.snapshot()
     ws = Workspace(registry.settings.root)
     where = (registry.store.location, snapshot.text)
-    facts = gather.facts(registry.settings, state, ws, registry.targets(), registry=where)
+    facts = scan.facts(registry.settings, state, ws, registry.targets(), registry=where)
     conflicts = {}
     for port, claims in facts.holders.items():
         names = list(dict.fromkeys(claim.holder for claim in claims))
@@ -210,14 +212,14 @@ def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[s
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Replace the port table between the portreg markers; ``--check``: exit 1 if stale."""
-    from portreg.docs import docs_plan
-    from portreg.export import render_markdown
+    from portreg.extras.docs import docs_plan
+    from portreg.extras.export import render_markdown
 
     registry = _registry(args)
     files = args.files or [str(registry.settings.root / d) for d in registry.settings.docs]
     if not files:
         raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
-    from portreg.workspace import read_text
+    from portreg.io.files import read_text
 
     edits, current = docs_plan(files, render_markdown(registry.assignments()), read_text)
     if args.check:
@@ -225,7 +227,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
             stale = f"{edit.display}: port table is out of date"
             _err(f"portreg: docs: {stale} (run `portreg docs {edit.display}`)")
         return EXIT_NOT_FOUND if edits else EXIT_OK
-    from portreg.plan import apply_edits
+    from portreg.io.transaction import apply_edits
 
     apply_edits(edits)
     for edit in edits:
@@ -236,7 +238,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    from portreg.completion import render_completion
+    from portreg.cli.completion import render_completion
 
     sys.stdout.write(render_completion(args.shell, build_parser()))
     return EXIT_OK
@@ -289,9 +291,9 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 clean (warnings allowed), 1 errors (``--strict``: warnings too), 2 cannot run."""
+    from portreg.check.commands import check
     from portreg.check.findings import exit_code
-    from portreg.check.formatters import FORMATS
-    from portreg.check.run import check
+    from portreg.check.format import FORMATS
 
     findings = check(_registry(args), live=args.live)
     sys.stdout.write(FORMATS[args.format](findings))
@@ -307,7 +309,7 @@ def _print_repair(outcome: Outcome) -> None:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from portreg.check.run import reconcile
+    from portreg.check.commands import reconcile
 
     registry = _registry(args)
     _print_repair(reconcile(registry, update_configs=args.update_configs, dry_run=args.dry_run))
@@ -315,7 +317,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from portreg.check.run import fix
+    from portreg.check.commands import fix
 
     _print_repair(fix(_registry(args), prune=args.prune, dry_run=args.dry_run))
     return EXIT_OK
@@ -396,7 +398,7 @@ def _add_fix(sub: Subparsers) -> None:
 
 
 def _add_export(sub: Subparsers) -> None:
-    from portreg.export import FORMATS
+    from portreg.extras.export import FORMATS
 
     export = sub.add_parser("export", help="export the assignments (markdown, json, csv, ...)")
     export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")

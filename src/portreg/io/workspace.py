@@ -11,10 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from portreg.discovery import glob_files
 from portreg.errors import FileEditError
-
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
+from portreg.io.files import RealPaths, glob_files, read_text
 
 
 @dataclass(frozen=True)
@@ -27,36 +25,12 @@ class FileEdit:
     after: str
 
 
-def read_text(path: Path) -> str | None:
-    """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist."""
-    try:
-        # bytes, then decode: CRLF kept as with newline="", and no TextIOWrapper per file
-        # (check reads a thousand of them)
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size > MAX_CONFIG_BYTES:
-                raise FileEditError(
-                    f"file is over {MAX_CONFIG_BYTES >> 20} MB; refusing to read it as a config "
-                    "file",
-                    where=str(path),
-                )
-            data = handle.read()
-        return data.decode("utf-8")
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError as exc:
-        raise FileEditError(f"not UTF-8 text ({exc.reason})", where=str(path)) from exc
-    except IsADirectoryError as exc:
-        raise FileEditError("is a folder, not a file", where=str(path)) from exc
-    except OSError as exc:
-        raise FileEditError(f"cannot read: {exc.strerror}", where=str(path)) from exc
-
-
 class Workspace:
     """The repo's files as a plan sees them: read lazily, changed only in memory."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._real_root = root.resolve()
+        self._real = RealPaths(str(root))
         self._original: dict[Path, str | None] = {}
         self._current: dict[Path, str | None] = {}
 
@@ -67,20 +41,20 @@ class Workspace:
             return str(path)
 
     def resolve(self, relative: str | Path) -> Path:
-        """The file behind a repo path; a symlink that leads outside the root is refused."""
+        """The repo path ``relative`` names; one that leads outside the root is refused."""
         path = self.root / relative
-        real = path.resolve()
-        if real != self._real_root and self._real_root not in real.parents:
+        if not self._real.inside(str(path)):
             raise FileEditError(
-                f"leads outside the repo root (to {real})",
+                f"leads outside the repo ({self._real.real(str(path))})",
                 where=self.display(path),
-                hint="portreg only edits files inside the repo",
+                hint="portreg reads and edits only files inside the repo",
             )
         return path
 
     def read(self, path: Path) -> str | None:
+        """The file's text as this plan sees it (None: no such file); contained."""
         if path not in self._current:
-            text = read_text(path)
+            text = read_text(self.resolve(path))
             self._original[path] = text
             self._current[path] = text
         return self._current[path]

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portreg.config import Settings
-from portreg.discovery import CONFIG_FILE
+from portreg.config.discovery import CONFIG_FILE
+from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
-from portreg.workspace import FileEdit
 
 CONFIG_TEMPLATE = """\
 # portreg: the port registry of this repo. Every key is optional; the values

@@ -9,8 +9,8 @@ and ``remove`` do nothing, since these files are not portreg's to edit.
 from __future__ import annotations
 
 from portreg.config import ScannerSettings, Settings
+from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, Wanted, scan_each
-from portreg.workspace import Workspace
 
 
 class ReadOnlyScanner:

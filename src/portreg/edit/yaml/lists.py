@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portreg.errors import FileEditError
-from portreg.yamledit.base import (
+from portreg.edit.yaml.base import (
     _BREAK,
     Node,
     Path,
@@ -15,18 +14,18 @@ from portreg.yamledit.base import (
     _leading_spaces,
     format_path,
 )
-from portreg.yamledit.document import (
+from portreg.edit.yaml.document import (
     Document,
     parse,
 )
-from portreg.yamledit.mappings import (
+from portreg.edit.yaml.mappings import (
     _key_line_of_empty,
 )
-from portreg.yamledit.render import (
+from portreg.edit.yaml.render import (
     _render_key,
     render_scalar,
 )
-from portreg.yamledit.splice import (
+from portreg.edit.yaml.splice import (
     Leaf,
     _concrete,
     _insert_lines,
@@ -34,6 +33,7 @@ from portreg.yamledit.splice import (
     _verify,
     flatten,
 )
+from portreg.errors import FileEditError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

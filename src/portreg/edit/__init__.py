@@ -1,0 +1,1 @@
+"""Byte-exact edits of config texts (pure: text in, text out)."""

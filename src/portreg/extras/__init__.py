@@ -1,0 +1,1 @@
+"""Commands beside the core: the git merge driver, export, docs tables, init."""

@@ -1,0 +1,238 @@
+"""The one door to repo files: contained paths, reading, listing, atomic writing.
+
+Every read and write of a repo file goes through here:
+
+- *contained*: :class:`RealPaths` says whether a path, with every symlink
+  on the way followed, stays inside the repo root;
+- *reading*: :func:`read_text` opens without blocking, refuses anything but a
+  regular file and anything over :data:`MAX_FILE_BYTES`, and decodes UTF-8
+  keeping the file's own newlines;
+- *listing*: :func:`glob_files`, the repo files a pattern matches;
+- *writing*: :func:`write_beside` stages the new text in a temp file in the
+  same folder (so ``os.replace`` is one atomic rename), fsynced, with the old
+  file's permission bits; ``io.transaction`` replaces the originals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+
+from portreg.errors import FileEditError
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+_COUNTER = itertools.count()
+
+
+class RealPaths:
+    """Where paths under one root really lead, with each folder resolved once.
+
+    A file's real path is its folder's real path plus its name unless the file
+    itself is a symlink, so a thousand values files in one folder cost one
+    ``realpath`` and a thousand ``lstat`` calls, not a thousand ``realpath``.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+        self._folders: dict[str, str] = {}
+
+    def real(self, path: str) -> str:
+        folder, name = os.path.split(os.path.abspath(path))
+        real_folder = self._folders.get(folder)
+        if real_folder is None:
+            real_folder = self._folders[folder] = os.path.realpath(folder)
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            is_link = False
+        return os.path.realpath(path) if is_link else os.path.join(real_folder, name)
+
+    def inside(self, path: str) -> bool:
+        real = self.real(path)
+        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+
+
+def _too_large(where: str) -> FileEditError:
+    return FileEditError(
+        f"file is over {MAX_FILE_BYTES >> 20} MB; refusing to read it as a config file",
+        where=where,
+    )
+
+
+def _require_regular(info: os.stat_result, where: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise FileEditError("is a folder, not a file", where=where)
+    if not stat.S_ISREG(info.st_mode):
+        raise FileEditError("is not a regular file (a FIFO, socket or device)", where=where)
+    if info.st_size > MAX_FILE_BYTES:
+        raise _too_large(where)
+
+
+def read_text(path: str | os.PathLike[str]) -> str | None:
+    """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist.
+
+    Opened with ``O_NONBLOCK``, so a FIFO in a file's place is refused at once
+    instead of waiting forever for a writer.
+    """
+    where = os.fspath(path)
+    try:
+        descriptor = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError as exc:
+        raise FileEditError("is a folder, not a file", where=where) from exc
+    except OSError as exc:
+        raise FileEditError(f"cannot read: {exc.strerror}", where=where) from exc
+    try:
+        _require_regular(os.fstat(descriptor), where)
+        data = os.read(descriptor, MAX_FILE_BYTES + 1)
+        while len(data) <= MAX_FILE_BYTES:
+            more = os.read(descriptor, MAX_FILE_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError as exc:
+        raise FileEditError(f"cannot read: {exc.strerror}", where=where) from exc
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(where)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileEditError(f"not UTF-8 text ({exc.reason})", where=where) from exc
+
+
+def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
+    """``dir/prefix*suffix`` (the shape of every values path) listed with one scandir;
+    None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files.
+    ``files_only`` drops folders by the entry's type (no ``stat`` on most systems)."""
+    folder, _, name = pattern.rpartition("/")
+    if name.count("*") != 1 or any(c in pattern for c in "?[") or "*" in folder:
+        return None
+    prefix, _, suffix = name.partition("*")
+    try:
+        with os.scandir(os.path.join(root, folder)) as listing:
+            entries = [
+                entry.name
+                for entry in listing
+                if entry.name.startswith(prefix)
+                and entry.name.endswith(suffix)
+                and (not files_only or entry.is_file())
+            ]
+    except OSError:
+        return []
+    hidden_ok = prefix.startswith(".")
+    lead = f"{folder}/" if folder else ""
+    return [
+        lead + entry
+        for entry in entries
+        if len(entry) >= len(prefix) + len(suffix) and (hidden_ok or not entry.startswith("."))
+    ]
+
+
+def _star_folder(root: str, pattern: str, files_only: bool) -> list[str] | None:
+    """``dir/*/rest`` (a file per service folder, as OpenAPI trees are laid out): one
+    listdir and one ``stat`` per folder (``lstat`` when ``files_only`` is off, as
+    ``glob`` does); None for other patterns."""
+    head, star, rest = pattern.partition("/*/")
+    if not star or any(c in head + rest for c in "*?[") or "*" in head:
+        return None
+    try:
+        entries = os.listdir(os.path.join(root, head))
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if entry.startswith("."):
+            continue
+        name = f"{head}/{entry}/{rest}" if head else f"{entry}/{rest}"
+        path = os.path.join(root, name)
+        if os.path.isfile(path) if files_only else os.path.lexists(path):
+            found.append(name)
+    return found
+
+
+def _fixed_folder(pattern: str) -> str:
+    """The folders of ``pattern`` before its first wildcard (``k8s`` for ``k8s/**/*.yaml``)."""
+    parts = pattern.split("/")
+    fixed = []
+    for part in parts[:-1]:
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
+
+
+def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str]:
+    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted.
+
+    ``check_files=False`` skips the ``stat`` that drops folders, for callers that
+    ``stat`` every match anyway (the port cache reads a folder as holding nothing).
+    """
+    listed = _one_star(root, pattern, check_files)
+    if listed is not None:
+        return sorted(listed)
+    listed = _star_folder(root, pattern, check_files)
+    if listed is not None:
+        return sorted(listed)
+    if not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
+        return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
+    import glob
+
+    matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+    if not check_files:
+        return matches
+    return [name for name in matches if os.path.isfile(os.path.join(root, name))]
+
+
+def temp_name(target: str) -> str:
+    """``.<name>.<pid>-<n>.tmp`` beside ``target``; ``plan`` sweeps these after a crash."""
+    folder, name = os.path.split(target)
+    return os.path.join(folder, f".{name}.{os.getpid()}-{next(_COUNTER)}.tmp")
+
+
+def write_beside(target: str, text: str) -> str:
+    """Write ``text`` to a new temp file beside ``target``, fsynced; returns its path."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o644
+    while True:
+        temp = temp_name(target)
+        try:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return temp
+
+
+def fsync_folder(folder: str) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every system allows it)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def replace_file(target: str, text: str) -> None:
+    """Replace one file's text atomically and durably."""
+    os.replace(write_beside(target, text), target)
+    fsync_folder(os.path.dirname(target) or ".")
