@@ -10,12 +10,13 @@ import pytest
 from portreg.config import HelmSettings, Settings
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted
+from portreg.model import Assignment
+from portreg.targets.base import Observation
 from portreg.targets.helm import HelmTarget
 from portreg.targets.in_use import ports_in_use
 
 VALUES_DIR = "helm/rerp-microservice/values"
-INVOICE = Wanted("invoice", 8002, 31002)
+INVOICE = Assignment("invoice", 8002, 31002)
 
 BEFORE = """\
 # ⚠️ PORT CONFIGURATION REFERENCE:

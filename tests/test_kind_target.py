@@ -10,11 +10,12 @@ import pytest
 from portreg.config import KindSettings, Settings
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted
+from portreg.model import Assignment
+from portreg.targets.base import Observation
 from portreg.targets.in_use import ports_in_use
 from portreg.targets.kind import KindTarget
 
-INVOICE = Wanted("invoice", 8002, 31002)
+INVOICE = Assignment("invoice", 8002, 31002)
 
 HEAD = """\
 # kind cluster for RERP 🚀
@@ -64,7 +65,7 @@ WITH_BOTH = (
 
 
 def _run(
-    tmp_path: Path, text: str | None, wanted: Wanted = INVOICE, settings: Settings | None = None
+    tmp_path: Path, text: str | None, wanted: Assignment = INVOICE, settings: Settings | None = None
 ) -> tuple[Workspace, list[str], str | None]:
     path = tmp_path / "kind-config.yaml"
     if text is not None:
@@ -121,20 +122,20 @@ def test_no_nodes_adds_a_control_plane_node(tmp_path: Path) -> None:
 
 
 def test_after_force_the_old_entry_is_updated_in_place(tmp_path: Path) -> None:
-    _, _, after = _run(tmp_path, WITH_BOTH, Wanted("invoice", 8005, 31005))
+    _, _, after = _run(tmp_path, WITH_BOTH, Assignment("invoice", 8005, 31005))
     assert after == WITH_BOTH.replace("31002", "31005").replace("8002", "8005")
 
 
 def test_an_uncommented_entry_with_exact_values_is_recognised(tmp_path: Path) -> None:
     before = WITH_GL.replace("  # General Ledger Service\n", "")
-    ws, _, after = _run(tmp_path, before, Wanted("general-ledger", 8001, 31001))
+    ws, _, after = _run(tmp_path, before, Assignment("general-ledger", 8001, 31001))
     assert after == before
     assert ws.edits() == []
 
 
 def test_another_entry_on_the_host_port_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileEditError) as caught:
-        _run(tmp_path, WITH_GL, Wanted("billing", 8001, 31001))
+        _run(tmp_path, WITH_GL, Assignment("billing", 8001, 31001))
     assert caught.value.line() == (
         "kind-config.yaml:18: hostPort 8001 is already bound by the mapping for "
         "'general-ledger' (containerPort 31001); cannot map it for 'billing' "

@@ -193,13 +193,10 @@ class Registry:
     def _plan_update(
         self, ws: Workspace, wanted: Sequence[Assignment], *, scaffold: bool = False
     ) -> list[str]:
-        from portreg.targets import Wanted
-
         warnings: list[str] = []
         for target in self.targets():
             for item in wanted:
-                want = Wanted(item.service, item.port, item.node_port)
-                warnings += target.update(ws, want, scaffold=scaffold)
+                warnings += target.update(ws, item, scaffold=scaffold)
         return warnings
 
     def release(

@@ -14,8 +14,8 @@ from portreg.check import rules, scan
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.io.workspace import Workspace
-from portreg.model import RegistryState
-from portreg.targets.base import Target, Wanted
+from portreg.model import Assignment, RegistryState
+from portreg.targets.base import Target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def apply_plan(registry: Registry, ws: Workspace, plan: repair.Plan) -> list[str
             if target.name == name:
                 warnings += target.remove(ws, service)
     for move in plan.moves:
-        wanted = Wanted(move.service, move.port, registry.settings.node_port(move.port))
+        wanted = Assignment(move.service, move.port, registry.settings.node_port(move.port))
         for target in targets:
             if move.targets is None or target.name in move.targets:
                 warnings += target.update(ws, wanted)

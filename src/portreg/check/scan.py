@@ -90,49 +90,9 @@ def _size(ws: Workspace, display: str) -> int:
         return 0
 
 
-class HelmFiles:
-    """Helm values files read one by one with a bare libyaml compose.
-
-    Gives the same Observations as ``HelmTarget.scan`` (its ``SCANNED`` fields,
-    the service from the file name) per file, so one broken values file is one
-    finding, at about half the cost of building an editable Document per file.
-    """
-
-    name = "helm"
-
-    def __init__(self, services: dict[str, str]) -> None:
-        self.service_of = {path: service for service, path in services.items()}
-
-    def files(self, ws: Workspace) -> list[str]:
-        return sorted(self.service_of)
-
-    def read(self, ws: Workspace, display: str) -> str:
-        # no ws.resolve: it guards edits against symlinks out of the repo, and this
-        # only reads (a realpath per values file was a fifth of check's time)
-        return ws.read(ws.root / display) or ""
-
-    def scan_file(self, display: str, text: str) -> list[Observation]:
-        from portreg.targets import yamlscan as ys
-        from portreg.targets.helm import SCANNED
-
-        docs = ys.documents(text, display)
-        service = self.service_of[display]
-        found = []
-        for (section, key), role in SCANNED if docs else ():
-            node = ys.get(ys.get(docs[0], section), key)
-            port = ys.port_of(node)
-            if node is not None and port is not None:
-                line = ys.line_of(node)
-                found.append(
-                    Observation("helm", display, line, port, f"{section}.{key}", role, service)
-                )
-        return found
-
-
 def scan(
     ws: Workspace,
     targets: Sequence[Target],
-    helm_files: dict[str, str] | None = None,
     *,
     split: bool = False,
 ) -> tuple[list[Observation], list[Unreadable]]:
@@ -142,9 +102,8 @@ def scan(
     """
     parts: list[list[_Slot] | tuple[list[Observation], list[Unreadable]]] = []
     for target in targets:
-        if isinstance(target, FileScanner) or (target.name == "helm" and helm_files is not None):
-            scanner = target if isinstance(target, FileScanner) else HelmFiles(helm_files or {})
-            parts.append(_slots(ws, scanner))
+        if isinstance(target, FileScanner):
+            parts.append(_slots(ws, target))
             continue
         try:
             parts.append((target.scan(ws), []))
@@ -204,7 +163,7 @@ def facts(
     ``check`` (which only reads) passes ``split``, so files are parsed on two cores.
     """
     helm_files = values_files(settings, ws)
-    observations, problems = scan(ws, targets, helm_files, split=split)
+    observations, problems = scan(ws, targets, split=split)
     kind = ws.resolve(settings.kind.config)
     return Facts(
         settings=settings,

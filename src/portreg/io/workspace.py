@@ -43,18 +43,22 @@ class Workspace:
     def resolve(self, relative: str | Path) -> Path:
         """The repo path ``relative`` names; one that leads outside the root is refused."""
         path = self.root / relative
+        self._require_inside(path)
+        return path
+
+    def _require_inside(self, path: Path) -> None:
         if not self._real.inside(str(path)):
             raise FileEditError(
                 f"leads outside the repo ({self._real.real(str(path))})",
                 where=self.display(path),
                 hint="portreg reads and edits only files inside the repo",
             )
-        return path
 
     def read(self, path: Path) -> str | None:
         """The file's text as this plan sees it (None: no such file); contained."""
         if path not in self._current:
-            text = read_text(self.resolve(path))
+            self._require_inside(path)
+            text = read_text(path)
             self._original[path] = text
             self._current[path] = text
         return self._current[path]

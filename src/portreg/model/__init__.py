@@ -30,12 +30,20 @@ def validate_service(name: str) -> str:
 
 @dataclass(frozen=True)
 class Assignment:
+    """One service's port and NodePort: what the registry says its files should hold."""
+
     service: str
     port: int
     node_port: int
 
     def as_json(self) -> dict[str, Any]:
         return {"service": self.service, "port": self.port, "node_port": self.node_port}
+
+    def values(self) -> dict[str, str]:
+        """The placeholders every template may use for this service."""
+        from portreg.config.templates import placeholders
+
+        return placeholders(self.service, self.port, self.node_port)
 
 
 @dataclass(frozen=True)

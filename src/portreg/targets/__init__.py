@@ -8,9 +8,9 @@ Modules are imported only when a command needs them.
 from __future__ import annotations
 
 from portreg.config import Settings
-from portreg.targets.base import Observation, Target, Wanted
+from portreg.targets.base import Observation, Target
 
-__all__ = ["Observation", "Target", "Wanted", "build_targets"]
+__all__ = ["Observation", "Target", "build_targets"]
 
 
 def build_targets(settings: Settings) -> list[Target]:

@@ -10,24 +10,11 @@ for ``check``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from portreg.config.templates import placeholders
 from portreg.io.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """What the registry says one service's files should hold."""
-
-    service: str
-    port: int
-    node_port: int
-
-    def values(self) -> dict[str, str]:
-        return placeholders(self.service, self.port, self.node_port)
+from portreg.model import Assignment
 
 
 class Observation(NamedTuple):
@@ -49,7 +36,7 @@ class Observation(NamedTuple):
 class Target(Protocol):
     name: str
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         """Bring this target's files in line for one service; returns warnings."""
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
@@ -86,4 +73,4 @@ def scan_each(scanner: FileScanner, ws: Workspace) -> list[Observation]:
     return found
 
 
-__all__ = ["FileScanner", "Observation", "Target", "Wanted", "scan_each"]
+__all__ = ["FileScanner", "Observation", "Target", "scan_each"]

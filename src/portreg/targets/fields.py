@@ -15,7 +15,7 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, render_value
 from portreg.edit import yaml as yamledit
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Wanted
+from portreg.model import Assignment
 
 Bindings = dict[str, str]
 
@@ -55,7 +55,7 @@ class SetTarget:
             return ws.glob(self.spec.files.replace("{service}", service))
         return ws.glob(self.spec.files)
 
-    def edit(self, text: str, source: str, wanted: Wanted) -> tuple[str, list[str]]:
+    def edit(self, text: str, source: str, wanted: Assignment) -> tuple[str, list[str]]:
         """One file's new text for one service, and the paths that matched nothing."""
         values = wanted.values()
         doc = self.edit_module.parse(text, source)
@@ -94,7 +94,7 @@ class SetTarget:
             text = self.edit_module.set_values(text, {(*base, *rest): value}, source)
         return text
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         paths = self.service_files(ws, wanted.service)
         if not paths:
             files = render(self.spec.files, wanted.values())

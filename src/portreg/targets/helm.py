@@ -4,7 +4,7 @@
 with byte-exact edits; a missing file is a warning (the seed's words), or is
 created from a template with ``--scaffold`` or a configured ``[helm] template``.
 ``remove`` leaves the values file alone: it is the user's file, not portreg's.
-``used_ports`` reads every values file with a regex, never a YAML parse.
+``scan_file`` reads one values file's three port fields for ``check``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted
+from portreg.model import Assignment
+from portreg.targets.base import Observation, scan_each
 from portreg.targets.fields import SetTarget
 
 DEFAULT_TEMPLATE = """\
@@ -49,8 +50,9 @@ class HelmTarget(SetTarget):
     """The Helm values file of each service: a yaml set target configured from ``[helm]``.
 
     Its keys are dotted (``service.port``), missing keys are always added, and
-    a missing file is the seed's warning or a scaffold; ``scan`` reads the
-    three port fields whatever ``[helm.set]`` says, so ``check`` can tell them apart.
+    a missing file is the seed's warning or a scaffold; ``scan_file`` reads
+    the three port fields whatever ``[helm.set]`` says, so ``check`` can tell
+    them apart, one file at a time (one broken values file is one finding).
     """
 
     name = "helm"
@@ -59,14 +61,15 @@ class HelmTarget(SetTarget):
         helm = settings.helm
         super().__init__(settings, TargetSpec("helm", helm.values, "yaml", helm.set, create=True))
         self.pattern = helm.values
+        self._names = _service_pattern(helm.values)
 
     def path_for(self, path: str, values: dict[str, str]) -> yamledit.Path:
         return tuple(path.split("."))
 
-    def values_path(self, ws: Workspace, wanted: Wanted) -> Path:
+    def values_path(self, ws: Workspace, wanted: Assignment) -> Path:
         return ws.resolve(render(self.pattern, wanted.values()))
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         path = self.values_path(ws, wanted)
         text = ws.read(path)
         if text is None:
@@ -78,7 +81,7 @@ class HelmTarget(SetTarget):
             ws.write(path, new)
         return []
 
-    def _scaffold(self, ws: Workspace, wanted: Wanted) -> str:
+    def _scaffold(self, ws: Workspace, wanted: Assignment) -> str:
         """A new values file from the configured template file, else the built-in one."""
         template = DEFAULT_TEMPLATE
         if self.settings.helm.template is not None:
@@ -97,21 +100,37 @@ class HelmTarget(SetTarget):
         """Leave the values file alone: deleting a user's file is not portreg's call."""
         return []
 
-    def files(self, ws: Workspace) -> list[Path]:
-        return ws.glob(self.pattern.replace("{service}", "*"))
+    def files(self, ws: Workspace) -> list[str]:
+        """Every values file whose name gives a service (a shared file gives none)."""
+        service_of = self._service_of
+        return [n for n in ws.glob_names(self.pattern.replace("{service}", "*")) if service_of(n)]
+
+    def read(self, ws: Workspace, display: str) -> str:
+        return ws.read(ws.root / display) or ""
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        found: list[Observation] = []
-        service_of = _service_pattern(self.pattern)
-        for path in self.files(ws):
-            text = ws.read(path)
-            if text is None:
-                continue
-            display = ws.display(path)
-            match = service_of.fullmatch(display)
-            service = match.group("service") if match else None
-            found.extend(_observations(yamledit.parse(text, display), display, service))
+        return scan_each(self, ws)
+
+    def scan_file(self, display: str, text: str) -> list[Observation]:
+        """The three port fields of one values file, with the service its name gives."""
+        from portreg.targets import yamlscan as ys
+
+        docs = ys.documents(text, display)
+        service = self._service_of(display)
+        found = []
+        for (section, key), role in SCANNED if docs else ():
+            node = ys.get(ys.get(docs[0], section), key)
+            port = ys.port_of(node)
+            if node is not None and port is not None:
+                line = ys.line_of(node)
+                found.append(
+                    Observation("helm", display, line, port, f"{section}.{key}", role, service)
+                )
         return found
+
+    def _service_of(self, display: str) -> str | None:
+        match = self._names.fullmatch(display)
+        return match.group("service") if match else None
 
 
 def _missing_warning(display: str, service: str) -> str:
@@ -128,23 +147,3 @@ def _service_pattern(pattern: str) -> re.Pattern[str]:
         return re.compile(r"(?!)(?P<service>)")  # a single shared file names no service
     regex = first + r"(?P<service>[^/]+)" + rest[0]
     return re.compile(regex + "".join(r"(?P=service)" + part for part in rest[1:]))
-
-
-def _observations(doc: yamledit.Document, display: str, service: str | None) -> list[Observation]:
-    found = []
-    for key, role in SCANNED:
-        node = doc.find(key)
-        if node is None or node.id != "scalar" or not str(node.value).isdigit():
-            continue
-        found.append(
-            Observation(
-                target="helm",
-                path=display,
-                line=doc.line_of(node),
-                port=int(node.value),
-                field=".".join(key),
-                role=role,
-                service=service,
-            )
-        )
-    return found

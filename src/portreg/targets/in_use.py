@@ -28,7 +28,7 @@ def ports_in_use(ws: Workspace, targets: Iterable[HasFiles]) -> set[int]:
     ports: set[int] = set()
     for target in targets:
         for name in target.files(ws):
-            ports |= numbers_in(ws.read(ws.resolve(name)) or "")
+            ports |= numbers_in(ws.read(ws.root / name) or "")
     return ports
 
 

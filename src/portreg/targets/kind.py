@@ -29,7 +29,8 @@ from portreg.config.templates import comment_pattern, render, service_in_comment
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted, scan_each
+from portreg.model import Assignment
+from portreg.targets.base import Observation, scan_each
 
 NODES: yamledit.Path = ("nodes",)
 MAPPINGS = "extraPortMappings"
@@ -82,7 +83,7 @@ class KindTarget:
 
     # ------------------------------------------------------------ editing
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         path = ws.resolve(self.kind.config)
         text = ws.read(path)
         if text is None:
@@ -107,7 +108,7 @@ class KindTarget:
             ws.write(path, new)
         return []
 
-    def _with(self, text: str, source: str, wanted: Wanted) -> str:
+    def _with(self, text: str, source: str, wanted: Assignment) -> str:
         doc = yamledit.parse(text, source)
         node = self._node_index(doc)
         if node is None:  # no `nodes:`; kind's default is one control-plane node
@@ -160,7 +161,7 @@ class KindTarget:
         return None
 
     def _refuse_clash(
-        self, entries: list[Entry], ours: Entry | None, wanted: Wanted, source: str
+        self, entries: list[Entry], ours: Entry | None, wanted: Assignment, source: str
     ) -> None:
         for entry in entries:
             if entry is ours or entry.host_port != wanted.port:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from portreg.config import ScannerSettings, Settings
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted, scan_each
+from portreg.model import Assignment
+from portreg.targets.base import Observation, scan_each
 
 
 class ReadOnlyScanner:
@@ -34,7 +35,7 @@ class ReadOnlyScanner:
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.resolve(display)) or ""
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         return []
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, service_from, template_regex
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, Wanted, scan_each
+from portreg.model import Assignment
+from portreg.targets.base import Observation, scan_each
 from portreg.targets.fields import role_of
 from portreg.targets.user import _file_service_pattern
 
@@ -86,7 +87,7 @@ class TextTarget:
         pattern = self.spec.files
         return ws.glob(pattern.replace("{service}", service) if self.per_service else pattern)
 
-    def update(self, ws: Workspace, wanted: Wanted, *, scaffold: bool = False) -> list[str]:
+    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
         values = wanted.values()
         paths = self._paths(ws, wanted.service)
         if not paths:
@@ -100,7 +101,7 @@ class TextTarget:
         return []
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
-        values = Wanted(service, port or 0, 0).values()
+        values = Assignment(service, port or 0, 0).values()
         for path in self._paths(ws, service):
             text = ws.read(path) or ""
             new = remove_line(text, render(self.key, values))
@@ -133,6 +134,6 @@ class TextTarget:
             service = service_from(groups)
             if service is not None:
                 port = int(groups[self.role])
-                key = render(self.key, Wanted(service, 0, 0).values())
+                key = render(self.key, Assignment(service, 0, 0).values())
                 found.append(Observation(self.name, display, number, port, key, self.role, service))
         return found
