@@ -48,7 +48,7 @@ def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     for warning in outcome.warnings:
         _err(warning)
     if outcome.dry_run:
-        from portreg.io.transaction import render_diff
+        from portreg.edit.diff import render_diff
 
         sys.stdout.write(render_diff(outcome.edits))
         _err("(dry run: nothing was written)" if outcome.edits else "(dry run: nothing to change)")

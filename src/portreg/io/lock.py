@@ -11,14 +11,11 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from portreg.errors import LockTimeoutError, StoreError
-
-TYPE_CHECKING = False  # pathlib stays off the import path of `quick` (start-up)
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 class FileLock:
@@ -78,25 +75,13 @@ class FileLock:
 
 def checkout_lock_path(root: str, registry: str) -> str:
     """The lock every portreg process on one checkout takes: beside the registry file
-    when its folder exists (the file store's lock), else ``.portreg.io.lock`` at the root."""
+    when its folder exists (the file store's lock), else ``.portreg.lock`` at the root."""
     path = os.path.join(root, registry)
     if os.path.isdir(os.path.dirname(path)):
         return f"{path}.lock"
-    return os.path.join(root, ".portreg.io.lock")
+    return os.path.join(root, ".portreg.lock")
 
 
 def journal_path(lock: str) -> str:
-    """The journal a command writes under ``lock`` (``plan.recover`` finishes it)."""
+    """The journal a command writes under ``lock`` (``recover`` finishes it)."""
     return lock.removesuffix(".lock") + ".journal"
-
-
-def journal_text(files: Iterable[tuple[str, str, str | None, str]]) -> str:
-    """The journal's text, one entry per file: its path relative to the journal's folder,
-    how it is shown, and its old and new text (``plan.recover`` reads it back)."""
-    import json
-
-    entries = [
-        {"path": path, "display": display, "before": before, "after": after}
-        for path, display, before, after in files
-    ]
-    return json.dumps({"portreg-journal": 1, "files": entries}, ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""Rendering planned edits as a diff, and applying them all-or-nothing.
+"""Applying planned edits all-or-nothing, with a journal that survives a kill.
 
 Each file is written to a temp file in its own folder, fsynced, then
 ``os.replace``d over the original. Every temp file is written before any
@@ -19,30 +19,14 @@ import errno
 import glob
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from portreg.errors import WriteError
 from portreg.io import faults
 from portreg.io.files import fsync_folder, read_text, write_beside
-from portreg.io.lock import journal_text
 from portreg.io.workspace import FileEdit
-
-
-def render_diff(edits: Sequence[FileEdit]) -> str:
-    """A unified diff of every planned edit, as ``git diff`` would show it."""
-    import difflib
-
-    chunks: list[str] = []
-    for edit in edits:
-        before = (edit.before or "").splitlines(keepends=True)
-        after = edit.after.splitlines(keepends=True)
-        old = "/dev/null" if edit.before is None else f"a/{edit.display}"
-        chunks.extend(difflib.unified_diff(before, after, old, f"b/{edit.display}"))
-        if chunks and not chunks[-1].endswith("\n"):
-            chunks.append("\n\\ No newline at end of file\n")
-    return "".join(chunks)
 
 
 def _write_temp(target: Path, text: str) -> Path:
@@ -93,6 +77,18 @@ def _failure(edit: FileEdit, exc: OSError, lost: list[str], journal: Path | None
 # journal (the file store passes one, under its lock) the command first writes
 # every file's old and new text to it: from then on the change is decided, and
 # the next portreg run that takes the lock rolls it forward (``recover``).
+
+
+def journal_text(files: Iterable[tuple[str, str, str | None, str]]) -> str:
+    """The journal's text, one entry per file: its path relative to the journal's folder,
+    how it is shown, and its old and new text (``recover`` reads it back)."""
+    import json
+
+    entries = [
+        {"path": path, "display": display, "before": before, "after": after}
+        for path, display, before, after in files
+    ]
+    return json.dumps({"portreg-journal": 1, "files": entries}, ensure_ascii=False)
 
 
 def _write_journal(journal: Path, edits: Sequence[FileEdit], reals: list[Path]) -> None:
