@@ -9,7 +9,8 @@ Names are imported lazily so ``portreg query`` starts fast.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

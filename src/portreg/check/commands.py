@@ -8,6 +8,7 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from portreg.api import Outcome, Registry, Step
 from portreg.check import rules, scan
@@ -17,7 +18,6 @@ from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.targets.base import Target
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from portreg.check import repair  # (reconcile and fix import it when they run)
 

@@ -11,12 +11,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from portreg.config import Settings
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import Observation
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
 

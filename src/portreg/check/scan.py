@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
@@ -22,7 +23,6 @@ from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
 from portreg.targets.base import FileScanner, Observation, Target
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs
 

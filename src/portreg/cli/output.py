@@ -1,4 +1,4 @@
-"""Text and JSON forms of ``query`` and ``list`` results (pure; shared by cli and quick)."""
+"""Text and JSON forms of ``query`` and ``list`` results (pure)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False  # the parser imports FORMATS; keep model (dataclasses) off start-up
 if TYPE_CHECKING:
     from portreg.model import Assignment
 

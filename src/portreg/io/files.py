@@ -104,10 +104,10 @@ def read_text(path: str | os.PathLike[str]) -> str | None:
         raise FileEditError(f"not UTF-8 text ({exc.reason})", where=where) from exc
 
 
-def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
+def _one_star(root: str, pattern: str) -> list[str] | None:
     """``dir/prefix*suffix`` (the shape of every values path) listed with one scandir;
     None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files.
-    ``files_only`` drops folders by the entry's type (no ``stat`` on most systems)."""
+    Folders are dropped by the entry's type (no ``stat`` on most systems)."""
     folder, _, name = pattern.rpartition("/")
     if name.count("*") != 1 or any(c in pattern for c in "?[") or "*" in folder:
         return None
@@ -117,9 +117,7 @@ def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
             entries = [
                 entry.name
                 for entry in listing
-                if entry.name.startswith(prefix)
-                and entry.name.endswith(suffix)
-                and (not files_only or entry.is_file())
+                if entry.name.startswith(prefix) and entry.name.endswith(suffix) and entry.is_file()
             ]
     except OSError:
         return []
@@ -132,10 +130,9 @@ def _one_star(root: str, pattern: str, files_only: bool) -> list[str] | None:
     ]
 
 
-def _star_folder(root: str, pattern: str, files_only: bool) -> list[str] | None:
+def _star_folder(root: str, pattern: str) -> list[str] | None:
     """``dir/*/rest`` (a file per service folder, as OpenAPI trees are laid out): one
-    listdir and one ``stat`` per folder (``lstat`` when ``files_only`` is off, as
-    ``glob`` does); None for other patterns."""
+    listdir and one ``stat`` per folder; None for other patterns."""
     head, star, rest = pattern.partition("/*/")
     if not star or any(c in head + rest for c in "*?[") or "*" in head:
         return None
@@ -149,7 +146,7 @@ def _star_folder(root: str, pattern: str, files_only: bool) -> list[str] | None:
             continue
         name = f"{head}/{entry}/{rest}" if head else f"{entry}/{rest}"
         path = os.path.join(root, name)
-        if os.path.isfile(path) if files_only else os.path.lexists(path):
+        if os.path.isfile(path):
             found.append(name)
     return found
 
@@ -165,16 +162,12 @@ def _fixed_folder(pattern: str) -> str:
     return "/".join(fixed)
 
 
-def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str]:
-    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted.
-
-    ``check_files=False`` skips the ``stat`` that drops folders, for callers that
-    ``stat`` every match anyway (the port cache reads a folder as holding nothing).
-    """
-    listed = _one_star(root, pattern, check_files)
+def glob_files(root: str, pattern: str) -> list[str]:
+    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted; folders dropped."""
+    listed = _one_star(root, pattern)
     if listed is not None:
         return sorted(listed)
-    listed = _star_folder(root, pattern, check_files)
+    listed = _star_folder(root, pattern)
     if listed is not None:
         return sorted(listed)
     if not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
@@ -182,8 +175,6 @@ def glob_files(root: str, pattern: str, *, check_files: bool = True) -> list[str
     import glob
 
     matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
-    if not check_files:
-        return matches
     return [name for name in matches if os.path.isfile(os.path.join(root, name))]
 
 

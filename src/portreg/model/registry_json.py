@@ -1,8 +1,4 @@
-"""The registry document's text, and the port search: pure and import-light.
-
-``model`` (the full road) and ``quick`` (the fast ``assign``) both write the
-registry and pick ports through these functions, so the two cannot drift.
-"""
+"""The registry document's text, its timestamp, and the port search (pure)."""
 
 from __future__ import annotations
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from portreg.targets.base import Observation
 from portreg.targets.readonly import ReadOnlyScanner
 
-TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
 if TYPE_CHECKING:
     import yaml
 

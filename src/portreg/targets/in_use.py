@@ -10,9 +10,16 @@ one read and one regex per file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
 
 from portreg.io.workspace import Workspace
+
+
+class HasFiles(Protocol):
+    def files(self, ws: Workspace) -> Sequence[str | Path]: ...
+
 
 # a run of ASCII digits with leading zeros dropped (``08002`` is 8002 to a YAML int)
 _NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?![0-9])")
@@ -30,13 +37,3 @@ def ports_in_use(ws: Workspace, targets: Iterable[HasFiles]) -> set[int]:
         for name in target.files(ws):
             ports |= numbers_in(ws.read(ws.root / name) or "")
     return ports
-
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from pathlib import Path
-    from typing import Protocol
-
-    class HasFiles(Protocol):
-        def files(self, ws: Workspace) -> Sequence[str | Path]: ...

@@ -9,11 +9,11 @@ unreadable, never guessed at.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from portreg.targets.base import Observation
 from portreg.targets.readonly import ReadOnlyScanner
 
-TYPE_CHECKING = False  # yaml is imported on the first scan: `assign` only reads used_ports
 if TYPE_CHECKING:
     import yaml
 

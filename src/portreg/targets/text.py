@@ -115,7 +115,7 @@ class TextTarget:
         return ws.glob_names(self.spec.files.replace("{service}", "*"))
 
     def read(self, ws: Workspace, display: str) -> str:
-        return ws.read(ws.root / display) or ""  # reading only: no symlink guard needed
+        return ws.read(ws.root / display) or ""
 
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)

@@ -46,8 +46,6 @@ class UserTarget(SetTarget):
         return ws.glob_names(self.spec.files.replace("{service}", "*"))
 
     def read(self, ws: Workspace, display: str) -> str:
-        # no ws.resolve: its symlink guard is for edits, and a realpath per file was
-        # a fifth of check's time on 500 files (update() resolves before writing)
         return ws.read(ws.root / display) or ""
 
     def scan(self, ws: Workspace) -> list[Observation]:

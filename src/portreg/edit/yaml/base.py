@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 # typing costs as much to import as a whole fast command's own work; only mypy needs it here
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any, TypeAlias
 
@@ -95,7 +96,7 @@ def format_path(path: Path) -> str:
     return text or "the document"
 
 
-# compiled on first use (re caches it): the fast road never reads a path from text
+# compiled on first use (re caches it): most commands never read a path from text
 _PATH_TOKEN = (
     r"\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\]"
     r"""|\[\?(?P<field>[^=\]]+)==(?P<q>['"])(?P<value>.*?)(?P=q)\]"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from portreg.edit.yaml.base import (
     _BREAK,
@@ -22,7 +23,6 @@ from portreg.edit.yaml.base import (
 )
 from portreg.errors import FileEditError
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from portreg.edit.yaml.base import (
     _BREAK,
@@ -35,7 +36,6 @@ from portreg.edit.yaml.splice import (
 )
 from portreg.errors import FileEditError
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from portreg.edit.yaml.base import (
     _PLAIN_SAFE,
@@ -14,7 +15,6 @@ from portreg.edit.yaml.base import (
     _loader,
 )
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

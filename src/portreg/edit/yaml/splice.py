@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from portreg.edit.yaml.base import (
     _BREAK,
@@ -18,7 +19,6 @@ from portreg.edit.yaml.document import (
 )
 from portreg.errors import FileEditError
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

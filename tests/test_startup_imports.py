@@ -1,0 +1,88 @@
+"""Start-up discipline, stated once: which modules each hot command must not load.
+
+Each command runs in a fresh interpreter on a small repo; the test reads
+``sys.modules`` after it. The heavy ones (bench/README.md has the figures):
+PyYAML (about 10 ms to import) for anything that does not parse YAML, the
+check package for commands that do not check, the write path for commands
+that only read, and the HTTP client when the registry is a file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROBE = """\
+import contextlib, io, json, sys
+from portreg.cli import main
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+NEVER_ON_THE_FILE_STORE = ("http.client", "portreg.store.etcd", "difflib", "portreg.extras")
+MUST_NOT_IMPORT = {
+    ("query", "invoice"): (
+        "yaml",
+        "portreg.edit",
+        "portreg.targets",
+        "portreg.check",
+        "portreg.io.transaction",
+    ),
+    ("list",): (
+        "yaml",
+        "portreg.edit",
+        "portreg.targets",
+        "portreg.check",
+        "portreg.io.transaction",
+    ),
+    ("assign", "payroll"): ("yaml", "portreg.check"),
+    ("assign", "payroll", "--update-configs"): ("portreg.check",),
+    ("check",): ("portreg.io.transaction", "portreg.check.repair"),
+}
+VALUES = "service:\n  port: 8002\n  containerPort: 8002\n  nodePort: 31002\n"
+
+
+@pytest.fixture
+def busy(seed_repo: Path) -> Path:
+    values = seed_repo / "helm/rerp-microservice/values"
+    values.mkdir(parents=True)
+    (values / "invoice.yaml").write_text(VALUES)
+    (values / "payroll.yaml").write_text("service:\n  type: NodePort\n")
+    (seed_repo / "kind-config.yaml").write_text(
+        "kind: Cluster\nnodes:\n- role: control-plane\n  extraPortMappings:\n"
+        "  - containerPort: 31002\n    hostPort: 8002\n"
+    )
+    (seed_repo / "Tiltfile").write_text("k8s_resource('invoice', port_forwards='8002:8002')\n")
+    return seed_repo
+
+
+def loaded(root: Path, argv: tuple[str, ...]) -> tuple[int, set[str]]:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, "--root", str(root), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(run.stdout)
+    return report["code"], set(report["modules"])
+
+
+@pytest.mark.parametrize("argv", MUST_NOT_IMPORT, ids=" ".join)
+def test_a_command_loads_only_what_it_needs(busy: Path, argv: tuple[str, ...]) -> None:
+    code, modules = loaded(busy, argv)
+    assert code == (1 if argv == ("check",) else 0)  # check: payroll is not registered yet
+    heavy = MUST_NOT_IMPORT[argv] + NEVER_ON_THE_FILE_STORE
+    imported = sorted(
+        m for m in modules if m in heavy or m.startswith(tuple(f"{h}." for h in heavy))
+    )
+    assert imported == []
+
+
+def test_the_probe_sees_what_a_command_imports(busy: Path) -> None:
+    """The guard above can fail: a command that parses YAML shows PyYAML loaded."""
+    _code, modules = loaded(busy, ("check",))
+    assert {"yaml", "portreg.check", "portreg.edit.yaml"} <= modules
