@@ -103,12 +103,13 @@ def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner,
 
 def test_reconcile_says_which_port_and_why(cli: CliRunner, messy: Path):
     run = cli("--root", str(messy), "reconcile")
+    # not 8007: kind-config.yaml already binds its NodePort 31007 (the reporting typo)
     assert run.out.splitlines()[:2] == [
-        "➕ Adopted 'billing' on port 8007 (8001 belongs to general-ledger)",
+        "➕ Adopted 'billing' on port 8008 (8001 belongs to general-ledger)",
         f"➕ Adopted 'notifications' on its Helm port 8010 ({V}/notifications.yaml)",
     ]
     assignments = json.loads((messy / REG).read_text())["assignments"]
-    assert assignments["billing"] == 8007
+    assert assignments["billing"] == 8008
     assert assignments["notifications"] == 8010
 
 
@@ -117,10 +118,10 @@ def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: P
     run = cli("--root", str(messy), "fix", "--dry-run")
     assert run.code == 0
     assert run.out.startswith(
-        "🔧 Moved 'payments' from port 8003 to 8007 (8003 is also accounts-receivable's, "
+        "🔧 Moved 'payments' from port 8003 to 8008 (8003 is also accounts-receivable's, "
         "which was assigned first)\n"
     )
-    assert "+        hostPort: 8007" not in run.out  # payments has no kind mapping to move
+    assert "+        hostPort: 8008" not in run.out  # payments has no kind mapping to move
     assert "-  nodePort: 30801     # ⚠️ sibling formula" in run.out
     assert "Not fixed: 'notifications'" in run.err
     assert tree(messy) == before

@@ -45,8 +45,15 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
 
 
 def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
+    """What reconcile and fix plan from: check's facts, and the ports assign would skip."""
+    from dataclasses import replace
+
+    from portreg.targets.in_use import ports_in_use
+
     location = registry.store.location
-    return scan.facts(registry.settings, state, ws, registry.targets(), registry=(location, None))
+    targets = registry.targets()
+    found = scan.facts(registry.settings, state, ws, targets, registry=(location, None))
+    return replace(found, in_use=frozenset(ports_in_use(ws, targets)))
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: repair.Plan) -> list[str]:

@@ -64,6 +64,7 @@ class Facts:
     unreadable: tuple[Unreadable, ...] = ()
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
     stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
+    in_use: frozenset[int] = frozenset()  # every number the files hold (targets.in_use)
 
     # --------------------------------------------------------------- registry
 
@@ -195,5 +196,6 @@ class Facts:
         return self.holders[port][0]
 
     def taken_by_others(self, service: str) -> set[int]:
-        """Ports some file or registry entry gives to anyone but ``service``."""
-        return {c.port for c in self.claims if c.holder != service}
+        """Ports a new port for ``service`` must avoid: those some file or registry entry
+        gives to anyone else, and every number the files hold (as ``assign`` skips)."""
+        return {c.port for c in self.claims if c.holder != service} | self.in_use
