@@ -58,7 +58,11 @@ class Workspace:
         """The file's text as this plan sees it (None: no such file); contained."""
         if path not in self._current:
             self._require_inside(path)
-            text = read_text(path)
+            try:
+                text = read_text(path)
+            except FileEditError as exc:
+                exc.where = self.display(path)  # messages name repo files by repo path
+                raise
             self._original[path] = text
             self._current[path] = text
         return self._current[path]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from portreg.io.workspace import Workspace
+from portreg.targets.compose import MAX_RANGE
 
 
 class HasFiles(Protocol):
@@ -23,11 +24,41 @@ class HasFiles(Protocol):
 
 # a run of ASCII digits with leading zeros dropped (``08002`` is 8002 to a YAML int)
 _NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?![0-9])")
+# Starlark/Python int literals a Tiltfile may use: 0x1F42, 0o17502, 0b..., 8_002
+_LITERAL = re.compile(
+    r"(?<![\w.])(0[xX][0-9a-fA-F_]{1,20}|0[oO][0-7_]{1,30}|0[bB][01_]{1,70}|[0-9][0-9_]{1,20})"
+)
+# a port range (compose ``8001-8003:8001-8003``) publishes every port between its ends
+_RANGE = re.compile(r"(?<![0-9])([0-9]{1,5})[ \t]*-[ \t]*([0-9]{1,5})(?![0-9])")
+# escapes a quoted YAML or Starlark string may spell a digit with, and YAML's escaped line break
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|\r?\n[ \t]*)")
 
 
 def numbers_in(text: str) -> set[int]:
-    """Every number of at most five digits in ``text`` that could be a TCP port."""
-    return {port for port in map(int, _NUMBER.findall(text)) if 1 <= port <= 65535}
+    """Every number in ``text`` that could be a TCP port, however it is spelled."""
+    found = _numbers(text)
+    if "\\" in text:
+        found |= _numbers(_ESCAPE.sub(_unescape, text))
+    return found
+
+
+def _numbers(text: str) -> set[int]:
+    found = set(map(int, _NUMBER.findall(text)))
+    for literal in _LITERAL.findall(text):
+        digits = literal.replace("_", "")
+        found.add(int(digits, 0) if digits[1:2].isalpha() else int(digits, 10))
+    for low, high in _RANGE.findall(text):
+        if int(high) - int(low) < MAX_RANGE:  # compose reports no wider range either
+            found.update(range(int(low), int(high) + 1))
+    return {port for port in found if 1 <= port <= 65535}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2) or match.group(3)
+    if code is None:
+        return ""  # an escaped line break joins the two lines
+    number = int(code, 16)
+    return chr(number) if number < 0x110000 else ""
 
 
 def ports_in_use(ws: Workspace, targets: Iterable[HasFiles]) -> set[int]:

@@ -21,6 +21,7 @@ same way (by values only when the caller passes the port).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,7 +202,7 @@ class KindTarget:
     def files(self, ws: Workspace) -> list[str]:
         """The kind config, once, when it exists (``check`` reads it as a FileScanner)."""
         path: Path = ws.root / self.kind.config
-        return [ws.display(path)] if ws.read(path) is not None else []
+        return [ws.display(path)] if os.path.lexists(path) else []
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.resolve(display)) or ""
