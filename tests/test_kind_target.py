@@ -203,3 +203,35 @@ def test_scan_and_used_ports(tmp_path: Path) -> None:
         Observation("kind", "kind-config.yaml", 22, 31002, "containerPort", "node_port", "invoice"),
         Observation("kind", "kind-config.yaml", 27, 80, "hostPort", "port", None),
     ]
+
+
+FLOW_NODES = (
+    "kind: Cluster\n"
+    "nodes: [{role: control-plane, extraPortMappings: [{containerPort: 31002, hostPort: 8002}]}]\n"
+)
+
+
+def test_nodes_as_a_flow_sequence_are_read_like_the_block_form(tmp_path: Path) -> None:
+    (tmp_path / "kind-config.yaml").write_text(FLOW_NODES)
+    target = KindTarget(Settings(root=tmp_path))
+    assert target.scan(Workspace(tmp_path)) == [
+        Observation("kind", "kind-config.yaml", 2, 8002, "hostPort", "port", None),
+        Observation("kind", "kind-config.yaml", 2, 31002, "containerPort", "node_port", None),
+    ]
+
+
+@pytest.mark.parametrize("verb", ["adds", "removes"])
+def test_a_flow_list_of_mappings_is_never_rewritten(tmp_path: Path, verb: str) -> None:
+    (tmp_path / "kind-config.yaml").write_text(FLOW_NODES)
+    ws = Workspace(tmp_path)
+    target = KindTarget(Settings(root=tmp_path))
+
+    def edit() -> None:
+        if verb == "adds":
+            target.update(ws, Assignment("payroll", 8005, 31005))
+        else:
+            target.remove(ws, "invoice", 8002)
+
+    with pytest.raises(FileEditError, match=f"is a flow list .*; portreg {verb} items"):
+        edit()
+    assert ws.edits() == []

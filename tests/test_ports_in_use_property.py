@@ -29,7 +29,7 @@ from portreg.cli import main
 from portreg.config import load_settings
 from portreg.io.workspace import Workspace
 from portreg.targets import Observation, build_targets
-from portreg.targets.in_use import ports_in_use
+from portreg.targets.in_use import numbers_in, ports_in_use
 
 SERVICES = ("alpha", "beta", "gamma-api", "delta")
 # Near the bottom of the range and its NodePorts, where `assign` looks first.
@@ -369,15 +369,7 @@ MAPPING_LISTS = {
     [
         "block",
         "flow-items",
-        pytest.param(
-            "flow-list",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the kind target reads extraPortMappings only as a block list: a flow "
-                "list gives check no observation, so check warns 'general-ledger has no port "
-                "mapping in kind-config.yaml' (PR010) and cannot see a clash written there",
-            ),
-        ),
+        pytest.param("flow-list"),
     ],
 )
 def test_check_reads_a_flow_list_of_port_mappings(tmp_path: Path, style: str) -> None:
@@ -400,3 +392,10 @@ def test_check_reads_a_flow_list_of_port_mappings(tmp_path: Path, style: str) ->
     code, out, err = run_cli("--root", str(root), "check", "--format", "json")
     assert (code, err) == (0, "")
     assert [finding["code"] for finding in json.loads(out)["findings"]] == ["PR014"]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="0123456789abfoxXOB_-:\\\n \t\"'uU", max_size=60))
+def test_numbers_in_reads_any_text_without_failing(text: str) -> None:
+    """Any text, however odd its digits, gives a set of ports in 1-65535 (never an error)."""
+    assert all(1 <= port <= 65535 for port in numbers_in(text))

@@ -22,14 +22,11 @@ class HasFiles(Protocol):
     def files(self, ws: Workspace) -> Sequence[str | Path]: ...
 
 
-# a run of ASCII digits with leading zeros dropped (``08002`` is 8002 to a YAML int)
-_NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?![0-9])")
+# a run of ASCII digits with leading zeros dropped (``08002`` is 8002 to a YAML int),
+# and when a range follows (compose ``8001-8003:8001-8003``), its other end
+_NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?:[ \t]*-[ \t]*0*([0-9]{1,5}))?(?![0-9])")
 # Starlark/Python int literals a Tiltfile may use: 0x1F42, 0o17502, 0b..., 8_002
-_LITERAL = re.compile(
-    r"(?<![\w.])(0[xX][0-9a-fA-F_]{1,20}|0[oO][0-7_]{1,30}|0[bB][01_]{1,70}|[0-9][0-9_]{1,20})"
-)
-# a port range (compose ``8001-8003:8001-8003``) publishes every port between its ends
-_RANGE = re.compile(r"(?<![0-9])([0-9]{1,5})[ \t]*-[ \t]*([0-9]{1,5})(?![0-9])")
+_LITERAL = re.compile(r"\b0[xXoObB][0-9a-fA-F_]{1,70}|\b[0-9]{1,5}(?:_[0-9]{1,5})+")
 # escapes a quoted YAML or Starlark string may spell a digit with, and YAML's escaped line break
 _ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|\r?\n[ \t]*)")
 
@@ -43,14 +40,21 @@ def numbers_in(text: str) -> set[int]:
 
 
 def _numbers(text: str) -> set[int]:
-    found = set(map(int, _NUMBER.findall(text)))
+    found: set[int] = set()
+    for low, high in _NUMBER.findall(text):
+        found.add(int(low))
+        if high:
+            found.add(int(high))
+            # a range publishes every port between its ends (compose reports no wider one)
+            found.update(range(int(low) + 1, int(high)) if int(high) - int(low) < MAX_RANGE else ())
     for literal in _LITERAL.findall(text):
         digits = literal.replace("_", "")
-        found.add(int(digits, 0) if digits[1:2].isalpha() else int(digits, 10))
-    for low, high in _RANGE.findall(text):
-        if int(high) - int(low) < MAX_RANGE:  # compose reports no wider range either
-            found.update(range(int(low), int(high) + 1))
-    return {port for port in found if 1 <= port <= 65535}
+        try:
+            found.add(int(digits, 0) if digits[1:2].isalpha() else int(digits, 10))
+        except ValueError:  # 0b12, 0x: not a number in any base it names
+            continue
+    found.discard(0)
+    return {port for port in found if port <= 65535}
 
 
 def _unescape(match: re.Match[str]) -> str:

@@ -231,13 +231,18 @@ class Document:
             )
 
     def items(self, path: Path) -> list[Item]:
-        """The items of the block list at ``path`` ([] when missing or empty)."""
+        """The items of the list at ``path`` ([] when missing or empty).
+
+        A flow list's items (``[{...}, {...}]``) are read too, each at its own
+        line and with no comment; the edits that add or remove whole items
+        refuse flow lists.
+        """
         node = self.find(path)
         if node is None or _is_empty(node):
             return []
         self._expect(node, "sequence", path)
         if node.flow_style:
-            return []
+            return [Item(i, item, item.start_mark.line, None) for i, item in enumerate(node.value)]
         result = []
         for index, item in enumerate(node.value):
             dash = self._dash_line(item)

@@ -179,6 +179,13 @@ def remove_item(text: str, path: Path, index: int, *, source: str, comment: str 
     file's style); otherwise the list is left as ``key: []``.
     """
     doc = parse(text, source)
+    node = doc.find(path)
+    if node is not None and node.id == "sequence" and node.flow_style:
+        raise FileEditError(
+            f"{format_path(path)} is a flow list ([...]); portreg removes items from block lists",
+            where=doc.where(node.start_mark.line),
+            hint="rewrite it as a block list (one `- ` item per line), or edit it by hand",
+        )
     items = doc.items(path)
     if not 0 <= index < len(items):
         raise FileEditError(f"{format_path(path)} has no item {index}", where=doc.source)
