@@ -6,9 +6,10 @@ from pathlib import Path
 
 from portreg.check.facts import Facts
 from portreg.check.live import listeners, parse_proc_net
-from portreg.check.repair import Move, order_moves, plan_fix, plan_reconcile
+from portreg.check.repair import order_moves, plan_fix, plan_reconcile
 from portreg.config import Settings
 from portreg.model import RegistryState
+from portreg.model.step import Move
 from portreg.targets.base import Observation
 
 V = "helm/rerp-microservice/values"
@@ -81,7 +82,7 @@ def test_fix_rewrites_drift_and_notes_what_it_cannot_do():
     tilt = Observation("tilt", "Tiltfile", 4, 8001, "port_forwards", "port", "other")
     plan = plan_fix(make({"a": 8001, "b": 8002}, helm("b", 8009), tilt))
     assert plan.moves == [Move("b", 8002, frozenset({"helm"}))]
-    assert plan.notes == ["Tiltfile:4: port 8001 belongs to a; edit it by hand"]
+    assert plan.warnings == ["⚠️  Not fixed: Tiltfile:4: port 8001 belongs to a; edit it by hand"]
 
 
 def test_moves_that_vacate_a_port_go_first():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,21 +31,11 @@ from portreg.model import (
     validate_service,
 )
 from portreg.model.registry_json import timestamp
+from portreg.model.step import Step
 from portreg.store import Snapshot, Store, open_store
 
 if TYPE_CHECKING:  # keeps start-up free of target imports
     from portreg.targets import Target
-
-
-@dataclass
-class Step:
-    """What a planner decided: the new registry state and what to tell the user."""
-
-    state: RegistryState
-    assignment: Assignment | None = None
-    new: bool = False
-    messages: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from portreg.api import Outcome, Registry, Step
+from portreg.api import Outcome, Registry
 from portreg.check import rules, scan
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
+from portreg.model.step import Step
 from portreg.targets.base import Target
 
 if TYPE_CHECKING:
-    from portreg.check import repair  # (reconcile and fix import it when they run)
+    pass  # (reconcile and fix import it when they run)
 
 
 def check(registry: Registry, *, live: bool = False) -> list[Finding]:
@@ -56,7 +57,7 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     return replace(found, in_use=frozenset(ports_in_use(ws, targets)))
 
 
-def apply_plan(registry: Registry, ws: Workspace, plan: repair.Plan) -> list[str]:
+def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:
     """Turn a plan into edits in ``ws``: removals first, then moves in order."""
     targets: Sequence[Target] = registry.targets()
     warnings: list[str] = []
@@ -78,11 +79,10 @@ def reconcile(
     def planner(state: RegistryState, ws: Workspace) -> Step:
         from portreg.check import repair
 
-        plan = repair.plan_reconcile(_facts(registry, state, ws))
-        step = Step(plan.state, messages=plan.messages)
+        step = repair.plan_reconcile(_facts(registry, state, ws))
         if update_configs:
-            step.warnings += apply_plan(registry, ws, plan)
-        if not plan.moves:
+            step.warnings += apply_plan(registry, ws, step)
+        if not step.moves:
             step.messages.append("ℹ️  Nothing to reconcile: every Helm service is registered")
         return step
 
@@ -95,11 +95,9 @@ def fix(registry: Registry, *, prune: bool = False, dry_run: bool = False) -> Ou
     def planner(state: RegistryState, ws: Workspace) -> Step:
         from portreg.check import repair
 
-        plan = repair.plan_fix(_facts(registry, state, ws), prune=prune)
-        step = Step(plan.state, messages=plan.messages)
-        step.warnings += [f"⚠️  Not fixed: {note}" for note in plan.notes]
-        step.warnings += apply_plan(registry, ws, plan)
-        if not plan.moves and not plan.removals:
+        step = repair.plan_fix(_facts(registry, state, ws), prune=prune)
+        step.warnings += apply_plan(registry, ws, step)
+        if not step.moves and not step.removals:
             step.messages.append("ℹ️  Nothing to fix")
         return step
 

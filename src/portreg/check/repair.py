@@ -1,38 +1,23 @@
 """Planning ``reconcile`` and ``fix`` from Facts: pure functions of values.
 
-A plan is the new registry state plus, per service, the ports its files
-should hold (``Move``) and the entries to delete (``--prune``); the command
-turns it into edits through the targets inside ``Registry.transact``.
+A plan is a :class:`~portreg.model.step.Step`: the new registry state plus,
+per service, the ports its files should hold (``Move``) and the entries to
+delete (``--prune``); the command turns it into edits through the targets
+inside ``Registry.transact``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from portreg.check.facts import Claim, Facts
 from portreg.model import RegistryState, allocate
+from portreg.model.step import Move, Step
 
 
-@dataclass(frozen=True)
-class Move:
-    """Bring ``service``'s entries in ``targets`` (None: every target) to ``port``."""
-
-    service: str
-    port: int
-    targets: frozenset[str] | None = None
-
-
-@dataclass
-class Plan:
-    state: RegistryState
-    moves: list[Move] = field(default_factory=list)
-    removals: list[tuple[str, str]] = field(default_factory=list)  # (target, service)
-    messages: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what this command cannot do
-
-    def taken(self) -> set[int]:
-        return {move.port for move in self.moves}
+def not_fixed(note: str) -> str:
+    """A warning for what ``fix`` cannot repair itself."""
+    return f"⚠️  Not fixed: {note}"
 
 
 # ---------------------------------------------------------------- reconcile
@@ -53,9 +38,9 @@ def _keep_reason(facts: Facts, state: RegistryState, port: int | None) -> str:
     return f"{port} belongs to {holder}" if holder is not None else ""
 
 
-def plan_reconcile(facts: Facts) -> Plan:
+def plan_reconcile(facts: Facts) -> Step:
     """Adopt every service that has a values file but no registry entry."""
-    plan = Plan(facts.state)
+    plan = Step(facts.state)
     unknown = [(p, s) for s, p in facts.values_files.items() if not facts.registered(s)]
     for path, service in sorted(unknown):
         helm_port = facts.helm_port(path)
@@ -84,7 +69,7 @@ def _registry_problem(facts: Facts, service: str, port: int, seen: dict[int, str
     return f"{port} is reserved" if port in facts.reserved else ""
 
 
-def _repair_registry(facts: Facts, plan: Plan) -> None:
+def _repair_registry(facts: Facts, plan: Step) -> None:
     """Duplicated, out-of-range and reserved registry ports: the first holder keeps, others move."""
     seen: dict[int, str] = {}
     for service, port in facts.state.assignments.items():
@@ -116,9 +101,11 @@ def _targets_of(facts: Facts, service: str) -> frozenset[str]:
     return frozenset(o.target for o in facts.observations if o.service == service)
 
 
-def _move_stranger(facts: Facts, plan: Plan, owner: Claim, claim: Claim, prune: bool) -> None:
+def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: bool) -> None:
     if not claim.named:
-        plan.notes.append(f"{claim.where}: cannot tell whose entry this is; edit it by hand")
+        plan.warnings.append(
+            not_fixed(f"{claim.where}: cannot tell whose entry this is; edit it by hand")
+        )
     elif prune:
         targets = _targets_of(facts, claim.holder) & facts.editable
         plan.removals += [(t, claim.holder) for t in sorted(targets)]
@@ -154,9 +141,9 @@ def _read_only_notes(facts: Facts) -> Iterator[str]:
                 yield f"{claim.where}: port {port} belongs to {owner.holder}; edit it by hand"
 
 
-def plan_fix(facts: Facts, *, prune: bool = False) -> Plan:
+def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     """A plan after which ``check`` reports no error that portreg can repair."""
-    plan = Plan(facts.state)
+    plan = Step(facts.state)
     _repair_registry(facts, plan)
     for owner, claim in _strangers(facts):
         _move_stranger(facts, plan, owner, claim, prune)
@@ -167,9 +154,9 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Plan:
             plan.moves.append(Move(service, port, _targets_of(facts, service)))
             plan.messages.append(f"🔧 Rewriting the config files of '{service}' to the registry")
     plan.moves = order_moves(facts, plan.moves)
-    plan.notes += _read_only_notes(facts)
-    plan.notes += [
-        f"'{s}' ({p}) is not in the registry: run `portreg reconcile` to adopt it"
+    plan.warnings += map(not_fixed, _read_only_notes(facts))
+    plan.warnings += [
+        not_fixed(f"'{s}' ({p}) is not in the registry: run `portreg reconcile` to adopt it")
         for s, p in sorted(facts.values_files.items())
         if not facts.registered(s) and s not in {m.service for m in plan.moves}
     ]
