@@ -127,13 +127,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.git:
         register_merge_driver(settings.root)
         edits += git_edits(settings, read_text)
-    for edit in edits:
-        edit.path.parent.mkdir(parents=True, exist_ok=True)
     apply_edits(edits)
     for edit in edits:
         _out(f"✅ {'Created' if edit.before is None else 'Updated'} {edit.display}")
-        if edit.display.endswith(".py"):
-            edit.path.chmod(0o755)
     if args.git:
         _out("✅ Registered the git merge driver (git config merge.portreg.driver)")
     elif not edits:

@@ -82,19 +82,19 @@ COMPAT_PATH = "scripts/assign-port.py"
 def init_edits(settings: Settings, *, compat_script: bool, timestamp: str) -> list[FileEdit]:
     """New files only: an existing config, registry or script is never overwritten."""
     root = settings.root
-    wanted: list[tuple[Path, str]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE)]
+    wanted: list[tuple[Path, str, int]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE, 0o644)]
     registry = RegistryState(
         reserved_ports=settings.reserved,
         next_port=settings.first_port,
         document=empty_document(),
     )
-    wanted.append((settings.registry_path, dump_registry(registry, timestamp)))
+    wanted.append((settings.registry_path, dump_registry(registry, timestamp), 0o644))
     if compat_script:
-        wanted.append((root / COMPAT_PATH, COMPAT_SCRIPT))
+        wanted.append((root / COMPAT_PATH, COMPAT_SCRIPT, 0o755))  # a script to run
     edits = []
-    for path, text in wanted:
+    for path, text, mode in wanted:
         if not path.exists():
-            edits.append(FileEdit(path, path.relative_to(root).as_posix(), None, text))
+            edits.append(FileEdit(path, path.relative_to(root).as_posix(), None, text, mode))
     return edits
 
 

@@ -184,12 +184,15 @@ def temp_name(target: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}-{next(_COUNTER)}.tmp")
 
 
-def write_beside(target: str, text: str) -> str:
-    """Write ``text`` to a new temp file beside ``target``, fsynced; returns its path."""
+def write_beside(target: str, text: str, new_mode: int = 0o644) -> str:
+    """Write ``text`` to a new temp file beside ``target``, fsynced; returns its path.
+
+    The temp file gets ``target``'s permission bits, or ``new_mode`` when there is none.
+    """
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
-        mode = 0o644
+        mode = new_mode
     while True:
         temp = temp_name(target)
         try:

@@ -29,9 +29,9 @@ from portreg.io.files import fsync_folder, read_text, write_beside
 from portreg.io.workspace import FileEdit
 
 
-def _write_temp(target: Path, text: str) -> Path:
+def _write_temp(target: Path, text: str, new_mode: int = 0o644) -> Path:
     """Write ``text`` beside ``target`` (same folder, so replace is atomic) and fsync it."""
-    return Path(write_beside(str(target), text))
+    return Path(write_beside(str(target), text, new_mode))
 
 
 def _writable(real: Path) -> Path:
@@ -196,7 +196,7 @@ def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bo
             current = edit
             if edit.before is None:
                 real.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((edit, real, _write_temp(real, edit.after)))
+            staged.append((edit, real, _write_temp(real, edit.after, edit.mode)))
         faults.point("after-stage")
         for index, (edit, real, temp) in enumerate(staged):
             current = edit

@@ -17,12 +17,16 @@ from portreg.io.files import RealPaths, glob_files, read_text
 
 @dataclass(frozen=True)
 class FileEdit:
-    """One file's text before and after a command (``before`` is None for a new file)."""
+    """One file's text before and after a command (``before`` is None for a new file).
+
+    ``mode`` is the permission bits of a new file (an existing file keeps its own).
+    """
 
     path: Path
     display: str
     before: str | None
     after: str
+    mode: int = 0o644
 
 
 class Workspace:
