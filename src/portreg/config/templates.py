@@ -40,7 +40,8 @@ def render(template: str, values: dict[str, str]) -> str:
 def render_value(template: str, values: dict[str, str]) -> int | str:
     """Render, keeping a purely numeric result an int (so YAML gets ``8001``, not ``"8001"``)."""
     text = render(template, values)
-    return int(text) if text.isdigit() and not text.startswith("0") else text
+    plain = text.isascii() and text.isdigit() and not text.startswith("0")
+    return int(text) if plain else text
 
 
 # What each placeholder can stand for when a template is read back out of a file.
@@ -49,8 +50,8 @@ _READ_BACK = {
     "service_snake": r"[a-z][a-z0-9_]*",
     "SERVICE_UPPER": r"[A-Z][A-Z0-9_]*",
     "service_title": r"[A-Z][A-Za-z0-9 ]*?",
-    "port": r"\d{1,5}",
-    "node_port": r"\d{1,5}",
+    "port": r"[0-9]{1,5}",
+    "node_port": r"[0-9]{1,5}",
 }
 
 

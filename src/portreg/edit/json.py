@@ -27,7 +27,7 @@ from typing import Any
 from portreg.edit.yaml import Path, Scalar, Select, format_path, nest
 from portreg.errors import FileEditError
 
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
 _SPACE = re.compile(r"[ \t\r\n]*")
 _BREAK = re.compile(r"\r\n|\r|\n")

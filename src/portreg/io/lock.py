@@ -50,7 +50,7 @@ class FileLock:
             pid = os.pread(descriptor, 32, 0).decode().strip()
         except (OSError, UnicodeDecodeError):
             return ""
-        return f" (pid {pid})" if pid.isdigit() else ""
+        return f" (pid {pid})" if pid.isascii() and pid.isdigit() else ""
 
     def _acquire(self, descriptor: int) -> None:
         deadline = time.monotonic() + self.timeout

@@ -17,6 +17,15 @@ MAX_REGISTRY_BYTES = 8 * 1024 * 1024
 _DNS_1035 = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 
 
+def is_digits(text: str) -> bool:
+    """Plain ASCII digits, as every port and number portreg reads must be written.
+
+    ``str.isdigit`` alone accepts ``²`` and ``٨٠٠٢``, which ``int`` then
+    refuses or reads as 8002: neither is a port in a config file.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def validate_service(name: str) -> str:
     """Refuse anything that is not a DNS-1035 label, before any path is built from it."""
     if not _DNS_1035.fullmatch(name):

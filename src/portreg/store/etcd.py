@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
+from portreg.model import is_digits
 from portreg.store import Snapshot
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _endpoint(url: str, text: str) -> Endpoint:
         raise _url_error(url, f"endpoint {text!r} has no host")
     if not port_text:
         return Endpoint(host, DEFAULT_PORT)
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    if not is_digits(port_text) or len(port_text) > 5 or not 1 <= int(port_text) <= 65535:
         raise _url_error(url, f"endpoint {text!r} has no valid port")
     return Endpoint(host, int(port_text))
 

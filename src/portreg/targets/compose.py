@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 NAME = "compose"
 MAX_RANGE = 1000  # a wider published range is a mistake, not a list of ports to report
-_RANGE = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+_RANGE = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?")
 _HOST_IP = re.compile(r"^(?:\[[0-9A-Fa-f:.]*\]|[0-9.]+|[\w.-]*[A-Za-z][\w.-]*):")
 
 

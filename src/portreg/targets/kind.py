@@ -30,7 +30,7 @@ from portreg.config.templates import comment_pattern, render, service_in_comment
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.model import Assignment
+from portreg.model import Assignment, is_digits
 from portreg.targets.base import Observation, scan_each
 
 NODES: yamledit.Path = ("nodes",)
@@ -54,7 +54,7 @@ def port_node(entry: yamledit.Node, key: str) -> yamledit.Node | None:
     if entry.id != "mapping":
         return None
     for k, v in entry.value:
-        if k.id == "scalar" and k.value == key and v.id == "scalar" and str(v.value).isdigit():
+        if k.id == "scalar" and k.value == key and v.id == "scalar" and is_digits(str(v.value)):
             return v
     return None
 

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from portreg.errors import PortregError
+from portreg.model import is_digits
 from portreg.targets.base import Observation
 from portreg.targets.readonly import ReadOnlyScanner
 
@@ -43,7 +44,7 @@ _LEXER = re.compile(
     _SKIP
     + r"""(?:(?P<string>[rRbBuU]{0,2}(?:\'\'\'[\s\S]*?\'\'\'|\"\"\"[\s\S]*?\"\"\"
         |\'(?:[^\'\\\r\n]|\\.)*\'|\"(?:[^\"\\\r\n]|\\.)*\"))
-    |(?P<number>\d[\w.]*)
+    |(?P<number>[0-9][\w.]*)
     |(?P<name>[^\W\d]\w*)
     |(?P<op>[^\s\w\'\"]))
     """,
@@ -99,7 +100,7 @@ def _check_brackets(toks: list[Token], display: str, last_line: int) -> None:
 def literal(token: Token) -> int | str | None:
     """The value of a string or int literal token, else None."""
     text = token.text
-    if token.kind == kinds.NUMBER and text.isdigit():
+    if token.kind == kinds.NUMBER and is_digits(text):
         return int(text)
     if token.kind == kinds.STRING and text[:1] in "'\"" and "\\" not in text:
         quote = text[:3] if text[:3] in ('"""', "'''") else text[:1]
@@ -120,7 +121,7 @@ def local_port(value: int | str | None) -> int | None:
     if isinstance(value, str):
         parts = value.strip().split(":")
         text = parts[1] if len(parts) == 3 else parts[0]
-        value = int(text) if len(parts) <= 3 and text.isdigit() else None
+        value = int(text) if len(parts) <= 3 and is_digits(text) and len(text) <= 5 else None
     if isinstance(value, int) and 1 <= value <= 65535:
         return value
     return None
@@ -234,7 +235,7 @@ class _Reader:
                 and self.at(at - 1).text in ("{", ",")
                 and self.at(at + 3).text in (",", "}")
             ):
-                number = local_port(port) if isinstance(port, int) or str(port).isdigit() else None
+                number = local_port(port) if isinstance(port, int) or is_digits(str(port)) else None
                 if number is not None:
                     yield self.observation(at + 2, number, "dict", name)
 

@@ -39,7 +39,7 @@ class TextLoader(_Loader):
         return str(self.DEFAULT_MAPPING_TAG)
 
 
-_PORT_TEXT = re.compile(r"\d{1,5}")
+_PORT_TEXT = re.compile(r"[0-9]{1,5}")
 
 
 def documents(text: str, display: str) -> list[Any]:

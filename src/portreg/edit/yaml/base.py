@@ -98,7 +98,7 @@ def format_path(path: Path) -> str:
 
 # compiled on first use (re caches it): most commands never read a path from text
 _PATH_TOKEN = (
-    r"\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\]"
+    r"\.?(?P<key>[^.\[\]]+)|\[(?P<index>[0-9]+)\]"
     r"""|\[\?(?P<field>[^=\]]+)==(?P<q>['"])(?P<value>.*?)(?P=q)\]"""
 )
 
