@@ -313,6 +313,7 @@ class Registry:
             )
             apply_edits(
                 edits + ([registry_edit] if registry_edit else []),
+                root=self.settings.root,
                 journal=journal,
                 registry_last=registry_edit is not None,
             )
@@ -323,7 +324,7 @@ class Registry:
         try:
             if registry_text is not None:
                 _fault("after-registry")
-            apply_edits(edits, journal=journal)
+            apply_edits(edits, root=self.settings.root, journal=journal)
         except (WriteError, StoreError) as exc:
             exc.hint = (
                 "the registry change is saved; fix the cause, then run `portreg update-configs "

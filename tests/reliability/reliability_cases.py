@@ -176,6 +176,46 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "node-range-past-k8s": ("node-port-range = [30000, 40000]\n", "node-port-range"),
     "base-past-k8s": ("node-port-base = 32700\n", "outside node-port-range"),
     "port-above-65535": ("last-port = 70000\n", "not a TCP port"),
+    # numbers that are not finite, positive seconds
+    "timeout-infinite": ("lock-timeout = inf\n", "lock-timeout: expected a finite number"),
+    "timeout-nan": ("lock-timeout = nan\n", "lock-timeout: expected a finite number"),
+    "timeout-zero": ("lock-timeout = 0\n", "lock-timeout: expected a finite number"),
+    "timeout-negative": ("lock-timeout = -1\n", "lock-timeout: expected a finite number"),
+    "etcd-timeout-infinite": ("[etcd]\ntimeout = inf\n", "etcd.timeout: expected a finite"),
+    # paths that lead outside the repo
+    "registry-absolute": ('registry = "/tmp/x.json"\n', "registry: /tmp/x.json leads outside"),
+    "registry-climbs": ('registry = "../x.json"\n', "registry: ../x.json leads outside"),
+    "registry-home": ('registry = "~/x.json"\n', "registry: ~/x.json leads outside"),
+    "values-climbs": (
+        '[helm]\nvalues = "../../etc/{service}.yaml"\n',
+        "helm.values: ../../etc/{service}.yaml leads outside",
+    ),
+    "kind-absolute": ('[kind]\nconfig = "/etc/kind.yaml"\n', "kind.config: /etc/kind.yaml leads"),
+    "template-climbs": ('[helm]\ntemplate = "../t.yaml"\n', "helm.template: ../t.yaml leads"),
+    "tilt-absolute": ('[tilt]\nfiles = ["/home/u/Tiltfile"]\n', "tilt.files[0]: /home/u/Tiltfile"),
+    "docs-climbs": ('docs = ["docs/../../x.md"]\n', "docs[0]: docs/../../x.md leads outside"),
+    "target-glob-absolute": (
+        '[[targets]]\nname = "t"\nfiles = "/root/.bashrc"\nkind = "text"\nline = "{SERVICE_UPPER}={port}"\n',
+        "targets[0].files: /root/.bashrc leads outside",
+    ),
+    "target-glob-climbs": (
+        '[[targets]]\nname = "t"\nfiles = "../**/*.env"\nkind = "text"\nline = "{SERVICE_UPPER}={port}"\n',
+        "targets[0].files: ../**/*.env leads outside",
+    ),
+    "path-with-nul": ('registry = "a\\u0000b"\n', "registry: 'a\\x00b' holds a control"),
+    # templates checked when the config loads, not written literally into files
+    "helm-set-unknown": ('[helm.set]\n"service.port" = "{prot}"\n', "unknown placeholder {prot}"),
+    "helm-set-unbalanced": ('[helm.set]\n"service.port" = "{port"\n', "unbalanced brace"),
+    "helm-set-empty-segment": ('[helm.set]\n"service..port" = "{port}"\n', "empty segment"),
+    "helm-set-key-placeholder": (
+        '[helm.set]\n"svc.{service}" = "{port}"\n',
+        "a Helm key is a literal dotted path",
+    ),
+    "kind-comment-unbalanced": ('[kind]\ncomment = "# {service Service"\n', "unbalanced brace"),
+    "target-line-unbalanced": (
+        '[[targets]]\nname = "t"\nfiles = ".env"\nkind = "text"\nline = "{SERVICE_UPPER}={port}}"\n',
+        "unbalanced brace",
+    ),
 }
 
 # ----------------------------------------------------------- property + soak

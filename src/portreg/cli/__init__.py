@@ -127,7 +127,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.git:
         register_merge_driver(settings.root)
         edits += git_edits(settings, read_text)
-    apply_edits(edits)
+    apply_edits(edits, root=settings.root)
     for edit in edits:
         _out(f"✅ {'Created' if edit.before is None else 'Updated'} {edit.display}")
     if args.git:
@@ -153,7 +153,7 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     if texts[1] is None or texts[2] is None:
         raise PortregError("merge-driver: ours or theirs does not exist", where=args.ours)
     merged, result = merge_texts(settings, texts[0], texts[1], texts[2], settings.registry)
-    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)])
+    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
     for move in result.reassigned:
         _err(f"portreg: merge: {move.describe()}")
     if result.reassigned:
@@ -184,7 +184,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from portreg.io.workspace import FileEdit
 
     path = Path(args.output)
-    apply_edits([FileEdit(path, args.output, read_text(path), text)])
+    apply_edits([FileEdit(path, args.output, read_text(path), text)], root=None)  # user's path
     _err(f"✅ Wrote {args.output}")
     return EXIT_OK
 
@@ -225,7 +225,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND if edits else EXIT_OK
     from portreg.io.transaction import apply_edits
 
-    apply_edits(edits)
+    # files named on the command line are the user's choice; the config's stay in the repo
+    apply_edits(edits, root=None if args.files else registry.settings.root)
     for edit in edits:
         _out(f"✅ Updated the port table in {edit.display}")
     for name in current:

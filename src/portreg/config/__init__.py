@@ -133,10 +133,38 @@ def _float(key: str, value: Any) -> float:
     return float(value)
 
 
+def _positive(key: str, value: Any) -> float:
+    """A finite number of seconds above zero (``inf`` would wait forever on a live lock)."""
+    import math
+
+    number = _float(key, value)
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{key}: expected a finite number of seconds above 0, got {value!r}")
+    return number
+
+
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    if "\0" in value or not value.isprintable():
+        raise ConfigError(f"{key}: {value!r} holds a control character")
     return value
+
+
+def _repo_path(key: str, value: Any) -> str:
+    """A path (or glob) inside the repo: relative, never climbing out with ``..``."""
+    text = _str(key, value)
+    parts = text.replace("\\", "/").split("/")
+    if text.startswith(("/", "~")) or ".." in parts or (len(text) > 1 and text[1] == ":"):
+        raise ConfigError(
+            f"{key}: {text} leads outside the repo",
+            hint="give a path relative to the repo root, without ..",
+        )
+    return text
+
+
+def _repo_paths(key: str, value: Any) -> tuple[str, ...]:
+    return tuple(_repo_path(f"{key}[{i}]", item) for i, item in enumerate(_strs(key, value)))
 
 
 def _bool(key: str, value: Any) -> bool:
@@ -174,6 +202,22 @@ def _ranges(key: str, value: Any) -> tuple[PortRange, ...]:
     return tuple(_range(f"{key}[{i}]", item) for i, item in enumerate(value))
 
 
+def _check_template(key: str, template: str) -> None:
+    """Only known ``{placeholders}``, and no brace outside one (a typo like ``{port``)."""
+    from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES
+
+    _check_placeholders(key, template)
+    if "{" in PLACEHOLDER.sub("", template) or "}" in PLACEHOLDER.sub("", template):
+        known = ", ".join("{" + name + "}" for name in PLACEHOLDER_NAMES)
+        raise ConfigError(f"{key}: unbalanced brace in {template!r} (placeholders: {known})")
+
+
+def _template(key: str, value: Any) -> str:
+    text = _str(key, value)
+    _check_template(key, text)
+    return text
+
+
 def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: expected a table of key = template, got {value!r}")
@@ -181,6 +225,8 @@ def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     for name, template in value.items():
         if isinstance(template, bool) or not isinstance(template, str | int):
             raise ConfigError(f"{key}.{name}: expected a string or integer, got {template!r}")
+        if not name or "" in name.split("."):
+            raise ConfigError(f"{key}: key {name!r} has an empty segment (a.b.c, no empty part)")
         pairs.append((name, str(template)))
     return tuple(pairs)
 
@@ -191,46 +237,46 @@ def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
 Schema = Mapping[str, tuple[str, Validator]]
 
 TOP_SCHEMA: Schema = {
-    "registry": ("registry", _str),
+    "registry": ("registry", _repo_path),
     "first-port": ("first_port", _port),
     "last-port": ("last_port", _port),
     "reserved": ("reserved", _ports),
     "node-port-base": ("node_port_base", _port),
     "node-port-offset": ("node_port_offset", _int),
     "node-port-range": ("node_port_range", _range),
-    "lock-timeout": ("lock_timeout", _float),
+    "lock-timeout": ("lock_timeout", _positive),
     "store": ("store", _str),
-    "docs": ("docs", _strs),
+    "docs": ("docs", _repo_paths),
 }
 HELM_SCHEMA: Schema = {
     "enabled": ("enabled", _bool),
-    "values": ("values", _str),
+    "values": ("values", _repo_path),
     "set": ("set", _templates),
-    "template": ("template", _str),
+    "template": ("template", _repo_path),
 }
 KIND_SCHEMA: Schema = {
     "enabled": ("enabled", _bool),
-    "config": ("config", _str),
+    "config": ("config", _repo_path),
     "node-role": ("node_role", _str),
-    "comment": ("comment", _str),
+    "comment": ("comment", _template),
     "skip-host-ports": ("skip_host_ports", _ranges),
 }
-SCANNER_SCHEMA: Schema = {"enabled": ("enabled", _bool), "files": ("files", _strs)}
+SCANNER_SCHEMA: Schema = {"enabled": ("enabled", _bool), "files": ("files", _repo_paths)}
 ETCD_SCHEMA: Schema = {
     "ca": ("ca", _str),
     "cert": ("cert", _str),
     "key": ("key", _str),
     "username": ("username", _str),
     "password-env": ("password_env", _str),
-    "timeout": ("timeout", _float),
+    "timeout": ("timeout", _positive),
     "retries": ("retries", _int),
 }
 TARGET_SCHEMA: Schema = {
     "name": ("name", _str),
-    "files": ("files", _str),
+    "files": ("files", _repo_path),
     "kind": ("kind", _str),
     "set": ("set", _templates),
-    "line": ("line", _str),
+    "line": ("line", _template),
     "create": ("create", _bool),
     "required": ("required", _bool),
 }
@@ -317,8 +363,8 @@ def _check_target(spec: TargetSpec, prefix: str) -> None:
     from portreg.edit.yaml import parse_path
 
     for path, template in spec.set:
-        _check_placeholders(f"{prefix}set", path)
-        _check_placeholders(f"{prefix}set", template)
+        _check_template(f"{prefix}set", path)
+        _check_template(f"{prefix}set", template)
         try:
             parse_path(path)
         except ValueError as exc:
@@ -366,6 +412,13 @@ def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None
             raise ConfigError(f"targets: name {sorted(duplicated)[0]!r} is declared twice")
     settings = Settings(**values)
     validate_ranges(settings)
+    for name, template in settings.helm.set:
+        _check_template(f"helm.set.{name}", template)
+        if "{" in name:
+            raise ConfigError(
+                f"helm.set.{name}: a Helm key is a literal dotted path (placeholders go in the "
+                "value)"
+            )
     return settings
 
 

@@ -15,6 +15,7 @@ Every read and write of a repo file goes through here:
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import stat
@@ -69,20 +70,25 @@ def _require_regular(info: os.stat_result, where: str) -> None:
         raise _too_large(where)
 
 
-def read_text(path: str | os.PathLike[str]) -> str | None:
+def read_text(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> str | None:
     """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist.
 
     Opened with ``O_NONBLOCK``, so a FIFO in a file's place is refused at once
-    instead of waiting forever for a writer.
+    instead of waiting forever for a writer. ``follow_symlinks=False`` refuses a
+    symlink (portreg's own files: the journal).
     """
     where = os.fspath(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_symlinks else os.O_NOFOLLOW)
     try:
-        descriptor = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
+        descriptor = os.open(where, flags)
     except FileNotFoundError:
         return None
-    except IsADirectoryError as exc:
-        raise FileEditError("is a folder, not a file", where=where) from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            what = "is a symlink" if not follow_symlinks else "is a symlink loop"
+            raise FileEditError(f"{what}; portreg does not follow it", where=where) from exc
+        if isinstance(exc, IsADirectoryError):
+            raise FileEditError("is a folder, not a file", where=where) from exc
         raise FileEditError(f"cannot read: {exc.strerror}", where=where) from exc
     try:
         _require_regular(os.fstat(descriptor), where)

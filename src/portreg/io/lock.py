@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,14 +37,32 @@ class FileLock:
             os.close(descriptor)
 
     def _open(self) -> int:
+        """The lock file, never through a symlink and never anything but a regular file
+        (a planted link would have the lock truncate and write the file it points to)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            descriptor = os.open(self.path, flags, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StoreError(
+                    f"the lock file {os.path.basename(self.path)} is a symlink; portreg "
+                    "never writes through one",
+                    where=self.where,
+                    hint=f"delete {self.path} (portreg creates it again)",
+                ) from exc
             raise StoreError(
                 f"cannot create the lock file {os.path.basename(self.path)}: {exc.strerror}",
                 where=self.where,
                 hint=f"make {os.path.dirname(self.path) or '.'} writable",
             ) from exc
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise StoreError(
+                f"the lock file {os.path.basename(self.path)} is not a regular file",
+                where=self.where,
+                hint=f"delete {self.path} (portreg creates it again)",
+            )
+        return descriptor
 
     def _holder(self, descriptor: int) -> str:
         try:

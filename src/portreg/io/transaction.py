@@ -25,7 +25,7 @@ from typing import Any
 
 from portreg.errors import WriteError
 from portreg.io import faults
-from portreg.io.files import fsync_folder, read_text, write_beside
+from portreg.io.files import RealPaths, fsync_folder, read_text, write_beside
 from portreg.io.workspace import FileEdit
 
 
@@ -119,6 +119,8 @@ def _journal_files(journal: Path, text: str) -> list[dict[str, Any]]:
         for item in files:
             if not isinstance(item["path"], str) or not isinstance(item["after"], str):
                 raise TypeError(item)
+            if not isinstance(item.get("before"), str | None):
+                raise TypeError(item)
     except (ValueError, KeyError, TypeError) as exc:
         raise WriteError(
             "the journal of an interrupted portreg command is unreadable",
@@ -128,20 +130,30 @@ def _journal_files(journal: Path, text: str) -> list[dict[str, Any]]:
     return list(files)
 
 
-def recover(journal: Path) -> list[str]:
+def recover(journal: Path, root: Path) -> list[str]:
     """Finish the change an interrupted command recorded in ``journal`` (caller holds the lock).
 
     Returns the files it wrote. A file edited by hand since then is not overwritten:
-    that is refused, and the journal is kept for the user to resolve.
+    that is refused, and the journal is kept for the user to resolve. A journal
+    is never followed through a symlink, and one naming a file outside ``root``
+    is refused: a cloned repo can hold a planted one.
     """
     _sweep_temps(journal)
-    text = read_text(journal)
+    text = read_text(journal, follow_symlinks=False)
     if text is None:
         return []
     files = _journal_files(journal, text)
+    real = RealPaths(str(root))
     edits: list[FileEdit] = []
     for item in files:
         path = journal.parent / item["path"]
+        if not real.inside(str(path)):
+            raise WriteError(
+                f"the journal {journal.name} names a file outside the repo "
+                f"({real.real(str(path))}); portreg wrote no such journal",
+                where=str(journal),
+                hint=f"delete {journal}",
+            )
         current = read_text(path)
         _sweep_temps(path)
         if current == item["after"]:
@@ -172,16 +184,34 @@ def _fault_before(index: int, count: int, registry_last: bool) -> None:
 
 
 def apply_edits(
-    edits: Sequence[FileEdit], *, journal: Path | None = None, registry_last: bool = False
+    edits: Sequence[FileEdit],
+    *,
+    root: Path | None,
+    journal: Path | None = None,
+    registry_last: bool = False,
 ) -> None:
     """Write every edit or none. A symlink stays a symlink: the file it points to is edited.
 
+    ``root``: every edit must lead inside it (None only for a file the user named on
+    the command line, as ``export --output`` and git's merge-driver paths are).
     ``journal`` (given by a caller holding the registry lock) makes the change survive a
     kill: it is recorded there before any file is touched and finished by ``recover``.
     ``registry_last`` names the last edit as the registry, for the fault points only.
     """
+    if root is not None:
+        _require_inside(edits, RealPaths(str(root)))
     if edits:
         _apply(edits, journal, registry_last=registry_last)
+
+
+def _require_inside(edits: Sequence[FileEdit], real: RealPaths) -> None:
+    for edit in edits:
+        if not real.inside(str(edit.path)):
+            raise WriteError(
+                f"leads outside the repo ({real.real(str(edit.path))}); no file was changed",
+                where=edit.display,
+                hint="portreg reads and edits only files inside the repo",
+            )
 
 
 def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bool) -> None:

@@ -325,12 +325,18 @@ class EtcdStore:
     files_first = False
 
     def __init__(
-        self, client: GatewayClient, key: str, location: str, local_lock: FileLock | None = None
+        self,
+        client: GatewayClient,
+        key: str,
+        location: str,
+        local_lock: FileLock | None = None,
+        root: Path | None = None,
     ) -> None:
         self.client = client
         self.key = key
         self.location = location
         self.local_lock = local_lock
+        self.root = root
         self.journal_path = Path(journal_path(str(local_lock.path))) if local_lock else None
         self.revision = 0
         """The cluster revision of the last answer (after a commit: the commit's revision)."""
@@ -352,7 +358,7 @@ class EtcdStore:
             timeout=settings.etcd.timeout,
             where=location,
         )
-        return cls(client, key, location, _local_lock(settings))
+        return cls(client, key, location, _local_lock(settings), settings.root)
 
     def session(self) -> AbstractContextManager[None]:
         """No lock guards the registry (the compare-and-swap does), but portreg processes on
@@ -368,7 +374,7 @@ class EtcdStore:
         assert self.journal_path is not None
         with self.local_lock.held():
             try:
-                recover(self.journal_path)
+                recover(self.journal_path, self.root or self.journal_path.parent)
             except OSError as exc:
                 raise StoreError(
                     f"cannot finish an interrupted command: {exc.strerror}",
@@ -542,5 +548,5 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
         if before == snapshot.text:
             return None, services
         edit = FileEdit(path, local.location, before, snapshot.text)
-        apply_edits([edit])
+        apply_edits([edit], root=settings.root)
     return edit, services

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from portreg.errors import StoreError
-from portreg.io.files import read_text
+from portreg.errors import ConfigError, StoreError
+from portreg.io.files import RealPaths, read_text
 from portreg.io.lock import FileLock, journal_path
 from portreg.io.workspace import FileEdit
 from portreg.store import Snapshot
@@ -32,6 +32,13 @@ class FileStore:
         except ValueError:
             self.location = str(path)
         self.lock = FileLock(self.lock_path, lock_timeout, self.location)
+        real = RealPaths(str(root))
+        if not real.inside(str(path)):
+            raise ConfigError(
+                f"registry: leads outside the repo ({real.real(str(path))})",
+                where=self.location,
+                hint="keep the registry inside the repo; share one beyond it on etcd",
+            )
 
     def _check_folder(self) -> None:
         if not self.path.parent.is_dir():
@@ -58,7 +65,7 @@ class FileStore:
         from portreg.io.transaction import recover
 
         try:
-            recover(self.journal_path)
+            recover(self.journal_path, self.root)
         except OSError as exc:
             raise StoreError(
                 f"cannot finish an interrupted command: {exc.strerror}",
@@ -87,4 +94,4 @@ class FileStore:
     def commit(self, snapshot: Snapshot, text: str) -> None:
         from portreg.io.transaction import apply_edits
 
-        apply_edits([self.registry_edit(snapshot, text)])
+        apply_edits([self.registry_edit(snapshot, text)], root=self.root)
