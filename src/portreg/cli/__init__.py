@@ -529,9 +529,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _degrade_output() -> None:
+    """A stream that cannot encode a character prints a replacement for it: after a write,
+    an ``✅`` on an ASCII terminal must not turn success into a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _degrade_output()
     try:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler

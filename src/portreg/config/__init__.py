@@ -484,6 +484,12 @@ def _config_table(config: Path | None) -> dict[str, Any]:
     return table
 
 
+def _printable(name: str, value: str | None) -> None:
+    """A path or URL from the command line or the environment holds no control character."""
+    if value and not value.isprintable():
+        raise ConfigError(f"{name}: {value[:60]!r} holds a control character", hint=f"fix {name}")
+
+
 def load_settings(
     root: str | Path | None = None,
     config: str | Path | None = None,
@@ -491,6 +497,10 @@ def load_settings(
 ) -> Settings:
     """Find the root and config (flags, then PORTREG_ROOT / PORTREG_CONFIG, then discovery)."""
     env = os.environ if environ is None else environ
+    for name, value in (("--root", root), ("--config", config)):
+        _printable(name, str(value) if value is not None else None)
+    for name in ("PORTREG_ROOT", "PORTREG_CONFIG", "PORTREG_STORE"):
+        _printable(name, env.get(name))
     root_text = root or env.get("PORTREG_ROOT")
     if root_text:
         root_path = Path(root_text).resolve()

@@ -101,6 +101,9 @@ class Document:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
+        from portreg.io.files import require_shallow_json
+
+        require_shallow_json(text, source)
         try:
             self.data: Any = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -32,7 +32,13 @@ def point(step: str) -> None:
     elif action == "pause":
         import time
 
-        time.sleep(float(os.environ.get("PORTREG_FAULT_PAUSE", "5")))
+        try:
+            pause = float(os.environ.get("PORTREG_FAULT_PAUSE", "5"))
+        except ValueError:
+            pause = 5.0
+        import math
+
+        time.sleep(min(max(pause, 0.0), 60.0) if math.isfinite(pause) else 5.0)
     elif action == "fail":
         import errno
 

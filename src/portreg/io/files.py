@@ -23,6 +23,7 @@ import stat
 from portreg.errors import FileEditError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_JSON_DEPTH = 200  # below the recursion limit of json.loads; no real config nests so deep
 _COUNTER = itertools.count()
 
 
@@ -52,6 +53,27 @@ class RealPaths:
     def inside(self, path: str) -> bool:
         real = self.real(path)
         return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+
+
+def require_shallow_json(text: str, where: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` before ``json.loads`` recurses
+    into it (libyaml bounds YAML's nesting itself)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    import re
+
+    depth = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise FileEditError(
+                    f"JSON nested more than {MAX_JSON_DEPTH} levels deep; refusing to read it",
+                    where=where,
+                )
+        elif bracket in "]}":
+            depth -= 1
 
 
 def _too_large(where: str) -> FileEditError:

@@ -25,7 +25,13 @@ from typing import Any
 
 from portreg.errors import WriteError
 from portreg.io import faults
-from portreg.io.files import RealPaths, fsync_folder, read_text, write_beside
+from portreg.io.files import (
+    RealPaths,
+    fsync_folder,
+    read_text,
+    require_shallow_json,
+    write_beside,
+)
 from portreg.io.workspace import FileEdit
 
 
@@ -114,6 +120,7 @@ def _sweep_temps(target: Path) -> None:
 
 def _journal_files(journal: Path, text: str) -> list[dict[str, Any]]:
     try:
+        require_shallow_json(text, str(journal))
         document = json.loads(text)
         files = document["files"]
         for item in files:

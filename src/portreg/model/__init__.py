@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portreg.config import Settings
-from portreg.errors import RangeFullError, RegistryError, ServiceNameError
+from portreg.errors import PortregError, RangeFullError, RegistryError, ServiceNameError
 from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
@@ -166,6 +166,12 @@ def parse_registry(text: str | None, where: str) -> RegistryState:
             where=where,
             hint="restore it from git",
         )
+    from portreg.io.files import require_shallow_json
+
+    try:
+        require_shallow_json(text, where)
+    except PortregError as exc:
+        raise RegistryError(exc.message, where=where, hint="restore it from git") from exc
     try:
         raw = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:

@@ -36,8 +36,19 @@ def timestamp() -> str:
     from datetime import UTC, datetime
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and not (epoch.isascii() and epoch.isdigit() and int(epoch) <= _LAST_EPOCH):
+        from portreg.errors import ConfigError
+
+        raise ConfigError(
+            f"SOURCE_DATE_EPOCH: expected whole seconds since 1970 (ASCII digits, at most "
+            f"{_LAST_EPOCH}), got {epoch[:40]!r}",
+            hint="unset it, or set it to e.g. $(git log -1 --format=%ct)",
+        )
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now()
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+_LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59, the last second isoformat can write
 
 
 def lowest_free(first: int, last: int, taken: Iterable[int], hint: int | None) -> int | None:

@@ -53,6 +53,15 @@ class Store(Protocol):
         """Store ``text`` if nobody changed the registry since ``snapshot``."""
 
 
+def redact_url(url: str) -> str:
+    """``url`` with any userinfo (``user:password@``) replaced by ``***@``."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if not sep or "@" not in netloc:
+        return url
+    return f"{scheme}://***@{netloc.rpartition('@')[2]}{slash}{path}"
+
+
 def open_store(settings: Settings, url: str | None = None) -> Store:
     """The store named by ``--store`` / ``PORTREG_STORE`` / config, else the registry file."""
     url = url or settings.store
@@ -65,7 +74,8 @@ def open_store(settings: Settings, url: str | None = None) -> Store:
         from portreg.errors import ConfigError
 
         raise ConfigError(
-            f"store: {url!r} is not a store URL", hint="use etcd://host:port/prefix or file:PATH"
+            f"store: {redact_url(url)!r} is not a store URL",
+            hint="use etcd://host:port/prefix or file:PATH",
         )
     from portreg.store.file import FileStore
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.model import is_digits
-from portreg.store import Snapshot
+from portreg.store import Snapshot, redact_url
 
 if TYPE_CHECKING:
     import ssl
@@ -68,7 +68,7 @@ class Endpoint:
 
 def _url_error(url: str, what: str) -> ConfigError:
     return ConfigError(
-        f"store: {url!r}: {what}",
+        f"store: {redact_url(url)!r}: {what}",
         hint="write it as etcd://host:2379[,host2:2379...]/key/path (etcds:// for TLS)",
     )
 
@@ -94,6 +94,12 @@ def parse_url(url: str) -> tuple[bool, tuple[Endpoint, ...], str]:
     netloc, slash, path = rest.partition("/")
     if not netloc:
         raise _url_error(url, "no endpoint")
+    if "@" in netloc:
+        raise ConfigError(
+            f"store: {redact_url(url)!r}: credentials in the URL are never read (they would "
+            "show in logs and process lists)",
+            hint="set [etcd] username in portreg.toml and the password in $PORTREG_ETCD_PASSWORD",
+        )
     endpoints = tuple(_endpoint(url, part.strip()) for part in netloc.split(","))
     key = (slash + path).rstrip("/")
     if not key:
