@@ -218,6 +218,42 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# ------------------------------------------------------- containment (issue 13)
+
+VALUES = "helm/rerp-microservice/values"
+PLANTABLE: dict[str, tuple[str, ...]] = {
+    # file -> the commands that must refuse it, and what they read it for
+    f"{VALUES}/invoice.yaml": ("assign", "payroll", "--update-configs"),
+    "kind-config.yaml": ("assign", "payroll", "--update-configs"),
+    ".env": ("assign", "payroll", "--update-configs"),
+    "openapi/invoice.yaml": ("update-configs", "invoice"),
+    "Tiltfile": ("assign", "payroll"),
+    "compose.yaml": ("assign", "payroll"),
+    "k8s/invoice.yaml": ("assign", "payroll"),
+    "scripts/port-registry.json": ("assign", "payroll"),
+}
+PLANT_DEPTHS = 40  # hypothesis examples: a symlink out at a random level of a random path
+FIFO_CASES = [
+    (f"{VALUES}/invoice.yaml", ("assign", "payroll")),
+    ("kind-config.yaml", ("assign", "payroll", "--update-configs")),
+    ("scripts/port-registry.json", ("list",)),
+    ("portreg.toml", ("query", "invoice")),
+    ("Tiltfile", ("assign", "payroll")),
+    ("scripts/port-registry.json.lock", ("assign", "payroll")),
+]
+BAD_ENVIRONMENT = [
+    ("SOURCE_DATE_EPOCH", "soon", "SOURCE_DATE_EPOCH: expected whole seconds"),
+    ("SOURCE_DATE_EPOCH", "٣٣", "SOURCE_DATE_EPOCH: expected whole seconds"),
+    ("SOURCE_DATE_EPOCH", "9" * 30, "SOURCE_DATE_EPOCH: expected whole seconds"),
+    ("PORTREG_ROOT", "/tmp/a\x01b", "PORTREG_ROOT: "),
+    ("PORTREG_CONFIG", "x\x7f", "PORTREG_CONFIG: "),
+    ("PORTREG_STORE", "etcd://127.0.0.1:23x9/k", "has no valid port"),
+    ("PORTREG_STORE", "etcd://127.0.0.1:٢٣٧٩/k", "has no valid port"),
+    ("PORTREG_STORE", "etcd://127.0.0.1:99999/k", "has no valid port"),
+]
+NOT_ASCII_DIGITS = ["٨٠٠٢", "８００２", "8002²"]
+PLANTED_JOURNALS = ("symlink", "names-outside", "climbs")
+
 # ----------------------------------------------------------- property + soak
 
 STATEFUL_COMMANDS = (
@@ -308,6 +344,55 @@ def rows() -> list[Row]:
             ONE_LINE + "; memory stays under the limit",
         ),
         Row("input", "bad portreg.toml", len(BAD_CONFIGS), ONE_LINE),
+        Row(
+            "containment",
+            "a symlink out of the repo at a random level of each file portreg reads "
+            f"({len(PLANTABLE)} files, hypothesis), and at the last level",
+            PLANT_DEPTHS + len(PLANTABLE),
+            f"{ONE_LINE} inside or outside the repo (both snapshotted); the line says "
+            "`leads outside the repo`",
+        ),
+        Row(
+            "containment",
+            "lock file a symlink; planted journal (symlink, naming a file outside, climbing "
+            "with ..); registry named outside the repo",
+            1 + len(PLANTED_JOURNALS) + 1,
+            f"{ONE_LINE} inside or outside the repo; the file the link points to untouched",
+        ),
+        Row(
+            "input",
+            "a FIFO where a values file, kind-config, registry, portreg.toml, Tiltfile or the "
+            "lock should be; a folder or symlink loop where a values file should be",
+            len(FIFO_CASES) + 2,
+            f"{ONE_LINE}; refused at once (a subprocess with a {20} s bound)",
+        ),
+        Row(
+            "input",
+            "environment variables that are not what they claim (SOURCE_DATE_EPOCH, "
+            "PORTREG_ROOT/CONFIG/STORE), a config that is not UTF-8, JSON and YAML nested too "
+            "deeply, lock-timeout = inf with a live holder",
+            len(BAD_ENVIRONMENT) + 1 + 1 + 3 + 1,
+            ONE_LINE,
+        ),
+        Row(
+            "input",
+            "ports written in digits that are not ASCII (٨٠٠٢, ８００２, 8002²)",
+            len(NOT_ASCII_DIGITS),
+            "`check` runs (exit 0 or 1), reads none of them as 8002, no traceback",
+        ),
+        Row(
+            "output",
+            "a password in a store URL; stdout that cannot encode emoji (ascii, latin-1)",
+            2 + 2,
+            "the password never shows (`***@`); `assign` exits 0 and writes the registry",
+        ),
+        Row(
+            "fault",
+            "temp files and journal a SIGKILL left beside the values, kind-config and registry",
+            1,
+            "`check` never reads them; the next writing command finishes the journal and "
+            "removes every temp file",
+        ),
         Row(
             "property",
             f"hypothesis state machine: {', '.join(STATEFUL_COMMANDS)}",

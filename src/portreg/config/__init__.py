@@ -509,7 +509,7 @@ def load_settings(
     else:
         root_path = find_root(Path.cwd())
     config_text = config or env.get("PORTREG_CONFIG")
-    if config_text and not Path(config_text).is_file():
+    if config_text and not os.path.lexists(config_text):
         raise ConfigError(f"config file {config_text} does not exist", hint="check --config")
     found = config_text or discovery.find_config(str(root_path))
     config_path = Path(found) if found else None

@@ -49,9 +49,9 @@ def find_root(start: str) -> str:
     """Walk up from ``start`` to the first folder that looks like a portreg repo."""
     folder = os.path.realpath(start)
     while True:
-        if os.path.isfile(os.path.join(folder, CONFIG_FILE)):
+        if os.path.lexists(os.path.join(folder, CONFIG_FILE)):
             return folder
-        if os.path.isfile(os.path.join(folder, DEFAULT_REGISTRY)):
+        if os.path.lexists(os.path.join(folder, DEFAULT_REGISTRY)):
             return folder
         if has_tool_table(os.path.join(folder, "pyproject.toml")):
             return folder
@@ -66,7 +66,7 @@ def find_root(start: str) -> str:
 def find_config(root: str) -> str | None:
     """``portreg.toml``, else a ``pyproject.toml`` holding ``[tool.portreg]``, else None."""
     own = os.path.join(root, CONFIG_FILE)
-    if os.path.isfile(own):
+    if os.path.lexists(own):  # whatever it is: reading it refuses a FIFO or a folder by name
         return own
     pyproject = os.path.join(root, "pyproject.toml")
     return pyproject if has_tool_table(pyproject) else None

@@ -135,7 +135,8 @@ def read_text(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
 def _one_star(root: str, pattern: str) -> list[str] | None:
     """``dir/prefix*suffix`` (the shape of every values path) listed with one scandir;
     None for any other pattern. Same answer as ``glob``: ``*`` skips dot-files.
-    Folders are dropped by the entry's type (no ``stat`` on most systems)."""
+    Folders are dropped by the entry's type (no ``stat`` on most systems); anything else
+    (a FIFO, a dangling link) is listed, for the reader to refuse by name."""
     folder, _, name = pattern.rpartition("/")
     if name.count("*") != 1 or any(c in pattern for c in "?[") or "*" in folder:
         return None
@@ -145,7 +146,9 @@ def _one_star(root: str, pattern: str) -> list[str] | None:
             entries = [
                 entry.name
                 for entry in listing
-                if entry.name.startswith(prefix) and entry.name.endswith(suffix) and entry.is_file()
+                if entry.name.startswith(prefix)
+                and entry.name.endswith(suffix)
+                and not entry.is_dir()
             ]
     except OSError:
         return []
@@ -174,7 +177,7 @@ def _star_folder(root: str, pattern: str) -> list[str] | None:
             continue
         name = f"{head}/{entry}/{rest}" if head else f"{entry}/{rest}"
         path = os.path.join(root, name)
-        if os.path.isfile(path):
+        if os.path.lexists(path) and not os.path.isdir(path):
             found.append(name)
     return found
 
@@ -191,7 +194,8 @@ def _fixed_folder(pattern: str) -> str:
 
 
 def glob_files(root: str, pattern: str) -> list[str]:
-    """Repo-relative files matching ``pattern`` (``**`` allowed), sorted; folders dropped."""
+    """Repo-relative entries matching ``pattern`` (``**`` allowed), sorted; folders dropped
+    (everything else is kept: a FIFO or a dangling link is refused when it is read)."""
     listed = _one_star(root, pattern)
     if listed is not None:
         return sorted(listed)
@@ -203,7 +207,7 @@ def glob_files(root: str, pattern: str) -> list[str]:
     import glob
 
     matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
-    return [name for name in matches if os.path.isfile(os.path.join(root, name))]
+    return [name for name in matches if not os.path.isdir(os.path.join(root, name))]
 
 
 def temp_name(target: str) -> str:

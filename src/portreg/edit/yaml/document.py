@@ -60,8 +60,10 @@ class Document:
         match = _BREAK.search(text)
         self.newline = match.group(0) if match else "\n"
         root = self._compose()
-        # a document of only `---` (or `~`) holds nothing yet: treat it as an empty file
-        self.root: Node | None = None if root is not None and _is_null(root) else root
+        # a document of only `---`, `~` or `null` holds nothing yet: an empty mapping to add
+        # keys to (``null_root`` keeps the written null, which the first key replaces)
+        self.null_root: Node | None = root if root is not None and _is_null(root) else None
+        self.root: Node | None = None if self.null_root is not None else root
 
     def _compose(self) -> Node | None:
         import yaml

@@ -103,8 +103,9 @@ def _add_keys(
 ) -> list[_Edit]:
     tree = nest(missing)
     step = doc.indent_step()
-    if node is None:  # an empty file or one holding only comments
-        return [_insert_lines(doc, None, _block_lines(tree, 0, step))]
+    if node is None:  # an empty file, one holding only comments, or a bare `~` / `null`
+        edits = [] if doc.null_root is None else [_remove_null(doc, doc.null_root)]
+        return [*edits, _insert_lines(doc, None, _block_lines(tree, 0, step))]
     if node.id == "mapping" and node.flow_style:
         return [_add_flow_keys(doc, node, tree)]
     if node.id == "scalar":  # `key:` with nothing after it
@@ -116,6 +117,25 @@ def _add_keys(
     if not base and last is not None and _only_comments_after(doc, last):
         last = None  # a new top-level mapping goes at the very end, after trailing comments
     return [_insert_lines(doc, last, _block_lines(tree, column, step))]
+
+
+def _remove_null(doc: Document, null: Node) -> _Edit:
+    """Take out a written null (``~``, ``null``): its whole line when it stands alone there
+    (``--- ~`` keeps its ``---``)."""
+    start, end = doc.offset(null.start_mark), doc.offset(null.end_mark)
+    if start == end:  # an implicit null: nothing is written
+        return _Edit(start, start, "")
+    line = int(null.start_mark.line)
+    code, hash_, _comment = doc.line_text(line).partition("#")
+    if code.strip() != doc.text[start:end]:  # `--- ~`: the null follows the marker
+        while start > 0 and doc.text[start - 1] in " \t":
+            start -= 1
+        return _Edit(start, end, "")
+    if hash_:  # `~  # nothing yet`: the comment stays, on its own line
+        while doc.text[end : end + 1] in (" ", "\t"):
+            end += 1
+        return _Edit(start, end, "")
+    return _Edit(doc.starts[line], doc.line_end(line), "")
 
 
 def _only_comments_after(doc: Document, line: int) -> bool:
