@@ -29,7 +29,28 @@ def clean(seed_repo: Path) -> Path:
 def test_clean_repo_exits_0_and_says_so(cli: CliRunner, clean: Path):
     run = cli("--root", str(clean), "check")
     assert run.code == 0
-    assert run.out.endswith("✅ 0 errors, 0 warnings, 1 info\n")  # the KEP-3668 note only
+    # the KEP-3668 note is counted, and shown only with --verbose
+    assert run.out == "✅ 0 errors, 0 warnings, 1 info (--verbose shows it)\n"
+    verbose = cli("--root", str(clean), "check", "--verbose")
+    assert verbose.out.splitlines() == [
+        "scripts/port-registry.json:1: info PR014 node-port-range 31000-31999 lies above "
+        "Kubernetes' static NodePort band 30000-30085 (KEP-3668): a Service created without a "
+        "nodePort is given one from above the band first, and may take a port portreg hands "
+        "out (the default range)",
+        "    hint: give every Service an explicit nodePort, or move node-port-range into the band",
+        "✅ 0 errors, 0 warnings, 1 info",
+    ]
+
+
+def test_the_static_band_note_points_at_the_line_that_sets_the_range(cli: CliRunner, clean: Path):
+    (clean / "portreg.toml").write_text(
+        "# widened\nnode-port-range = [30000, 32767]\nnode-port-base = 31000\n"
+    )
+    run = cli("--root", str(clean), "check", "--verbose")
+    assert run.out.startswith(
+        "portreg.toml:2: info PR014 node-port-range 30000-32767 reaches above Kubernetes' "
+        "static NodePort band 30000-30085 (KEP-3668)"
+    )
 
 
 def test_warnings_pass_unless_strict(cli: CliRunner, seed_repo: Path):
@@ -62,7 +83,10 @@ def test_github_annotations(cli: CliRunner, clean: Path):
         f"::error file={V}/invoice.yaml,line=4,title=PR005::service.nodePort is 30802, the "
         "formula gives 31002 (31000 + (8002 - 8000)) (run `portreg fix`)"
     )
-    assert lines[1].startswith("::notice file=scripts/port-registry.json,line=1,title=PR014::")
+    assert len(lines) == 1  # the info note only with --verbose
+    verbose = cli("--root", str(clean), "check", "--format", "github", "--verbose")
+    notice = verbose.out.splitlines()[1]
+    assert notice.startswith("::notice file=scripts/port-registry.json,line=1,title=PR014::")
 
 
 def test_unreadable_registry_exits_2_without_traceback(cli: CliRunner, repo: Path):

@@ -23,7 +23,6 @@ EXPECTED = [
     ("PR006", "error", f"{V}/notifications.yaml", 4),  # notifications is not registered
     ("PR003", "error", f"{V}/reporting.yaml", 5),  # 8006, registry 8005
     ("PR008", "error", "kind-config.yaml", 21),  # reporting containerPort 31007
-    ("PR013", "error", "kind-config.yaml", 25),  # legacy-billing containerPort 30802
     ("PR009", "error", "kind-config.yaml", 26),  # legacy-billing on invoice's 8002
     ("PR002", "error", "kind-config.yaml", 30),  # old-gateway on notifications' Helm 8010
     ("PR014", "info", "portreg.toml", 1),  # KEP-3668 static band, once

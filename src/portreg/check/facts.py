@@ -61,6 +61,7 @@ class Facts:
     values_files: Mapping[str, str] = field(default_factory=dict)  # service -> values file
     kind_config: str | None = None  # the kind-config path, when the file exists
     config_path: str | None = None
+    config_text: str | None = None
     unreadable: tuple[Unreadable, ...] = ()
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
     stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
@@ -81,6 +82,14 @@ class Facts:
     def registry_line(self, service: str) -> int:
         """The line of ``"service":`` in the registry text (1 when not found)."""
         return self._registry_lines.get(json.dumps(service), 1)
+
+    def config_line(self, key: str) -> int | None:
+        """The line that sets ``key`` in the config file (None: the default stands)."""
+        for number, line in enumerate((self.config_text or "").splitlines(), 1):
+            name, equals, _ = line.partition("=")
+            if equals and name.strip().strip('"') == key:
+                return number
+        return None
 
     def registry_where(self, service: str) -> str:
         return f"{self.registry_path}:{self.registry_line(service)}"

@@ -14,27 +14,35 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(findings: Sequence[Finding]) -> str:
+def summary(findings: Sequence[Finding], *, verbose: bool = True) -> str:
     tally = counts(findings)
     if not findings:
         return "✅ No port conflicts: every file agrees with the registry"
     parts = [_plural(tally["error"], "error"), _plural(tally["warning"], "warning")]
     mark = "❌" if tally["error"] else "⚠️ " if tally["warning"] else "✅"
-    return f"{mark} {', '.join(parts)}, {tally['info']} info"
+    info = f"{tally['info']} info" + (
+        "" if verbose or not tally["info"] else " (--verbose shows it)"
+    )
+    return f"{mark} {', '.join(parts)}, {info}"
 
 
-def text(findings: Sequence[Finding]) -> str:
+def _shown(findings: Sequence[Finding], verbose: bool) -> list[Finding]:
+    """Info notes only with ``--verbose``: a note on every run is noise, not a check."""
+    return [f for f in findings if verbose or f.severity != "info"]
+
+
+def text(findings: Sequence[Finding], *, verbose: bool = False) -> str:
     """``path:line: severity CODE message`` and an indented hint, then a summary line."""
     lines: list[str] = []
-    for f in findings:
+    for f in _shown(findings, verbose):
         lines.append(f"{f.path}:{f.line}: {f.severity} {f.code} {f.message}")
         if f.hint:
             lines.append(f"    hint: {f.hint}")
-    lines.append(summary(findings))
+    lines.append(summary(findings, verbose=verbose))
     return "\n".join(lines) + "\n"
 
 
-def as_json(findings: Sequence[Finding]) -> str:
+def as_json(findings: Sequence[Finding], *, verbose: bool = False) -> str:
     """One document: every finding and the counts per severity."""
     document = {"findings": [f.as_json() for f in findings], "counts": counts(findings)}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -48,17 +56,17 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(findings: Sequence[Finding]) -> str:
+def github(findings: Sequence[Finding], *, verbose: bool = False) -> str:
     """``::error file=...,line=...,title=CODE::message (hint)`` per finding."""
     lines = []
-    for f in findings:
+    for f in _shown(findings, verbose):
         props = f"file={_escape_property(f.path)},line={f.line},title={_escape_property(f.code)}"
         body = f"{f.message} ({f.hint})" if f.hint else f.message
         lines.append(f"::{GITHUB_LEVEL[f.severity]} {props}::{_escape_data(body)}")
     return "".join(line + "\n" for line in lines)
 
 
-FORMATS: dict[str, Callable[[Sequence[Finding]], str]] = {
+FORMATS: dict[str, Callable[..., str]] = {
     "text": text,
     "json": as_json,
     "github": github,

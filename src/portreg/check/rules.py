@@ -245,12 +245,13 @@ def kind_skipped(facts: Facts) -> Iterator[Hit]:
 
 
 def node_port_range(facts: Facts) -> Iterator[Hit]:
-    """PR013: a NodePort outside the configured range or Kubernetes' 30000-32767.
+    """PR013: a NodePort outside Kubernetes' 30000-32767 (the API server rejects it).
 
     Registered services are left to the drift rules; so is a Helm nodePort
-    that PR005 already reports.
+    that PR005 already reports. A mapping that is not portreg's (PostgreSQL on
+    30432, Grafana on 30300) is never held to portreg's own node-port-range:
+    nothing could clear that, since no service of the registry owns it.
     """
-    low, high = facts.settings.node_port_range
     k8s_low, k8s_high = K8S_NODE_PORT_RANGE
     for obs in facts.observations:
         if obs.role != "node_port" or facts.registered(obs.service):
@@ -259,9 +260,8 @@ def node_port_range(facts: Facts) -> Iterator[Hit]:
             continue
         if not k8s_low <= obs.port <= k8s_high:
             message = f"{obs.field} {obs.port} is outside Kubernetes' {k8s_low}-{k8s_high}"
-            yield Hit(obs.path, obs.line, message + " (the API server rejects it)")
-        elif not low <= obs.port <= high:
-            yield Hit(obs.path, obs.line, f"{obs.field} {obs.port} is outside {low}-{high}")
+            hint = f"give it a NodePort in {k8s_low}-{k8s_high} (the API server rejects it)"
+            yield Hit(obs.path, obs.line, message, hint)
 
 
 def static_band(size: int) -> int:
@@ -284,13 +284,17 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
     band_high = k8s_low + static_band(k8s_high - k8s_low + 1) - 1
     low, high = facts.settings.node_port_range
     if high > band_high:
+        where = "lies above" if low > band_high else "reaches above"
         message = (
-            f"node-port-range {low}-{high} lies outside Kubernetes' static NodePort band "
-            f"{k8s_low}-{band_high} (KEP-3668); a Service created without a nodePort may be "
-            "handed one of these ports first"
+            f"node-port-range {low}-{high} {where} Kubernetes' static NodePort band "
+            f"{k8s_low}-{band_high} (KEP-3668): a Service created without a nodePort is "
+            f"given one from above the band first, and may take a port portreg hands out"
         )
+        if facts.config_line("node-port-range") is None:
+            message = f"{message} (the default range)"
         hint = "give every Service an explicit nodePort, or move node-port-range into the band"
-        yield Hit(facts.config_path or facts.registry_path, 1, message, hint)
+        line = facts.config_line("node-port-range") or 1
+        yield Hit(facts.config_path or facts.registry_path, line, message, hint)
 
 
 # ------------------------------------------------------------- other files

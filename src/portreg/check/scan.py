@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
 from portreg.errors import PortregError
-from portreg.io.files import glob_files
+from portreg.io.files import glob_files, read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
 from portreg.targets.base import FileScanner, Observation, Target
@@ -174,6 +174,7 @@ def facts(
         values_files=helm_files,
         kind_config=ws.display(kind) if settings.kind.enabled and kind.is_file() else None,
         config_path=_display(settings.root, settings.source) if settings.source else None,
+        config_text=read_text(settings.source) if settings.source else None,
         unreadable=tuple(problems),
         listeners=listeners,
         stale_docs=tuple(_stale_docs(settings, state, ws)),

@@ -293,7 +293,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from portreg.check.format import FORMATS
 
     findings = check(_registry(args), live=args.live)
-    sys.stdout.write(FORMATS[args.format](findings))
+    sys.stdout.write(FORMATS[args.format](findings, verbose=args.verbose))
     return exit_code(findings, strict=args.strict)
 
 
@@ -375,6 +375,9 @@ def _add_check(sub: Subparsers) -> None:
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also show info notes (JSON always has them)"
+    )
     check.set_defaults(handler=cmd_check)
 
 
