@@ -1,10 +1,29 @@
-"""Planned edits as a unified diff, as ``git diff`` shows them (pure)."""
+"""Planned edits as a unified diff that ``git apply`` and ``patch`` accept (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 
 from portreg.io.workspace import FileEdit
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as patch tools count them: split at ``\\n`` only (``\\r`` stays in its line)."""
+    return _LINE.findall(text)
+
+
+def _marked(diff: Iterator[str]) -> Iterator[str]:
+    """Every diff line ends in a newline; one that had none is followed by git's marker."""
+    for line in diff:
+        if line.endswith("\n"):
+            yield line
+        else:
+            yield line + "\n"
+            yield NO_NEWLINE
 
 
 def render_diff(edits: Sequence[FileEdit]) -> str:
@@ -13,10 +32,9 @@ def render_diff(edits: Sequence[FileEdit]) -> str:
 
     chunks: list[str] = []
     for edit in edits:
-        before = (edit.before or "").splitlines(keepends=True)
-        after = edit.after.splitlines(keepends=True)
         old = "/dev/null" if edit.before is None else f"a/{edit.display}"
-        chunks.extend(difflib.unified_diff(before, after, old, f"b/{edit.display}"))
-        if chunks and not chunks[-1].endswith("\n"):
-            chunks.append("\n\\ No newline at end of file\n")
+        diff = difflib.unified_diff(
+            _lines(edit.before or ""), _lines(edit.after), old, f"b/{edit.display}"
+        )
+        chunks.extend(_marked(diff))
     return "".join(chunks)
