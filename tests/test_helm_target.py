@@ -127,8 +127,8 @@ def test_scaffold_creates_the_file(tmp_path: Path) -> None:
         ws.read(path)
         == """\
 # Helm values for invoice, created by portreg.
-# ⚠️ PORT CONFIGURATION REFERENCE: port 8002, NodePort 31002.
-# The ports are managed by portreg; change them with `portreg assign invoice --force`.
+# ⚠️ PORT CONFIGURATION REFERENCE: the ports below are managed by portreg
+# (`portreg query invoice` shows them; `portreg assign invoice --force` changes them).
 service:
   name: invoice
   port: 8002
@@ -207,3 +207,12 @@ def test_used_ports_and_scan(tmp_path: Path) -> None:
         Observation("helm", inv, 10, 30802, "service.containerPort", "container_port", "invoice"),
         Observation("helm", inv, 11, 30802, "service.nodePort", "node_port", "invoice"),
     ]
+
+
+def test_a_scaffolded_header_names_no_port_so_it_never_goes_stale(tmp_path: Path) -> None:
+    """After `assign --force` moves the service, the comment still tells the truth."""
+    path = _setup(tmp_path, None)
+    ws, _ = _run(tmp_path, scaffold=True)
+    header = [line for line in (ws.read(path) or "").splitlines() if line.startswith("#")]
+    assert header
+    assert not any(char.isdigit() for line in header for char in line)

@@ -23,8 +23,8 @@ from portreg.targets.fields import SetTarget
 
 DEFAULT_TEMPLATE = """\
 # Helm values for {service}, created by portreg.
-# ⚠️ PORT CONFIGURATION REFERENCE: port {port}, NodePort {node_port}.
-# The ports are managed by portreg; change them with `portreg assign {service} --force`.
+# ⚠️ PORT CONFIGURATION REFERENCE: the ports below are managed by portreg
+# (`portreg query {service}` shows them; `portreg assign {service} --force` changes them).
 service:
   name: {service}
   port: {port}
