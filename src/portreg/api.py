@@ -181,12 +181,17 @@ class Registry:
         return ports_in_use(ws, self.targets())
 
     def _plan_update(
-        self, ws: Workspace, wanted: Sequence[Assignment], *, scaffold: bool = False
+        self,
+        ws: Workspace,
+        wanted: Sequence[Assignment],
+        *,
+        scaffold: bool = False,
+        ports_only: bool = False,
     ) -> list[str]:
         warnings: list[str] = []
         for target in self.targets():
             for item in wanted:
-                warnings += target.update(ws, item, scaffold=scaffold)
+                warnings += target.update(ws, item, scaffold=scaffold, ports_only=ports_only)
         return warnings
 
     def release(
@@ -211,9 +216,17 @@ class Registry:
         return self._transact(plan, dry_run)
 
     def update_configs(
-        self, services: Sequence[str] | None = None, *, dry_run: bool = False
+        self,
+        services: Sequence[str] | None = None,
+        *,
+        dry_run: bool = False,
+        all_fields: bool = False,
     ) -> Outcome:
-        """Bring the config files of ``services`` (all when None) in line with the registry."""
+        """Bring the config files of ``services`` (all when None) in line with the registry.
+
+        Only port fields change unless ``all_fields``: the other ``[helm.set]`` and
+        target fields (names, images, binaries) are the team's once the file exists.
+        """
         for service in services or ():
             validate_service(service)
 
@@ -229,7 +242,7 @@ class Registry:
                     )
                 wanted.append(assignment(self.settings, name, port))
             step = Step(state, wanted[0] if len(wanted) == 1 else None)
-            step.warnings += self._plan_update(ws, wanted)
+            step.warnings += self._plan_update(ws, wanted, ports_only=not all_fields)
             return step
 
         return self._transact(plan, dry_run)

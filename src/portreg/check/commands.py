@@ -69,7 +69,7 @@ def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:
         wanted = Assignment(move.service, move.port, registry.settings.node_port(move.port))
         for target in targets:
             if move.targets is None or target.name in move.targets:
-                warnings += target.update(ws, wanted)
+                warnings += target.update(ws, wanted, ports_only=True)
     return warnings
 
 

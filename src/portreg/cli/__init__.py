@@ -108,7 +108,9 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_update_configs(args: argparse.Namespace) -> int:
     if bool(args.services) == bool(args.all):
         raise PortregError("name the services to update, or pass --all", hint="see --help")
-    outcome = _registry(args).update_configs(args.services or None, dry_run=args.dry_run)
+    outcome = _registry(args).update_configs(
+        args.services or None, dry_run=args.dry_run, all_fields=args.all_fields
+    )
     _print_outcome(outcome)
     if not outcome.dry_run and not outcome.edits:
         _out("ℹ️  Config files already match the registry")
@@ -366,6 +368,11 @@ def _add_update_configs(sub: Subparsers) -> None:
     update = sub.add_parser("update-configs", help="bring config files in line with the registry")
     update.add_argument("services", nargs="*", metavar="SERVICE")
     update.add_argument("--all", action="store_true", help="every registered service")
+    update.add_argument(
+        "--all-fields",
+        action="store_true",
+        help="also the [helm.set]/[[targets]] fields that hold no port (names, images, binaries)",
+    )
     _add_dry_run(update)
     update.set_defaults(handler=cmd_update_configs)
 

@@ -36,8 +36,15 @@ class Observation(NamedTuple):
 class Target(Protocol):
     name: str
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
-        """Bring this target's files in line for one service; returns warnings."""
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
+        """Bring this target's files in line for one service; returns warnings.
+
+        ``ports_only``: change only values whose template holds a port (``fix``,
+        ``reconcile``, ``update-configs``); names, images and binaries are the team's,
+        written only when portreg creates a file or is asked to (``--all-fields``).
+        """
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         """Take one service out of this target's files (``release --update-configs``).

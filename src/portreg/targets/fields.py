@@ -55,14 +55,22 @@ class SetTarget:
             return ws.glob(self.spec.files.replace("{service}", service))
         return ws.glob(self.spec.files)
 
-    def edit(self, text: str, source: str, wanted: Assignment) -> tuple[str, list[str]]:
+    def fields(self, *, ports_only: bool) -> tuple[tuple[str, str], ...]:
+        """The ``set`` entries to write: all, or only those whose template holds a port."""
+        if not ports_only:
+            return self.spec.set
+        return tuple((path, value) for path, value in self.spec.set if role_of(value))
+
+    def edit(
+        self, text: str, source: str, wanted: Assignment, *, ports_only: bool = False
+    ) -> tuple[str, list[str]]:
         """One file's new text for one service, and the paths that matched nothing."""
         values = wanted.values()
         doc = self.edit_module.parse(text, source)
         changes: dict[yamledit.Path, yamledit.Scalar] = {}
         items: list[tuple[yamledit.Path, yamledit.Path, yamledit.Scalar]] = []
         warnings: list[str] = []
-        for path_template, template in self.spec.set:
+        for path_template, template in self.fields(ports_only=ports_only):
             path = self.path_for(path_template, values)
             value = render_value(template, values)
             _, depth = doc.walk(path)
@@ -94,7 +102,9 @@ class SetTarget:
             text = self.edit_module.set_values(text, {(*base, *rest): value}, source)
         return text
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
         paths = self.service_files(ws, wanted.service)
         if not paths:
             files = render(self.spec.files, wanted.values())
@@ -103,7 +113,7 @@ class SetTarget:
         for path in paths:
             text = ws.read(path)
             assert text is not None
-            new, notes = self.edit(text, ws.display(path), wanted)
+            new, notes = self.edit(text, ws.display(path), wanted, ports_only=ports_only)
             warnings += notes
             if new != text:
                 ws.write(path, new)

@@ -69,14 +69,17 @@ class HelmTarget(SetTarget):
     def values_path(self, ws: Workspace, wanted: Assignment) -> Path:
         return ws.resolve(render(self.pattern, wanted.values()))
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
         path = self.values_path(ws, wanted)
         text = ws.read(path)
         if text is None:
             if not scaffold and self.settings.helm.template is None:
                 return [_missing_warning(ws.display(path), wanted.service)]
             text = self._scaffold(ws, wanted)
-        new, _ = self.edit(text, ws.display(path), wanted)
+            ports_only = False  # a file portreg creates gets every field
+        new, _ = self.edit(text, ws.display(path), wanted, ports_only=ports_only)
         if new != ws.read(path):
             ws.write(path, new)
         return []

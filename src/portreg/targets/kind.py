@@ -84,7 +84,9 @@ class KindTarget:
 
     # ------------------------------------------------------------ editing
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
         path = ws.resolve(self.kind.config)
         text = ws.read(path)
         if text is None:

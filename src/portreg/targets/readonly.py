@@ -35,7 +35,9 @@ class ReadOnlyScanner:
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.resolve(display)) or ""
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
         return []
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:

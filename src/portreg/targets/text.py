@@ -87,7 +87,9 @@ class TextTarget:
         pattern = self.spec.files
         return ws.glob(pattern.replace("{service}", service) if self.per_service else pattern)
 
-    def update(self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False) -> list[str]:
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
         values = wanted.values()
         paths = self._paths(ws, wanted.service)
         if not paths:
