@@ -72,6 +72,9 @@ def test_errors_exit_1_json_is_one_document(cli: CliRunner, clean: Path):
         "line": 4,
         "message": "service.nodePort is 30802, the formula gives 31002 (31000 + (8002 - 8000))",
         "hint": "run `portreg fix`",
+        "service": "invoice",
+        "port": 30802,
+        "holder": None,
     }
 
 

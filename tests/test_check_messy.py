@@ -146,3 +146,22 @@ def test_writing_commands_still_refuse_the_duplicate_registry(cli: CliRunner, me
     run = cli("--root", str(messy), "assign", "ledger-two")
     assert run.code == 2
     assert "portreg fix" in run.err
+
+
+def test_json_findings_carry_service_port_and_the_other_holder(cli: CliRunner, messy: Path):
+    _, found = findings(cli, messy)
+    by_place = {(f["code"], f["path"], f["line"]): f for f in found}
+    collision = by_place["PR002", f"{V}/billing.yaml", 4]
+    assert (collision["service"], collision["port"], collision["holder"]) == (
+        "billing",
+        8001,
+        "general-ledger",
+    )
+    assert collision["hint"] == "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
+    duplicate = by_place["PR001", REG, 9]
+    assert (duplicate["service"], duplicate["port"], duplicate["holder"]) == (
+        "payments",
+        8003,
+        "accounts-receivable",
+    )
+    assert all(set(f) >= {"service", "port", "holder", "hint"} for f in found)

@@ -17,7 +17,10 @@ class Finding:
     path: str
     line: int
     message: str
-    hint: str = ""
+    hint: str = ""  # what to do: a portreg command where one fixes it
+    service: str | None = None  # whose entry this is, when the file says
+    port: int | None = None  # the port (or NodePort) the finding is about
+    holder: str | None = None  # the other service that holds that port, if any
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

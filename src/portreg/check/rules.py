@@ -22,10 +22,16 @@ RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
 
 @dataclass(frozen=True)
 class Hit:
+    """What a rule found: where, what to say and do, and for machines the service, the
+    port and whoever else holds it."""
+
     path: str
     line: int
     message: str
     hint: str = FIX
+    service: str | None = None
+    port: int | None = None
+    holder: str | None = None
 
 
 Check = Callable[[Facts], Iterator[Hit]]
@@ -57,7 +63,8 @@ def registry_duplicates(facts: Facts) -> Iterator[Hit]:
                 f"({facts.registry_where(services[0])}) and {other}"
             )
             hint = f"run `portreg fix` ({services[0]} keeps {port}, {other} gets a free port)"
-            yield Hit(facts.registry_path, facts.registry_line(other), message, hint)
+            line = facts.registry_line(other)
+            yield Hit(facts.registry_path, line, message, hint, other, port, services[0])
 
 
 def out_of_range(facts: Facts) -> Iterator[Hit]:
@@ -66,7 +73,8 @@ def out_of_range(facts: Facts) -> Iterator[Hit]:
     for service, port in facts.state.assignments.items():
         if not first <= port <= last:
             message = f"{service} holds port {port}, outside the configured range {first}-{last}"
-            yield Hit(facts.registry_path, facts.registry_line(service), message)
+            line = facts.registry_line(service)
+            yield Hit(facts.registry_path, line, message, FIX, service, port)
 
 
 def reserved_in_use(facts: Facts) -> Iterator[Hit]:
@@ -74,7 +82,8 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
     for service, port in facts.state.assignments.items():
         if port in facts.reserved:
             message = f"{service} holds port {port}, which is reserved"
-            yield Hit(facts.registry_path, facts.registry_line(service), message)
+            line = facts.registry_line(service)
+            yield Hit(facts.registry_path, line, message, FIX, service, port)
     for obs in facts.observations:
         unowned = not facts.registered(obs.service)
         if (
@@ -85,7 +94,7 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
         ):
             who = obs.service or "an unnamed entry"
             message = f"{obs.target} {obs.field} {obs.port} ({who}) is a reserved port"
-            yield Hit(obs.path, obs.line, message, RECONCILE)
+            yield _at(facts, obs, message, RECONCILE)
 
 
 # -------------------------------------------------------------- collisions
@@ -125,7 +134,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
             hint = FIX if claim.source in facts.editable else f"edit {claim.where} by hand"
             if claim.source == "helm" and not facts.registered(claim.holder):
                 hint = RECONCILE
-            yield Hit(claim.path, claim.line, message, hint)
+            yield Hit(claim.path, claim.line, message, hint, claim.holder, port, owner.holder)
 
 
 # --------------------------------------------------------------------- helm
@@ -138,7 +147,14 @@ def _helm_drift(facts: Facts, role: str) -> Iterator[Hit]:
                 f"{obs.field} is {obs.port}, the registry gives {obs.service} "
                 f"{facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
             )
-            yield Hit(obs.path, obs.line, message)
+            yield _at(facts, obs, message)
+
+
+def _at(facts: Facts, obs: Observation, message: str, hint: str = FIX) -> Hit:
+    """A hit on an observation: its place, its service and port, and the port's owner."""
+    owner = facts.owners.get(obs.port)
+    holder = owner if owner != obs.service else None
+    return Hit(obs.path, obs.line, message, hint, obs.service, obs.port, holder)
 
 
 def helm_port(facts: Facts) -> Iterator[Hit]:
@@ -169,7 +185,7 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
                 f"{obs.field} is {obs.port}, the formula gives {wanted} "
                 f"({settings.node_port_base} + ({base} - {settings.node_port_offset}))"
             )
-            yield Hit(obs.path, obs.line, message)
+            yield Hit(obs.path, obs.line, message, FIX, obs.service, obs.port)
 
 
 def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
@@ -177,7 +193,8 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
     for service, path in sorted(facts.values_files.items()):
         if not facts.registered(service):
             message = f"values file for {service}, which the registry does not know"
-            yield Hit(path, facts.helm_port_line(path), message, RECONCILE)
+            port = facts.helm_port(path)
+            yield Hit(path, facts.helm_port_line(path), message, RECONCILE, service, port)
 
 
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
@@ -189,7 +206,8 @@ def helm_missing_values(facts: Facts) -> Iterator[Hit]:
             pattern = facts.settings.helm.values.replace("{service}", service)
             message = f"{service} is registered but has no Helm values file ({pattern})"
             hint = f"run `portreg assign {service} --scaffold`"
-            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+            line, port = facts.registry_line(service), facts.state.port_of(service)
+            yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
 # --------------------------------------------------------------------- kind
@@ -203,7 +221,7 @@ def kind_drift(facts: Facts) -> Iterator[Hit]:
                 f"kind {obs.field} {obs.port} for {obs.service}, the registry gives "
                 f"{facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
             )
-            yield Hit(obs.path, obs.line, message)
+            yield _at(facts, obs, message)
 
 
 def kind_stranger(facts: Facts) -> Iterator[Hit]:
@@ -215,7 +233,7 @@ def kind_stranger(facts: Facts) -> Iterator[Hit]:
                 f"kind hostPort {obs.port} is mapped for {obs.service}, which the registry "
                 f"does not know; {obs.port} belongs to {owner} ({facts.registry_where(owner)})"
             )
-            yield Hit(obs.path, obs.line, message, f"{FIX} (the mapping moves to a free port)")
+            yield _at(facts, obs, message, f"{FIX} (the mapping moves to a free port)")
 
 
 def kind_missing(facts: Facts) -> Iterator[Hit]:
@@ -227,7 +245,8 @@ def kind_missing(facts: Facts) -> Iterator[Hit]:
         if service not in mapped:
             message = f"{service} has no port mapping in {facts.kind_config}"
             hint = f"run `portreg update-configs {service}`"
-            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+            line, port = facts.registry_line(service), facts.state.port_of(service)
+            yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
@@ -238,7 +257,7 @@ def kind_skipped(facts: Facts) -> Iterator[Hit]:
         for low, high in facts.settings.kind.skip_host_ports:
             if low <= obs.port <= high:
                 message = f"kind hostPort {obs.port} is inside skip-host-ports {low}-{high}"
-                yield Hit(obs.path, obs.line, message)
+                yield _at(facts, obs, message)
 
 
 # ---------------------------------------------------------------- NodePorts
@@ -261,7 +280,7 @@ def node_port_range(facts: Facts) -> Iterator[Hit]:
         if not k8s_low <= obs.port <= k8s_high:
             message = f"{obs.field} {obs.port} is outside Kubernetes' {k8s_low}-{k8s_high}"
             hint = f"give it a NodePort in {k8s_low}-{k8s_high} (the API server rejects it)"
-            yield Hit(obs.path, obs.line, message, hint)
+            yield _at(facts, obs, message, hint)
 
 
 def static_band(size: int) -> int:
@@ -313,7 +332,7 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
         message = (
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
         )
-        yield Hit(obs.path, obs.line, message, f"edit {obs.path}:{obs.line} by hand")
+        yield _at(facts, obs, message, f"edit {obs.path}:{obs.line} by hand")
 
 
 # ------------------------------------------------------------- user targets
@@ -328,7 +347,7 @@ def target_drift(facts: Facts) -> Iterator[Hit]:
                 f"{obs.target}: {obs.field} holds {what} {obs.port}, the registry gives "
                 f"{obs.service} {facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
             )
-            yield Hit(obs.path, obs.line, message)
+            yield _at(facts, obs, message)
 
 
 def target_stranger(facts: Facts) -> Iterator[Hit]:
@@ -343,7 +362,7 @@ def target_stranger(facts: Facts) -> Iterator[Hit]:
                 f"registry does not know; {obs.port} belongs to {owner} "
                 f"({facts.registry_where(owner)})"
             )
-            yield Hit(obs.path, obs.line, message, f"{FIX} (the entry moves to a free port)")
+            yield _at(facts, obs, message, f"{FIX} (the entry moves to a free port)")
 
 
 def unreadable(facts: Facts) -> Iterator[Hit]:
@@ -365,8 +384,9 @@ def listening(facts: Facts) -> Iterator[Hit]:
         if facts.listeners is not None and port in facts.listeners:
             who = facts.listeners[port] or "another process"
             message = f"port {port} of {service} is in use on this machine by {who}"
-            hint = "stop that process, or move the service with `portreg assign --force`"
-            yield Hit(facts.registry_path, facts.registry_line(service), message, hint)
+            hint = f"stop that process, or move the service with `portreg assign {service} --force`"
+            line = facts.registry_line(service)
+            yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
 # -------------------------------------------------------------------- table
@@ -399,7 +419,17 @@ RULES: tuple[Rule, ...] = (
 def run(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """Every finding, sorted by file, line and code."""
     findings = [
-        Finding(rule.code, rule.severity, hit.path, hit.line, hit.message, hit.hint)
+        Finding(
+            rule.code,
+            rule.severity,
+            hit.path,
+            hit.line,
+            hit.message,
+            hit.hint,
+            hit.service,
+            hit.port,
+            hit.holder,
+        )
         for rule in rules
         for hit in rule.check(facts)
     ]
