@@ -22,6 +22,8 @@ EXPECTED = [
     ("PR005", "error", f"{V}/general-ledger.yaml", 7),  # 30801 where the formula gives 31001
     ("PR006", "error", f"{V}/notifications.yaml", 4),  # notifications is not registered
     ("PR003", "error", f"{V}/reporting.yaml", 5),  # 8006, registry 8005
+    ("PR022", "error", "kind-config.yaml", 10),  # kind and Tilt both bind 8001
+    ("PR022", "error", "kind-config.yaml", 14),  # kind and Tilt both bind 8002
     ("PR008", "error", "kind-config.yaml", 21),  # reporting containerPort 31007
     ("PR009", "error", "kind-config.yaml", 26),  # legacy-billing on invoice's 8002
     ("PR002", "error", "kind-config.yaml", 30),  # old-gateway on notifications' Helm 8010
@@ -74,7 +76,14 @@ def comment_lines(root: Path) -> dict[str, list[str]]:
     return result
 
 
+def declare_tilt_owns_forwarded_host_ports(messy: Path) -> None:
+    """What PR022's hint says: Tilt forwards 8001-8002, so kind maps none of them."""
+    config = messy / "portreg.toml"
+    config.write_text(config.read_text() + "\n[kind]\nskip-host-ports = [[8001, 8002]]\n")
+
+
 def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner, messy: Path):
+    declare_tilt_owns_forwarded_host_ports(messy)
     before = tree(messy)
     comments = comment_lines(messy)
     assert cli("--root", str(messy), "reconcile").code == 0
@@ -93,7 +102,10 @@ def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner,
         "kind-config.yaml",
         REG,
     ]
-    assert comment_lines(messy) == comments
+    # every comment stays but those of the kind mappings fix removed (Tilt owns 8001-8002)
+    removed = ("# General Ledger Service", "# Invoice Service")
+    kept = [line for line in comments["kind-config.yaml"] if line not in removed]
+    assert comment_lines(messy) == {**comments, "kind-config.yaml": kept}
     # comments stay even where the value on the same line changed
     assert (
         "  nodePort: 31001     # ⚠️ sibling formula\n" in after[f"{V}/general-ledger.yaml"].decode()
@@ -130,8 +142,12 @@ def test_fix_alone_repairs_registry_duplicates_and_drift(cli: CliRunner, messy: 
     assert cli("--root", str(messy), "fix").code == 0
     _, found = findings(cli, messy)
     errors = sorted({(f["code"], f["path"]) for f in found if f["severity"] == "error"})
-    # only what reconcile must decide is left
-    assert errors == [("PR006", f"{V}/billing.yaml"), ("PR006", f"{V}/notifications.yaml")]
+    # only what reconcile and the repo's owner of host ports must decide is left
+    assert errors == [
+        ("PR006", f"{V}/billing.yaml"),
+        ("PR006", f"{V}/notifications.yaml"),
+        ("PR022", "kind-config.yaml"),
+    ]
 
 
 def test_fix_prune_removes_kind_strangers(cli: CliRunner, messy: Path):

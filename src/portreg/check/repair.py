@@ -120,17 +120,32 @@ def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: 
         )
 
 
-def _drifted(facts: Facts) -> list[str]:
-    """Registered services whose Helm or kind entries disagree with the registry."""
+def _drifted(facts: Facts) -> dict[str, str]:
+    """Registered services whose editable entries disagree with the registry, each with
+    what ``fix`` does about it."""
     skip = facts.settings.kind.skip_host_ports
-    names: list[str] = []
+    found: dict[str, str] = {}
     for obs in facts.observations:
-        if obs.target not in facts.editable or obs.service is None or obs.service in names:
+        if obs.target not in facts.editable or obs.service is None or obs.service in found:
             continue
-        in_skip = obs.target == "kind" and any(lo <= obs.port <= hi for lo, hi in skip)
-        if facts.drifted(obs) or (in_skip and facts.registered(obs.service)):
-            names.append(obs.service)
-    return names
+        ranges = [(lo, hi) for lo, hi in skip if lo <= obs.port <= hi]
+        if obs.target == "kind" and obs.role == "port" and ranges and facts.registered(obs.service):
+            low, high = ranges[0]
+            found[obs.service] = (
+                f"🗑  Removed kind mapping for {obs.service} ({obs.port}): [kind] "
+                f"skip-host-ports {low}-{high} leaves these host ports to Tilt"
+            )
+        elif facts.drifted(obs):
+            found[obs.service] = f"🔧 Rewriting the config files of '{obs.service}' to the registry"
+    return found
+
+
+def _undeclared_host_owner(facts: Facts) -> Iterator[str]:
+    """A host port kind and Tilt both bind: only the repo can say which of them owns it."""
+    from portreg.check.rules import host_port_bound_twice
+
+    for hit in host_port_bound_twice(facts):
+        yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
 
 
 def _read_only_notes(facts: Facts) -> Iterator[str]:
@@ -148,13 +163,14 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     for owner, claim in _strangers(facts):
         _move_stranger(facts, plan, owner, claim, prune)
     moved = {move.service for move in plan.moves}
-    for service in _drifted(facts):
+    for service, message in _drifted(facts).items():
         if service not in moved:
             port = plan.state.assignments[service]
             plan.moves.append(Move(service, port, _targets_of(facts, service)))
-            plan.messages.append(f"🔧 Rewriting the config files of '{service}' to the registry")
+            plan.messages.append(message)
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += map(not_fixed, _read_only_notes(facts))
+    plan.warnings += map(not_fixed, _undeclared_host_owner(facts))
     plan.warnings += [
         not_fixed(f"'{s}' ({p}) is not in the registry: run `portreg reconcile` to adopt it")
         for s, p in sorted(facts.values_files.items())

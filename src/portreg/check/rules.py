@@ -237,16 +237,58 @@ def kind_stranger(facts: Facts) -> Iterator[Hit]:
 
 
 def kind_missing(facts: Facts) -> Iterator[Hit]:
-    """PR010: a registered service with no kind mapping (warning)."""
+    """PR010: a registered service with no kind mapping (warning); none is wanted for a
+    port inside ``skip-host-ports`` (something else, Tilt, binds those)."""
     if facts.kind_config is None:
         return
     mapped = {c.holder for c in facts.claims if c.source == "kind" and c.named}
-    for service in facts.state.assignments:
-        if service not in mapped:
+    for service, port in facts.state.assignments.items():
+        if service not in mapped and _skip_range(facts, port) is None:
             message = f"{service} has no port mapping in {facts.kind_config}"
             hint = f"run `portreg update-configs {service}`"
-            line, port = facts.registry_line(service), facts.state.port_of(service)
+            line = facts.registry_line(service)
             yield Hit(facts.registry_path, line, message, hint, service, port)
+
+
+def _skip_range(facts: Facts, port: int) -> tuple[int, int] | None:
+    return next(
+        ((lo, hi) for lo, hi in facts.settings.kind.skip_host_ports if lo <= port <= hi), None
+    )
+
+
+HOST_BINDERS = {("tilt", "port_forwards"), ("tilt", "port_forward"), ("compose", "ports")}
+HOST_BINDERS |= {("compose", "published")}
+
+
+def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
+    """PR022: a kind hostPort that a Tilt port_forward or a compose published port also binds.
+
+    Both bind the port on this machine, so the second to start fails with "address
+    already in use" (``tilt up`` after ``kind create cluster``). The repo says who owns
+    service host ports with ``[kind] skip-host-ports``; inside it, PR015 reports the
+    kind mapping instead.
+    """
+    binders: dict[int, Observation] = {}
+    for obs in facts.observations:
+        if (obs.target, obs.field) in HOST_BINDERS:
+            binders.setdefault(obs.port, obs)
+    for obs in facts.by_target("kind"):
+        other = binders.get(obs.port) if obs.role == "port" else None
+        if other is None or _skip_range(facts, obs.port) is not None:
+            continue
+        if obs.service is not None and not facts.registered(obs.service):
+            continue  # a stranger's mapping: PR009 or adoption decides it first
+        message = (
+            f"host port {obs.port} is bound twice: by this kind mapping and by "
+            f"{other.target} {other.field} ({other.path}:{other.line}); the second to start "
+            "fails with 'address already in use'"
+        )
+        hint = (
+            "say who binds service host ports: if Tilt forwards them, set [kind] "
+            f"skip-host-ports = [[{obs.port}, {obs.port}]] (or the whole range) in portreg.toml "
+            "and run `portreg fix`, which removes the kind mappings; else drop the forward"
+        )
+        yield Hit(obs.path, obs.line, message, hint, obs.service, obs.port, other.service)
 
 
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
@@ -413,6 +455,7 @@ RULES: tuple[Rule, ...] = (
     Rule("PR019", "error", "target-drift", target_drift),
     Rule("PR020", "error", "target-stranger", target_stranger),
     Rule("PR021", "warning", "docs-stale", docs_stale),
+    Rule("PR022", "error", "host-port-bound-twice", host_port_bound_twice),
 )
 
 

@@ -123,7 +123,7 @@ class HelmTarget(SetTarget):
         found = []
         for (section, key), role in SCANNED if docs else ():
             node = ys.get(ys.get(docs[0], section), key)
-            port = ys.port_of(node)
+            port = ys.number_of(node)
             if node is not None and port is not None:
                 line = ys.line_of(node)
                 found.append(

@@ -39,7 +39,7 @@ class TextLoader(_Loader):
         return str(self.DEFAULT_MAPPING_TAG)
 
 
-_PORT_TEXT = re.compile(r"[0-9]{1,5}")
+_NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 
 
 def documents(text: str, display: str) -> list[Any]:
@@ -87,11 +87,17 @@ def scalar(node: Any) -> str | None:
 
 def port_of(node: Any) -> int | None:
     """A port literal (1-65535) or None; quoted digits count, templates do not."""
+    number = number_of(node)
+    return number if number is not None and 1 <= number <= 65535 else None
+
+
+def number_of(node: Any) -> int | None:
+    """A literal whole number in ASCII digits (any size, so ``323002`` in a port field is
+    reported as wrong rather than skipped), or None."""
     text = scalar(node)
-    if text is None or not _PORT_TEXT.fullmatch(text.strip()):
+    if text is None or not _NUMBER_TEXT.fullmatch(text.strip()):
         return None
-    number = int(text)
-    return number if 1 <= number <= 65535 else None
+    return int(text)
 
 
 def line_of(node: Any) -> int:

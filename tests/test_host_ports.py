@@ -1,0 +1,100 @@
+"""A host port bound by both kind and Tilt (the cause of "address already in use" at
+``tilt up``) is an error; the repo declares who owns service host ports, and fix obeys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRunner
+
+V = "helm/rerp-microservice/values"
+KIND = """\
+kind: Cluster
+nodes:
+- role: control-plane
+  extraPortMappings:
+  # General Ledger Service
+  - containerPort: 31001
+    hostPort: 8001
+  # Invoice Service
+  - containerPort: 31002
+    hostPort: 8002
+  # PostgreSQL
+  - containerPort: 30432
+    hostPort: 5433
+"""
+TILTFILE = """\
+k8s_resource('general-ledger', port_forwards='8001:8001')
+k8s_resource('invoice', port_forwards=8002)
+"""
+
+
+@pytest.fixture
+def both(seed_repo: Path) -> Path:
+    (seed_repo / V).mkdir(parents=True)
+    for service, port in (("general-ledger", 8001), ("invoice", 8002)):
+        (seed_repo / V / f"{service}.yaml").write_text(
+            f"service:\n  port: {port}\n  containerPort: {port}\n  nodePort: {port + 23000}\n"
+        )
+    (seed_repo / "kind-config.yaml").write_text(KIND)
+    (seed_repo / "Tiltfile").write_text(TILTFILE)
+    return seed_repo
+
+
+def test_a_port_kind_and_tilt_both_bind_is_an_error_whose_hint_names_the_setting(
+    both: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(both), "check", "--format", "json")
+    assert run.code == 1
+    found = [f for f in json.loads(run.out)["findings"] if f["severity"] != "info"]
+    assert [(f["code"], f["line"], f["port"]) for f in found] == [
+        ("PR022", 7, 8001),
+        ("PR022", 10, 8002),
+    ]
+    assert "Tiltfile:1" in found[0]["message"]
+    assert "set [kind] skip-host-ports" in found[0]["hint"]
+    # infrastructure (PostgreSQL 30432 -> 5433) is nobody's error
+    assert all(f["port"] != 30432 for f in found)
+
+
+def test_fix_without_a_declaration_says_what_to_declare(both: Path, cli: CliRunner) -> None:
+    before = (both / "kind-config.yaml").read_text()
+    run = cli("--root", str(both), "fix")
+    assert run.code == 0
+    assert "Not fixed: kind-config.yaml:7: host port 8001 is bound twice" in run.err
+    assert (both / "kind-config.yaml").read_text() == before
+
+
+def test_with_tilt_declared_the_owner_fix_removes_the_kind_mappings_once(
+    both: Path, cli: CliRunner
+) -> None:
+    (both / "portreg.toml").write_text("[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    run = cli("--root", str(both), "fix")
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[:2] == [
+        "🗑  Removed kind mapping for general-ledger (8001): [kind] skip-host-ports 8001-8099 "
+        "leaves these host ports to Tilt",
+        "🗑  Removed kind mapping for invoice (8002): [kind] skip-host-ports 8001-8099 "
+        "leaves these host ports to Tilt",
+    ]
+    assert (both / "kind-config.yaml").read_text() == (
+        "kind: Cluster\nnodes:\n- role: control-plane\n  extraPortMappings:\n"
+        "  # PostgreSQL\n  - containerPort: 30432\n    hostPort: 5433\n"
+    )
+    check = cli("--root", str(both), "check")
+    assert check.code == 0
+    assert "PR010" not in check.out  # no mapping is wanted for a port Tilt owns
+    again = cli("--root", str(both), "fix")
+    assert again.out == "ℹ️  Nothing to fix\n"
+
+
+def test_assign_adds_no_kind_mapping_for_a_port_tilt_owns(both: Path, cli: CliRunner) -> None:
+    (both / "portreg.toml").write_text("[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    before = (both / "kind-config.yaml").read_text()
+    (both / V / "payroll.yaml").write_text("service:\n  type: NodePort\n")
+    assert cli("--root", str(both), "assign", "payroll", "--update-configs").code == 0
+    assert "payroll" not in (both / "kind-config.yaml").read_text().lower()
+    assert (both / "kind-config.yaml").read_text() == before
