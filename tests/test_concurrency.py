@@ -38,7 +38,7 @@ def test_fifty_processes_get_fifty_distinct_ports(repo: Path) -> None:
 
 
 def test_a_lock_left_by_a_dead_process_does_not_block(repo: Path) -> None:
-    lock = repo / "scripts/port-registry.json.lock"
+    lock = repo / ".git/portreg.lock"
     lock.write_text("999999\n")
     started = time.monotonic()
     done = spawn(repo, "assign", "invoice")
@@ -51,7 +51,7 @@ def test_a_lock_held_by_a_live_process_times_out_with_a_clear_message(repo: Path
     (repo / "portreg.toml").write_text("lock-timeout = 0.5\n")
     (repo / "scripts/port-registry.json").write_text('{"assignments": {}}\n')
     before = tree(repo)
-    with (repo / "scripts/port-registry.json.lock").open("w") as holder:
+    with (repo / ".git/portreg.lock").open("w") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
         holder.write(f"{os.getpid()}\n")
         holder.flush()
@@ -67,7 +67,7 @@ def test_a_lock_held_by_a_live_process_times_out_with_a_clear_message(repo: Path
 
 
 def test_a_waiting_process_proceeds_once_the_lock_is_free(repo: Path) -> None:
-    with (repo / "scripts/port-registry.json.lock").open("w") as holder:
+    with (repo / ".git/portreg.lock").open("w") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
         waiting = spawn(repo, "assign", "invoice")
         time.sleep(0.3)

@@ -239,7 +239,7 @@ FIFO_CASES = [
     ("scripts/port-registry.json", ("list",)),
     ("portreg.toml", ("query", "invoice")),
     ("Tiltfile", ("assign", "payroll")),
-    ("scripts/port-registry.json.lock", ("assign", "payroll")),
+    (".git/portreg.lock", ("assign", "payroll")),
 ]
 BAD_ENVIRONMENT = [
     ("SOURCE_DATE_EPOCH", "soon", "SOURCE_DATE_EPOCH: expected whole seconds"),
@@ -252,7 +252,7 @@ BAD_ENVIRONMENT = [
     ("PORTREG_STORE", "etcd://127.0.0.1:99999/k", "has no valid port"),
 ]
 NOT_ASCII_DIGITS = ["٨٠٠٢", "８００２", "8002²"]
-PLANTED_JOURNALS = ("symlink", "names-outside", "climbs")
+PLANTED_JOURNALS = ("symlink", "names-outside", "climbs", "names-git")
 
 # ----------------------------------------------------------- property + soak
 
@@ -354,10 +354,18 @@ def rows() -> list[Row]:
         ),
         Row(
             "containment",
-            "lock file a symlink; planted journal (symlink, naming a file outside, climbing "
-            "with ..); registry named outside the repo",
+            "lock file a symlink; a journal in the git dir portreg did not write (symlink, "
+            "naming a file outside, climbing with .., naming .git/config); registry named "
+            "outside the repo",
             1 + len(PLANTED_JOURNALS) + 1,
-            f"{ONE_LINE} inside or outside the repo; the file the link points to untouched",
+            f"{ONE_LINE} inside or outside the repo, .git included; the file a link points to "
+            "untouched",
+        ),
+        Row(
+            "containment",
+            "a journal shipped in the work tree (as a cloned repo could) x check, assign, list",
+            3,
+            "never read: portreg's lock and journal live in the git dir, which no clone carries",
         ),
         Row(
             "input",

@@ -60,17 +60,18 @@ BOUND = 20  # seconds: a run that blocks is a failure, not a hang of the suite
 def snapshot(*roots: Path) -> dict[str, bytes | str]:
     """Every entry under the roots: file bytes, or where a symlink points (never followed).
 
-    The lock file is left out: taking the lock creates it, empty of anything but a pid.
+    ``.git`` is included (a planted journal aimed at ``.git/config`` is the classic
+    attack); portreg's own lock there is left out: taking the lock creates it.
     """
     found: dict[str, bytes | str] = {}
     for root in roots:
         for path in sorted(root.rglob("*")):
             key = str(path)
-            if path.name.endswith(".lock") and not path.is_symlink():
+            if path.name == "portreg.lock" and not path.is_symlink():
                 continue
             if path.is_symlink():
                 found[key] = f"-> {os.readlink(path)}"
-            elif path.is_file() and ".git" not in path.parts:
+            elif path.is_file():
                 found[key] = path.read_bytes()
     return found
 
@@ -194,7 +195,7 @@ def test_a_lock_file_that_is_a_symlink_is_never_written_through(
     repo_and_outside: tuple[Path, Path], cli: CliRunner
 ) -> None:
     repo, outside = repo_and_outside
-    (repo / "scripts/port-registry.json.lock").symlink_to(outside / "home-file")
+    (repo / ".git/portreg.lock").symlink_to(outside / "home-file")
     before = snapshot(repo, outside)
     refused(cli("--root", str(repo), "assign", "payroll"), "lock file", "is a symlink")
     assert (outside / "home-file").read_text() == "precious\n"
@@ -205,12 +206,16 @@ def test_a_lock_file_that_is_a_symlink_is_never_written_through(
 def test_a_planted_journal_is_refused(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, how: str
 ) -> None:
-    """A cloned repo may hold a journal: portreg never finishes one that is a symlink or that
-    names a file outside the repo."""
+    """A journal portreg did not write is never finished: one that is a symlink, names a file
+    outside the repo, or names one of git's own files."""
     repo, outside = repo_and_outside
-    journal = repo / "scripts/port-registry.json.journal"
+    journal = repo / ".git/portreg.journal"
     victim = outside / "home-file"
-    if how == "symlink":
+    (repo / ".git/config").write_text("[core]\n")
+    if how == "names-git":
+        entry = {"path": "config", "before": "[core]\n", "after": "[core]\n\tfsmonitor = x\n"}
+        journal.write_text(json.dumps({"portreg-journal": 1, "files": [entry]}))
+    elif how == "symlink":
         journal.symlink_to(outside / "evil.journal")
         entry = {"path": "port-registry.json", "before": SEED_REGISTRY, "after": "{}"}
         (outside / "evil.journal").write_text(json.dumps({"portreg-journal": 1, "files": [entry]}))
@@ -222,7 +227,24 @@ def test_a_planted_journal_is_refused(
     err = refused(cli("--root", str(repo), "assign", "payroll"))
     assert "journal" in err
     assert victim.read_text() == "precious\n"
+    assert (repo / ".git/config").read_text() == "[core]\n"
     assert snapshot(repo, outside) == before
+
+
+@pytest.mark.parametrize("argv", [("check",), ("assign", "payroll"), ("list",)])
+def test_a_journal_shipped_in_the_work_tree_is_never_read(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, argv: tuple[str, ...]
+) -> None:
+    """portreg's journal lives in the git dir, which no clone carries: one a repo ships
+    beside the registry is just a file."""
+    repo, _outside = repo_and_outside
+    entry = {"path": "../.git/config", "before": None, "after": "[core]\n\tfsmonitor = x\n"}
+    shipped = repo / "scripts/port-registry.json.journal"
+    shipped.write_text(json.dumps({"portreg-journal": 1, "files": [entry]}))
+    run = cli("--root", str(repo), *argv)
+    assert run.code in (0, 1), run.err
+    assert not (repo / ".git/config").exists()
+    assert shipped.exists()
 
 
 def test_a_registry_outside_the_repo_is_refused_even_when_named(
@@ -414,8 +436,8 @@ def test_temp_files_a_killed_run_left_are_ignored_then_removed(
     run = cli("--root", str(repo), "check", "--format", "json")
     assert ".tmp" not in run.out
     # the journal of the killed run names every file it was writing (all already new here)
-    journal = repo / "scripts/port-registry.json.journal"
-    names = [f"../{VALUES}/invoice.yaml", "port-registry.json", "../kind-config.yaml"]
+    journal = repo / ".git/portreg.journal"
+    names = [f"../{VALUES}/invoice.yaml", "../scripts/port-registry.json", "../kind-config.yaml"]
     entries = []
     for name in names:
         text = (journal.parent / name).read_text()

@@ -186,7 +186,7 @@ def test_read_only_mounts_are_refused_and_unchanged(
 
 def wait_for_lock_holder(repo: Path, process: subprocess.Popen[str]) -> None:
     """Until the paused process has written its pid into the lock file (no fixed sleep)."""
-    lock = repo / f"{REGISTRY}.lock"
+    lock = repo / ".git/portreg.lock"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if lock.exists() and lock.read_text().strip() == str(process.pid):

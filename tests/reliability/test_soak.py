@@ -85,7 +85,7 @@ def test_soak_file_store(tmp_path: Path, cli: CliRunner) -> None:
     orphans = {f"{VALUES}/{s}.yaml" for s in soak_worker.SERVICES if s not in held}
     assert {f["path"] for f in errors} <= orphans  # values files of released services only
     assert not list(root.rglob("*.tmp"))
-    assert not (root / "scripts/port-registry.json.journal").exists()
+    assert not (root / ".git/portreg.journal").exists()
     report(results, "file")
 
 

@@ -121,16 +121,9 @@ def append_line(text: str | None, line: str) -> str | None:
 
 
 def git_edits(settings: Settings, read: Callable[[Path], str | None]) -> list[FileEdit]:
-    """``.gitattributes`` names the merge driver; ``.gitignore`` keeps the lock file (and a
-    journal left by a killed run) out of git.
-
-    They sit beside the registry, so ``git add -A`` would commit them, and two
-    branches that did so conflict on them.
-    """
-    wanted = {
-        ".gitattributes": [gitattributes_line(settings)],
-        ".gitignore": [f"{settings.registry}.lock", f"{settings.registry}.journal"],
-    }
+    """``.gitattributes`` names the merge driver. (The lock and the journal live in the git
+    dir, not the work tree, so nothing needs ignoring.)"""
+    wanted = {".gitattributes": [gitattributes_line(settings)]}
     edits = []
     for name, lines in wanted.items():
         path = settings.root / name

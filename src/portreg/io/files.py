@@ -51,8 +51,12 @@ class RealPaths:
         return os.path.realpath(path) if is_link else os.path.join(real_folder, name)
 
     def inside(self, path: str) -> bool:
+        """Inside the root, and not in its ``.git`` (git's own files are never portreg's)."""
         real = self.real(path)
-        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+        prefix = self.root.rstrip(os.sep) + os.sep
+        if real == os.path.join(self.root, ".git") or real.startswith(prefix + ".git" + os.sep):
+            return False
+        return real == self.root or real.startswith(prefix)
 
 
 def require_shallow_json(text: str, where: str) -> None:

@@ -92,13 +92,65 @@ class FileLock:
             delay = min(delay * 2, 0.05)
 
 
-def checkout_lock_path(root: str, registry: str) -> str:
-    """The lock every portreg process on one checkout takes: beside the registry file
-    when its folder exists (the file store's lock), else ``.portreg.lock`` at the root."""
-    path = os.path.join(root, registry)
-    if os.path.isdir(os.path.dirname(path)):
-        return f"{path}.lock"
-    return os.path.join(root, ".portreg.lock")
+def state_folder(root: str) -> str:
+    """Where portreg keeps its lock and journal for one checkout: the checkout's git dir
+    (as git keeps ``index.lock``), else a folder of the user's outside the repo.
+
+    Never in the work tree: there they would show in ``git status``, and a cloned repo
+    could ship a lock or journal of its own choosing. A ``.git`` that is a symlink, or a
+    ``gitdir:`` file that names no git dir, is not trusted: the user's folder is used.
+    """
+    dot_git = os.path.join(root, ".git")
+    try:
+        info = os.lstat(dot_git)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        return dot_git
+    if info is not None and stat.S_ISREG(info.st_mode):  # a worktree: "gitdir: <path>"
+        git_dir = _worktree_git_dir(root, dot_git)
+        if git_dir is not None:
+            return git_dir
+    return _user_state_folder(root)
+
+
+def _worktree_git_dir(root: str, dot_git: str) -> str | None:
+    from portreg.errors import PortregError
+    from portreg.io.files import read_text
+
+    try:
+        text = read_text(dot_git) or ""
+    except PortregError:
+        return None
+    key, _, value = text.strip().partition(":")
+    if key != "gitdir" or not value.strip():
+        return None
+    git_dir = os.path.join(root, value.strip())
+    return git_dir if os.path.isfile(os.path.join(git_dir, "HEAD")) else None
+
+
+def _user_state_folder(root: str) -> str:
+    """``$XDG_STATE_HOME/portreg/<checkout>`` (default ``~/.local/state``), made private."""
+    import hashlib
+
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:32]
+    folder = os.path.join(base, "portreg", name)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create portreg's state folder {folder}: {exc.strerror}",
+            hint="set XDG_STATE_HOME to a writable folder",
+        ) from exc
+    return folder
+
+
+def checkout_lock_path(root: str) -> str:
+    """The lock every portreg process on one checkout takes (file store and etcd alike)."""
+    return os.path.join(state_folder(root), "portreg.lock")
 
 
 def journal_path(lock: str) -> str:

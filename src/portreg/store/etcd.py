@@ -448,7 +448,7 @@ def _current_value(reply: dict[str, Any]) -> str | None:
 
 
 def _local_lock(settings: Settings) -> FileLock:
-    lock = checkout_lock_path(str(settings.root), settings.registry)
+    lock = checkout_lock_path(str(settings.root))
     return FileLock(lock, settings.lock_timeout, lock)
 
 

@@ -1,8 +1,10 @@
-"""The registry as a JSON file in the repo, guarded by an flock on a separate ``.lock`` file.
+"""The registry as a JSON file in the repo, guarded by an flock on the checkout's lock.
 
-Beside them lives ``<registry>.journal`` while a command writes its files: a
+The lock and the journal live where git keeps its own (``.git/portreg.lock``,
+``.git/portreg.journal``; see ``io.lock.state_folder``), never in the work
+tree. While a command writes its files the journal holds every change: a
 command killed half-way is finished by the next one that takes the lock
-(``plan.recover``), before it reads anything.
+(``io.transaction.recover``), before it reads anything.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from portreg.errors import ConfigError, StoreError
 from portreg.io.files import RealPaths, read_text
-from portreg.io.lock import FileLock, journal_path
+from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.io.workspace import FileEdit
 from portreg.store import Snapshot
 
@@ -24,7 +26,7 @@ class FileStore:
     def __init__(self, path: Path, root: Path, lock_timeout: float) -> None:
         self.path = path
         self.root = root
-        self.lock_path = path.with_name(path.name + ".lock")
+        self.lock_path = Path(checkout_lock_path(str(root)))
         self.journal_path = Path(journal_path(str(self.lock_path)))
         self._held = False
         try:
@@ -33,6 +35,8 @@ class FileStore:
             self.location = str(path)
         self.lock = FileLock(self.lock_path, lock_timeout, self.location)
         real = RealPaths(str(root))
+        if real.real(str(path)) == real.root:
+            raise ConfigError("registry: names the repo root, not a file", where=self.location)
         if not real.inside(str(path)):
             raise ConfigError(
                 f"registry: leads outside the repo ({real.real(str(path))})",
