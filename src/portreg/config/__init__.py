@@ -133,14 +133,33 @@ def _float(key: str, value: Any) -> float:
     return float(value)
 
 
+MAX_SECONDS = 3600.0  # a wait longer than an hour is a hang by another name
+
+
 def _positive(key: str, value: Any) -> float:
-    """A finite number of seconds above zero (``inf`` would wait forever on a live lock)."""
+    """Seconds above zero and at most an hour (``inf`` or ``1e300`` would wait forever on a
+    live lock)."""
     import math
 
     number = _float(key, value)
-    if not math.isfinite(number) or number <= 0:
-        raise ConfigError(f"{key}: expected a finite number of seconds above 0, got {value!r}")
+    if not math.isfinite(number) or not 0 < number <= MAX_SECONDS:
+        raise ConfigError(
+            f"{key}: expected a finite number of seconds above 0 and at most "
+            f"{MAX_SECONDS:g}, got {value!r}"
+        )
     return number
+
+
+def _password_env(key: str, value: Any) -> str:
+    """The variable that holds the etcd password: only a ``PORTREG_`` one. A repo's config
+    must not be able to name ``GITHUB_TOKEN`` and have portreg send it to its own server."""
+    name = _str(key, value)
+    if not name.startswith("PORTREG_") or not name.replace("_", "").isalnum():
+        raise ConfigError(
+            f"{key}: {name!r} is not a PORTREG_* variable",
+            hint="keep the password in $PORTREG_ETCD_PASSWORD (or another PORTREG_* variable)",
+        )
+    return name
 
 
 def _str(key: str, value: Any) -> str:
@@ -267,7 +286,7 @@ ETCD_SCHEMA: Schema = {
     "cert": ("cert", _str),
     "key": ("key", _str),
     "username": ("username", _str),
-    "password-env": ("password_env", _str),
+    "password-env": ("password_env", _password_env),
     "timeout": ("timeout", _positive),
     "retries": ("retries", _int),
 }

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 2379
 CONNECT_TIMEOUT = 1.0
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # the registry is at most 8 MB, base64 adds a third
 ROUNDS = 2
 ROUND_PAUSE = 0.25
 UNAVAILABLE_CODES = frozenset({4, 14})  # DeadlineExceeded, Unavailable: another member may answer
@@ -274,7 +275,7 @@ class GatewayClient:
         try:
             connection.request("POST", path, json.dumps(body), headers)
             response = connection.getresponse()
-            data = response.read()
+            data = self._read_within(response)
         except (OSError, http.client.HTTPException) as exc:
             raise _Unreachable(_reason(exc)) from exc
         try:
@@ -286,6 +287,25 @@ class GatewayClient:
         if response.status != 200:
             self._fail(reply)
         return reply
+
+    def _read_within(self, response: http.client.HTTPResponse) -> bytes:
+        """The reply body, read in chunks against one deadline for the whole reply and a
+        size cap: a server that trickles bytes, or sends without end, cannot hold us."""
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = response.read1(65536)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > MAX_REPLY_BYTES:
+                raise _Unreachable(f"the reply is over {MAX_REPLY_BYTES >> 20} MB")
+            if time.monotonic() > deadline:
+                raise _Unreachable(f"the reply took over {self.timeout:g} s")
+            chunks.append(chunk)
 
     def _fail(self, reply: dict[str, Any]) -> None:
         code = reply.get("code")
@@ -398,7 +418,9 @@ class EtcdStore:
         kvs = reply.get("kvs") or []
         if not kvs:
             return Snapshot(None, 0)
-        return Snapshot(self._text(kvs[0]), int(kvs[0]["mod_revision"]))
+        if not isinstance(kvs, list) or not isinstance(kvs[0], dict):
+            raise self._odd_reply("kvs")
+        return Snapshot(self._text(kvs[0]), self._revision(kvs[0].get("mod_revision")))
 
     def commit(self, snapshot: Snapshot, text: str) -> None:
         key, value = _b64(self.key), _b64(text)
@@ -424,11 +446,31 @@ class EtcdStore:
             )
 
     def _note_revision(self, reply: dict[str, Any]) -> None:
-        self.revision = int(reply.get("header", {}).get("revision", 0))
+        header = reply.get("header", {})
+        self.revision = self._revision(
+            header.get("revision", 0) if isinstance(header, dict) else None
+        )
+
+    def _revision(self, value: object) -> int:
+        """A revision as etcd's gateway writes it: a decimal string or number."""
+        text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+        if not (text.isascii() and text.isdigit() and len(text) <= 20):
+            raise self._odd_reply("revision")
+        return int(text)
+
+    def _odd_reply(self, what: str) -> StoreError:
+        return StoreError(
+            f"etcd answered with a {what} portreg cannot read; is this an etcd v3 gateway?",
+            where=self.location,
+            hint="check the store URL",
+        )
 
     def _text(self, kv: dict[str, Any]) -> str:
+        value = kv.get("value", "")
+        if not isinstance(value, str):
+            raise self._odd_reply("value")
         try:
-            return base64.b64decode(kv.get("value", "")).decode("utf-8")
+            return base64.b64decode(value).decode("utf-8")
         except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
             raise RegistryError(
                 "the key holds binary data, not a registry document",
@@ -439,10 +481,12 @@ class EtcdStore:
 
 
 def _current_value(reply: dict[str, Any]) -> str | None:
-    """The key's value as the txn's failure branch read it (None when absent)."""
-    for item in reply.get("responses") or []:
-        kvs = item.get("response_range", {}).get("kvs") or []
-        if kvs:
+    """The key's value as the txn's failure branch read it (None when absent or odd)."""
+    responses = reply.get("responses") or []
+    for item in responses if isinstance(responses, list) else []:
+        found = item.get("response_range", {}) if isinstance(item, dict) else {}
+        kvs = found.get("kvs") or [] if isinstance(found, dict) else []
+        if isinstance(kvs, list) and kvs and isinstance(kvs[0], dict):
             return str(kvs[0].get("value", ""))
     return None
 
@@ -501,11 +545,11 @@ def status(store: EtcdStore) -> StoreStatus:
 
 def push(settings: Settings, store: EtcdStore, *, force: bool) -> int:
     """Copy the registry file into the key, byte for byte; returns its number of services."""
-    from portreg.io.files import read_text
     from portreg.model import parse_registry
+    from portreg.store.file import FileStore
 
     where = settings.registry
-    text = read_text(settings.registry_path)
+    text = FileStore(settings.registry_path, settings.root, settings.lock_timeout).load().text
     if text is None:
         raise StoreError(
             f"no registry file at {where} to push",
@@ -542,13 +586,13 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
         )
     services = len(parse_registry(snapshot.text, store.location).assignments)
     path = settings.registry_path
+    local = FileStore(path, settings.root, settings.lock_timeout)  # refuses a path outside
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"cannot create {path.parent}: {exc.strerror}", hint="make the repo writable"
         ) from exc
-    local = FileStore(path, settings.root, settings.lock_timeout)
     with local.session():
         before = local.load().text
         if before == snapshot.text:
