@@ -114,9 +114,23 @@ class Settings:
 Validator = Callable[[str, Any], Any]
 
 
+def _shown(value: Any) -> str:
+    """A value as an error message may show it: scalars short and with any userinfo hidden,
+    tables and lists by kind only (a config symlinked to a credentials file must not be
+    echoed)."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    from portreg.store import redact_url
+
+    text = repr(redact_url(value) if isinstance(value, str) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _int(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        raise ConfigError(f"{key}: expected an integer, got {_shown(value)}")
     return value
 
 
@@ -129,7 +143,7 @@ def _port(key: str, value: Any) -> int:
 
 def _float(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{key}: expected a number, got {value!r}")
+        raise ConfigError(f"{key}: expected a number, got {_shown(value)}")
     return float(value)
 
 
@@ -145,7 +159,7 @@ def _positive(key: str, value: Any) -> float:
     if not math.isfinite(number) or not 0 < number <= MAX_SECONDS:
         raise ConfigError(
             f"{key}: expected a finite number of seconds above 0 and at most "
-            f"{MAX_SECONDS:g}, got {value!r}"
+            f"{MAX_SECONDS:g}, got {_shown(value)}"
         )
     return number
 
@@ -164,9 +178,9 @@ def _password_env(key: str, value: Any) -> str:
 
 def _str(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+        raise ConfigError(f"{key}: expected a non-empty string, got {_shown(value)}")
     if "\0" in value or not value.isprintable():
-        raise ConfigError(f"{key}: {value!r} holds a control character")
+        raise ConfigError(f"{key}: {_shown(value)} holds a control character")
     return value
 
 
@@ -188,13 +202,13 @@ def _repo_paths(key: str, value: Any) -> tuple[str, ...]:
 
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        raise ConfigError(f"{key}: expected true or false, got {_shown(value)}")
     return value
 
 
 def _ports(key: str, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: expected a list of ports, got {value!r}")
+        raise ConfigError(f"{key}: expected a list of ports, got {_shown(value)}")
     return tuple(_port(f"{key}[{i}]", item) for i, item in enumerate(value))
 
 
@@ -202,13 +216,13 @@ def _strs(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+        raise ConfigError(f"{key}: expected a list of strings, got {_shown(value)}")
     return tuple(_str(f"{key}[{i}]", item) for i, item in enumerate(value))
 
 
 def _range(key: str, value: Any) -> PortRange:
     if not isinstance(value, list) or len(value) != 2:
-        raise ConfigError(f"{key}: expected [low, high], got {value!r}")
+        raise ConfigError(f"{key}: expected [low, high], got {_shown(value)}")
     low, high = _port(f"{key}[0]", value[0]), _port(f"{key}[1]", value[1])
     if low > high:
         raise ConfigError(f"{key}: low end {low} is above high end {high}")
@@ -217,7 +231,7 @@ def _range(key: str, value: Any) -> PortRange:
 
 def _ranges(key: str, value: Any) -> tuple[PortRange, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{key}: expected a list of [low, high] pairs, got {value!r}")
+        raise ConfigError(f"{key}: expected a list of [low, high] pairs, got {_shown(value)}")
     return tuple(_range(f"{key}[{i}]", item) for i, item in enumerate(value))
 
 
@@ -239,11 +253,11 @@ def _template(key: str, value: Any) -> str:
 
 def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{key}: expected a table of key = template, got {value!r}")
+        raise ConfigError(f"{key}: expected a table of key = template, got {_shown(value)}")
     pairs = []
     for name, template in value.items():
         if isinstance(template, bool) or not isinstance(template, str | int):
-            raise ConfigError(f"{key}.{name}: expected a string or integer, got {template!r}")
+            raise ConfigError(f"{key}.{name}: expected a string or integer, got {_shown(template)}")
         if not name or "" in name.split("."):
             raise ConfigError(f"{key}: key {name!r} has an empty segment (a.b.c, no empty part)")
         pairs.append((name, str(template)))
@@ -324,7 +338,7 @@ def _apply(schema: Schema, table: Mapping[str, Any], prefix: str) -> dict[str, A
 def _section(name: str, table: Any, default: Any) -> Any:
     cls, schema = SECTIONS[name]
     if not isinstance(table, dict):
-        raise ConfigError(f"{name}: expected a table, got {table!r}")
+        raise ConfigError(f"{name}: expected a table, got {_shown(table)}")
     base = {f: getattr(default, f) for f in cls.__dataclass_fields__}
     base.update(_apply(schema, table, f"{name}."))
     return cls(**base)
@@ -333,7 +347,7 @@ def _section(name: str, table: Any, default: Any) -> Any:
 def _target(index: int, table: Any) -> TargetSpec:
     prefix = f"targets[{index}]."
     if not isinstance(table, dict):
-        raise ConfigError(f"targets[{index}]: expected a table, got {table!r}")
+        raise ConfigError(f"targets[{index}]: expected a table, got {_shown(table)}")
     values = _apply(TARGET_SCHEMA, table, prefix)
     for required in ("name", "files", "kind"):
         if required not in values:
@@ -485,10 +499,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config: {exc.message}", where=str(path)) from exc
     if text is None:
         raise ConfigError("cannot read config: No such file or directory", where=str(path))
+    _require_small_toml(text, str(path))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from exc
+
+
+MAX_CONFIG_BYTES = 256 * 1024  # a portreg config is a few dozen lines
+MAX_CONFIG_LINE = 4096  # tomllib takes quadratic time on a key of very many dotted parts
+
+
+def _require_small_toml(text: str, where: str) -> None:
+    """Bound what tomllib is given: its time on long dotted keys, its recursion on nesting."""
+    from portreg.errors import PortregError
+    from portreg.io.files import require_shallow_json
+
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config is over {MAX_CONFIG_BYTES >> 10} KB", where=where)
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_CONFIG_LINE or line.count(".") > 200:
+            raise ConfigError(
+                f"line {number} is over {MAX_CONFIG_LINE} characters or 200 dotted parts",
+                where=where,
+            )
+    try:
+        require_shallow_json(text, where)  # TOML arrays and inline tables nest as JSON does
+    except PortregError as exc:
+        raise ConfigError(exc.message.replace("JSON", "TOML"), where=where) from exc
 
 
 def _config_table(config: Path | None) -> dict[str, Any]:
@@ -503,10 +541,27 @@ def _config_table(config: Path | None) -> dict[str, Any]:
     return table
 
 
+def _require_inside(root: Path, config: str) -> None:
+    """A config file found in the repo must lead inside it: a ``portreg.toml`` symlinked to
+    a credentials file is never read."""
+    from portreg.io.files import RealPaths
+
+    real = RealPaths(str(root))
+    if not real.inside(config):
+        raise ConfigError(
+            f"leads outside the repo ({real.real(config)})",
+            where=os.path.relpath(config, root),
+            hint="portreg reads only a config inside the repo (or one named with --config)",
+        )
+
+
 def _printable(name: str, value: str | None) -> None:
     """A path or URL from the command line or the environment holds no control character."""
     if value and not value.isprintable():
-        raise ConfigError(f"{name}: {value[:60]!r} holds a control character", hint=f"fix {name}")
+        from portreg.store import redact_url
+
+        shown = redact_url(value)[:60]
+        raise ConfigError(f"{name}: {shown!r} holds a control character", hint=f"fix {name}")
 
 
 def load_settings(
@@ -531,6 +586,8 @@ def load_settings(
     if config_text and not os.path.lexists(config_text):
         raise ConfigError(f"config file {config_text} does not exist", hint="check --config")
     found = config_text or discovery.find_config(str(root_path))
+    if found and not config_text:
+        _require_inside(root_path, str(found))  # one the user names on the command line is theirs
     config_path = Path(found) if found else None
     source = str(config_path) if config_path else None
     table = _config_table(config_path)

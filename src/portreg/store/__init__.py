@@ -54,17 +54,26 @@ class Store(Protocol):
 
 
 def redact_url(url: str) -> str:
-    """``url`` with any userinfo (``user:password@``) replaced by ``***@``."""
+    """``url`` with anything that could be userinfo (before the last ``@``) as ``***``.
+
+    Generous on purpose: a password may hold ``/`` or ``:``, and a URL may lack its scheme.
+    """
     scheme, sep, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if not sep or "@" not in netloc:
+    if not sep:
+        scheme, rest = "", url
+    if "@" not in rest:
         return url
-    return f"{scheme}://***@{netloc.rpartition('@')[2]}{slash}{path}"
+    hidden = f"***@{rest.rpartition('@')[2]}"
+    return f"{scheme}://{hidden}" if sep else hidden
 
 
 def open_store(settings: Settings, url: str | None = None) -> Store:
     """The store named by ``--store`` / ``PORTREG_STORE`` / config, else the registry file."""
     url = url or settings.store
+    if url and not url.isprintable():
+        from portreg.errors import ConfigError
+
+        raise ConfigError(f"store: {redact_url(url)[:60]!r} holds a control character")
     if url and url.startswith(("etcd://", "etcds://")):
         from portreg.store.etcd import EtcdStore
 
