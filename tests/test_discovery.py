@@ -31,6 +31,12 @@ PATTERNS = st.sampled_from(
         "*/a",
         "e/*/a",
         "k/**/*.yaml",
+        "d/**",
+        "**/*.yaml",
+        "d/**/a*",
+        "d/[ab]*",
+        "d/[!a]*.yaml",
+        "d/**/*/a",
     ]
 )
 
@@ -54,3 +60,15 @@ def test_glob_files_agrees_with_glob(files: list[str], folders: list[str], patte
             if not os.path.isdir(path):
                 open(path, "w").close()
         assert glob_files(root, pattern) == reference(root, pattern)
+
+
+def test_a_folder_symlink_is_never_followed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A link loop or a link to / under k8s/ would make a following walk run forever."""
+    root = tmp_path / "repo"
+    (root / "k8s/apps").mkdir(parents=True)
+    (root / "k8s/apps/web.yaml").write_text("kind: Service\n")
+    for name in ("a", "b", "c"):
+        (root / "k8s" / name).symlink_to(".")
+    (root / "k8s/everything").symlink_to("/")
+    (root / "k8s/one.yaml").symlink_to(root / "k8s/apps/web.yaml")  # a file link is listed
+    assert glob_files(str(root), "k8s/**/*.yaml") == ["k8s/apps/web.yaml", "k8s/one.yaml"]

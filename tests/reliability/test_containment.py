@@ -446,3 +446,151 @@ def test_temp_files_a_killed_run_left_are_ignored_then_removed(
     assert cli("--root", str(repo), "assign", "payroll").code == 0
     assert not journal.exists()
     assert [path for path in leftovers if path.exists()] == []
+
+
+# ---------------------------------------------------------- found by a hostile review
+
+
+@pytest.mark.parametrize("name", ["Upper_Case.yaml", "café.yaml", "-dash.yaml", "a_b.yaml"])
+def test_a_values_file_whose_name_is_no_service_is_never_adopted(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / VALUES / name).write_text("service:\n  port: 8004\n")
+    before = (repo / "scripts/port-registry.json").read_text()
+    run = cli("--root", str(repo), "reconcile")
+    assert run.code == 0, run.err
+    assert (repo / "scripts/port-registry.json").read_text() == before
+    # but its ports still count: assign skips 8004
+    assign = cli("--root", str(repo), "assign", "payroll", "--json")
+    assert json.loads(assign.out)["port"] == 8003
+    assert cli("--root", str(repo), "assign", "other", "--json").out.count('"port": 8005') == 1
+
+
+@pytest.mark.parametrize("name", ["x\n::error file=evil.py::forged.yaml", "bad\x1b[31m.yaml"])
+def test_a_file_name_that_could_forge_output_is_refused(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
+) -> None:
+    repo, outside = repo_and_outside
+    (repo / VALUES / name).write_text("service:\n  port: 8004\n")
+    before = snapshot(repo, outside)
+    for argv in (("check",), ("reconcile",), ("assign", "payroll")):
+        err = refused(cli("--root", str(repo), *argv), "not printable UTF-8")
+        assert "\n::error" not in err.rstrip("\n")
+    assert snapshot(repo, outside) == before
+
+
+def test_a_file_name_that_is_not_utf8_is_refused(repo_and_outside: tuple[Path, Path]) -> None:
+    repo, outside = repo_and_outside
+    os.close(os.open(os.path.join(bytes(repo / VALUES), b"\xff\xfe.yaml"), os.O_CREAT, 0o644))
+    before = snapshot(repo, outside)
+    for argv in (("reconcile",), ("export", "--format", "html")):
+        run = run_bounded(repo, *argv)
+        assert run.returncode == 2, run.stderr
+        assert "not printable UTF-8" in run.stderr
+        assert "Traceback" not in run.stderr
+    assert snapshot(repo, outside) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("kind-config.yaml", KIND.replace("hostPort: 8002", "hostPort: " + "9" * 5000)),
+        ("Tiltfile", f"k8s_resource('invoice', port_forwards=port_forward({'9' * 5000}, 80))\n"),
+        ("scripts/port-registry.json", '{"assignments": {"a": ' + "9" * 5000 + "}}\n"),
+    ],
+    ids=["kind", "tilt", "registry"],
+)
+def test_a_number_of_thousands_of_digits_is_no_traceback(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str, text: str
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / name).write_text(text)
+    for argv in (("check",), ("fix", "--dry-run")):
+        run = cli("--root", str(repo), *argv)
+        assert run.code in (0, 1, 2), run
+        assert "Traceback" not in run.err
+    if name.endswith(".json"):
+        refused(cli("--root", str(repo), "list"), "not valid JSON")
+
+
+def test_symlinked_folders_under_a_glob_never_hang(repo_and_outside: tuple[Path, Path]) -> None:
+    repo, _outside = repo_and_outside
+    for link in ("a", "b", "c"):
+        (repo / "k8s" / link).symlink_to(".")
+    (repo / "k8s/root").symlink_to("/")
+    for argv in (("check",), ("assign", "payroll")):
+        run = run_bounded(repo, *argv)
+        assert run.returncode in (0, 1), run.stderr
+
+
+def test_a_config_symlinked_outside_is_never_read_or_echoed(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner
+) -> None:
+    repo, outside = repo_and_outside
+    (outside / "credentials.toml").write_text('[registry]\ntoken = "cio_SECRET_TOKEN"\n')
+    (repo / "portreg.toml").unlink()
+    (repo / "portreg.toml").symlink_to(outside / "credentials.toml")
+    err = refused(cli("--root", str(repo), "list"), "leads outside the repo")
+    assert "cio_SECRET" not in err
+
+
+def test_config_errors_never_echo_a_table(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / "portreg.toml").write_text('[registry]\ntoken = "cio_SECRET_TOKEN"\n')
+    err = refused(cli("--root", str(repo), "list"), "registry: expected a non-empty string")
+    assert "cio_SECRET" not in err
+
+
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME"])
+def test_a_repo_cannot_choose_which_secret_is_sent_to_etcd(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / "portreg.toml").write_text(
+        f'store = "etcd://127.0.0.1:1/k"\n[etcd]\nusername = "root"\npassword-env = "{name}"\n'
+    )
+    refused(cli("--root", str(repo), "check"), "is not a PORTREG_* variable")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "etcd://root:pa/ss3cret@127.0.0.1:2379/k",
+        "nope://root:pa/ss3cret@h/k",
+        "root:pa/ss3cret@h:1/k",
+        "etcd://root:pa/ss3cret@127.0.0.1:2379/k\x01",
+    ],
+)
+def test_a_password_never_shows_however_the_url_is_written(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, url: str
+) -> None:
+    repo, _outside = repo_and_outside
+    err = refused(cli("--root", str(repo), "--store", url, "list"))
+    assert "ss3cret" not in err
+
+
+@pytest.mark.parametrize("value", ["1e300", "86400", "3601"])
+def test_a_lock_timeout_longer_than_an_hour_is_refused(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, value: str
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / "portreg.toml").write_text(f"lock-timeout = {value}\n")
+    refused(cli("--root", str(repo), "list"), "at most 3600")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a" + ".a" * 30000 + " = 1\n", "x = " + "[" * 1000 + "]" * 1000 + "\n"],
+    ids=["dotted-key", "nested"],
+)
+def test_a_config_tomllib_would_choke_on_is_refused_at_once(
+    repo_and_outside: tuple[Path, Path], text: str
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / "portreg.toml").write_text(text)
+    run = run_bounded(repo, "list")
+    assert run.returncode == 2
+    assert run.stderr.startswith("portreg: error: ")

@@ -9,7 +9,6 @@ file they cannot read becomes a finding for that target.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -129,8 +128,10 @@ def values_files(settings: Settings, ws: Workspace) -> dict[str, str]:
     """Service -> its Helm values file, for every file the values pattern matches."""
     if not settings.helm.enabled or "{service}" not in settings.helm.values:
         return {}
+    from portreg.targets.fields import service_path_pattern
+
     before, _, after = settings.helm.values.partition("{service}")
-    pattern = re.compile(re.escape(before) + r"(?P<service>[^/]+)" + re.escape(after))
+    pattern = service_path_pattern(settings.helm.values)
     found: dict[str, str] = {}
     # plain strings, not Paths: this runs over every values file on each check
     root = str(settings.root)

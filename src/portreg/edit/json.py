@@ -110,8 +110,8 @@ class Document:
             raise FileEditError(
                 f"not valid JSON: {exc.msg}", where=f"{source}:{exc.lineno}"
             ) from exc
-        except RecursionError as exc:
-            raise FileEditError("JSON nested too deeply", where=source) from exc
+        except (RecursionError, ValueError) as exc:  # ValueError: an int of 4300+ digits
+            raise FileEditError(f"not valid JSON: {str(exc)[:80]}", where=source) from exc
         self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
         match = _BREAK.search(text)
         self.newline = match.group(0) if match else "\n"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import stat
 
 from portreg.errors import FileEditError
@@ -64,7 +65,6 @@ def require_shallow_json(text: str, where: str) -> None:
     into it (libyaml bounds YAML's nesting itself)."""
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return
-    import re
 
     depth = 0
     for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
@@ -199,19 +199,87 @@ def _fixed_folder(pattern: str) -> str:
 
 def glob_files(root: str, pattern: str) -> list[str]:
     """Repo-relative entries matching ``pattern`` (``**`` allowed), sorted; folders dropped
-    (everything else is kept: a FIFO or a dangling link is refused when it is read)."""
-    listed = _one_star(root, pattern)
-    if listed is not None:
-        return sorted(listed)
-    listed = _star_folder(root, pattern)
-    if listed is not None:
-        return sorted(listed)
-    if not os.path.isdir(os.path.join(root, _fixed_folder(pattern))):
-        return []  # (``k8s/**/*.yaml`` in a repo without k8s/: no need to import glob)
-    import glob
+    (everything else is kept: a FIFO or a dangling link is refused when it is read).
 
-    matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
-    return [name for name in matches if not os.path.isdir(os.path.join(root, name))]
+    A name that is not printable UTF-8 (a newline that would forge a line of output, bytes
+    that are not UTF-8) is refused here, once, for every command.
+    """
+    listed = _one_star(root, pattern)
+    if listed is None:
+        listed = _star_folder(root, pattern)
+    if listed is None:
+        listed = _walk(root, pattern)
+    for name in listed:
+        _require_plain_name(root, name)
+    return sorted(listed)
+
+
+def _require_plain_name(root: str, name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = False
+    else:
+        printable = name.isprintable()
+    if not printable:
+        folder = os.path.dirname(name) or "."
+        raise FileEditError(
+            f"holds a file whose name is not printable UTF-8 ({name!r})",
+            where=folder,
+            hint="rename or remove it",
+        )
+
+
+def _walk(root: str, pattern: str) -> list[str]:
+    """Any other pattern (``k8s/**/*.yaml``): a walk that never follows a folder symlink.
+
+    ``glob.glob`` follows them, so a link loop (``k8s/a -> .``) or a link to ``/`` makes it
+    walk forever; the names it gives otherwise are the same (dot-files skipped by
+    wildcards, ``**`` entering no hidden folder).
+    """
+    base = _fixed_folder(pattern)
+    start = os.path.join(root, base) if base else root
+    if not os.path.isdir(start):
+        return []
+    regex = _glob_regex(pattern)
+    found = []
+    for folder, folders, files in os.walk(start, followlinks=False):
+        folders[:] = [name for name in folders if not os.path.islink(os.path.join(folder, name))]
+        relative = os.path.relpath(folder, root)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found += [prefix + name for name in files if regex.fullmatch(prefix + name)]
+        found += [prefix + name for name in folders if regex.fullmatch(prefix + name)]
+    return [name for name in found if not os.path.isdir(os.path.join(root, name))]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """The names ``glob`` matches for ``pattern``, as one regex over ``/``-joined paths."""
+    parts: list[str] = []
+    segments = pattern.split("/")
+    for index, segment in enumerate(segments):
+        if segment == "**":
+            last = index == len(segments) - 1
+            parts.append(r"(?:(?!\.)[^/]+/)*(?!\.)[^/]+" if last else r"(?:(?!\.)[^/]+/)*")
+            continue
+        regex = "" if segment.startswith(".") else r"(?!\.)"
+        position = 0
+        while position < len(segment):
+            char = segment[position]
+            close = segment.find("]", position + 2) if char == "[" else -1
+            if char == "*":
+                regex += "[^/]*"
+            elif char == "?":
+                regex += "[^/]"
+            elif close != -1:
+                body = segment[position + 1 : close]
+                body = "^" + body[1:] if body.startswith("!") else body
+                regex += "[" + body.replace("\\", "\\\\") + "]"
+                position = close
+            else:
+                regex += re.escape(char)
+            position += 1
+        parts.append(regex + ("" if index == len(segments) - 1 else "/"))
+    return re.compile("".join(parts))
 
 
 def temp_name(target: str) -> str:

@@ -14,16 +14,19 @@ from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024
-_DNS_1035 = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
+_DNS_1035 = re.compile(SERVICE_LABEL)
 
 
 def is_digits(text: str) -> bool:
-    """Plain ASCII digits, as every port and number portreg reads must be written.
+    """Plain ASCII digits, at most nine of them, as every port and number portreg reads
+    must be written.
 
     ``str.isdigit`` alone accepts ``²`` and ``٨٠٠٢``, which ``int`` then
-    refuses or reads as 8002: neither is a port in a config file.
+    refuses or reads as 8002: neither is a port in a config file. Nine digits
+    are more than any port needs and keep ``int`` far from its 4300-digit limit.
     """
-    return text.isascii() and text.isdigit()
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 def validate_service(name: str) -> str:
@@ -146,11 +149,15 @@ def _assignments(text: str, where: str, raw: Any) -> dict[str, int]:
     return result
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object that names one key twice (json.loads would keep the last silently)."""
+
+
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"key {key!r} appears twice")
+            raise _DuplicateKey(f"key {key!r} appears twice")
         seen[key] = value
     return seen
 
@@ -180,8 +187,14 @@ def parse_registry(text: str | None, where: str) -> RegistryState:
             where=f"{where}:{exc.lineno}:{exc.colno}",
             hint="fix the file by hand or restore it from git",
         ) from exc
-    except ValueError as exc:
+    except _DuplicateKey as exc:
         raise RegistryError(str(exc), where=where, hint="remove one of them") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise RegistryError(
+            f"not valid JSON: {str(exc)[:80]}",
+            where=where,
+            hint="fix the file by hand or restore it from git",
+        ) from exc
     if not isinstance(raw, dict):
         raise RegistryError("the registry must be a JSON object", where=f"{where}:1")
     reserved = raw.get("reserved_ports", [])

@@ -36,7 +36,8 @@ def timestamp() -> str:
     from datetime import UTC, datetime
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and not (epoch.isascii() and epoch.isdigit() and int(epoch) <= _LAST_EPOCH):
+    plain = epoch is not None and epoch.isascii() and epoch.isdigit() and len(epoch) <= 12
+    if epoch and not (plain and int(epoch) <= _LAST_EPOCH):
         from portreg.errors import ConfigError
 
         raise ConfigError(

@@ -7,6 +7,7 @@ values and adds missing ones when allowed, in the file's own style.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -130,3 +131,25 @@ def _keys_only(rest: yamledit.Path) -> bool:
 
 def _creatable_item(rest: yamledit.Path) -> bool:
     return isinstance(rest[0], yamledit.Select) and _keys_only(rest[1:]) and len(rest) > 1
+
+
+def service_path_pattern(files: str) -> re.Pattern[str]:
+    """A regex reading the service back out of a path the ``files`` glob matched (the one
+    rule for Helm values paths and user targets alike). The service part must be a
+    DNS-1035 label: ``Upper_Case.yaml`` or ``café.yaml`` names no service."""
+    from portreg.model import SERVICE_LABEL
+
+    regex = ""
+    for part in re.split(r"(\{service\}|\*\*/|\*|\?)", files):
+        if part == "{service}":
+            named = "(?P<service>" in regex
+            regex += "(?P=service)" if named else f"(?P<service>{SERVICE_LABEL})"
+        elif part == "**/":
+            regex += r"(?:.*/)?"
+        elif part == "*":
+            regex += r"[^/]*"
+        elif part == "?":
+            regex += r"[^/]"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex)

@@ -9,7 +9,6 @@ created from a template with ``--scaffold`` or a configured ``[helm] template``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
@@ -19,7 +18,7 @@ from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, scan_each
-from portreg.targets.fields import SetTarget
+from portreg.targets.fields import SetTarget, service_path_pattern
 
 DEFAULT_TEMPLATE = """\
 # Helm values for {service}, created by portreg.
@@ -61,7 +60,7 @@ class HelmTarget(SetTarget):
         helm = settings.helm
         super().__init__(settings, TargetSpec("helm", helm.values, "yaml", helm.set, create=True))
         self.pattern = helm.values
-        self._names = _service_pattern(helm.values)
+        self._names = service_path_pattern(helm.values)
 
     def path_for(self, path: str, values: dict[str, str]) -> yamledit.Path:
         return tuple(path.split("."))
@@ -104,9 +103,9 @@ class HelmTarget(SetTarget):
         return []
 
     def files(self, ws: Workspace) -> list[str]:
-        """Every values file whose name gives a service (a shared file gives none)."""
-        service_of = self._service_of
-        return [n for n in ws.glob_names(self.pattern.replace("{service}", "*")) if service_of(n)]
+        """Every file the values pattern matches: those whose name gives no service are
+        read too (their ports count for allocation), but hold no service's ports."""
+        return ws.glob_names(self.pattern.replace("{service}", "*"))
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.root / display) or ""
@@ -118,8 +117,10 @@ class HelmTarget(SetTarget):
         """The three port fields of one values file, with the service its name gives."""
         from portreg.targets import yamlscan as ys
 
-        docs = ys.documents(text, display)
         service = self._service_of(display)
+        if service is None:
+            return []
+        docs = ys.documents(text, display)
         found = []
         for (section, key), role in SCANNED if docs else ():
             node = ys.get(ys.get(docs[0], section), key)
@@ -133,7 +134,7 @@ class HelmTarget(SetTarget):
 
     def _service_of(self, display: str) -> str | None:
         match = self._names.fullmatch(display)
-        return match.group("service") if match else None
+        return match.groupdict().get("service") if match else None
 
 
 def _missing_warning(display: str, service: str) -> str:
@@ -141,12 +142,3 @@ def _missing_warning(display: str, service: str) -> str:
         f"⚠️  Helm values file not found: {display}\n"
         f"   Create it with: bootstrap_microservice.py {service}"
     )
-
-
-def _service_pattern(pattern: str) -> re.Pattern[str]:
-    """A regex that reads the service name back out of a values path."""
-    first, *rest = (re.escape(part) for part in pattern.split("{service}"))
-    if not rest:
-        return re.compile(r"(?!)(?P<service>)")  # a single shared file names no service
-    regex = first + r"(?P<service>[^/]+)" + rest[0]
-    return re.compile(regex + "".join(r"(?P=service)" + part for part in rest[1:]))

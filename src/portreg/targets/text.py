@@ -18,8 +18,7 @@ from portreg.config.templates import render, service_from, template_regex
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, scan_each
-from portreg.targets.fields import role_of
-from portreg.targets.user import _file_service_pattern
+from portreg.targets.fields import role_of, service_path_pattern
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _BREAK = re.compile(r"\r\n|\r|\n")
@@ -81,7 +80,7 @@ class TextTarget:
         self.key = line_key(spec.line)
         self.role = role_of(spec.line) or "port"
         self.per_service = "{service}" in spec.files
-        self.file_service = _file_service_pattern(spec.files)
+        self.file_service = service_path_pattern(spec.files)
 
     def _paths(self, ws: Workspace, service: str) -> list[Path]:
         pattern = self.spec.files

@@ -15,7 +15,6 @@ the key or list item added in the file's style) and per-file scans for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +24,7 @@ from portreg.edit import yaml as yamledit
 from portreg.errors import ConfigError
 from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, scan_each
-from portreg.targets.fields import Bindings, SetTarget, role_of
+from portreg.targets.fields import Bindings, SetTarget, role_of, service_path_pattern
 
 
 class UserTarget(SetTarget):
@@ -33,7 +32,7 @@ class UserTarget(SetTarget):
 
     def __init__(self, settings: Settings, spec: TargetSpec) -> None:
         super().__init__(settings, spec)
-        self.file_service = _file_service_pattern(spec.files)
+        self.file_service = service_path_pattern(spec.files)
         self.scanned = [
             (yamledit.parse_path(path), template, role)
             for path, template in spec.set
@@ -103,25 +102,6 @@ def _roots(kind: str, text: str, display: str) -> list[tuple[Any, Callable[[Any]
 
     doc = jsonedit.parse(text, display)
     return [(doc.root, doc.line_of)]
-
-
-def _file_service_pattern(files: str) -> re.Pattern[str]:
-    """A regex reading the service back out of a path matched by the ``files`` glob."""
-    regex = ""
-    for part in re.split(r"(\{service\}|\*\*/|\*|\?)", files):
-        if part == "{service}":
-            regex += (
-                r"(?P<service>[a-z][a-z0-9-]*)" if "(?P<service>" not in regex else "(?P=service)"
-            )
-        elif part == "**/":
-            regex += r"(?:.*/)?"
-        elif part == "*":
-            regex += r"[^/]*"
-        elif part == "?":
-            regex += r"[^/]"
-        else:
-            regex += re.escape(part)
-    return re.compile(regex)
 
 
 def _merge(bindings: Bindings, groups: dict[str, str]) -> Bindings | None:
