@@ -253,6 +253,17 @@ BAD_ENVIRONMENT = [
 ]
 NOT_ASCII_DIGITS = ["٨٠٠٢", "８００２", "8002²"]
 PLANTED_JOURNALS = ("symlink", "names-outside", "climbs", "names-git")
+NOT_SERVICE_NAMES = ["Upper_Case.yaml", "café.yaml", "-dash.yaml", "a_b.yaml"]
+FORGING_NAMES = ["x\n::error file=evil.py::forged.yaml", "bad\x1b[31m.yaml"]
+SECRET_ENV_NAMES = ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME"]
+LONG_TIMEOUTS = ["1e300", "86400", "3601"]
+PASSWORD_URLS = [
+    "etcd://root:pa/ss3cret@127.0.0.1:2379/k",
+    "nope://root:pa/ss3cret@h/k",
+    "root:pa/ss3cret@h:1/k",
+    "etcd://root:pa/ss3cret@127.0.0.1:2379/k\x01",
+]
+HUGE_NUMBER_FILES = 3  # kind-config, Tiltfile, registry: 5000 digits each
 
 # ----------------------------------------------------------- property + soak
 
@@ -400,6 +411,35 @@ def rows() -> list[Row]:
             1,
             "`check` never reads them; the next writing command finishes the journal and "
             "removes every temp file",
+        ),
+        Row(
+            "review",
+            "a values file whose name is no DNS-1035 label (never adopted, its ports still "
+            "skipped); names that could forge output lines, or are not UTF-8",
+            len(NOT_SERVICE_NAMES) + len(FORGING_NAMES) + 1,
+            f"{ONE_LINE} (the names); reconcile leaves the registry as it was (the labels)",
+        ),
+        Row(
+            "review",
+            "numbers of 5000 digits in kind-config, Tiltfile and registry; folder symlinks "
+            "looping under a ** glob (and one to /); a config tomllib would choke on",
+            HUGE_NUMBER_FILES + 1 + 2,
+            "no traceback; no hang (a subprocess with a 20 s bound); exit 2 for the registry "
+            "and the config",
+        ),
+        Row(
+            "review",
+            "secrets: a config symlinked to a credentials file, a config error on a table, a "
+            "password-env naming another secret, passwords in URLs however written",
+            2 + len(SECRET_ENV_NAMES) + len(PASSWORD_URLS),
+            f"{ONE_LINE}; the secret never shows and is never sent",
+        ),
+        Row(
+            "review",
+            "lock-timeout longer than an hour; `init --git` on a .git symlink, in a parent "
+            "repo, with .gitattributes leading out; docs listed in the config leading out",
+            len(LONG_TIMEOUTS) + 3 + 1,
+            f"{ONE_LINE}; no git config but the checkout's own is touched",
         ),
         Row(
             "property",

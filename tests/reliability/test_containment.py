@@ -20,10 +20,15 @@ from hypothesis import strategies as st
 from reliability_cases import (
     BAD_ENVIRONMENT,
     FIFO_CASES,
+    FORGING_NAMES,
+    LONG_TIMEOUTS,
     NOT_ASCII_DIGITS,
+    NOT_SERVICE_NAMES,
+    PASSWORD_URLS,
     PLANT_DEPTHS,
     PLANTABLE,
     PLANTED_JOURNALS,
+    SECRET_ENV_NAMES,
     VALUES,
 )
 
@@ -451,7 +456,7 @@ def test_temp_files_a_killed_run_left_are_ignored_then_removed(
 # ---------------------------------------------------------- found by a hostile review
 
 
-@pytest.mark.parametrize("name", ["Upper_Case.yaml", "café.yaml", "-dash.yaml", "a_b.yaml"])
+@pytest.mark.parametrize("name", NOT_SERVICE_NAMES)
 def test_a_values_file_whose_name_is_no_service_is_never_adopted(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
 ) -> None:
@@ -467,7 +472,7 @@ def test_a_values_file_whose_name_is_no_service_is_never_adopted(
     assert cli("--root", str(repo), "assign", "other", "--json").out.count('"port": 8005') == 1
 
 
-@pytest.mark.parametrize("name", ["x\n::error file=evil.py::forged.yaml", "bad\x1b[31m.yaml"])
+@pytest.mark.parametrize("name", FORGING_NAMES)
 def test_a_file_name_that_could_forge_output_is_refused(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
 ) -> None:
@@ -544,7 +549,7 @@ def test_config_errors_never_echo_a_table(
     assert "cio_SECRET" not in err
 
 
-@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME"])
+@pytest.mark.parametrize("name", SECRET_ENV_NAMES)
 def test_a_repo_cannot_choose_which_secret_is_sent_to_etcd(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, name: str
 ) -> None:
@@ -555,15 +560,7 @@ def test_a_repo_cannot_choose_which_secret_is_sent_to_etcd(
     refused(cli("--root", str(repo), "check"), "is not a PORTREG_* variable")
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "etcd://root:pa/ss3cret@127.0.0.1:2379/k",
-        "nope://root:pa/ss3cret@h/k",
-        "root:pa/ss3cret@h:1/k",
-        "etcd://root:pa/ss3cret@127.0.0.1:2379/k\x01",
-    ],
-)
+@pytest.mark.parametrize("url", PASSWORD_URLS)
 def test_a_password_never_shows_however_the_url_is_written(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, url: str
 ) -> None:
@@ -572,7 +569,7 @@ def test_a_password_never_shows_however_the_url_is_written(
     assert "ss3cret" not in err
 
 
-@pytest.mark.parametrize("value", ["1e300", "86400", "3601"])
+@pytest.mark.parametrize("value", LONG_TIMEOUTS)
 def test_a_lock_timeout_longer_than_an_hour_is_refused(
     repo_and_outside: tuple[Path, Path], cli: CliRunner, value: str
 ) -> None:
@@ -594,3 +591,50 @@ def test_a_config_tomllib_would_choke_on_is_refused_at_once(
     run = run_bounded(repo, "list")
     assert run.returncode == 2
     assert run.stderr.startswith("portreg: error: ")
+
+
+@pytest.mark.parametrize("how", ["symlink", "none-inside-a-parent-repo"])
+def test_init_git_never_edits_a_git_config_but_the_checkouts_own(
+    tmp_path: Path, cli: CliRunner, how: str
+) -> None:
+    """`init --git` runs git on the repo's own .git only: not one a symlink leads to, not a
+    parent repo's that git would find by walking up."""
+    outside = tmp_path / "outside"
+    subprocess.run(["git", "init", "-q", str(outside)], check=True)
+    config = (outside / ".git/config").read_text()
+    repo = outside / "repo" if how == "none-inside-a-parent-repo" else tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    if how == "symlink":
+        (repo / ".git").symlink_to(outside / ".git")
+    else:
+        (repo / "portreg.toml").write_text("# a portreg repo without .git\n")
+    refused(cli("--root", str(repo), "init", "--git"), "not the top of a git checkout")
+    assert (outside / ".git/config").read_text() == config
+
+
+def test_init_git_touches_git_only_after_every_file_is_known_safe(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    outside.mkdir()
+    (outside / "gi").write_text("keep\n")
+    (repo / ".gitattributes").symlink_to(outside / "gi")
+    config = (repo / ".git/config").read_text()
+    refused(cli("--root", str(repo), "init", "--git"), "leads outside the repo")
+    assert (repo / ".git/config").read_text() == config
+    assert (outside / "gi").read_text() == "keep\n"
+
+
+def test_docs_listed_in_the_config_are_read_only_inside_the_repo(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner
+) -> None:
+    repo, outside = repo_and_outside
+    (outside / "PORTS.md").write_text("<!-- portreg:begin -->\n<!-- portreg:end -->\n")
+    (repo / "docs").mkdir()
+    (repo / "docs/PORTS.md").symlink_to(outside / "PORTS.md")
+    (repo / "portreg.toml").write_text('docs = ["docs/PORTS.md"]\n')
+    before = snapshot(repo, outside)
+    for argv in (("docs", "--check"), ("docs",)):
+        refused(cli("--root", str(repo), *argv), "leads outside the repo")
+    assert snapshot(repo, outside) == before

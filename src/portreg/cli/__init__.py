@@ -119,7 +119,12 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from portreg.config import load_settings
-    from portreg.extras.init import git_edits, init_edits, register_merge_driver
+    from portreg.extras.init import (
+        git_edits,
+        init_edits,
+        register_merge_driver,
+        require_git_checkout,
+    )
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
@@ -127,9 +132,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings = load_settings(args.root, args.config)
     edits = init_edits(settings, compat_script=args.compat_script, timestamp=timestamp())
     if args.git:
-        register_merge_driver(settings.root)
+        require_git_checkout(settings.root)
         edits += git_edits(settings, read_text)
-    apply_edits(edits, root=settings.root)
+    apply_edits(edits, root=settings.root)  # refuses a path outside before git is touched
+    if args.git:
+        register_merge_driver(settings.root)
     for edit in edits:
         _out(f"✅ {'Created' if edit.before is None else 'Updated'} {edit.display}")
     if args.git:
@@ -218,8 +225,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if not files:
         raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
     from portreg.io.files import read_text
+    from portreg.io.workspace import Workspace
 
-    edits, current = docs_plan(files, render_markdown(registry.assignments()), read_text)
+    # files named on the command line are the user's choice; the config's stay in the repo
+    read = read_text if args.files else Workspace(registry.settings.root).read
+    edits, current = docs_plan(files, render_markdown(registry.assignments()), read)
     if args.check:
         for edit in edits:
             stale = f"{edit.display}: port table is out of date"
@@ -227,7 +237,6 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return EXIT_NOT_FOUND if edits else EXIT_OK
     from portreg.io.transaction import apply_edits
 
-    # files named on the command line are the user's choice; the config's stay in the repo
     apply_edits(edits, root=None if args.files else registry.settings.root)
     for edit in edits:
         _out(f"✅ Updated the port table in {edit.display}")

@@ -144,16 +144,34 @@ def git_config_commands() -> list[list[str]]:
     ]
 
 
+def require_git_checkout(root: Path) -> str:
+    """``root``'s own git dir, or a clear error (checked before any file is written)."""
+    from portreg.errors import PortregError
+    from portreg.io.lock import git_dir
+
+    found = git_dir(str(root))
+    if found is None:
+        raise PortregError(
+            "not the top of a git checkout (no .git folder here, or one portreg does not trust)",
+            where=str(root),
+            hint="run `git init` first, or run `portreg init --git` at the clone's top",
+        )
+    return found
+
+
 def register_merge_driver(root: Path) -> None:
-    """Run the ``git config`` calls in ``root``; a folder outside git is a clear error."""
+    """Run the ``git config`` calls on ``root``'s own git dir; a folder that is not the top
+    of a git checkout is a clear error (git would walk up to a parent's config, or follow
+    a ``.git`` symlink out of the repo)."""
     import subprocess
 
     from portreg.errors import PortregError
 
+    found = require_git_checkout(root)
     for command in git_config_commands():
         try:
             done = subprocess.run(
-                ["git", "-C", str(root), *command], capture_output=True, text=True, check=False
+                ["git", f"--git-dir={found}", *command], capture_output=True, text=True, check=False
             )
         except FileNotFoundError as exc:
             raise PortregError("git is not installed", hint="install git, then rerun") from exc

@@ -100,18 +100,22 @@ def state_folder(root: str) -> str:
     could ship a lock or journal of its own choosing. A ``.git`` that is a symlink, or a
     ``gitdir:`` file that names no git dir, is not trusted: the user's folder is used.
     """
+    return git_dir(root) or _user_state_folder(root)
+
+
+def git_dir(root: str) -> str | None:
+    """The git dir of the checkout whose top is ``root``: ``.git`` when it is a real folder,
+    the ``gitdir:`` of a worktree's ``.git`` file when that names a git dir; else None."""
     dot_git = os.path.join(root, ".git")
     try:
         info = os.lstat(dot_git)
     except OSError:
-        info = None
-    if info is not None and stat.S_ISDIR(info.st_mode):
+        return None
+    if stat.S_ISDIR(info.st_mode):
         return dot_git
-    if info is not None and stat.S_ISREG(info.st_mode):  # a worktree: "gitdir: <path>"
-        git_dir = _worktree_git_dir(root, dot_git)
-        if git_dir is not None:
-            return git_dir
-    return _user_state_folder(root)
+    if stat.S_ISREG(info.st_mode):  # a worktree: "gitdir: <path>"
+        return _worktree_git_dir(root, dot_git)
+    return None
 
 
 def _worktree_git_dir(root: str, dot_git: str) -> str | None:
