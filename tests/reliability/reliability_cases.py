@@ -263,6 +263,15 @@ PASSWORD_URLS = [
     "root:pa/ss3cret@h:1/k",
     "etcd://root:pa/ss3cret@127.0.0.1:2379/k\x01",
 ]
+ODD_REPLIES: dict[str, dict[str, object]] = {
+    "revision-not-a-number": {"header": {"revision": "1"}, "kvs": [{"mod_revision": "abc"}]},
+    "revision-missing": {"header": {"revision": "1"}, "kvs": [{"value": ""}]},
+    "header-a-string": {"header": "x", "kvs": []},
+    "kvs-a-string": {"header": {"revision": "1"}, "kvs": "nope"},
+    "kvs-of-numbers": {"header": {"revision": "1"}, "kvs": [5]},
+    "huge-revision": {"header": {"revision": "9" * 5000}, "kvs": []},
+    "value-a-number": {"header": {"revision": "1"}, "kvs": [{"mod_revision": "2", "value": 7}]},
+}
 HUGE_NUMBER_FILES = 3  # kind-config, Tiltfile, registry: 5000 digits each
 
 # ----------------------------------------------------------- property + soak
@@ -440,6 +449,13 @@ def rows() -> list[Row]:
             "repo, with .gitattributes leading out; docs listed in the config leading out",
             len(LONG_TIMEOUTS) + 3 + 1,
             f"{ONE_LINE}; no git config but the checkout's own is touched",
+        ),
+        Row(
+            "review",
+            "an etcd gateway that answers odd JSON (revisions that are not numbers or are "
+            "5000 digits, kvs of the wrong shape) or trickles its reply a byte at a time",
+            len(ODD_REPLIES) + 1,
+            f"{ONE_LINE}; the whole reply must arrive within [etcd] timeout",
         ),
         Row(
             "property",

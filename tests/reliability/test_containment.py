@@ -24,6 +24,7 @@ from reliability_cases import (
     LONG_TIMEOUTS,
     NOT_ASCII_DIGITS,
     NOT_SERVICE_NAMES,
+    ODD_REPLIES,
     PASSWORD_URLS,
     PLANT_DEPTHS,
     PLANTABLE,
@@ -638,3 +639,64 @@ def test_docs_listed_in_the_config_are_read_only_inside_the_repo(
     for argv in (("docs", "--check"), ("docs",)):
         refused(cli("--root", str(repo), *argv), "leads outside the repo")
     assert snapshot(repo, outside) == before
+
+
+# ---------------------------------------------------------- an etcd that misbehaves
+
+
+def serve(reply: bytes, *, trickle: bool = False) -> tuple[int, object]:
+    """A one-thread HTTP server on 127.0.0.1 that answers every POST with ``reply``."""
+    import http.server
+    import threading
+    import time
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", str(100_000 if trickle else len(reply)))
+            self.end_headers()
+            if trickle:
+                for byte in reply * 1000:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            else:
+                self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1], server
+
+
+@pytest.mark.parametrize("reply", ODD_REPLIES.values(), ids=ODD_REPLIES.keys())
+def test_an_odd_etcd_reply_is_one_line(
+    repo_and_outside: tuple[Path, Path], cli: CliRunner, reply: dict[str, object]
+) -> None:
+    repo, outside = repo_and_outside
+    port, server = serve(json.dumps(reply).encode())
+    try:
+        before = snapshot(repo, outside)
+        run = cli("--root", str(repo), "--store", f"etcd://127.0.0.1:{port}/k", "list")
+        refused(run, "etcd")
+        assert snapshot(repo, outside) == before
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+
+
+def test_an_etcd_that_trickles_its_reply_cannot_hold_portreg(
+    repo_and_outside: tuple[Path, Path],
+) -> None:
+    repo, _outside = repo_and_outside
+    (repo / "portreg.toml").write_text("[etcd]\ntimeout = 1\nretries = 1\n")
+    port, server = serve(b'{"header": {}}', trickle=True)
+    try:
+        run = run_bounded(repo, "--store", f"etcd://127.0.0.1:{port}/k", "list")
+    finally:
+        server.shutdown()  # type: ignore[attr-defined]
+    assert run.returncode == 2, run.stderr
+    assert "took over 1 s" in run.stderr
