@@ -8,23 +8,22 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from portreg.api import Outcome, Registry
 from portreg.check import rules, scan
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
+from portreg.check.ignore import Ignores
+from portreg.config import Settings
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.model.step import Step
-from portreg.targets.base import Target
-
-if TYPE_CHECKING:
-    pass  # (reconcile and fix import it when they run)
+from portreg.targets.base import Observation, Target
 
 
-def check(registry: Registry, *, live: bool = False) -> list[Finding]:
-    """Every finding for the repo (a registry that cannot be read raises: exit 2)."""
+def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], list[Finding]]:
+    """Every finding for the repo, and those the repo asked to ignore (a registry that
+    cannot be read raises: exit 2)."""
     snapshot, state = registry.snapshot()
     listeners = None
     if live:
@@ -42,7 +41,23 @@ def check(registry: Registry, *, live: bool = False) -> list[Finding]:
         listeners=listeners,
         split=True,
     )
-    return rules.run(facts)
+    return ignores(settings, ws).split(rules.run(facts))
+
+
+def ignores(settings: Settings, ws: Workspace) -> Ignores:
+    """The repo's ignores, reading inline comments through ``ws``."""
+
+    def line_of(path: str, line: int) -> str:
+        from portreg.errors import PortregError
+
+        try:
+            text = ws.read(ws.root / path) or ""
+        except PortregError:
+            return ""
+        lines = text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    return Ignores(settings.ignore, line_of)
 
 
 def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
@@ -54,7 +69,17 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     location = registry.store.location
     targets = registry.targets()
     found = scan.facts(registry.settings, state, ws, targets, registry=(location, None))
-    return replace(found, in_use=frozenset(ports_in_use(ws, targets)))
+    skip = ignores(registry.settings, ws)
+    return replace(
+        found,
+        observations=tuple(o for o in found.observations if not skip.observation(o)),
+        values_files={
+            service: path
+            for service, path in found.values_files.items()
+            if not skip.observation(Observation("helm", path, 0, 0, "", "other", service))
+        },
+        in_use=frozenset(ports_in_use(ws, targets)),
+    )
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:

@@ -303,8 +303,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from portreg.check.findings import exit_code
     from portreg.check.format import FORMATS
 
-    findings = check(_registry(args), live=args.live)
-    sys.stdout.write(FORMATS[args.format](findings, verbose=args.verbose))
+    findings, ignored = check(_registry(args), live=args.live)
+    sys.stdout.write(FORMATS[args.format](findings, verbose=args.verbose, ignored=ignored))
     return exit_code(findings, strict=args.strict)
 
 

@@ -50,6 +50,16 @@ class ScannerSettings:
 
 
 @dataclass(frozen=True)
+class IgnoreSettings:
+    """``[ignore]``: what check never reports and fix never edits."""
+
+    files: tuple[str, ...] = ()  # globs of repo paths
+    services: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    codes: tuple[str, ...] = ()  # finding codes, e.g. PR014
+
+
+@dataclass(frozen=True)
 class EtcdSettings:
     ca: str | None = None
     cert: str | None = None
@@ -98,6 +108,7 @@ class Settings:
         default_factory=lambda: ScannerSettings(files=discovery.MANIFEST_FILES)
     )
     etcd: EtcdSettings = field(default_factory=EtcdSettings)
+    ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
     targets: tuple[TargetSpec, ...] = ()
     source: str | None = None
 
@@ -304,6 +315,36 @@ ETCD_SCHEMA: Schema = {
     "timeout": ("timeout", _positive),
     "retries": ("retries", _int),
 }
+
+
+def _codes(key: str, value: Any) -> tuple[str, ...]:
+    import re
+
+    codes = _strs(key, value)
+    for code in codes:
+        if not re.fullmatch(r"PR[0-9]{3}", code):
+            raise ConfigError(f"{key}: {_shown(code)} is not a finding code (PR001, PR014, ...)")
+    return codes
+
+
+def _services(key: str, value: Any) -> tuple[str, ...]:
+    import re
+
+    from portreg.model import SERVICE_LABEL
+
+    names = _strs(key, value)
+    for name in names:
+        if not re.fullmatch(SERVICE_LABEL, name):
+            raise ConfigError(f"{key}: {_shown(name)} is not a service name (a DNS-1035 label)")
+    return names
+
+
+IGNORE_SCHEMA: Schema = {
+    "files": ("files", _repo_paths),
+    "services": ("services", _services),
+    "ports": ("ports", _ports),
+    "codes": ("codes", _codes),
+}
 TARGET_SCHEMA: Schema = {
     "name": ("name", _str),
     "files": ("files", _repo_path),
@@ -320,6 +361,7 @@ SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
     "compose": (ScannerSettings, SCANNER_SCHEMA),
     "manifests": (ScannerSettings, SCANNER_SCHEMA),
     "etcd": (EtcdSettings, ETCD_SCHEMA),
+    "ignore": (IgnoreSettings, IGNORE_SCHEMA),
 }
 TARGET_KINDS = ("yaml", "json", "text")
 

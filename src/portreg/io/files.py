@@ -241,7 +241,7 @@ def _walk(root: str, pattern: str) -> list[str]:
     start = os.path.join(root, base) if base else root
     if not os.path.isdir(start):
         return []
-    regex = _glob_regex(pattern)
+    regex = glob_regex(pattern)
     found = []
     for folder, folders, files in os.walk(start, followlinks=False):
         folders[:] = [name for name in folders if not os.path.islink(os.path.join(folder, name))]
@@ -252,7 +252,7 @@ def _walk(root: str, pattern: str) -> list[str]:
     return [name for name in found if not os.path.isdir(os.path.join(root, name))]
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def glob_regex(pattern: str) -> re.Pattern[str]:
     """The names ``glob`` matches for ``pattern``, as one regex over ``/``-joined paths."""
     parts: list[str] = []
     segments = pattern.split("/")
