@@ -40,13 +40,13 @@ class Result:
     assigned: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _run(prefix: list[str], *args: str) -> tuple[int, str]:
+def _run(prefix: list[str], *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([*prefix, *args])
     if "Traceback" in err.getvalue():
         raise AssertionError(err.getvalue())
-    return code, out.getvalue()
+    return code, out.getvalue(), err.getvalue()
 
 
 def violations(rows: list[dict[str, int | str]]) -> list[str]:
@@ -89,13 +89,13 @@ def soak(worker: int, root: str, store: str | None, count: int, seed: int) -> Re
     started = time.monotonic()
     for _ in range(count):
         argv = _command(rng)
-        code, out = _run(prefix, *argv)
+        code, out, err = _run(prefix, *argv)
         result.codes[f"{argv[0]}:{code}"] += 1
         if code not in (0, 1):
-            result.violations.append(f"{' '.join(argv)}: exit {code}")
+            result.violations.append(f"{' '.join(argv)}: exit {code}: {err.strip()[-300:]}")
         if argv[0] == "assign" and code == 0:
             result.assigned.append((argv[1], json.loads(out)["port"]))
-        code, out = _run(prefix, "list", "--json")
+        code, out, _err = _run(prefix, "list", "--json")
         result.violations += violations(json.loads(out)) if code == 0 else [f"list: exit {code}"]
     result.seconds = time.monotonic() - started
     return result

@@ -299,6 +299,9 @@ class GatewayClient:
         while True:
             chunk = response.read1(65536)
             if not chunk:
+                # read() at the end marks the response done, so the kept-alive connection
+                # takes the next request (read1 alone leaves it "not ready")
+                chunks.append(response.read())
                 return b"".join(chunks)
             size += len(chunk)
             if size > MAX_REPLY_BYTES:
