@@ -183,10 +183,19 @@ def test_service_as_list_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_remove_leaves_the_file(tmp_path: Path) -> None:
-    _setup(tmp_path, BEFORE)
+def test_remove_deletes_the_services_own_values_file(tmp_path: Path) -> None:
+    path = _setup(tmp_path, BEFORE)
     ws = Workspace(tmp_path)
     assert HelmTarget(Settings(root=tmp_path)).remove(ws, "invoice") == []
+    [edit] = ws.edits()
+    assert (edit.path, edit.before, edit.after) == (path, BEFORE, None)
+
+
+def test_remove_never_deletes_a_shared_values_file(tmp_path: Path) -> None:
+    (tmp_path / "values.yaml").write_text(BEFORE)
+    helm = HelmSettings(values="values.yaml")
+    ws = Workspace(tmp_path)
+    assert HelmTarget(replace(Settings(root=tmp_path), helm=helm)).remove(ws, "invoice") == []
     assert ws.edits() == []
 
 

@@ -108,7 +108,11 @@ class PortregMachine(RuleBasedStateMachine):
         code, _ = self.portreg("release", service, *extra)
         if self.refused_or(code, before):
             del self.model[service]
-            (self.root / VALUES.format(service)).unlink()
+            values = self.root / VALUES.format(service)
+            if "--update-configs" in extra:
+                assert not values.exists()  # the file only it used went with it
+            else:
+                values.unlink()  # as the team would, with the service's code
         else:
             assert service not in self.model
 

@@ -171,11 +171,17 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += map(not_fixed, _read_only_notes(facts))
     plan.warnings += map(not_fixed, _undeclared_host_owner(facts))
-    plan.warnings += [
-        not_fixed(f"'{s}' ({p}) is not in the registry: run `portreg reconcile` to adopt it")
-        for s, p in sorted(facts.values_files.items())
-        if not facts.registered(s) and s not in {m.service for m in plan.moves}
-    ]
+    pruned = {service for _target, service in plan.removals}
+    for service, path in sorted(facts.values_files.items()):
+        if facts.registered(service) or service in {m.service for m in plan.moves} | pruned:
+            continue
+        if prune:
+            targets = (_targets_of(facts, service) | {"helm"}) & facts.editable
+            plan.removals += [(target, service) for target in sorted(targets)]
+            plan.messages.append(f"🗑  Pruning '{service}' (not in the registry): {path}")
+        else:
+            note = f"'{service}' ({path}) is not in the registry: run `portreg reconcile` to "
+            plan.warnings.append(not_fixed(note + "adopt it, or `portreg fix --prune`"))
     return plan
 
 

@@ -58,7 +58,8 @@ def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     for message in outcome.messages:
         _out(message)
     for edit in outcome.edits:
-        _out(f"   {'Created' if edit.before is None else 'Updated'} {edit.display}")
+        verb = "Created" if edit.before is None else "Deleted" if edit.after is None else "Updated"
+        _out(f"   {verb} {edit.display}")
 
 
 # ---------------------------------------------------------------- commands

@@ -33,8 +33,7 @@ def render_diff(edits: Sequence[FileEdit]) -> str:
     chunks: list[str] = []
     for edit in edits:
         old = "/dev/null" if edit.before is None else f"a/{edit.display}"
-        diff = difflib.unified_diff(
-            _lines(edit.before or ""), _lines(edit.after), old, f"b/{edit.display}"
-        )
+        new = "/dev/null" if edit.after is None else f"b/{edit.display}"
+        diff = difflib.unified_diff(_lines(edit.before or ""), _lines(edit.after or ""), old, new)
         chunks.extend(_marked(diff))
     return "".join(chunks)

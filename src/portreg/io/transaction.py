@@ -85,7 +85,7 @@ def _failure(edit: FileEdit, exc: OSError, lost: list[str], journal: Path | None
 # the next portreg run that takes the lock rolls it forward (``recover``).
 
 
-def journal_text(files: Iterable[tuple[str, str, str | None, str]]) -> str:
+def journal_text(files: Iterable[tuple[str, str, str | None, str | None]]) -> str:
     """The journal's text, one entry per file: its path relative to the journal's folder,
     how it is shown, and its old and new text (``recover`` reads it back)."""
     import json
@@ -124,7 +124,7 @@ def _journal_files(journal: Path, text: str) -> list[dict[str, Any]]:
         document = json.loads(text)
         files = document["files"]
         for item in files:
-            if not isinstance(item["path"], str) or not isinstance(item["after"], str):
+            if not isinstance(item["path"], str) or not isinstance(item["after"], str | None):
                 raise TypeError(item)
             if not isinstance(item.get("before"), str | None):
                 raise TypeError(item)
@@ -222,7 +222,7 @@ def _require_inside(edits: Sequence[FileEdit], real: RealPaths) -> None:
 
 
 def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bool) -> None:
-    staged: list[tuple[FileEdit, Path, Path]] = []
+    staged: list[tuple[FileEdit, Path, Path | None]] = []  # no temp file for a deletion
     done: list[tuple[FileEdit, Path]] = []
     current = edits[0]
     try:
@@ -233,18 +233,23 @@ def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bo
             current = edit
             if edit.before is None:
                 real.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((edit, real, _write_temp(real, edit.after, edit.mode)))
+            temp = None if edit.after is None else _write_temp(real, edit.after, edit.mode)
+            staged.append((edit, real, temp))
         faults.point("after-stage")
         for index, (edit, real, temp) in enumerate(staged):
             current = edit
             _fault_before(index, len(staged), registry_last)
-            os.replace(temp, real)
+            if temp is None:
+                real.unlink(missing_ok=True)
+            else:
+                os.replace(temp, real)
             done.append((edit, real))
         if registry_last:
             faults.point("after-registry")
     except OSError as exc:
         for _edit, _real, temp in staged:
-            temp.unlink(missing_ok=True)
+            if temp is not None:
+                temp.unlink(missing_ok=True)
         lost = _restore(done)
         if not lost:
             _drop_journal(journal)

@@ -17,7 +17,8 @@ from portreg.io.files import RealPaths, glob_files, read_text
 
 @dataclass(frozen=True)
 class FileEdit:
-    """One file's text before and after a command (``before`` is None for a new file).
+    """One file's text before and after a command (``before`` is None for a new file,
+    ``after`` None for a file the command deletes).
 
     ``mode`` is the permission bits of a new file (an existing file keeps its own).
     """
@@ -25,7 +26,7 @@ class FileEdit:
     path: Path
     display: str
     before: str | None
-    after: str
+    after: str | None
     mode: int = 0o644
 
 
@@ -79,6 +80,11 @@ class Workspace:
         self.read(path)
         self._current[path] = text
 
+    def delete(self, path: Path) -> None:
+        """Plan the file's removal (only a file that exists is removed)."""
+        self.read(path)
+        self._current[path] = None
+
     def glob(self, pattern: str) -> list[Path]:
         """Repo files matching a glob (``**`` allowed), sorted, symlinks not followed out."""
         return [self.root / name for name in glob_files(str(self.root), pattern)]
@@ -94,6 +100,6 @@ class Workspace:
         changed = []
         for path, text in self._current.items():
             before = self._original[path]
-            if text is not None and text != before:
+            if text != before:
                 changed.append(FileEdit(path, self.display(path), before, text))
         return changed

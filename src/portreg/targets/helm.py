@@ -99,7 +99,15 @@ class HelmTarget(SetTarget):
         return render(template, wanted.values())
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
-        """Leave the values file alone: deleting a user's file is not portreg's call."""
+        """Delete the service's own values file (``release --update-configs``, ``fix
+        --prune``): it holds nothing but that service, and left behind it would be a
+        service ``check`` reports and ``fix`` adopts again. git keeps it; a shared values
+        file (no ``{service}`` in the pattern) is never deleted."""
+        if "{service}" not in self.pattern:
+            return []
+        path = self.values_path(ws, Assignment(service, port or 0, 0))
+        if ws.read(path) is not None:
+            ws.delete(path)
         return []
 
     def files(self, ws: Workspace) -> list[str]:
