@@ -77,9 +77,10 @@ def comment_lines(root: Path) -> dict[str, list[str]]:
 
 
 def declare_tilt_owns_forwarded_host_ports(messy: Path) -> None:
-    """What PR022's hint says: Tilt forwards 8001-8002, so kind maps none of them."""
+    """What PR022's hint says: Tilt forwards the service ports, so kind maps none of them
+    (fixing reporting's stale forward puts it on 8005, where kind maps it too)."""
     config = messy / "portreg.toml"
-    config.write_text(config.read_text() + "\n[kind]\nskip-host-ports = [[8001, 8002]]\n")
+    config.write_text(config.read_text() + "\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
 
 
 def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner, messy: Path):
@@ -95,6 +96,7 @@ def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner,
     after = tree(messy)
     touched = sorted(name for name in before if before[name] != after.get(name))
     assert touched == [
+        "Tiltfile",  # reporting's stale forward 8015 -> 8005
         f"{V}/billing.yaml",
         f"{V}/general-ledger.yaml",
         f"{V}/payments.yaml",
@@ -102,9 +104,8 @@ def test_reconcile_then_fix_leaves_check_clean_and_every_comment(cli: CliRunner,
         "kind-config.yaml",
         REG,
     ]
-    # every comment stays but those of the kind mappings fix removed (Tilt owns 8001-8002)
-    removed = ("# General Ledger Service", "# Invoice Service")
-    kept = [line for line in comments["kind-config.yaml"] if line not in removed]
+    # every comment stays but those of the kind mappings fix removed (Tilt owns 8001-8099)
+    kept = [line for line in comments["kind-config.yaml"] if not line.endswith(" Service")]
     assert comment_lines(messy) == {**comments, "kind-config.yaml": kept}
     # comments stay even where the value on the same line changed
     assert (

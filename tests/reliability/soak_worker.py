@@ -72,8 +72,17 @@ def _command(rng: random.Random) -> list[str]:
     name = rng.choices([command for _, command in MIX], weights)[0]
     service = rng.choice(SERVICES)
     return {
-        "assign": ["assign", service, "--update-configs", "--json"],
-        "assign --force": ["assign", service, "--force", "--update-configs", "--json"],
+        # --scaffold: a released service's values file went with it; assigning it again
+        # bootstraps a new one, as the team's script would
+        "assign": ["assign", service, "--update-configs", "--scaffold", "--json"],
+        "assign --force": [
+            "assign",
+            service,
+            "--force",
+            "--update-configs",
+            "--scaffold",
+            "--json",
+        ],
         "release": ["release", service, "--update-configs"],
         "update-configs": ["update-configs", service],
         "query": ["query", service],

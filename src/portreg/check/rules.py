@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portreg.check.facts import Claim, Facts
+from portreg.check.facts import DRIFT_RULED, Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
 from portreg.targets.base import Observation
@@ -105,7 +105,8 @@ def _explained(facts: Facts, claim: Claim) -> bool:
     obs = claim.observation
     if facts.registered(claim.holder):
         held = facts.state.port_of(claim.holder)
-        return held == claim.port or (obs is not None and obs.target in facts.editable)
+        ruled = DRIFT_RULED | facts.user_targets  # their drift rules name the other holder
+        return held == claim.port or (obs is not None and obs.target in ruled)
     stranger_rule = obs is not None and (obs.target == "kind" or obs.target in facts.user_targets)
     return stranger_rule and claim.port in facts.owners  # PR009 / PR020
 
@@ -366,15 +367,17 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
 
     When that port is someone else's, PR002 reports it as an error instead.
     """
+    ruled = DRIFT_RULED | facts.user_targets
     for obs in facts.observations:
-        if obs.target in facts.editable or not facts.drifted(obs):
+        if obs.target in ruled or not facts.drifted(obs):
             continue
         if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
             continue
         message = (
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
         )
-        yield _at(facts, obs, message, f"edit {obs.path}:{obs.line} by hand")
+        hint = FIX if obs.target in facts.editable else f"edit {obs.path}:{obs.line} by hand"
+        yield _at(facts, obs, message, hint)
 
 
 # ------------------------------------------------------------- user targets

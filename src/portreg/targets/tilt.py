@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from portreg.errors import PortregError
-from portreg.model import is_digits
+from portreg.io.workspace import Workspace
+from portreg.model import Assignment, is_digits
 from portreg.targets.base import Observation
 from portreg.targets.readonly import ReadOnlyScanner
 
@@ -35,6 +36,7 @@ class Token(NamedTuple):  # a NamedTuple: built once per token, so it must be ch
     kind: int
     text: str
     line: int
+    start: int = 0  # offset in the text: where an edit of this literal goes
 
 
 # possessive (*+): what is skipped is never given back, so a comment cannot end early
@@ -73,7 +75,7 @@ def tokens(text: str, display: str) -> list[Token]:
         start = match.start(kind)
         line += count("\n", counted, start)
         counted = start
-        found.append(Token(_KINDS[kind], text[start:position], line))
+        found.append(Token(_KINDS[kind], text[start:position], line, start))
     trailer = _TRAILER.match(text, position)  # (always matches, maybe empty)
     stop = trailer.end() if trailer else position
     if stop != len(text):
@@ -187,11 +189,11 @@ class _Reader:
             owners.update(dict.fromkeys(range(start + 1, end + 1), name))
         return owners
 
-    def observation(self, index: int, port: int, field: str, service: str | None) -> Observation:
+    def observation(self, index: int, port: int, field: str, service: str | None) -> Located:
         line = self.at(index).line
-        return Observation(NAME, self.display, line, port, field, "port", service)
+        return Located(Observation(NAME, self.display, line, port, field, "port", service), index)
 
-    def forwards(self, index: int) -> Iterator[Observation]:
+    def forwards(self, index: int) -> Iterator[Located]:
         """``port_forwards=`` followed by a literal or a list of literals."""
         value = index + 2
         candidates = self.elements(value) if self.at(value).text == "[" else [value]
@@ -210,7 +212,7 @@ class _Reader:
                 found.append(at + 1)
         return found
 
-    def forward_call(self, index: int) -> Iterator[Observation]:
+    def forward_call(self, index: int) -> Iterator[Located]:
         """``port_forward(8001, ...)`` or ``port_forward(local_port=8001, ...)``."""
         start, end = index + 1, closing(self.toks, index + 1)
         first = self.at(start + 1)
@@ -218,11 +220,14 @@ class _Reader:
             port, at = local_port(literal(first)), start + 1
         else:
             port = local_port(self._keyword(start, end, "local_port"))
-            at = start
+            at = next(
+                (i + 2 for i in range(start + 1, end) if self.at(i).text == "local_port"),
+                start,
+            )
         if port is not None:
             yield self.observation(at, port, "port_forward", self.owner(index))
 
-    def port_dict(self, index: int) -> Iterator[Observation]:
+    def port_dict(self, index: int) -> Iterator[Located]:
         """``NAME_PORTS = {'svc': 8001, ...}``: each literal pair is one service's port."""
         start = index + 2
         end = closing(self.toks, start)
@@ -239,7 +244,7 @@ class _Reader:
                 if number is not None:
                     yield self.observation(at + 2, number, "dict", name)
 
-    def read(self) -> Iterator[Observation]:
+    def read(self) -> Iterator[Located]:
         for index, tok in enumerate(self.toks):
             following = self.at(index + 1).text
             if tok.kind != kinds.NAME:
@@ -252,13 +257,108 @@ class _Reader:
                 yield from self.port_dict(index)
 
 
+class Located(NamedTuple):
+    """An observation and the index of the literal token that holds it."""
+
+    observation: Observation
+    token: int
+
+
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one Tiltfile (raises PortregError if it cannot be tokenized)."""
-    return list(_Reader(display, tokens(text, display)).read())
+    return [found.observation for found in _Reader(display, tokens(text, display)).read()]
+
+
+def set_port(display: str, text: str, service: str, port: int) -> str:
+    """``text`` with every literal that forwards a port for ``service`` forwarding ``port``.
+
+    Edits are made at the literal tokens' own offsets, from the end backwards, so every
+    other byte stays; a literal portreg cannot rewrite faithfully (a hex number, an
+    escaped string) is refused. The result is read again: the service's forwards must
+    hold ``port`` and every other forward what it held, or nothing is written.
+    """
+    toks = tokens(text, display)
+    found = list(_Reader(display, toks).read())
+    forwards = [
+        o for o in found if o.observation.service == service and o.observation.field != "dict"
+    ]
+    edits: list[tuple[int, int, str]] = []
+    for located in found:
+        obs = located.observation
+        if obs.service != service or obs.port == port:
+            continue
+        if obs.field != "dict" and len(forwards) > 1:
+            continue  # several forwards (an app and a debugger): which is the service's is a guess
+        edits += _literal_edits(toks, located, port, display)
+    if not edits:
+        return text
+    new = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        new = new[:start] + replacement + new[end:]
+    edited = {start for start, _end, _text in edits}
+    want = [
+        o.observation._replace(port=port) if toks[o.token].start in edited else o.observation
+        for o in found
+    ]
+    if scan_text(display, new) != want:
+        raise PortregError(
+            "a faithful edit of this Tiltfile is not possible; nothing was written",
+            where=display,
+            hint="edit its port forwards by hand",
+        )
+    return new
+
+
+def _literal_edits(
+    toks: list[Token], located: Located, port: int, display: str
+) -> list[tuple[int, int, str]]:
+    """The (start, end, text) edits that make one forward hold ``port``."""
+    tok = toks[located.token]
+    old = located.observation.port
+    where = f"{display}:{tok.line}"
+    if tok.kind == kinds.NUMBER and is_digits(tok.text):
+        edits = [(tok.start, tok.start + len(tok.text), str(port))]
+        second = located.token + 2  # port_forward(8015, 8015): the container side too
+        if located.observation.field == "port_forward" and second < len(toks):
+            after = toks[second]
+            if toks[located.token + 1].text == "," and after.text == str(old):
+                edits.append((after.start, after.start + len(after.text), str(port)))
+        return edits
+    plain = tok.text[:3] not in ('"""', "'''") and "\\" not in tok.text
+    if tok.kind == kinds.STRING and tok.text[:1] in "'\"" and plain:
+        quote = tok.text[0]
+        parts = tok.text[1:-1].split(":")
+        host = 1 if len(parts) == 3 else 0
+        parts = [
+            str(port) if (i == host or part == str(old)) and i >= host else part
+            for i, part in enumerate(parts)
+        ]
+        return [(tok.start, tok.start + len(tok.text), quote + ":".join(parts) + quote)]
+    raise PortregError(
+        f"the forward of port {old} is not a plain literal portreg can rewrite",
+        where=where,
+        hint="edit it by hand",
+    )
 
 
 class TiltTarget(ReadOnlyScanner):
+    """Scanned like the read-only files; ``fix`` also moves a service's literal forwards
+    to its registry port (``set_port``), so a moved service leaves no stale forward."""
+
     name = NAME
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         return scan_text(display, text)
+
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
+        for display in self.files(ws):
+            path = ws.resolve(display)
+            text = ws.read(path)
+            if text is None:
+                continue
+            new = set_port(display, text, wanted.service, wanted.port)
+            if new != text:
+                ws.write(path, new)
+        return []

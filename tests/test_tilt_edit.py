@@ -1,0 +1,61 @@
+"""Tiltfile edits: a service's literal forwards move to its registry port, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from portreg.errors import PortregError
+from portreg.targets.tilt import set_port
+
+BEFORE = """\
+# -*- mode: Python -*-
+PORTS = {'invoice': 8002, "billing": 8006}  # service -> port
+k8s_resource('invoice', port_forwards='8002:8002')  # the API
+k8s_resource('billing', port_forwards=['8006:8006', 9229])
+k8s_resource(workload='reporting', port_forwards=port_forward(8015, 8015, name='r'))
+k8s_resource('web', port_forwards='localhost:8020:80')
+local_resource('docs', serve_cmd='mkdocs serve -a localhost:8002')
+"""
+
+
+@pytest.mark.parametrize(
+    ("service", "port", "changed"),
+    [
+        (
+            "invoice",
+            8012,
+            [
+                ("{'invoice': 8002,", "{'invoice': 8012,"),
+                ("port_forwards='8002:8002'", "port_forwards='8012:8012'"),
+            ],
+        ),
+        (
+            "billing",
+            8016,
+            [
+                # two forwards (the app and a debugger): which is the service's is a guess
+                ('"billing": 8006', '"billing": 8016'),
+            ],
+        ),
+        ("reporting", 8005, [("port_forward(8015, 8015,", "port_forward(8005, 8005,")]),
+        ("web", 8021, [("'localhost:8020:80'", "'localhost:8021:80'")]),
+        ("invoice", 8002, []),
+    ],
+    ids=["string-and-dict", "list-and-dict", "port-forward-call", "host-ip", "unchanged"],
+)
+def test_only_the_services_literals_change(
+    service: str, port: int, changed: list[tuple[str, str]]
+) -> None:
+    expected = BEFORE
+    for old, new in changed:
+        assert expected.count(old) == 1
+        expected = expected.replace(old, new)
+    assert set_port("Tiltfile", BEFORE, service, port) == expected
+
+
+def test_a_computed_or_hex_forward_is_refused_not_guessed() -> None:
+    text = "k8s_resource('invoice', port_forwards=0x1F42)\n"
+    with pytest.raises(PortregError, match="not a plain literal portreg can rewrite"):
+        set_port("Tiltfile", text, "invoice", 8003)
+    computed = "BASE = 8000\nk8s_resource('invoice', port_forwards=BASE + 2)\n"
+    assert set_port("Tiltfile", computed, "invoice", 8003) == computed  # nothing to read
