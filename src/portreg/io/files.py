@@ -41,7 +41,10 @@ class RealPaths:
         self._folders: dict[str, str] = {}
 
     def real(self, path: str) -> str:
-        folder, name = os.path.split(os.path.abspath(path))
+        # ``..`` must be folded before the folder is looked up; a clean absolute path
+        # (what the workspace builds) needs no normpath
+        clean = path if os.path.isabs(path) and "/." not in path else os.path.abspath(path)
+        folder, name = os.path.split(clean)
         real_folder = self._folders.get(folder)
         if real_folder is None:
             real_folder = self._folders[folder] = os.path.realpath(folder)
@@ -207,6 +210,14 @@ def glob_files(root: str, pattern: str) -> list[str]:
     listed = _one_star(root, pattern)
     if listed is None:
         listed = _star_folder(root, pattern)
+    if listed is None and not any(char in pattern for char in "*?["):
+        path = os.path.join(root, pattern)  # a plain path: one lstat, no listing
+        listed = [pattern] if os.path.lexists(path) and not os.path.isdir(path) else []
+    if listed is None and "**" not in pattern:
+        import glob  # a fixed depth: glob cannot recurse, so cannot loop
+
+        found = glob.glob(pattern, root_dir=root)
+        listed = [name for name in found if not os.path.isdir(os.path.join(root, name))]
     if listed is None:
         listed = _walk(root, pattern)
     for name in listed:
