@@ -44,7 +44,8 @@ def _reproducible(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
-    monkeypatch.setenv("PORTREG_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # portreg's lock and journal for a folder outside git live here, not in ~
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     for name in ("PORTREG_ROOT", "PORTREG_CONFIG", "PORTREG_STORE", "PORTREG_FAULT"):
         monkeypatch.delenv(name, raising=False)
 
@@ -81,18 +82,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
         return Run(code, captured.out, captured.err)
 
     return run
-
-
-def run_full(argv: list[str]) -> int:
-    """The full CLI on ``argv``, past the fast road (``quick``), for comparing the two."""
-    from portreg.cli import build_parser
-    from portreg.errors import PortregError
-
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except PortregError as exc:
-        return exc.exit_code
 
 
 def tree(root: Path) -> dict[str, bytes]:
