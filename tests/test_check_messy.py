@@ -118,7 +118,7 @@ def test_reconcile_says_which_port_and_why(cli: CliRunner, messy: Path):
     # not 8007: kind-config.yaml already binds its NodePort 31007 (the reporting typo)
     assert run.out.splitlines()[:2] == [
         "➕ Adopted 'billing' on port 8008 (8001 belongs to general-ledger)",
-        f"➕ Adopted 'notifications' on its Helm port 8010 ({V}/notifications.yaml)",
+        f"➕ Adopted 'notifications' on its port 8010 ({V}/notifications.yaml:4)",
     ]
     assignments = json.loads((messy / REG).read_text())["assignments"]
     assert assignments["billing"] == 8008
@@ -129,13 +129,20 @@ def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: P
     before = tree(messy)
     run = cli("--root", str(messy), "fix", "--dry-run")
     assert run.code == 0
-    assert run.out.startswith(
-        "🔧 Moved 'payments' from port 8003 to 8008 (8003 is also accounts-receivable's, "
-        "which was assigned first)\n"
-    )
-    assert "+        hostPort: 8008" not in run.out  # payments has no kind mapping to move
+    # fix adopts first (the one rule for who keeps a contested port), then repairs
+    assert run.out.splitlines()[:6] == [
+        "➕ Adopted 'billing' on port 8008 (8001 belongs to general-ledger)",
+        f"➕ Adopted 'notifications' on its port 8010 ({V}/notifications.yaml:4)",
+        "➕ Adopted 'legacy-billing' on port 8011 (8002 belongs to invoice)",
+        "➕ Adopted 'old-gateway' on port 8012 (8010 belongs to notifications)",
+        "➕ Adopted 'mailhog' on its port 8025 (compose.yaml:15)",
+        "🔧 Moved 'payments' from port 8003 to 8026 (8003 is also accounts-receivable's, "
+        "which was assigned first)",
+    ]
+    assert "+        hostPort: 8026" not in run.out  # payments has no kind mapping to move
     assert "-  nodePort: 30801     # ⚠️ sibling formula" in run.out
-    assert "Not fixed: 'notifications'" in run.err
+    assert "Not fixed: kind-config.yaml:10: host port 8001 is bound twice" in run.err
+    assert "kind-config.yaml:26" not in run.err  # legacy-billing's mapping moves to 8011
     assert tree(messy) == before
 
 
@@ -143,12 +150,8 @@ def test_fix_alone_repairs_registry_duplicates_and_drift(cli: CliRunner, messy: 
     assert cli("--root", str(messy), "fix").code == 0
     _, found = findings(cli, messy)
     errors = sorted({(f["code"], f["path"]) for f in found if f["severity"] == "error"})
-    # only what reconcile and the repo's owner of host ports must decide is left
-    assert errors == [
-        ("PR006", f"{V}/billing.yaml"),
-        ("PR006", f"{V}/notifications.yaml"),
-        ("PR022", "kind-config.yaml"),
-    ]
+    # fix adopted every service the repo names; only who owns host ports is left
+    assert errors == [("PR022", "kind-config.yaml")]
 
 
 def test_fix_prune_removes_kind_strangers(cli: CliRunner, messy: Path):

@@ -47,7 +47,7 @@ def test_reconcile_keeps_a_free_helm_port_else_takes_the_next_free():
     assert dict(plan.state.assignments) == {"a": 8001, "b": 8002, "c": 8005, "d": 8006}
     assert plan.messages == [
         "➕ Adopted 'b' on port 8002 (8001 belongs to a)",
-        f"➕ Adopted 'c' on its Helm port 8005 ({V}/c.yaml)",
+        f"➕ Adopted 'c' on its port 8005 ({V}/c.yaml:3)",
         "➕ Adopted 'd' on port 8006 (8080 is reserved)",
     ]
 

@@ -74,6 +74,7 @@ EMPTY_REGISTRIES = pytest.mark.parametrize(
         ("assign", "svc", "--json"),
         ("reconcile",),
         ("reconcile", "--update-configs"),
+        ("fix",),
     ],
     ids=" ".join,
 )
@@ -81,7 +82,7 @@ def test_empty_registry_becomes_one_whole_document(
     repo: Path, cli: CliRunner, registry: str, argv: tuple[str, ...]
 ) -> None:
     write(repo, {REGISTRY: registry})
-    if argv[0] == "reconcile":  # reconcile adopts 'svc' from its values file, on 8001
+    if argv[0] in ("reconcile", "fix"):  # both adopt 'svc' from its values file, on 8001
         write(repo, {f"{V}/svc.yaml": values_text(8001, 31001)})
     run = cli("--root", str(repo), *argv)
     assert run.code == 0, run.err
@@ -102,12 +103,12 @@ def test_empty_registry_becomes_one_whole_document(
 
 
 @EMPTY_REGISTRIES
-def test_fix_on_an_empty_registry_changes_nothing(
+def test_fix_without_adopting_on_an_empty_registry_changes_nothing(
     repo: Path, cli: CliRunner, registry: str
 ) -> None:
     write(repo, {REGISTRY: registry, f"{V}/svc.yaml": values_text(8001, 31001)})
     before = tree(repo)
-    run = cli("--root", str(repo), "fix")
+    run = cli("--root", str(repo), "fix", "--no-adopt")
     assert run.code == 0, run.err
     assert run.out.endswith("ℹ️  Nothing to fix\n")
     assert tree(repo) == before

@@ -116,13 +116,27 @@ def reconcile(
     return registry.transact(planner, dry_run=dry_run, check=False)
 
 
-def fix(registry: Registry, *, prune: bool = False, dry_run: bool = False) -> Outcome:
+def fix(
+    registry: Registry, *, prune: bool = False, dry_run: bool = False, adopt: bool = True
+) -> Outcome:
+    """One run to green: adopt what the repo names (unless ``adopt`` is off, or ``prune``
+    removes it instead), then repair every collision and drift, the Tiltfile included."""
+
     def planner(state: RegistryState, ws: Workspace) -> Step:
+        from dataclasses import replace
+
         from portreg.check import repair
 
-        step = repair.plan_fix(_facts(registry, state, ws), prune=prune)
+        facts = _facts(registry, state, ws)
+        adopted: list[str] = []
+        if adopt and not prune:
+            adoption = repair.plan_reconcile(facts)
+            facts = replace(facts, state=adoption.state)
+            adopted = adoption.messages
+        step = repair.plan_fix(facts, prune=prune)
+        step.messages[:0] = adopted
         step.warnings += apply_plan(registry, ws, step)
-        if not step.moves and not step.removals:
+        if not step.moves and not step.removals and not adopted:
             step.messages.append("ℹ️  Nothing to fix")
         return step
 

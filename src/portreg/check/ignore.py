@@ -4,8 +4,9 @@
 Two ways to say it:
 
 - ``[ignore]`` in the config: ``files`` (globs), ``services``, ``ports`` and ``codes``;
-- an inline comment on the line itself: ``# portreg: ignore`` (everything on that line)
-  or ``# portreg: ignore[PR002, PR022]`` (only those codes; ``//`` comments too).
+- an inline comment on the line itself: ``# portreg: ignore`` (every code on that line)
+  or ``# portreg: ignore[PR002, PR022]`` (only those codes; ``//`` comments too). Either
+  way ``fix`` leaves the line's value alone.
 """
 
 from __future__ import annotations
@@ -57,11 +58,11 @@ class Ignores:
         return codes is not None and (not codes or finding.code in codes)
 
     def observation(self, obs: Observation) -> bool:
-        """True when ``fix`` must not touch this entry: configured, or an inline ignore
-        of every code on its line."""
+        """True when ``fix`` must not touch this entry: configured, or any inline ignore on
+        its line (fixing what the line asks not to be told about would undo the ask)."""
         if self._configured(obs.path, obs.service, obs.port):
             return True
-        return inline_codes(self.line_of(obs.path, obs.line)) == frozenset()
+        return inline_codes(self.line_of(obs.path, obs.line)) is not None
 
     def split(self, findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(reported, ignored)."""

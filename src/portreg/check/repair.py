@@ -8,11 +8,15 @@ inside ``Registry.transact``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from portreg.check.facts import Claim, Facts
-from portreg.model import RegistryState, allocate
+from portreg.model import SERVICE_LABEL, RegistryState, allocate
 from portreg.model.step import Move, Step
+
+_LABEL = re.compile(SERVICE_LABEL)
 
 
 def not_fixed(note: str) -> str:
@@ -39,22 +43,97 @@ def _keep_reason(facts: Facts, state: RegistryState, port: int | None) -> str:
 
 
 def plan_reconcile(facts: Facts) -> Step:
-    """Adopt every service that has a values file but no registry entry."""
+    """Adopt every service the repo names that the registry does not know.
+
+    A service is named by its Helm values file, a kind mapping's comment, a Tiltfile
+    forward or port dict, a compose service or a user target: any entry with a service
+    name and a host port inside first-port..last-port (an entry outside it, PostgreSQL
+    on 5433, is infrastructure, not a service). Who keeps a contested port, one rule:
+    the registry's holder keeps it; among services the registry does not know, the one
+    the most files name on that port; ties go to the first in file order. The rest get
+    the lowest free ports.
+    """
     plan = Step(facts.state)
-    unknown = [(p, s) for s, p in facts.values_files.items() if not facts.registered(s)]
-    for path, service in sorted(unknown):
-        helm_port = facts.helm_port(path)
-        reason = _keep_reason(facts, plan.state, helm_port)
+    candidates = _candidates(facts)
+    keepers = _keepers(candidates)
+    for candidate in candidates:
+        service, wanted = candidate.service, candidate.port
+        reason = _keep_reason(facts, plan.state, wanted) or _lost_to(keepers, candidate)
         if reason:
-            port = allocate(facts.settings, plan.state, facts.taken_by_others(service))
+            taken = facts.taken_by_others(service) | plan.taken() | set(keepers)
+            port = allocate(facts.settings, plan.state, taken)
             plan.messages.append(f"➕ Adopted '{service}' on port {port} ({reason})")
         else:
-            assert helm_port is not None
-            port = helm_port
-            plan.messages.append(f"➕ Adopted '{service}' on its Helm port {port} ({path})")
+            assert wanted is not None
+            port = wanted
+            plan.messages.append(f"➕ Adopted '{service}' on its port {port} ({candidate.where})")
         plan.state = plan.state.with_port(service, port)
         plan.moves.append(Move(service, port))
     return plan
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An unregistered service the repo names: the port most of its files name, where."""
+
+    service: str
+    port: int | None  # None: a values file without a literal port
+    entries: tuple[str, ...]  # path:line of each entry naming that port
+
+    @property
+    def files(self) -> int:
+        return len({entry.rpartition(":")[0] for entry in self.entries})
+
+    @property
+    def where(self) -> str:
+        return ", ".join(self.entries)
+
+
+def _candidates(facts: Facts) -> list[Candidate]:
+    """Every adoptable service, in the file order of its first entry."""
+    first, last = facts.settings.first_port, facts.settings.last_port
+    named: dict[str, dict[int, list[str]]] = {}
+    for obs in facts.observations:
+        service = obs.service
+        if service is None or facts.registered(service) or obs.role != "port":
+            continue
+        if first <= obs.port <= last and _LABEL.fullmatch(service):
+            entry = f"{obs.path}:{obs.line}"
+            named.setdefault(service, {}).setdefault(obs.port, []).append(entry)
+    for service in facts.values_files:
+        if not facts.registered(service):
+            named.setdefault(service, {})
+    found = []
+    for service, ports in named.items():
+        if not ports:
+            found.append(Candidate(service, None, (facts.values_files.get(service, ""),)))
+            continue
+        # most files first; max() keeps the first of equals, so file order breaks ties
+        port = max(ports, key=lambda p: len({e.rpartition(":")[0] for e in ports[p]}))
+        found.append(Candidate(service, port, tuple(ports[port])))
+    return found
+
+
+def _keepers(candidates: list[Candidate]) -> dict[int, Candidate]:
+    """Port -> the unregistered service that keeps it: most files naming it, then first."""
+    keepers: dict[int, Candidate] = {}
+    for candidate in candidates:
+        if candidate.port is None:
+            continue
+        current = keepers.get(candidate.port)
+        if current is None or candidate.files > current.files:
+            keepers[candidate.port] = candidate
+    return keepers
+
+
+def _lost_to(keepers: dict[int, Candidate], candidate: Candidate) -> str:
+    """Why another unregistered service keeps this one's port ("" when none does)."""
+    keeper = keepers.get(candidate.port) if candidate.port is not None else None
+    if keeper is None or keeper.service == candidate.service:
+        return ""
+    files = f"{keeper.files} file{'s' if keeper.files != 1 else ''}"
+    ours = f"{candidate.files} name {candidate.service}"
+    return f"{candidate.port} goes to {keeper.service}, which {files} name ({ours})"
 
 
 # --------------------------------------------------------------------- fix
@@ -140,12 +219,15 @@ def _drifted(facts: Facts) -> dict[str, str]:
     return found
 
 
-def _undeclared_host_owner(facts: Facts) -> Iterator[str]:
-    """A host port kind and Tilt both bind: only the repo can say which of them owns it."""
+def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:
+    """A host port kind and Tilt both bind: only the repo can say which of them owns it
+    (a mapping this fix moves to another port is no longer bound twice)."""
     from portreg.check.rules import host_port_bound_twice
 
+    going = {move.service: move.port for move in moves}
     for hit in host_port_bound_twice(facts):
-        yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
+        if going.get(hit.service or "", hit.port) == hit.port:
+            yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
 
 
 def _read_only_notes(facts: Facts) -> Iterator[str]:
@@ -170,7 +252,7 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
             plan.messages.append(message)
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += map(not_fixed, _read_only_notes(facts))
-    plan.warnings += map(not_fixed, _undeclared_host_owner(facts))
+    plan.warnings += map(not_fixed, _undeclared_host_owner(facts, plan.moves))
     pruned = {service for _target, service in plan.removals}
     for service, path in sorted(facts.values_files.items()):
         if facts.registered(service) or service in {m.service for m in plan.moves} | pruned:

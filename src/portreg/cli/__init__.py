@@ -328,7 +328,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_fix(args: argparse.Namespace) -> int:
     from portreg.check.commands import fix
 
-    _print_repair(fix(_registry(args), prune=args.prune, dry_run=args.dry_run))
+    outcome = fix(_registry(args), prune=args.prune, dry_run=args.dry_run, adopt=args.adopt)
+    _print_repair(outcome)
     return EXIT_OK
 
 
@@ -410,6 +411,12 @@ def _add_reconcile(sub: Subparsers) -> None:
 def _add_fix(sub: Subparsers) -> None:
     fix = sub.add_parser("fix", help="rewrite the registry and files so `check` has no errors")
     fix.add_argument("--prune", action="store_true", help="delete entries the registry lacks")
+    fix.add_argument(
+        "--no-adopt",
+        dest="adopt",
+        action="store_false",
+        help="do not adopt services the registry lacks (reconcile is the adopt-only step)",
+    )
     _add_dry_run(fix)
     fix.set_defaults(handler=cmd_fix)
 
