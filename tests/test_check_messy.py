@@ -133,8 +133,8 @@ def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: P
     assert run.out.splitlines()[:6] == [
         "➕ Adopted 'billing' on port 8008 (8001 belongs to general-ledger)",
         f"➕ Adopted 'notifications' on its port 8010 ({V}/notifications.yaml:4)",
-        "➕ Adopted 'legacy-billing' on port 8011 (8002 belongs to invoice)",
-        "➕ Adopted 'old-gateway' on port 8012 (8010 belongs to notifications)",
+        "➕ Adopted 'legacy-billing' on port 8009 (8002 belongs to invoice)",
+        "➕ Adopted 'old-gateway' on port 8011 (8010 belongs to notifications)",
         "➕ Adopted 'mailhog' on its port 8025 (compose.yaml:15)",
         "🔧 Moved 'payments' from port 8003 to 8026 (8003 is also accounts-receivable's, "
         "which was assigned first)",
@@ -142,7 +142,7 @@ def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: P
     assert "+        hostPort: 8026" not in run.out  # payments has no kind mapping to move
     assert "-  nodePort: 30801     # ⚠️ sibling formula" in run.out
     assert "Not fixed: kind-config.yaml:10: host port 8001 is bound twice" in run.err
-    assert "kind-config.yaml:26" not in run.err  # legacy-billing's mapping moves to 8011
+    assert "kind-config.yaml:26" not in run.err  # legacy-billing's mapping moves to 8009
     assert tree(messy) == before
 
 

@@ -38,6 +38,11 @@ FILES = {
         "  containerPort: 8004\n  nodePort: 30804  # their formula\n"
         "image:\n  name: pricewhisperer-amd\napp:\n  binaryName: amd_pw_api\n"
     ),
+    # copied too, onto the port the kind-config and the Tiltfile give billing
+    f"{V}/ftebe.yaml": (
+        "service:\n  port: 8007\n  containerPort: 8007\n  nodePort: 30807\n"
+        "image:\n  name: pricewhisperer-ftebe\n"
+    ),
     # the repo asks portreg to leave this nodePort alone
     f"{V}/legacy.yaml": (
         "service:\n  port: 8009\n  containerPort: 8009\n"
@@ -48,6 +53,7 @@ FILES = {
         "  # PostgreSQL\n  - containerPort: 30432\n    hostPort: 5433\n"
         "  # Redis\n  - containerPort: 30379\n    hostPort: 6379\n"
         "  # Grafana\n  - containerPort: 30300\n    hostPort: 3000\n"
+        "  # Billing Service\n  - containerPort: 31007\n    hostPort: 8007\n"
     ),
     # reporting: named only by the Tiltfile; Tilt forwards every service port
     "Tiltfile": (
@@ -56,6 +62,7 @@ FILES = {
         "k8s_resource('accounts-payable', port_forwards=8004)\n"
         "k8s_resource('amd', port_forwards='8004:8004')  # copied along with the values\n"
         "k8s_resource('reporting', port_forwards=port_forward(8006, 8006))\n"
+        "k8s_resource('billing', port_forwards=8007)\n"
     ),
 }
 
@@ -95,7 +102,11 @@ def test_check_reports_each_disagreement_once(real: Path, cli: CliRunner) -> Non
         ("PR002", f"{V}/amd.yaml", 3),  # amd's values on accounts-payable's 8004 (its first)
         ("PR006", f"{V}/amd.yaml", 3),
         ("PR005", f"{V}/amd.yaml", 5),  # 30804: their formula
+        ("PR006", f"{V}/ftebe.yaml", 2),
+        ("PR005", f"{V}/ftebe.yaml", 4),
         ("PR006", f"{V}/legacy.yaml", 2),
+        ("PR002", "kind-config.yaml", 16),  # ftebe and billing both on 8007
+        ("PR015", "kind-config.yaml", 16),  # billing's mapping, on a port Tilt owns
     ]
 
 
@@ -103,14 +114,20 @@ def test_fix_alone_converges_in_one_run_changing_only_ports(real: Path, cli: Cli
     before = comments_and_names(real)
     run = cli("--root", str(real), "fix")
     assert run.code == 0, run.err
-    assert run.out.splitlines()[:3] == [
+    assert run.out.splitlines()[:5] == [
         "➕ Adopted 'amd' on port 8002 (8004 belongs to accounts-payable)",  # lowest free
+        # the service the kind-config and the Tiltfile name keeps 8007; the copy moves
+        "➕ Adopted 'ftebe' on port 8003 (8007 goes to billing, which 2 files name (1 name ftebe))",
         f"➕ Adopted 'legacy' on its port 8009 ({V}/legacy.yaml:2)",
+        "➕ Adopted 'billing' on its port 8007 (kind-config.yaml:16, Tiltfile:6)",
         "➕ Adopted 'reporting' on its port 8006 (Tiltfile:5)",
     ]
     assert errors(cli, real) == []
     assert cli("--root", str(real), "check").code == 0
-    assert comments_and_names(real) == before  # comments, names, images, binaries as they were
+    # comments, names, images, binaries as they were; only the comment of the kind mapping
+    # the declaration removes (Tilt owns 8001-8099) went with it
+    before["kind-config.yaml"].remove("# Billing Service")
+    assert comments_and_names(real) == before
     assert (real / "Tiltfile").read_text().count("'8002:8002'") == 1  # amd's forward moved
     assert "nodePort: 30809  # portreg: ignore" in (real / V / "legacy.yaml").read_text()
     snapshot = tree(real)
@@ -140,6 +157,8 @@ def test_reconcile_is_the_adopt_only_step(real: Path, cli: CliRunner) -> None:
         "general-ledger": 8001,
         "accounts-payable": 8004,
         "amd": 8002,
+        "ftebe": 8003,
         "legacy": 8009,
+        "billing": 8007,
         "reporting": 8006,
     }

@@ -33,7 +33,7 @@ def kind(service: str, port: int) -> Observation:
     return Observation("kind", "kind-config.yaml", 9, port, "hostPort", "port", service)
 
 
-def test_reconcile_keeps_a_free_helm_port_else_takes_the_next_free():
+def test_reconcile_keeps_a_free_helm_port_else_takes_the_lowest_free():
     facts = make(
         {"a": 8001},
         helm("b", 8001),
@@ -44,18 +44,18 @@ def test_reconcile_keeps_a_free_helm_port_else_takes_the_next_free():
         d=f"{V}/d.yaml",
     )
     plan = plan_reconcile(facts)
-    assert dict(plan.state.assignments) == {"a": 8001, "b": 8002, "c": 8005, "d": 8006}
+    assert dict(plan.state.assignments) == {"a": 8001, "b": 8002, "c": 8005, "d": 8003}
     assert plan.messages == [
         "➕ Adopted 'b' on port 8002 (8001 belongs to a)",
         f"➕ Adopted 'c' on its port 8005 ({V}/c.yaml:3)",
-        "➕ Adopted 'd' on port 8006 (8080 is reserved)",
+        "➕ Adopted 'd' on port 8003 (8080 is reserved)",
     ]
 
 
 def test_reconcile_two_unknown_services_on_one_port_first_keeps_it():
     facts = make({}, helm("x", 8004), helm("y", 8004), x=f"{V}/x.yaml", y=f"{V}/y.yaml")
-    # y takes the next free port from next_port (one past the last one handed out)
-    assert dict(plan_reconcile(facts).state.assignments) == {"x": 8004, "y": 8005}
+    # a tie (one file each): the first keeps it, y takes the lowest free port
+    assert dict(plan_reconcile(facts).state.assignments) == {"x": 8004, "y": 8001}
 
 
 def test_fix_registry_duplicate_first_assigned_keeps_it():
@@ -127,3 +127,34 @@ def test_listeners_fall_back_to_binding(tmp_path: Path):
         server.listen()
         port = server.getsockname()[1]
         assert listeners([port], proc=tmp_path) == {port: ""}
+
+
+def test_a_contested_port_goes_to_the_service_the_most_files_name():
+    """A values file copied from elsewhere loses to the service kind and Tilt both name."""
+    tilt = Observation("tilt", "Tiltfile", 4, 8004, "port_forwards", "port", "billing")
+    facts = make(
+        {},
+        helm("copied", 8004),
+        kind("billing", 8004),
+        tilt,
+        helm("late", 8006),
+        Observation("compose", "compose.yaml", 2, 8006, "ports", "port", "other"),
+        copied=f"{V}/copied.yaml",
+        late=f"{V}/late.yaml",
+    )
+    plan = plan_reconcile(facts)
+    assert dict(plan.state.assignments) == {
+        "copied": 8001,
+        "late": 8006,  # a tie (one file each): the first in file order keeps it
+        "billing": 8004,
+        "other": 8002,  # the lowest free port
+    }
+    assert plan.messages[0] == (
+        "➕ Adopted 'copied' on port 8001 (8004 goes to billing, which 2 files name "
+        "(1 name copied))"
+    )
+
+
+def test_infrastructure_outside_the_range_is_never_adopted():
+    postgres = Observation("kind", "kind-config.yaml", 5, 5433, "hostPort", "port", "postgres")
+    assert plan_reconcile(make({}, postgres)).moves == []

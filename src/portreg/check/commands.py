@@ -128,13 +128,11 @@ def fix(
         from portreg.check import repair
 
         facts = _facts(registry, state, ws)
-        adopted: list[str] = []
-        if adopt and not prune:
-            adoption = repair.plan_reconcile(facts)
-            facts = replace(facts, state=adoption.state)
-            adopted = adoption.messages
+        adoption = repair.plan_reconcile(facts) if adopt and not prune else Step(state)
+        facts = replace(facts, state=adoption.state)
         step = repair.plan_fix(facts, prune=prune)
-        step.messages[:0] = adopted
+        step.moves += repair.filling_moves(facts, adoption, step.moves)
+        step.messages[:0] = adopted = adoption.messages
         step.warnings += apply_plan(registry, ws, step)
         if not step.moves and not step.removals and not adopted:
             step.messages.append("ℹ️  Nothing to fix")

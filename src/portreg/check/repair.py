@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portreg.check.facts import Claim, Facts
 from portreg.model import SERVICE_LABEL, RegistryState, allocate
@@ -61,7 +61,8 @@ def plan_reconcile(facts: Facts) -> Step:
         reason = _keep_reason(facts, plan.state, wanted) or _lost_to(keepers, candidate)
         if reason:
             taken = facts.taken_by_others(service) | plan.taken() | set(keepers)
-            port = allocate(facts.settings, plan.state, taken)
+            lowest = replace(plan.state, next_port=None)  # the lowest free, not next_port's
+            port = allocate(facts.settings, lowest, taken)
             plan.messages.append(f"➕ Adopted '{service}' on port {port} ({reason})")
         else:
             assert wanted is not None
@@ -87,6 +88,18 @@ class Candidate:
     @property
     def where(self) -> str:
         return ", ".join(self.entries)
+
+
+def filling_moves(facts: Facts, adoption: Step, planned: list[Move]) -> list[Move]:
+    """What ``fix`` writes for the services it adopted that its repairs do not move: only a
+    service whose files name no port yet (a bare values file) gets its ports written,
+    everywhere; the others' files already agree with their adopted port."""
+    moved = {move.service for move in planned}
+    return [
+        Move(move.service, move.port)
+        for move in adoption.moves
+        if move.service not in moved and not _targets_of(facts, move.service)
+    ]
 
 
 def _candidates(facts: Facts) -> list[Candidate]:
