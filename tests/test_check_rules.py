@@ -73,7 +73,10 @@ def test_collision_names_both_holders_and_files():
     assert hit.message == (
         "port 8001 is held by both a (scripts/port-registry.json:3) and billing (compose.yaml:5)"
     )
-    assert hit.hint == "edit compose.yaml:5 by hand"
+    assert hit.hint == "run `portreg fix`"  # fix moves a compose service's published port
+    manifest = Observation("manifests", "k8s/svc.yaml", 7, 8001, "port", "port", "billing")
+    [hit] = rules.port_collisions(make({"a": 8001}, manifest))
+    assert hit.hint == "edit k8s/svc.yaml:7 by hand"  # manifests stay the user's
 
 
 def test_collision_between_two_unregistered_files_once():

@@ -80,15 +80,15 @@ def test_fix_moves_a_stranger_off_a_registered_port_or_prunes_it():
 
 def test_fix_rewrites_drift_and_notes_what_it_cannot_do():
     tilt = Observation("tilt", "Tiltfile", 4, 8001, "port_forwards", "port", "other")
-    compose = Observation("compose", "compose.yaml", 5, 8001, "ports", "port", "other")
-    plan = plan_fix(make({"a": 8001, "b": 8002}, helm("b", 8009), tilt, compose))
-    # the Tiltfile's forward moves off a's port; compose files stay the user's to edit
+    manifest = Observation("manifests", "k8s/svc.yaml", 5, 8001, "port", "port", "other")
+    plan = plan_fix(make({"a": 8001, "b": 8002}, helm("b", 8009), tilt, manifest))
+    # the Tiltfile's forward moves off a's port; manifests stay the user's to edit
     assert plan.moves == [
-        Move("other", 8003, frozenset({"tilt", "compose"})),
+        Move("other", 8003, frozenset({"tilt", "manifests"})),
         Move("b", 8002, frozenset({"helm"})),
     ]
     assert plan.warnings == [
-        "⚠️  Not fixed: compose.yaml:5: port 8001 belongs to a; edit it by hand"
+        "⚠️  Not fixed: k8s/svc.yaml:5: port 8001 belongs to a; edit it by hand"
     ]
 
 

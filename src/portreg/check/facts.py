@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
-EDITABLE = frozenset({"helm", "kind", "tilt"})  # targets `fix` rewrites; the rest read-only
+EDITABLE = frozenset({"helm", "kind", "tilt", "compose"})  # `fix` rewrites; manifests: read-only
 DRIFT_RULED = frozenset({"helm", "kind"})  # targets with a drift rule of their own
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from portreg.io.workspace import Workspace
+from portreg.model import Assignment, is_digits
 from portreg.targets.base import Observation
 from portreg.targets.readonly import ReadOnlyScanner
 
@@ -81,8 +83,62 @@ def scan_text(display: str, text: str) -> list[Observation]:
     return found
 
 
+def set_port(display: str, text: str, service: str, port: int) -> str:
+    """``text`` with ``service``'s published host port at ``port`` (byte-exact, proven by
+    yamledit). Only a service with one published port is edited: with several (an app
+    and a debugger), which is the service's would be a guess."""
+    from portreg.edit import yaml as yamledit
+    from portreg.targets import yamlscan as ys
+
+    docs = ys.documents(text, display)
+    body = ys.get(ys.get(docs[0], "services"), service) if len(docs) == 1 else None
+    entries = list(ys.sequence(ys.get(body, "ports")))
+    if len(entries) != 1:
+        return text
+    entry = entries[0]
+    base: yamledit.Path = ("services", service, "ports", 0)
+    if ys.is_mapping(entry):
+        published = ys.scalar(ys.get(entry, "published"))
+        if published is None or not is_digits(published) or int(published) == port:
+            return text
+        return yamledit.set_values(text, {(*base, "published"): port}, display)
+    short = ys.scalar(entry) or ""
+    hosts = published_short(short)
+    if len(hosts) != 1 or hosts[0] == port:
+        return text
+    return yamledit.set_values(text, {base: _short_with(short, hosts[0], port)}, display)
+
+
+def _short_with(short: str, old: int, port: int) -> str:
+    """``[IP:]HOST:CONTAINER[/PROTO]`` with HOST (and CONTAINER when it was the same) moved."""
+    spec, slash, protocol = short.partition("/")
+    parts = spec.split(":")
+    host = len(parts) - 2
+    moved = [
+        str(port) if index == host or (index > host and part == str(old)) else part
+        for index, part in enumerate(parts)
+    ]
+    return ":".join(moved) + slash + protocol
+
+
 class ComposeTarget(ReadOnlyScanner):
+    """Scanned like the other read-only files; ``fix`` also moves a service's published
+    host port to its registry port (``set_port``)."""
+
     name = NAME
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         return scan_text(display, text)
+
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
+        for display in self.files(ws):
+            path = ws.resolve(display)
+            text = ws.read(path)
+            if text is None:
+                continue
+            new = set_port(display, text, wanted.service, wanted.port)
+            if new != text:
+                ws.write(path, new)
+        return []
