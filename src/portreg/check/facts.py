@@ -167,6 +167,15 @@ class Facts:
             return None
         return self.node_port(port) if obs.role == "node_port" else port
 
+    def portregs(self, port: int) -> bool:
+        """Whether a port lies in portreg's range (else it is infrastructure's business)."""
+        return self.settings.first_port <= port <= self.settings.last_port
+
+    def in_skip(self, port: int | None) -> bool:
+        """Whether ``[kind] skip-host-ports`` leaves this host port to Tilt."""
+        ranges = self.settings.kind.skip_host_ports
+        return port is not None and any(low <= port <= high for low, high in ranges)
+
     def drifted(self, obs: Observation) -> bool:
         expected = self.expected(obs)
         return expected is not None and expected != obs.port

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from portreg.check.facts import Claim, Facts
 from portreg.model import SERVICE_LABEL, RegistryState, allocate
 from portreg.model.step import Move, Step
+from portreg.targets.base import Observation
 
 _LABEL = re.compile(SERVICE_LABEL)
 
@@ -119,7 +120,8 @@ def _candidates(facts: Facts) -> list[Candidate]:
     found = []
     for service, ports in named.items():
         if not ports:
-            found.append(Candidate(service, None, (facts.values_files.get(service, ""),)))
+            path = facts.values_files.get(service, "")
+            found.append(Candidate(service, facts.helm_port(path), (path,)))  # maybe 9500
             continue
         # most files first; max() keeps the first of equals, so file order breaks ties
         port = max(ports, key=lambda p: len({e.rpartition(":")[0] for e in ports[p]}))
@@ -183,6 +185,8 @@ def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
         if claim.source not in facts.editable or facts.registered(claim.holder):
             continue
         owner = facts.owner(claim.port)
+        if not facts.portregs(claim.port) and not facts.registered(owner.holder):
+            continue  # two infrastructure entries (PostgreSQL in kind and compose): not ours
         if owner.holder != claim.holder and claim.holder not in seen:
             seen.add(claim.holder)
             yield owner, claim
@@ -212,24 +216,62 @@ def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: 
         )
 
 
-def _drifted(facts: Facts) -> dict[str, str]:
-    """Registered services whose editable entries disagree with the registry, each with
-    what ``fix`` does about it."""
+HOST_FORWARDERS = frozenset({"tilt", "compose"})
+
+
+def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[str, frozenset[str]]]:
+    """Registered services whose editable entries disagree with the registry: what ``fix``
+    says and which targets it rewrites. What it must not do goes to ``plan.warnings``."""
     skip = facts.settings.kind.skip_host_ports
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, set[str]]] = {}
     for obs in facts.observations:
-        if obs.target not in facts.editable or obs.service is None or obs.service in found:
+        service = obs.service
+        if service is None and obs.target == "kind" and obs.role == "port":
+            service = facts.owners.get(obs.port)  # an unnamed mapping on a registered port
+        if obs.target not in facts.editable or service is None or not facts.registered(service):
             continue
         ranges = [(lo, hi) for lo, hi in skip if lo <= obs.port <= hi]
-        if obs.target == "kind" and obs.role == "port" and ranges and facts.registered(obs.service):
+        message, targets = found.get(service, ("", set()))
+        if obs.target == "kind" and obs.role == "port" and ranges:
             low, high = ranges[0]
-            found[obs.service] = (
-                f"🗑  Removed kind mapping for {obs.service} ({obs.port}): [kind] "
+            message = message or (
+                f"🗑  Removed kind mapping for {service} ({obs.port}): [kind] "
                 f"skip-host-ports {low}-{high} leaves these host ports to Tilt"
             )
-        elif facts.drifted(obs):
-            found[obs.service] = f"🔧 Rewriting the config files of '{obs.service}' to the registry"
-    return found
+            targets.add("kind")  # only the mapping: the other files are not wrong
+        elif facts.drifted(obs) and _fixable(facts, obs, service, plan):
+            message = message or f"🔧 Rewriting the config files of '{service}' to the registry"
+            targets.add(obs.target)
+        if message:
+            found[service] = (message, targets)
+    return {service: (message, frozenset(t)) for service, (message, t) in found.items()}
+
+
+def _fixable(facts: Facts, obs: Observation, service: str, plan: Step) -> bool:
+    """Whether rewriting this entry to the registry's port is right; else a note says why.
+
+    A forward is left when the service has several (an app and a debugger: which is its
+    port would be a guess), and when the kind mapping already binds that host port (the
+    rewrite would bind it twice).
+    """
+    if obs.target not in HOST_FORWARDERS:
+        return True
+    port = facts.state.port_of(service)
+    forwards = [
+        o for o in facts.by_target(obs.target) if o.service == service and o.field != "dict"
+    ]
+    kind_binds = any(o.service == service and o.port == port for o in facts.by_target("kind"))
+    if obs.field != "dict" and len(forwards) > 1:
+        why = f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
+    elif obs.field != "dict" and kind_binds and not facts.in_skip(port):
+        why = (
+            f"moving it to {port} would bind the host port kind-config.yaml maps for {service} "
+            "twice; declare who owns it with [kind] skip-host-ports, or edit it by hand"
+        )
+    else:
+        return True
+    plan.warnings.append(not_fixed(f"{obs.path}:{obs.line}: {obs.field} {obs.port}: {why}"))
+    return False
 
 
 def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:
@@ -258,10 +300,10 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     for owner, claim in _strangers(facts):
         _move_stranger(facts, plan, owner, claim, prune)
     moved = {move.service for move in plan.moves}
-    for service, message in _drifted(facts).items():
+    for service, (message, targets) in _drifted(facts, plan).items():
         if service not in moved:
             port = plan.state.assignments[service]
-            plan.moves.append(Move(service, port, _targets_of(facts, service)))
+            plan.moves.append(Move(service, port, targets))
             plan.messages.append(message)
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += map(not_fixed, _read_only_notes(facts))

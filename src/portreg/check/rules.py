@@ -128,6 +128,8 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
         for claim in _first_claims(facts, port):
             if _explained(facts, claim):
                 continue
+            if not facts.portregs(port) and not facts.registered(owner.holder):
+                continue  # infrastructure meeting infrastructure is not portreg's to judge
             message = (
                 f"port {port} is held by both {owner.holder} ({owner.where}) and "
                 f"{claim.holder} ({claim.where})"
@@ -293,9 +295,12 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
 
 
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
-    """PR015: a kind hostPort inside skip-host-ports (something else binds those)."""
+    """PR015: a registered service's kind hostPort inside skip-host-ports (something else
+    binds those); a mapping no registered service owns is not portreg's to judge."""
     for obs in facts.by_target("kind"):
         if obs.role != "port" or facts.drifted(obs):
+            continue
+        if not facts.registered(obs.service) and obs.port not in facts.owners:
             continue
         for low, high in facts.settings.kind.skip_host_ports:
             if low <= obs.port <= high:

@@ -138,15 +138,15 @@ class KindTarget:
         return yamledit.set_values(text, changes, source)
 
     def _without(self, text: str, source: str, service: str, port: int | None) -> str:
+        """Remove the service's mapping from whichever node holds it (a worker's too)."""
         doc = yamledit.parse(text, source)
-        node = self._node_index(doc)
-        if node is None:
-            return text
-        base = (*NODES, node, MAPPINGS)
-        ours = self._ours(_entries(doc, base), service, port)
-        if ours is None:
-            return text
-        return yamledit.remove_item(text, base, ours.index, source=source, comment=ours.comment)
+        for item in doc.items(NODES):
+            base = (*NODES, item.index, MAPPINGS)
+            ours = self._ours(_entries(doc, base), service, port)
+            if ours is not None:
+                comment = ours.comment
+                return yamledit.remove_item(text, base, ours.index, source=source, comment=comment)
+        return text
 
     # ---------------------------------------------------------- recognising
 

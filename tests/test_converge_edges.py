@@ -1,0 +1,127 @@
+"""Edges a hostile review of ``fix`` found: it never turns green red, never claims an edit it
+did not make, never moves infrastructure into the service range, and says what it leaves."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRunner, tree
+
+V = "helm/rerp-microservice/values"
+KIND_HEAD = "kind: Cluster\nnodes:\n- role: control-plane\n"
+
+
+def repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def test_a_stale_forward_onto_a_port_kind_maps_is_left_with_a_note(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "scripts/port-registry.json": '{"assignments": {"reporting": 8005}}\n',
+            "kind-config.yaml": KIND_HEAD
+            + "  extraPortMappings:\n  # Reporting Service\n  - containerPort: 31005\n"
+            "    hostPort: 8005\n",
+            "Tiltfile": "k8s_resource('reporting', port_forwards=8015)\n",
+        },
+    )
+    assert cli("--root", str(root), "check").code == 0  # a warning only
+    before = tree(root)
+    run = cli("--root", str(root), "fix")
+    assert "would bind the host port kind-config.yaml maps for reporting twice" in run.err
+    assert tree(root) == before
+    assert cli("--root", str(root), "check").code == 0  # fix never turns green red
+
+
+@pytest.mark.parametrize("node", ["worker", "no-comment"])
+def test_a_mapping_tilt_owns_is_removed_wherever_it_is(
+    tmp_path: Path, cli: CliRunner, node: str
+) -> None:
+    mapping = "  - containerPort: 31003\n    hostPort: 8003\n"
+    kind = (
+        KIND_HEAD + "- role: worker\n  extraPortMappings:\n  # Ledger Service\n" + mapping
+        if node == "worker"
+        else KIND_HEAD + "  extraPortMappings:\n" + mapping
+    )
+    root = repo(
+        tmp_path,
+        {
+            "portreg.toml": "[kind]\nskip-host-ports = [[8001, 8099]]\n",
+            "scripts/port-registry.json": '{"assignments": {"ledger": 8003}}\n',
+            "kind-config.yaml": kind,
+        },
+    )
+    assert cli("--root", str(root), "check").code == 1  # PR015
+    run = cli("--root", str(root), "fix")
+    assert "🗑  Removed kind mapping for ledger (8003)" in run.out
+    assert "hostPort: 8003" not in (root / "kind-config.yaml").read_text()
+    assert cli("--root", str(root), "check").code == 0
+    assert cli("--root", str(root), "fix").out == "ℹ️  Nothing to fix\n"
+
+
+def test_infrastructure_meeting_infrastructure_is_never_moved_into_the_range(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "scripts/port-registry.json": '{"assignments": {"invoice": 8002}}\n',
+            "kind-config.yaml": KIND_HEAD
+            + "  extraPortMappings:\n  # PostgreSQL\n  - containerPort: 30432\n"
+            "    hostPort: 5433\n",
+            "compose.yaml": 'services:\n  postgres:\n    ports:\n      - "5433:5432"\n',
+        },
+    )
+    before = tree(root)
+    run = cli("--root", str(root), "fix")
+    assert "8001" not in run.out
+    assert tree(root) == before
+    # the double bind itself is real, and the hint says how to settle it
+    assert "Not fixed: kind-config.yaml:7: host port 5433 is bound twice" in run.err
+
+
+def test_an_inline_ignore_survives_a_kind_removal(tmp_path: Path, cli: CliRunner) -> None:
+    values = (
+        "service:\n  port: 8003\n  containerPort: 8003\n"
+        "  nodePort: 30802  # portreg: ignore[PR005]\n"
+    )
+    root = repo(
+        tmp_path,
+        {
+            "portreg.toml": "[kind]\nskip-host-ports = [[8001, 8099]]\n",
+            "scripts/port-registry.json": '{"assignments": {"ledger": 8003}}\n',
+            f"{V}/ledger.yaml": values,
+            "kind-config.yaml": KIND_HEAD
+            + "  extraPortMappings:\n  # Ledger Service\n  - containerPort: 31003\n"
+            "    hostPort: 8003\n",
+        },
+    )
+    assert cli("--root", str(root), "fix").code == 0
+    assert (root / V / "ledger.yaml").read_text() == values
+
+
+def test_a_values_port_outside_the_range_says_so_when_adopted(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "scripts/port-registry.json": '{"assignments": {}}\n',
+            f"{V}/outside.yaml": "service:\n  port: 9500\n  containerPort: 9500\n",
+        },
+    )
+    run = cli("--root", str(root), "reconcile")
+    assert (
+        run.out.splitlines()[0] == "➕ Adopted 'outside' on port 8001 (9500 is outside 8001-8999)"
+    )
