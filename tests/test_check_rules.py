@@ -182,8 +182,11 @@ def test_static_band_note_once_at_the_config():
 
 def test_kind_host_port_in_skip_host_ports():
     settings = Settings(root=Path("/r"), kind=KindSettings(skip_host_ports=((9000, 9099),)))
-    facts = make({"a": 8001}, kind("tool", 9010), settings=settings)
+    facts = make({"a": 9010}, kind("a", 9010), settings=settings)
     assert hits(rules.kind_skipped, facts) == [("kind-config.yaml", 9)]
+    # a mapping no registered service owns is not portreg's to judge
+    stranger = make({"a": 8001}, kind("tool", 9010), settings=settings)
+    assert hits(rules.kind_skipped, stranger) == []
 
 
 def test_listening_port_names_the_process():

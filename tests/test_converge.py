@@ -106,7 +106,6 @@ def test_check_reports_each_disagreement_once(real: Path, cli: CliRunner) -> Non
         ("PR005", f"{V}/ftebe.yaml", 4),
         ("PR006", f"{V}/legacy.yaml", 2),
         ("PR002", "kind-config.yaml", 16),  # ftebe and billing both on 8007
-        ("PR015", "kind-config.yaml", 16),  # billing's mapping, on a port Tilt owns
     ]
 
 
