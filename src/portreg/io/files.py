@@ -294,7 +294,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def temp_name(target: str) -> str:
-    """``.<name>.<pid>-<n>.tmp`` beside ``target``; ``plan`` sweeps these after a crash."""
+    """``.<name>.<pid>-<n>.tmp`` beside ``target``; the transaction sweeps these after a crash."""
     folder, name = os.path.split(target)
     return os.path.join(folder, f".{name}.{os.getpid()}-{next(_COUNTER)}.tmp")
 

@@ -2,7 +2,7 @@
 
 Targets read through a Workspace and put their new text back into it, so two
 targets (or two services) editing one file compose into a single FileEdit.
-Nothing here writes to disk; ``plan.apply_edits`` does that.
+Nothing here writes to disk; ``io.transaction.apply_edits`` does that.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class Store(Protocol):
     @property
     def journal_path(self) -> Path | None:
         """Where a command records its file edits first, so a killed run is finished by the
-        next one (``plan.recover``, run by ``session``); None: no journal."""
+        next one (``io.transaction.recover``, run by ``session``); None: no journal."""
 
     def session(self) -> AbstractContextManager[None]:
         """Held around read-plan-write (the file lock; nothing for etcd)."""
