@@ -539,13 +539,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             super().__init__(**kwargs)
 
         def error(self, message: str) -> NoReturn:
-            raise PortregError(message, where=self.prog, hint=f"see `{self.prog} --help`")
+            raise usage_error(self.prog, message)
 
     parser: argparse.ArgumentParser = Parser(
         prog="portreg",
         description="A port registry for microservice repos on kind + Helm (+ Tilt).",
         epilog="Exit codes: 0 done; 1 nothing found / check found errors; 2 fix something first.",
     )
+    from portreg import __version__
+
+    parser.add_argument("-V", "--version", action="version", version=f"portreg {__version__}")
     parser.add_argument("--root", help="repo root (default: found from the current folder)")
     parser.add_argument("--config", help="config file (default: portreg.toml or pyproject.toml)")
     parser.add_argument("--store", help="registry store URL (etcd://host:2379/prefix)")
@@ -554,6 +557,45 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is None or name == only:
             add(sub)
     return parser
+
+
+def usage_error(prog: str, message: str) -> PortregError:
+    """A usage mistake as one line: the command it is about, what is wrong, a suggestion.
+
+    argparse's own words name the program twice and list the hidden ``__complete``;
+    these name only public commands and offer the nearest one (``did you mean``).
+    """
+    import difflib
+    import re
+
+    where = prog.removeprefix("portreg").strip()
+    choice = re.match(r"argument COMMAND: invalid choice: '(.*?)'", message)
+    unknown = re.match(r"unrecognized arguments: (.*)", message)
+    if choice:
+        word = choice.group(1)
+        public = [name for name in COMMANDS if not name.startswith("_")]
+        message = f"unknown command {word!r}"
+        near = difflib.get_close_matches(word, public, n=1)
+        hint = f"did you mean `portreg {near[0]}`?" if near else "see `portreg --help`"
+        return PortregError(message, hint=hint)
+    if unknown:
+        options = _option_strings(where)
+        words = unknown.group(1).split()
+        near = [match for word in words for match in difflib.get_close_matches(word, options, n=1)]
+        hint = f"did you mean {near[0]}?" if near else f"see `{prog} --help`"
+        return PortregError(message, where=where or None, hint=hint)
+    return PortregError(message, where=where or None, hint=f"see `{prog} --help`")
+
+
+def _option_strings(command: str) -> list[str]:
+    """Every option a command (or the top level) takes, for a did-you-mean."""
+    parser = build_parser(only=command or None)
+    found = [option for action in parser._actions for option in action.option_strings]
+    for action in parser._actions:
+        for name, child in (getattr(action, "choices", None) or {}).items():
+            if not command or name == command:
+                found += [o for a in child._actions for o in a.option_strings]
+    return found
 
 
 def _degrade_output() -> None:
@@ -573,6 +615,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
         return handler(args)
+    except SystemExit as exc:  # --help and --version print and stop there
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     except PortregError as exc:
         _err(f"portreg: error: {exc.line()}")
         return exc.exit_code

@@ -1,0 +1,49 @@
+"""The CLI conventions users know: --version, one error prefix, did-you-mean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portreg import __version__
+
+from conftest import CliRunner
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(cli: CliRunner, flag: str) -> None:
+    run = cli(flag)
+    assert (run.code, run.out) == (0, f"portreg {__version__}\n")
+
+
+def test_version_from_a_real_process() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "portreg", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (run.returncode, run.stdout) == (0, f"portreg {__version__}\n")
+
+
+def test_a_mistyped_command_gets_one_line_and_a_suggestion(cli: CliRunner) -> None:
+    run = cli("asign", "invoice")
+    assert run.code == 2
+    assert run.err == "portreg: error: unknown command 'asign' (did you mean `portreg assign`?)\n"
+    assert "__complete" not in run.err
+
+
+def test_a_mistyped_option_gets_a_suggestion(seed_repo: Path, cli: CliRunner) -> None:
+    run = cli("--root", str(seed_repo), "assign", "payroll", "--updte-configs")
+    assert run.code == 2
+    assert run.err == (
+        "portreg: error: unrecognized arguments: --updte-configs (did you mean --update-configs?)\n"
+    )
+    assert run.err.count("portreg") == 1  # one prefix, not the name twice
+
+
+def test_help_lists_no_hidden_command(cli: CliRunner) -> None:
+    run = cli("--help")
+    assert run.code == 0
+    assert "__complete" not in run.out
+    assert "-V, --version" in run.out
