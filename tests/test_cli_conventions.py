@@ -47,3 +47,25 @@ def test_help_lists_no_hidden_command(cli: CliRunner) -> None:
     assert run.code == 0
     assert "__complete" not in run.out
     assert "-V, --version" in run.out
+
+
+@pytest.mark.parametrize("argv", [("list",), ("check",), ("query", "foo"), ("assign", "foo")])
+def test_outside_any_repo_a_command_refuses_to_guess(
+    tmp_path: Path, cli: CliRunner, argv: tuple[str, ...]
+) -> None:
+    """A CI job run in the wrong folder must not pass with an empty registry."""
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    run = cli(*argv, cwd=empty)
+    assert run.code == 2
+    assert run.err.startswith(f"portreg: error: no portreg repo in {empty} or above it")
+    assert "run `portreg init`" in run.err
+    assert list(empty.iterdir()) == []
+
+
+def test_init_is_what_makes_a_folder_a_portreg_repo(tmp_path: Path, cli: CliRunner) -> None:
+    empty = tmp_path / "new-repo"
+    (empty / "scripts").mkdir(parents=True)
+    assert cli("init", cwd=empty).code == 0
+    assert (empty / "portreg.toml").exists()
+    assert cli("list", cwd=empty).code == 0

@@ -114,7 +114,7 @@ def test_missing_file_warns_in_the_seeds_words(tmp_path: Path) -> None:
     ws, warnings = _run(tmp_path)
     assert warnings == [
         "⚠️  Helm values file not found: helm/rerp-microservice/values/invoice.yaml\n"
-        "   Create it with: bootstrap_microservice.py invoice"
+        "   Create it with: portreg assign invoice --scaffold"
     ]
     assert ws.edits() == []
 

@@ -146,7 +146,7 @@ def test_missing_values_file_warns_and_still_assigns(rerp: Path, cli: CliRunner)
     assert run.code == 0, run.err
     assert run.err.startswith(
         "⚠️  Helm values file not found: helm/rerp-microservice/values/invoice.yaml\n"
-        "   Create it with: bootstrap_microservice.py invoice\n"
+        "   Create it with: portreg assign invoice --scaffold\n"
     )
     assert (rerp / "kind-config.yaml").read_text() == KIND_AFTER
     assert '"invoice": 8002' in (rerp / "scripts" / "port-registry.json").read_text()

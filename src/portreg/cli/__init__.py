@@ -130,7 +130,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
 
-    settings = load_settings(args.root, args.config)
+    settings = load_settings(args.root, args.config, new=True)
     edits = init_edits(settings, compat_script=args.compat_script, timestamp=timestamp())
     if args.git:
         require_git_checkout(settings.root)

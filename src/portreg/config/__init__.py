@@ -524,9 +524,22 @@ def validate_ranges(settings: Settings) -> None:
 # ---------------------------------------------------------------- discovery
 
 
-def find_root(start: Path) -> Path:
-    """Walk up from ``start`` to the first folder that looks like a portreg repo."""
-    return Path(discovery.find_root(str(start)))
+def find_root(start: Path, *, new: bool = False) -> Path:
+    """Walk up from ``start`` to the first folder that looks like a portreg repo.
+
+    None found is an error, not a guess (a CI job in the wrong folder must not pass with
+    an empty registry), except for ``new``: ``init`` makes ``start`` a portreg repo.
+    """
+    found = discovery.find_root(str(start))
+    if found is not None:
+        return Path(found)
+    if new:
+        return start.resolve()
+    raise ConfigError(
+        f"no portreg repo in {start} or above it (looked for portreg.toml, "
+        f"[tool.portreg] in pyproject.toml, {discovery.DEFAULT_REGISTRY} and .git)",
+        hint="run this in your repo, pass --root, or run `portreg init` to make this one",
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -610,6 +623,8 @@ def load_settings(
     root: str | Path | None = None,
     config: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    new: bool = False,
 ) -> Settings:
     """Find the root and config (flags, then PORTREG_ROOT / PORTREG_CONFIG, then discovery)."""
     env = os.environ if environ is None else environ
@@ -623,7 +638,7 @@ def load_settings(
         if not root_path.is_dir():
             raise ConfigError(f"repo root {root_text} is not a folder", hint="check --root")
     else:
-        root_path = find_root(Path.cwd())
+        root_path = find_root(Path.cwd(), new=new)
     config_text = config or env.get("PORTREG_CONFIG")
     if config_text and not os.path.lexists(config_text):
         raise ConfigError(f"config file {config_text} does not exist", hint="check --config")

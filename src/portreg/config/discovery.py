@@ -45,8 +45,9 @@ def has_tool_table(pyproject: str) -> bool:
         return False
 
 
-def find_root(start: str) -> str:
-    """Walk up from ``start`` to the first folder that looks like a portreg repo."""
+def find_root(start: str) -> str | None:
+    """Walk up from ``start`` to the first folder that looks like a portreg repo (a
+    ``portreg.toml``, a registry, a ``[tool.portreg]`` or a ``.git``); None when none does."""
     folder = os.path.realpath(start)
     while True:
         if os.path.lexists(os.path.join(folder, CONFIG_FILE)):
@@ -59,7 +60,7 @@ def find_root(start: str) -> str:
             return folder
         parent = os.path.dirname(folder)
         if parent == folder:
-            return os.path.realpath(start)
+            return None
         folder = parent
 
 

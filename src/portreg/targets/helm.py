@@ -148,5 +148,5 @@ class HelmTarget(SetTarget):
 def _missing_warning(display: str, service: str) -> str:
     return (
         f"⚠️  Helm values file not found: {display}\n"
-        f"   Create it with: bootstrap_microservice.py {service}"
+        f"   Create it with: portreg assign {service} --scaffold"
     )
