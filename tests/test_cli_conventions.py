@@ -69,3 +69,16 @@ def test_init_is_what_makes_a_folder_a_portreg_repo(tmp_path: Path, cli: CliRunn
     assert cli("init", cwd=empty).code == 0
     assert (empty / "portreg.toml").exists()
     assert cli("list", cwd=empty).code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["assign", "query", "list", "release", "update-configs", "check", "reconcile", "fix", "init"],
+)
+def test_each_command_has_a_description_and_an_example(cli: CliRunner, command: str) -> None:
+    run = cli(command, "--help")
+    assert run.code == 0
+    usage, description, *_rest = run.out.split("\n\n")
+    assert usage.startswith(f"usage: portreg {command}")
+    assert description.strip() and "\n" not in description.strip()  # one line
+    assert run.out.splitlines()[-1].startswith(f"example: portreg {command}")

@@ -333,8 +333,33 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXAMPLES = {
+    "assign": "portreg assign invoice --update-configs",
+    "query": "portreg query invoice --json",
+    "release": "portreg release invoice --update-configs",
+    "list": "portreg list --json",
+    "update-configs": "portreg update-configs --all --dry-run",
+    "check": "portreg check --format github",
+    "reconcile": "portreg reconcile --update-configs",
+    "fix": "portreg fix --dry-run",
+    "export": "portreg export --format html -o ports.html",
+    "docs": "portreg docs README.md",
+    "store": "portreg --store etcd://127.0.0.1:2379/portreg/rerp store push",
+    "merge-driver": "git config merge.portreg.driver 'portreg merge-driver %O %A %B'",
+    "completion": "portreg completion bash > ~/.local/share/bash-completion/completions/portreg",
+    "init": "portreg init --git",
+}
+
+
+def _command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A command's parser: its one-line help doubles as its description, with an example."""
+    example = EXAMPLES.get(name, "")
+    epilog = f"example: {example}" if example else None
+    return sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
+
+
 def _service_command(sub: Subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser = _command(sub, name, help_text)
     parser.add_argument("service", help="service name (a DNS-1035 label, e.g. invoice)")
     return parser
 
@@ -363,7 +388,7 @@ def _add_query(sub: Subparsers) -> None:
 
 
 def _add_list(sub: Subparsers) -> None:
-    listing = sub.add_parser("list", help="list every assignment")
+    listing = _command(sub, "list", "list every assignment")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(handler=cmd_list)
 
@@ -376,7 +401,7 @@ def _add_release(sub: Subparsers) -> None:
 
 
 def _add_update_configs(sub: Subparsers) -> None:
-    update = sub.add_parser("update-configs", help="bring config files in line with the registry")
+    update = _command(sub, "update-configs", "bring config files in line with the registry")
     update.add_argument("services", nargs="*", metavar="SERVICE")
     update.add_argument("--all", action="store_true", help="every registered service")
     update.add_argument(
@@ -389,7 +414,7 @@ def _add_update_configs(sub: Subparsers) -> None:
 
 
 def _add_check(sub: Subparsers) -> None:
-    check = sub.add_parser("check", help="report every port conflict across the config files")
+    check = _command(sub, "check", "report every port conflict across the config files")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
@@ -400,7 +425,9 @@ def _add_check(sub: Subparsers) -> None:
 
 
 def _add_reconcile(sub: Subparsers) -> None:
-    reconcile = sub.add_parser("reconcile", help="add services in Helm values to the registry")
+    reconcile = _command(
+        sub, "reconcile", "adopt the services the repo names that the registry lacks"
+    )
     reconcile.add_argument(
         "--update-configs", action="store_true", help="also edit the adopted services' files"
     )
@@ -409,7 +436,7 @@ def _add_reconcile(sub: Subparsers) -> None:
 
 
 def _add_fix(sub: Subparsers) -> None:
-    fix = sub.add_parser("fix", help="rewrite the registry and files so `check` has no errors")
+    fix = _command(sub, "fix", "rewrite the registry and files so `check` has no errors")
     fix.add_argument("--prune", action="store_true", help="delete entries the registry lacks")
     fix.add_argument(
         "--no-adopt",
@@ -424,28 +451,28 @@ def _add_fix(sub: Subparsers) -> None:
 def _add_export(sub: Subparsers) -> None:
     from portreg.extras.export import FORMATS
 
-    export = sub.add_parser("export", help="export the assignments (markdown, json, csv, ...)")
+    export = _command(sub, "export", "export the assignments (markdown, json, csv, ...)")
     export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     export.set_defaults(handler=cmd_export)
 
 
 def _add_docs(sub: Subparsers) -> None:
-    docs = sub.add_parser("docs", help="update the port table in Markdown files")
+    docs = _command(sub, "docs", "update the port table in Markdown files")
     docs.add_argument("files", nargs="*", metavar="FILE", help="default: docs in portreg.toml")
     docs.add_argument("--check", action="store_true", help="exit 1 if a table is out of date")
     docs.set_defaults(handler=cmd_docs)
 
 
 def _add_store(sub: Subparsers) -> None:
-    store = sub.add_parser("store", help="copy the registry between the file and etcd")
+    store = _command(sub, "store", "copy the registry between the file and etcd")
     store.add_argument("action", choices=("push", "pull", "status"), help="what to do")
     store.add_argument("--force", action="store_true", help="push: overwrite an existing key")
     store.set_defaults(handler=cmd_store)
 
 
 def _add_merge_driver(sub: Subparsers) -> None:
-    merge = sub.add_parser("merge-driver", help="git merge driver for the registry (%%O %%A %%B)")
+    merge = _command(sub, "merge-driver", "git merge driver for the registry (%%O %%A %%B)")
     merge.add_argument("base", help="git's %%O: the common ancestor's registry")
     merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
     merge.add_argument("theirs", help="git's %%B: the other branch's registry")
@@ -453,7 +480,7 @@ def _add_merge_driver(sub: Subparsers) -> None:
 
 
 def _add_completion(sub: Subparsers) -> None:
-    completion = sub.add_parser("completion", help="print a shell completion script")
+    completion = _command(sub, "completion", "print a shell completion script")
     completion.add_argument("shell", choices=("bash", "zsh", "fish"))
     completion.set_defaults(handler=cmd_completion)
 
@@ -466,7 +493,7 @@ def _add_complete(sub: Subparsers) -> None:
 
 
 def _add_init(sub: Subparsers) -> None:
-    init = sub.add_parser("init", help="write portreg.toml and an empty registry")
+    init = _command(sub, "init", "write portreg.toml and an empty registry")
     init.add_argument(
         "--compat-script", action="store_true", help="also write scripts/assign-port.py"
     )
