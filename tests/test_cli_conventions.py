@@ -80,5 +80,6 @@ def test_each_command_has_a_description_and_an_example(cli: CliRunner, command: 
     assert run.code == 0
     usage, description, *_rest = run.out.split("\n\n")
     assert usage.startswith(f"usage: portreg {command}")
-    assert description.strip() and "\n" not in description.strip()  # one line
+    assert description.strip()
+    assert "\n" not in description.strip()
     assert run.out.splitlines()[-1].startswith(f"example: portreg {command}")
