@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from portreg.io.workspace import Workspace
-from portreg.model import Assignment, is_digits
+from portreg.model import is_digits
 from portreg.targets.base import Observation
-from portreg.targets.readonly import ReadOnlyScanner
+from portreg.targets.scanned import ScannedTarget
 
 if TYPE_CHECKING:
     import yaml
@@ -121,24 +120,13 @@ def _short_with(short: str, old: int, port: int) -> str:
     return ":".join(moved) + slash + protocol
 
 
-class ComposeTarget(ReadOnlyScanner):
-    """Scanned like the other read-only files; ``fix`` also moves a service's published
-    host port to its registry port (``set_port``)."""
+class ComposeTarget(ScannedTarget):
+    """compose files: ``fix`` moves a service's one published host port (``set_port``)."""
 
     name = NAME
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         return scan_text(display, text)
 
-    def update(
-        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
-    ) -> list[str]:
-        for display in self.files(ws):
-            path = ws.resolve(display)
-            text = ws.read(path)
-            if text is None:
-                continue
-            new = set_port(display, text, wanted.service, wanted.port)
-            if new != text:
-                ws.write(path, new)
-        return []
+    def set_port(self, display: str, text: str, service: str, port: int) -> str:
+        return set_port(display, text, service, port)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from portreg.targets.base import Observation
-from portreg.targets.readonly import ReadOnlyScanner
+from portreg.targets.scanned import ScannedTarget
 
 if TYPE_CHECKING:
     import yaml
@@ -54,7 +54,7 @@ def scan_text(display: str, text: str) -> list[Observation]:
     return found
 
 
-class ManifestsTarget(ReadOnlyScanner):
+class ManifestsTarget(ScannedTarget):
     name = NAME
 
     def scan_file(self, display: str, text: str) -> list[Observation]:

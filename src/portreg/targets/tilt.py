@@ -22,10 +22,9 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from portreg.errors import PortregError
-from portreg.io.workspace import Workspace
-from portreg.model import Assignment, is_digits
+from portreg.model import is_digits
 from portreg.targets.base import Observation
-from portreg.targets.readonly import ReadOnlyScanner
+from portreg.targets.scanned import ScannedTarget
 
 NAME = "tilt"
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
@@ -341,24 +340,14 @@ def _literal_edits(
     )
 
 
-class TiltTarget(ReadOnlyScanner):
-    """Scanned like the read-only files; ``fix`` also moves a service's literal forwards
-    to its registry port (``set_port``), so a moved service leaves no stale forward."""
+class TiltTarget(ScannedTarget):
+    """Tiltfiles: ``fix`` moves a service's literal forward (``set_port``), so a moved
+    service leaves no stale forward."""
 
     name = NAME
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
         return scan_text(display, text)
 
-    def update(
-        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
-    ) -> list[str]:
-        for display in self.files(ws):
-            path = ws.resolve(display)
-            text = ws.read(path)
-            if text is None:
-                continue
-            new = set_port(display, text, wanted.service, wanted.port)
-            if new != text:
-                ws.write(path, new)
-        return []
+    def set_port(self, display: str, text: str, service: str, port: int) -> str:
+        return set_port(display, text, service, port)

@@ -1,9 +1,10 @@
-"""The shared shape of the read-only scanners (Tiltfile, compose, manifests).
+"""The shared shape of the scanned files (Tiltfile, compose, manifests).
 
 A scanner names its files and reads one file's text into Observations
 (``scan_file``, pure, raising PortregError for a file it cannot read).
-``check`` calls it per file so one broken file becomes one finding; ``update``
-and ``remove`` do nothing, since these files are not portreg's to edit.
+``check`` calls it per file so one broken file becomes one finding. ``update``
+moves one service's literal host port in each file through the format's
+``set_port`` (none for manifests, which stay the user's); ``remove`` does nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from portreg.model import Assignment
 from portreg.targets.base import Observation, scan_each
 
 
-class ReadOnlyScanner:
+class ScannedTarget:
     name = "scanner"
 
     def __init__(self, settings: Settings) -> None:
@@ -35,9 +36,21 @@ class ReadOnlyScanner:
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.resolve(display)) or ""
 
+    def set_port(self, display: str, text: str, service: str, port: int) -> str:
+        """One file's text with ``service``'s host port at ``port`` (here: unchanged)."""
+        return text
+
     def update(
         self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
     ) -> list[str]:
+        for display in self.files(ws):
+            path = ws.resolve(display)
+            text = ws.read(path)
+            if text is None:
+                continue
+            new = self.set_port(display, text, wanted.service, wanted.port)
+            if new != text:
+                ws.write(path, new)
         return []
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
