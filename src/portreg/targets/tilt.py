@@ -12,6 +12,9 @@ and three literal forms are read:
 Inside ``k8s_resource('invoice', ...)`` (or ``workload='invoice'``) a forward
 belongs to that service. Anything computed (``str(base + 1)``, a variable,
 a ``load()``-ed value) is not a literal and is not read.
+
+``tests/test_tilt_oracle.py`` holds this reader and ``set_port`` to a real
+Starlark parser's AST on generated Tiltfiles.
 """
 
 from __future__ import annotations
@@ -227,21 +230,25 @@ class _Reader:
             yield self.observation(at, port, "port_forward", self.owner(index))
 
     def port_dict(self, index: int) -> Iterator[Located]:
-        """``NAME_PORTS = {'svc': 8001, ...}``: each literal pair is one service's port."""
+        """``NAME_PORTS = {'svc': 8001, ...}``: each literal pair is one service's port.
+
+        Only the dict's own entries count: in ``{'invoice': {'http': 8002}}`` the inner
+        ``'http'`` is not a service (named ports are read nowhere yet).
+        """
         start = index + 2
         end = closing(self.toks, start)
-        for at in range(start + 1, end - 2):
-            key, colon, value = self.at(at), self.at(at + 1), self.at(at + 2)
+        depth = 0
+        for at in range(start, end - 2):
+            text = self.at(at).text
+            depth += (text in _OPEN) - (text in _CLOSE)
+            if depth != 1 or text not in ("{", ","):
+                continue
+            key, colon, value = self.at(at + 1), self.at(at + 2), self.at(at + 3)
             name, port = literal(key), literal(value)
-            if (
-                colon.text == ":"
-                and isinstance(name, str)
-                and self.at(at - 1).text in ("{", ",")
-                and self.at(at + 3).text in (",", "}")
-            ):
+            if colon.text == ":" and isinstance(name, str) and self.at(at + 4).text in (",", "}"):
                 number = local_port(port) if isinstance(port, int) or is_digits(str(port)) else None
                 if number is not None:
-                    yield self.observation(at + 2, number, "dict", name)
+                    yield self.observation(at + 3, number, "dict", name)
 
     def read(self) -> Iterator[Located]:
         for index, tok in enumerate(self.toks):
