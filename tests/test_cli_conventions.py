@@ -83,3 +83,55 @@ def test_each_command_has_a_description_and_an_example(cli: CliRunner, command: 
     assert description.strip()
     assert "\n" not in description.strip()
     assert run.out.splitlines()[-1].startswith(f"example: portreg {command}")
+
+
+@pytest.mark.parametrize(
+    ("command", "spellings"),
+    [
+        (["query", "general-ledger"], [["-o", "json"], ["--output=json"], ["--json"]]),
+        (["list"], [["-o", "json"], ["--output", "json"], ["--json"], ["--format", "json"]]),
+        (["check"], [["-o", "json"], ["--format", "json"], ["--json"]]),
+        (["check"], [["-o", "github"], ["--format=github"]]),
+        (["export"], [["-o", "csv"], ["--format", "csv"]]),
+    ],
+    ids=["query", "list", "check-json", "check-github", "export"],
+)
+def test_one_output_option_and_its_aliases(
+    seed_repo: Path, cli: CliRunner, command: list[str], spellings: list[list[str]]
+) -> None:
+    runs = [cli("--root", str(seed_repo), *command, *spelling) for spelling in spellings]
+    assert len({(run.code, run.out, run.err) for run in runs}) == 1
+    default = cli("--root", str(seed_repo), *command)
+    assert runs[0].out != default.out  # the option was heard
+    assert cli("--root", str(seed_repo), *command, "-o", default_format(command)).out == default.out
+
+
+def default_format(command: list[str]) -> str:
+    return "markdown" if command == ["export"] else "text"
+
+
+def test_output_json_is_json_on_each_printing_command(seed_repo: Path, cli: CliRunner) -> None:
+    import json
+
+    for command in (["query", "invoice"], ["list"], ["check"], ["export"]):
+        run = cli("--root", str(seed_repo), *command, "-o", "json")
+        assert run.code == 0, run.err
+        json.loads(run.out)
+    run = cli("--root", str(seed_repo), "assign", "payroll", "-o", "json")
+    assert (run.code, json.loads(run.out)["service"]) == (0, "payroll")
+
+
+def test_export_writes_a_file_with_out_and_says_so_when_o_names_one(
+    seed_repo: Path, tmp_path: Path, cli: CliRunner
+) -> None:
+    target = tmp_path / "ports.md"
+    run = cli("--root", str(seed_repo), "export", "-o", "ports.md")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "portreg: error: export: argument -o/--output: invalid choice: 'ports.md' (choose from "
+        "'markdown', 'json', 'csv', 'env', 'html') (-o is the format; write a file with --out ports.md)\n"
+    )
+    assert not target.exists()
+    run = cli("--root", str(seed_repo), "export", "--out", str(target))
+    assert (run.code, run.out, run.err) == (0, "", f"✅ Wrote {target}\n")
+    assert target.read_text() == cli("--root", str(seed_repo), "export").out

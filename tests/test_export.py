@@ -64,7 +64,7 @@ def test_export_command_writes_stdout(seed_repo: Path, cli, fmt):
 
 def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
     target = tmp_path / "ports.env"
-    run = cli("--root", str(seed_repo), "export", "--format", "env", "-o", str(target))
+    run = cli("--root", str(seed_repo), "export", "-o", "env", "--out", str(target))
     assert run.code == 0
     assert run.out == ""
     assert target.read_text() == (
@@ -74,7 +74,7 @@ def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
 
 
 def test_export_onto_a_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: Path):
-    run = cli("--root", str(seed_repo), "export", "-o", str(tmp_path))
+    run = cli("--root", str(seed_repo), "export", "--out", str(tmp_path))
     assert run.code == 2
     assert run.err.startswith("portreg: error:")
     assert "Traceback" not in run.err

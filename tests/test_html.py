@@ -137,7 +137,7 @@ def test_chromium_renders_the_map(tmp_path: Path, seed_repo: Path, cli):
     registry = seed_repo / "scripts" / "port-registry.json"
     registry.write_text(json.dumps({**REGISTRY, "metadata": {}}, indent=2))
     target = tmp_path / "ports.html"
-    run = cli("--root", str(seed_repo), "export", "--format", "html", "-o", str(target))
+    run = cli("--root", str(seed_repo), "export", "-o", "html", "--out", str(target))
     assert run.code == 0, run.err
 
     dom = chromium(tmp_path, "--dump-dom", target.as_uri())

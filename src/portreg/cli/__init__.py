@@ -74,8 +74,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
         scaffold=args.scaffold,
         dry_run=args.dry_run,
     )
-    _print_outcome(outcome, json_output=args.json)
-    if args.json and not args.dry_run and outcome.assignment is not None:
+    json_output = args.output == "json"
+    _print_outcome(outcome, json_output=json_output)
+    if json_output and not args.dry_run and outcome.assignment is not None:
         payload = outcome.assignment.as_json()
         payload.update(new=outcome.new, changed_files=outcome.changed_files)
         _out(json.dumps(payload, ensure_ascii=False))
@@ -88,13 +89,13 @@ def cmd_query(args: argparse.Namespace) -> int:
         _err(output.not_found_lines(args.service))
         return EXIT_NOT_FOUND
     row = (found.service, found.port, found.node_port)
-    _out(output.query_json(row) if args.json else output.query_text(row))
+    _out(output.query_json(row) if args.output == "json" else output.query_text(row))
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = [(a.service, a.port, a.node_port) for a in _registry(args).assignments()]
-    _out(output.list_json(rows) if args.json else output.list_text(rows))
+    _out(output.list_json(rows) if args.output == "json" else output.list_text(rows))
     return EXIT_OK
 
 
@@ -173,9 +174,9 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``-o FILE``."""
+    """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``--out FILE``."""
     registry = _registry(args)
-    if args.format == "html":
+    if args.output == "html":
         from portreg.extras.export_html import render_html
 
         findings, conflicts = _check_for_html(registry)
@@ -183,8 +184,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         from portreg.extras.export import RENDERERS
 
-        text = RENDERERS[args.format](registry.assignments())
-    if args.output is None:
+        text = RENDERERS[args.output](registry.assignments())
+    if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
     from pathlib import Path
@@ -193,9 +194,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
 
-    path = Path(args.output)
-    apply_edits([FileEdit(path, args.output, read_text(path), text)], root=None)  # user's path
-    _err(f"✅ Wrote {args.output}")
+    path = Path(args.out)
+    apply_edits([FileEdit(path, args.out, read_text(path), text)], root=None)  # user's path
+    _err(f"✅ Wrote {args.out}")
     return EXIT_OK
 
 
@@ -305,7 +306,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from portreg.check.format import FORMATS
 
     findings, ignored = check(_registry(args), live=args.live)
-    sys.stdout.write(FORMATS[args.format](findings, verbose=args.verbose, ignored=ignored))
+    sys.stdout.write(FORMATS[args.output](findings, verbose=args.verbose, ignored=ignored))
     return exit_code(findings, strict=args.strict)
 
 
@@ -335,14 +336,14 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
 EXAMPLES = {
     "assign": "portreg assign invoice --update-configs",
-    "query": "portreg query invoice --json",
+    "query": "portreg query invoice -o json",
     "release": "portreg release invoice --update-configs",
-    "list": "portreg list --json",
+    "list": "portreg list -o json",
     "update-configs": "portreg update-configs --all --dry-run",
-    "check": "portreg check --format github",
+    "check": "portreg check -o github",
     "reconcile": "portreg reconcile --update-configs",
     "fix": "portreg fix --dry-run",
-    "export": "portreg export --format html -o ports.html",
+    "export": "portreg export -o html --out ports.html",
     "docs": "portreg docs README.md",
     "store": "portreg --store etcd://127.0.0.1:2379/portreg/rerp store push",
     "merge-driver": "git config merge.portreg.driver 'portreg merge-driver %O %A %B'",
@@ -370,26 +371,46 @@ def _add_dry_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
+    """``-o/--output FORMAT`` (the first choice is the default), as kubectl spells it;
+    ``--format FORMAT`` and ``--json`` are kept as its aliases."""
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=choices,
+        default=choices[0],
+        metavar="FORMAT",
+        help=f"{', '.join(choices)} (default: {choices[0]})",
+    )
+    parser.add_argument(
+        "--format", dest="output", choices=choices, metavar="FORMAT", help="same as -o FORMAT"
+    )
+    if "json" in choices:
+        parser.add_argument(
+            "--json", dest="output", action="store_const", const="json", help="same as -o json"
+        )
+
+
 def _add_assign(sub: Subparsers) -> None:
     assign = _service_command(sub, "assign", "assign the next free port to a service")
     assign.add_argument("--port", type=int, help="take exactly this port")
     assign.add_argument("--force", action="store_true", help="reassign a service that has a port")
     assign.add_argument("--update-configs", action="store_true", help="also edit config files")
     assign.add_argument("--scaffold", action="store_true", help="create a missing values file")
-    assign.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_output(assign, ("text", "json"))
     _add_dry_run(assign)
     assign.set_defaults(handler=cmd_assign)
 
 
 def _add_query(sub: Subparsers) -> None:
     query = _service_command(sub, "query", "show a service's port and NodePort")
-    query.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_output(query, ("text", "json"))
     query.set_defaults(handler=cmd_query)
 
 
 def _add_list(sub: Subparsers) -> None:
     listing = _command(sub, "list", "list every assignment")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    _add_output(listing, ("text", "json"))
     listing.set_defaults(handler=cmd_list)
 
 
@@ -415,7 +436,7 @@ def _add_update_configs(sub: Subparsers) -> None:
 
 def _add_check(sub: Subparsers) -> None:
     check = _command(sub, "check", "report every port conflict across the config files")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    _add_output(check, ("text", "json", "github"))
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
     check.add_argument(
@@ -452,8 +473,8 @@ def _add_export(sub: Subparsers) -> None:
     from portreg.extras.export import FORMATS
 
     export = _command(sub, "export", "export the assignments (markdown, json, csv, ...)")
-    export.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    _add_output(export, FORMATS)
+    export.add_argument("--out", metavar="FILE", help="write to FILE, not stdout")
     export.set_defaults(handler=cmd_export)
 
 
@@ -611,6 +632,10 @@ def usage_error(prog: str, message: str) -> PortregError:
         near = [match for word in words for match in difflib.get_close_matches(word, options, n=1)]
         hint = f"did you mean {near[0]}?" if near else f"see `{prog} --help`"
         return PortregError(message, where=where or None, hint=hint)
+    output = re.match(r"argument -o/--output: invalid choice: '(.*?)'", message)
+    if output and where == "export":  # -o once named the file: say where the file goes now
+        hint = f"-o is the format; write a file with --out {output.group(1)}"
+        return PortregError(message, where=where, hint=hint)
     return PortregError(message, where=where or None, hint=f"see `{prog} --help`")
 
 
