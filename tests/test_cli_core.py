@@ -25,11 +25,13 @@ def test_assign_prints_the_seeds_message_and_records_the_port(
     run = cli("--root", str(seed_repo), "assign", "accounts-receivable")
     assert (run.code, run.err) == (0, "")
     assert run.out == (
-        "✅ Assigned port 8003 to service 'accounts-receivable'\n   Updated scripts/port-registry.json\n"
+        "✅ Assigned port 8003 to service 'accounts-receivable'\n"
+        "   NodePort: 31003\n"
+        "   Updated scripts/port-registry.json\n"
     )
     assert (seed_repo / REGISTRY).read_text() == SEED_REGISTRY.replace(
         '"next_port": 8002', '"next_port": 8004'
-    ).replace('"reserved_ports": [8080]', '"reserved_ports": [\n    8080\n  ]').replace(
+    ).replace(
         '"invoice": 8002\n', '"invoice": 8002,\n    "accounts-receivable": 8003\n'
     ).replace("2026-01-23T10:00:00", "2026-09-21T14:13:20")
 
@@ -92,9 +94,25 @@ def test_query_of_an_unknown_service_exits_1_with_a_hint(seed_repo: Path, cli: C
     run = cli("--root", str(seed_repo), "query", "payroll")
     assert (run.code, run.out) == (1, "")
     assert run.err == (
-        "ℹ️  Service 'payroll' has no port assigned\n"
-        "   Assign one with: portreg assign payroll --update-configs\n"
+        "portreg: error: service 'payroll' has no port assigned "
+        "(assign one with: portreg assign payroll --update-configs)\n"
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("query", "payroll"), ("release", "payroll"), ("update-configs", "payroll")],
+    ids=lambda argv: argv[0],
+)
+def test_no_port_is_said_one_way_with_one_exit_code(
+    seed_repo: Path, cli: CliRunner, argv: tuple[str, ...]
+) -> None:
+    before = tree(seed_repo)
+    run = cli("--root", str(seed_repo), *argv)
+    assert (run.code, run.out) == (1, "")
+    assert run.err.startswith("portreg: error: service 'payroll' has no port assigned (")
+    assert run.err.count("\n") == 1
+    assert tree(seed_repo) == before
 
 
 def test_list_is_the_seeds_table_sorted_with_correct_node_ports(
@@ -144,10 +162,12 @@ def test_dry_run_prints_the_diff_and_writes_nothing(seed_repo: Path, cli: CliRun
 
 def test_first_assign_in_an_empty_repo_creates_the_registry(repo: Path, cli: CliRunner) -> None:
     run = cli("assign", "invoice", cwd=repo)
-    assert (
-        run.out
-        == "✅ Assigned port 8001 to service 'invoice'\n   Created scripts/port-registry.json\n"
+    assert run.out == (
+        "✅ Assigned port 8001 to service 'invoice'\n"
+        "   NodePort: 31001\n"
+        "   Created scripts/port-registry.json\n"
     )
+    assert '\n  "reserved_ports": [8080],\n' in (repo / REGISTRY).read_text()  # the seed's form
     assert registry(repo)["assignments"] == {"invoice": 8001}
     assert registry(repo)["next_port"] == 8002
 

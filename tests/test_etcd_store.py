@@ -127,7 +127,7 @@ def test_every_command_works_on_etcd(
 
     assert run("assign", "invoice")[:2] == (
         0,
-        f"✅ Assigned port 8001 to service 'invoice'\n   Created {url}\n",
+        f"✅ Assigned port 8001 to service 'invoice'\n   NodePort: 31001\n   Created {url}\n",
     )
     assert run("assign", "general-ledger")[0] == 0
     assert run("assign", "invoice")[1] == "ℹ️  Service 'invoice' already has port 8001\n"

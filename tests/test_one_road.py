@@ -48,7 +48,7 @@ FROM_EMPTY = """\
 {
   "version": "1.0",
   "next_port": 8002,
-  "reserved_ports": [],
+  "reserved_ports": [8080],
   "assignments": {
     "svc": 8001
   },
@@ -90,7 +90,7 @@ def test_empty_registry_becomes_one_whole_document(
     if argv == ("assign", "svc"):
         assert (
             run.out
-            == "✅ Assigned port 8001 to service 'svc'\n   Updated scripts/port-registry.json\n"
+            == "✅ Assigned port 8001 to service 'svc'\n   NodePort: 31001\n   Updated scripts/port-registry.json\n"
         )
     if argv[-1] == "--json":
         assert json.loads(run.out) == {

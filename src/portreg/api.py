@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.config import Settings, load_settings
-from portreg.errors import NotFoundError, StoreConflictError, StoreError, WriteError
+from portreg.errors import StoreConflictError, StoreError, WriteError, no_port
 from portreg.io import faults
 from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import (
@@ -95,7 +95,7 @@ class Registry:
 
     def snapshot(self) -> tuple[Snapshot, RegistryState]:
         snapshot = self.store.load()
-        return snapshot, parse_registry(snapshot.text, self.store.location)
+        return snapshot, parse_registry(snapshot.text, self.store.location, self.settings.reserved)
 
     def state(self) -> RegistryState:
         return self.snapshot()[1]
@@ -173,7 +173,8 @@ class Registry:
         message = f"✅ {verb} port {chosen} to service '{service}'"
         if current is not None:
             message += f" (was {current})"
-        return Step(new_state, assignment(self.settings, service, chosen), True, [message])
+        wanted = assignment(self.settings, service, chosen)
+        return Step(new_state, wanted, True, [message, f"   NodePort: {wanted.node_port}"])
 
     def _ports_in_files(self, ws: Workspace) -> set[int]:
         from portreg.targets.in_use import ports_in_use
@@ -202,10 +203,7 @@ class Registry:
         def plan(state: RegistryState, ws: Workspace) -> Step:
             port = state.port_of(service)
             if port is None:
-                raise NotFoundError(
-                    f"service '{service}' has no port assigned",
-                    hint="see `portreg list` for the services that have one",
-                )
+                raise no_port(service, hint="`portreg list` shows the services that have one")
             step = Step(state.without(service), assignment(self.settings, service, port), True)
             step.messages.append(f"✅ Released port {port} from service '{service}'")
             if update_configs:
@@ -236,10 +234,7 @@ class Registry:
             for name in names:
                 port = state.port_of(name)
                 if port is None:
-                    raise NotFoundError(
-                        f"service '{name}' has no port assigned",
-                        hint=f"assign one with: portreg assign {name} --update-configs",
-                    )
+                    raise no_port(name)
                 wanted.append(assignment(self.settings, name, port))
             step = Step(state, wanted[0] if len(wanted) == 1 else None)
             step.warnings += self._plan_update(ws, wanted, ports_only=not all_fields)
@@ -276,7 +271,7 @@ class Registry:
 
         with self.store.session():
             snapshot = self.store.load()
-            state = parse_registry(snapshot.text, self.store.location)
+            state = parse_registry(snapshot.text, self.store.location, self.settings.reserved)
             if check:
                 require_consistent(state, self.store.location, snapshot.text)
             ws = Workspace(self.settings.root)

@@ -55,9 +55,15 @@ class PortTakenError(PortregError):
 
 
 class NotFoundError(PortregError):
-    """A service has no port (``query``)."""
+    """A service has no port (``query``, ``release``, ``update-configs``): exit 1."""
 
     exit_code = EXIT_NOT_FOUND
+
+
+def no_port(service: str, hint: str | None = None) -> NotFoundError:
+    """The one way portreg says a service has no port (``query``, ``release``, ...): exit 1."""
+    hint = hint or f"assign one with: portreg assign {service} --update-configs"
+    return NotFoundError(f"service '{service}' has no port assigned", hint=hint)
 
 
 class LockTimeoutError(PortregError):

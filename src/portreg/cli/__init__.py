@@ -86,8 +86,9 @@ def cmd_assign(args: argparse.Namespace) -> int:
 def cmd_query(args: argparse.Namespace) -> int:
     found = _registry(args).query(args.service)
     if found is None:
-        _err(output.not_found_lines(args.service))
-        return EXIT_NOT_FOUND
+        from portreg.errors import no_port
+
+        raise no_port(args.service)
     row = (found.service, found.port, found.node_port)
     _out(output.query_json(row) if args.output == "json" else output.query_text(row))
     return EXIT_OK

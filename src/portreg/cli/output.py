@@ -19,13 +19,6 @@ def query_json(row: Row) -> str:
     return json.dumps(row_json(row))
 
 
-def not_found_lines(service: str) -> str:
-    return (
-        f"ℹ️  Service '{service}' has no port assigned\n"
-        f"   Assign one with: portreg assign {service} --update-configs"
-    )
-
-
 def list_text(rows: list[Row]) -> str:
     """The seed's table, sorted by service, with NodePorts by the formula."""
     rule = "-" * 50

@@ -162,10 +162,13 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def parse_registry(text: str | None, where: str) -> RegistryState:
-    """Parse and validate a registry document; ``None`` (no file yet) is an empty registry."""
+def parse_registry(
+    text: str | None, where: str, reserved: tuple[int, ...] = ()
+) -> RegistryState:
+    """Parse and validate a registry document; ``None`` (no file yet) is an empty registry,
+    which records ``reserved`` (the config's) as the seed's file does (``[8080]``)."""
     if text is None or not text.strip():
-        return RegistryState(document=empty_document())
+        return RegistryState(reserved_ports=reserved, document=empty_document())
     if len(text) > MAX_REGISTRY_BYTES:
         raise RegistryError(
             f"registry is {len(text) // (1024 * 1024)} MB, over the {MAX_REGISTRY_BYTES >> 20} MB "
@@ -197,6 +200,8 @@ def parse_registry(text: str | None, where: str) -> RegistryState:
         ) from exc
     if not isinstance(raw, dict):
         raise RegistryError("the registry must be a JSON object", where=f"{where}:1")
+    if not raw:  # ``{}`` is as empty as no file: one answer for both
+        return RegistryState(reserved_ports=reserved, document=empty_document())
     reserved = raw.get("reserved_ports", [])
     if not isinstance(reserved, list):
         raise RegistryError("'reserved_ports' must be a list", where=where)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 
@@ -22,7 +23,18 @@ def render(
     metadata = out.get("metadata")
     if isinstance(metadata, dict) and has_last_updated(out) and timestamp is not None:
         out["metadata"] = {**metadata, "last_updated": timestamp}
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    return _RESERVED.sub(_one_line, text, count=1)
+
+
+# the top-level list of reserved ports (ints only, so its first ``]`` closes it)
+_RESERVED = re.compile(r'(?m)^(  "reserved_ports": )\[([^\]]*)\]')
+
+
+def _one_line(match: re.Match[str]) -> str:
+    """``"reserved_ports": [8080, 9000]`` on one line, as the seed's registry has it."""
+    numbers = ", ".join(part.strip() for part in match.group(2).split(",") if part.strip())
+    return f"{match.group(1)}[{numbers}]"
 
 
 def has_last_updated(document: Mapping[str, object]) -> bool:
