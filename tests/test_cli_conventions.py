@@ -135,3 +135,18 @@ def test_export_writes_a_file_with_out_and_says_so_when_o_names_one(
     run = cli("--root", str(seed_repo), "export", "--out", str(target))
     assert (run.code, run.out, run.err) == (0, "", f"✅ Wrote {target}\n")
     assert target.read_text() == cli("--root", str(seed_repo), "export").out
+
+
+def test_messages_name_repo_files_by_their_repo_relative_path(
+    seed_repo: Path, cli: CliRunner
+) -> None:
+    (seed_repo / "portreg.toml").write_text("[[[\n")
+    for cwd in (seed_repo, seed_repo / "scripts"):
+        run = cli("list", cwd=cwd)
+        assert run.code == 2
+        assert run.err.startswith("portreg: error: portreg.toml: not valid TOML: ")
+        assert str(seed_repo) not in run.err
+    (seed_repo / "portreg.toml").write_text("first-port = 'x'\n")
+    run = cli("--root", str(seed_repo), "list")
+    assert run.err.startswith("portreg: error: portreg.toml: ")
+    assert str(seed_repo) not in run.err

@@ -31,9 +31,9 @@ def test_assign_prints_the_seeds_message_and_records_the_port(
     )
     assert (seed_repo / REGISTRY).read_text() == SEED_REGISTRY.replace(
         '"next_port": 8002', '"next_port": 8004'
-    ).replace(
-        '"invoice": 8002\n', '"invoice": 8002,\n    "accounts-receivable": 8003\n'
-    ).replace("2026-01-23T10:00:00", "2026-09-21T14:13:20")
+    ).replace('"invoice": 8002\n', '"invoice": 8002,\n    "accounts-receivable": 8003\n').replace(
+        "2026-01-23T10:00:00", "2026-09-21T14:13:20"
+    )
 
 
 def test_assign_again_is_idempotent_and_changes_nothing(seed_repo: Path, cli: CliRunner) -> None:

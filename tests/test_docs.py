@@ -115,8 +115,13 @@ def test_docs_from_settings(seed_repo: Path, cli):
     (seed_repo / "docs").mkdir()
     (seed_repo / "docs" / "ports.md").write_text(f"{BEGIN}\n{END}\n")
     run = cli("--root", str(seed_repo), "docs")
-    assert run.code == 0, run.err
+    assert (run.code, run.out) == (
+        0,
+        "✅ Updated the port table in docs/ports.md\n",
+    )  # repo-relative
     assert (seed_repo / "docs" / "ports.md").read_text() == f"{BEGIN}\n{SEED_TABLE}{END}\n"
+    again = cli("--root", str(seed_repo), "docs")
+    assert (again.code, again.out) == (0, "ℹ️  docs/ports.md is up to date\n")
 
 
 def test_docs_without_files_is_a_clear_error(seed_repo: Path, cli):

@@ -224,7 +224,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from portreg.extras.export import render_markdown
 
     registry = _registry(args)
-    files = args.files or [str(registry.settings.root / d) for d in registry.settings.docs]
+    from pathlib import Path
+
+    root = registry.settings.root
+    named = [(Path(name), name) for name in args.files]
+    files = named or [(root / name, name) for name in registry.settings.docs]
     if not files:
         raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
     from portreg.io.files import read_text

@@ -116,8 +116,25 @@ class Settings:
     def registry_path(self) -> Path:
         return self.root / self.registry
 
+    @property
+    def config_name(self) -> str | None:
+        """The config file as messages name it (repo-relative when it lies in the repo)."""
+        return settings_name(self.root, self.source)
+
     def node_port(self, port: int) -> int:
         return self.node_port_base + (port - self.node_port_offset)
+
+
+def shown_path(root: Path, path: str) -> str:
+    """``path`` as a message names it: repo-relative inside the repo, else as given."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def settings_name(root: Path, source: str | None) -> str | None:
+    return None if source is None else shown_path(root, source)
 
 
 # ---------------------------------------------------------------- validators
@@ -542,7 +559,7 @@ def find_root(start: Path, *, new: bool = False) -> Path:
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, where: str) -> dict[str, Any]:
     import tomllib
 
     from portreg.errors import FileEditError
@@ -551,14 +568,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = read_text(path)
     except FileEditError as exc:
-        raise ConfigError(f"cannot read config: {exc.message}", where=str(path)) from exc
+        raise ConfigError(f"cannot read config: {exc.message}", where=where) from exc
     if text is None:
-        raise ConfigError("cannot read config: No such file or directory", where=str(path))
-    _require_small_toml(text, str(path))
+        raise ConfigError("cannot read config: No such file or directory", where=where)
+    _require_small_toml(text, where)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from exc
+        raise ConfigError(f"not valid TOML: {exc}", where=where) from exc
 
 
 MAX_CONFIG_BYTES = 256 * 1024  # a portreg config is a few dozen lines
@@ -584,15 +601,15 @@ def _require_small_toml(text: str, where: str) -> None:
         raise ConfigError(exc.message.replace("JSON", "TOML"), where=where) from exc
 
 
-def _config_table(config: Path | None) -> dict[str, Any]:
+def _config_table(config: Path | None, where: str) -> dict[str, Any]:
     if config is None:
         return {}
-    data = _read_toml(config)
+    data = _read_toml(config, where)
     if config.name != "pyproject.toml":
         return data
     table = data.get("tool", {}).get("portreg", {})
     if not isinstance(table, dict):
-        raise ConfigError("[tool.portreg] must be a table", where=str(config))
+        raise ConfigError("[tool.portreg] must be a table", where=where)
     return table
 
 
@@ -647,11 +664,11 @@ def load_settings(
         _require_inside(root_path, str(found))  # one the user names on the command line is theirs
     config_path = Path(found) if found else None
     source = str(config_path) if config_path else None
-    table = _config_table(config_path)
+    table = _config_table(config_path, shown_path(root_path, source or ""))
     try:
         settings = settings_from_table(root_path, table, source)
     except ConfigError as exc:
-        exc.where = exc.where or source
+        exc.where = exc.where or settings_name(root_path, source)
         raise
     store = env.get("PORTREG_STORE")
     if store:

@@ -100,16 +100,16 @@ def stale_docs(
 
 
 def docs_plan(
-    files: Sequence[str], table: str, read: Callable[[Path], str | None]
+    files: Sequence[tuple[Path, str]], table: str, read: Callable[[Path], str | None]
 ) -> tuple[list[FileEdit], list[str]]:
     """The edits that bring each file's table up to date, and the files already current.
 
-    Every file is checked before any is written, so a missing marker in one file
-    leaves all of them untouched.
+    ``files`` are (path, the name to show: repo-relative for the config's docs, as given
+    for a file named on the command line). Every file is checked before any is written,
+    so a missing marker in one file leaves all of them untouched.
     """
     edits, current = [], []
-    for name in files:
-        path = Path(name)
+    for path, name in files:
         text = read(path)
         if text is None:
             raise FileEditError("file does not exist", where=name)

@@ -162,9 +162,7 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def parse_registry(
-    text: str | None, where: str, reserved: tuple[int, ...] = ()
-) -> RegistryState:
+def parse_registry(text: str | None, where: str, reserved: tuple[int, ...] = ()) -> RegistryState:
     """Parse and validate a registry document; ``None`` (no file yet) is an empty registry,
     which records ``reserved`` (the config's) as the seed's file does (``[8080]``)."""
     if text is None or not text.strip():

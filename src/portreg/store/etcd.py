@@ -132,7 +132,7 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
         raise ConfigError(
             f"etcd: cannot load the TLS files (ca={ca}, cert={cert}, key={key}): {reason}",
-            where=settings.source,
+            where=settings.config_name,
             hint="check the ca, cert and key paths in [etcd]",
         ) from exc
     return context

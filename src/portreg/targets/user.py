@@ -177,6 +177,6 @@ def _require_files(settings: Settings, spec: TargetSpec) -> None:
     if spec.required and not glob.glob(pattern, root_dir=settings.root, recursive=True):
         raise ConfigError(
             f"targets.{spec.name}.files: {spec.files!r} matches no file (required = true)",
-            where=settings.source,
+            where=settings.config_name,
             hint="fix the glob, or set required = false",
         )
