@@ -243,7 +243,10 @@ def test_bad_config_is_exit_2_naming_the_key(seed_repo: Path, cli: CliRunner) ->
 def test_init_writes_config_registry_and_compat_script(repo: Path, cli: CliRunner) -> None:
     run = cli("--root", str(repo), "init", "--compat-script")
     assert run.out == (
-        "✅ Created portreg.toml\n✅ Created scripts/port-registry.json\n✅ Created scripts/assign-port.py\n"
+        "✅ Created portreg.toml\n"
+        "✅ Created scripts/port-registry.json\n"
+        "✅ Created scripts/assign-port.py\n"
+        "   Next: `portreg assign SERVICE --update-configs` gives a service its port\n"
     )
     assert "first-port = 8001" in (repo / "portreg.toml").read_text()
     assert registry(repo)["assignments"] == {}

@@ -82,6 +82,15 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     )
 
 
+def adoptable(registry: Registry) -> list[tuple[str, str]]:
+    """(service, the file naming it) for each service ``reconcile`` would adopt."""
+    from portreg.check import repair
+
+    state = registry.state()
+    found = repair.candidates(_facts(registry, state, Workspace(registry.settings.root)))
+    return [(c.service, c.entries[0].rpartition(":")[0] or c.entries[0]) for c in found]
+
+
 def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:
     """Turn a plan into edits in ``ws``: removals first, then moves in order."""
     targets: Sequence[Target] = registry.targets()

@@ -55,9 +55,9 @@ def plan_reconcile(facts: Facts) -> Step:
     the lowest free ports.
     """
     plan = Step(facts.state)
-    candidates = _candidates(facts)
-    keepers = _keepers(candidates)
-    for candidate in candidates:
+    found = candidates(facts)
+    keepers = _keepers(found)
+    for candidate in found:
         service, wanted = candidate.service, candidate.port
         reason = _keep_reason(facts, plan.state, wanted) or _lost_to(keepers, candidate)
         if reason:
@@ -103,7 +103,7 @@ def filling_moves(facts: Facts, adoption: Step, planned: list[Move]) -> list[Mov
     ]
 
 
-def _candidates(facts: Facts) -> list[Candidate]:
+def candidates(facts: Facts) -> list[Candidate]:
     """Every adoptable service, in the file order of its first entry."""
     first, last = facts.settings.first_port, facts.settings.last_port
     named: dict[str, dict[int, list[str]]] = {}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+    from portreg.extras.init import Survey
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -123,17 +124,26 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from portreg.config import load_settings
     from portreg.extras.init import (
+        COMPAT_PATH,
         git_edits,
         init_edits,
         register_merge_driver,
         require_git_checkout,
+        survey_notes,
     )
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
 
     settings = load_settings(args.root, args.config, new=True)
-    edits = init_edits(settings, compat_script=args.compat_script, timestamp=timestamp())
+    script = read_text(settings.root / COMPAT_PATH)
+    edits = init_edits(
+        settings,
+        compat_script=args.compat_script,
+        timestamp=timestamp(),
+        read=read_text,
+        force=args.force,
+    )
     if args.git:
         require_git_checkout(settings.root)
         edits += git_edits(settings, read_text)
@@ -141,12 +151,27 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.git:
         register_merge_driver(settings.root)
     for edit in edits:
-        _out(f"✅ {'Created' if edit.before is None else 'Updated'} {edit.display}")
+        _out(f"✅ {'Created' if edit.before is None else 'Replaced'} {edit.display}")
     if args.git:
         _out("✅ Registered the git merge driver (git config merge.portreg.driver)")
     elif not edits:
         _out("ℹ️  Nothing to do: portreg.toml and the registry already exist")
+    found = _survey(args, script)
+    for note in survey_notes(found, compat_script=args.compat_script, force=args.force):
+        _out(note)
     return EXIT_OK
+
+
+def _survey(args: argparse.Namespace, script: str | None) -> Survey:
+    """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
+    from portreg.check.commands import adoptable
+    from portreg.extras.init import Survey
+
+    try:
+        registry = _registry(args)
+        return Survey(adoptable(registry), len(registry.state().assignments), script)
+    except PortregError as exc:
+        return Survey([], 0, script, problem=exc.line())
 
 
 def cmd_merge_driver(args: argparse.Namespace) -> int:
@@ -524,6 +549,9 @@ def _add_init(sub: Subparsers) -> None:
         "--compat-script", action="store_true", help="also write scripts/assign-port.py"
     )
     init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
+    init.add_argument(
+        "--force", action="store_true", help="with --compat-script: replace an existing script"
+    )
     init.set_defaults(handler=cmd_init)
 
 

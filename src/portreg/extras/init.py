@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from portreg.config import Settings
@@ -11,12 +12,14 @@ from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
 
 CONFIG_TEMPLATE = """\
-# portreg: the port registry of this repo. Every key is optional; the values
-# below are the defaults (the seed's conventions). See `portreg --help`.
+# portreg: the port registry of this repo. Every key is optional: the values
+# below are the defaults (the seed's conventions), and a commented key shows
+# how to set what has no default. `portreg COMMAND --help` says more.
 
 # Where the registry lives (JSON, kept in git).
 registry = "scripts/port-registry.json"
-# store = "etcd://127.0.0.1:2379/portreg/myteam"   # a shared registry instead
+# A registry shared by several checkouts or teams, instead (or --store, $PORTREG_STORE):
+# store = "etcd://127.0.0.1:2379/portreg/myteam"
 
 # Service ports are handed out from this range, lowest free first.
 first-port = 8001
@@ -24,7 +27,7 @@ last-port = 8999
 # Never handed out (merged with the registry's reserved_ports).
 reserved = [8080]
 
-# NodePort = node-port-base + (port - node-port-offset); must stay inside
+# NodePort = node-port-base + (port - node-port-offset); it must stay inside
 # node-port-range and Kubernetes' 30000-32767.
 node-port-base = 31000
 node-port-offset = 8000
@@ -33,13 +36,22 @@ node-port-range = [31000, 31999]
 # Seconds to wait for another portreg holding the registry lock.
 lock-timeout = 10
 
+# Markdown files holding a port table between <!-- portreg:begin --> and
+# <!-- portreg:end -->: `portreg docs` rewrites it, `check` reports it stale.
+docs = []
+
 [helm]
+enabled = true
+# One values file per service.
 values = "helm/rerp-microservice/values/{service}.yaml"
-# template = "helm/rerp-microservice/values/_template.yaml"   # for assign --scaffold
+# The file `assign --scaffold` copies for a new service:
+# template = "helm/rerp-microservice/values/_template.yaml"
 
 [helm.set]
 # dotted key = template; placeholders: {service} {port} {node_port}
 # {service_snake} {service_title} {SERVICE_UPPER}. A numeric result stays an int.
+# Only the port fields are kept in line by fix; the others are written when
+# portreg creates a file, or by `update-configs --all-fields`.
 "service.port" = "{port}"
 "service.containerPort" = "{port}"
 "service.nodePort" = "{node_port}"
@@ -49,11 +61,53 @@ values = "helm/rerp-microservice/values/{service}.yaml"
 "app.binaryName" = "{service_snake}_service_api"
 
 [kind]
+enabled = true
 config = "kind-config.yaml"
 node-role = "control-plane"
 comment = "# {service_title} Service"
-# Ports in these ranges get no hostPort mapping (e.g. Tilt port-forwards bind them).
+# Host ports something else binds (e.g. [[8001, 8099]] when Tilt forwards them):
+# no kind hostPort mapping there, and fix removes one that is.
 skip-host-ports = []
+
+# Read for the ports they use (fix moves a service's literal port forwards).
+[tilt]
+enabled = true
+files = ["Tiltfile"]
+
+[compose]
+enabled = true
+files = ["compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml"]
+
+[manifests]
+enabled = true
+files = ["k8s/**/*.yaml", "manifests/**/*.yaml"]
+
+# What check never reports and fix never edits (also: `# portreg: ignore[PR005]`
+# at the end of a line).
+[ignore]
+files = []      # globs, e.g. ["helm/legacy/**"]
+services = []   # e.g. ["postgres"]
+ports = []      # e.g. [5433, 30432]
+codes = []      # e.g. ["PR014"]
+
+# For etcd:// and etcds:// stores.
+[etcd]
+# ca = "certs/ca.pem"
+# cert = "certs/client.pem"
+# key = "certs/client-key.pem"
+# username = "portreg"
+password-env = "PORTREG_ETCD_PASSWORD"
+timeout = 3.0
+retries = 20
+
+# More files that hold a service's port (see the README's "User-defined targets"):
+# [[targets]]
+# name = "env"
+# files = "services/{service}/.env"
+# kind = "text"
+# line = "PORT={port}"
+# create = false     # true: add a missing line or key (default: warn)
+# required = false   # true: a glob matching no file is a config error
 """
 
 COMPAT_SCRIPT = '''\
@@ -79,8 +133,16 @@ sys.exit(main(ARGS))
 COMPAT_PATH = "scripts/assign-port.py"
 
 
-def init_edits(settings: Settings, *, compat_script: bool, timestamp: str) -> list[FileEdit]:
-    """New files only: an existing config, registry or script is never overwritten."""
+def init_edits(
+    settings: Settings,
+    *,
+    compat_script: bool,
+    timestamp: str,
+    read: Callable[[Path], str | None],
+    force: bool = False,
+) -> list[FileEdit]:
+    """New files only: an existing config or registry is never overwritten, and an
+    existing ``scripts/assign-port.py`` only with ``compat_script`` and ``force``."""
     root = settings.root
     wanted: list[tuple[Path, str, int]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE, 0o644)]
     registry = RegistryState(
@@ -93,9 +155,60 @@ def init_edits(settings: Settings, *, compat_script: bool, timestamp: str) -> li
         wanted.append((root / COMPAT_PATH, COMPAT_SCRIPT, 0o755))  # a script to run
     edits = []
     for path, text, mode in wanted:
-        if not path.exists():
-            edits.append(FileEdit(path, path.relative_to(root).as_posix(), None, text, mode))
+        before = read(path)
+        replace = force and path == root / COMPAT_PATH and before != text
+        if before is None or replace:
+            edits.append(FileEdit(path, path.relative_to(root).as_posix(), before, text, mode))
     return edits
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What a repo already holds when ``init`` runs."""
+
+    adoptable: list[tuple[str, str]]  # (service, the file that names it) the registry lacks
+    registered: int  # how many services the registry already has
+    script: str | None  # the text of an existing scripts/assign-port.py
+    problem: str | None = None  # why the repo could not be surveyed, as an error line
+
+
+def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str]:
+    """What init found and the command to run next (pure). A replaced script is not
+    noted: the CLI lists it with the files it wrote."""
+    notes = [f"⚠️  {found.problem}"] if found.problem else []
+    if found.adoptable:
+        names = [f"{service} ({where})" for service, where in found.adoptable]
+        count = len(names)
+        notes.append(
+            f"ℹ️  Found {count} service{'' if count == 1 else 's'} the registry does not know: "
+            + _names(names)
+        )
+    if found.script is not None and found.script != COMPAT_SCRIPT and not (force and compat_script):
+        if compat_script:
+            notes.append(
+                f"ℹ️  Left {COMPAT_PATH} as it is: it is not portreg's "
+                "(add --force to replace it with one that runs portreg)"
+            )
+        else:
+            notes.append(
+                f"ℹ️  Left {COMPAT_PATH} (the seed's script) as it is; `portreg init "
+                "--compat-script --force` replaces it with one that runs portreg"
+            )
+    if found.adoptable:
+        notes.append(
+            "   Next: `portreg fix --dry-run` shows how portreg would record them and bring "
+            "every file in line; then `portreg fix`"
+        )
+    elif found.registered:
+        notes.append("   Next: `portreg check` reports any file that disagrees with the registry")
+    else:
+        notes.append("   Next: `portreg assign SERVICE --update-configs` gives a service its port")
+    return notes
+
+
+def _names(services: list[str], shown: int = 5) -> str:
+    more = len(services) - shown
+    return ", ".join(services[:shown]) + (f", and {more} more" if more > 0 else "")
 
 
 # ------------------------------------------------------------ init --git

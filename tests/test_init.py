@@ -1,0 +1,135 @@
+"""``portreg init``: the full commented config, what the repo already holds, the next step."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from portreg import config
+from portreg.config import Settings, settings_from_table
+from portreg.extras.init import COMPAT_SCRIPT, CONFIG_TEMPLATE
+
+from conftest import CliRunner, tree
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "rerp"
+README = Path(__file__).resolve().parent.parent / "README.md"
+SEED_SCRIPT = "#!/usr/bin/env python3\nprint('the seed')\n"
+
+
+def test_the_config_init_writes_holds_every_default(tmp_path: Path) -> None:
+    table = tomllib.loads(CONFIG_TEMPLATE)
+    assert settings_from_table(tmp_path, table, None) == Settings(root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("section", "schema"),
+    [("", config.TOP_SCHEMA)]
+    + [(name, schema) for name, (_cls, schema) in config.SECTIONS.items()]
+    + [("targets", config.TARGET_SCHEMA)],
+)
+def test_the_config_init_writes_shows_every_key(section: str, schema: config.Schema) -> None:
+    """Set or as a commented example: a user reads what can be set in the file itself."""
+    if section:
+        header = "[[targets]]" if section == "targets" else f"[{section}]"
+        assert re.search(rf"^(# )?{re.escape(header)}$", CONFIG_TEMPLATE, re.M), header
+    for key in schema:
+        if key != "set":
+            assert re.search(rf"^(# )?{re.escape(key)} = ", CONFIG_TEMPLATE, re.M), key
+
+
+def test_the_readme_shows_the_config_init_writes() -> None:
+    text = README.read_text()
+    block = text.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```\n", 1)[0]
+    assert block == CONFIG_TEMPLATE
+
+
+def test_init_writes_the_template(repo: Path, cli: CliRunner) -> None:
+    assert cli("--root", str(repo), "init").code == 0
+    assert (repo / "portreg.toml").read_text() == CONFIG_TEMPLATE
+
+
+@pytest.fixture
+def existing(tmp_path: Path) -> Path:
+    """A repo that had the seed's script: values files, a kind-config, no portreg.toml."""
+    root = tmp_path / "rerp"
+    shutil.copytree(EXAMPLE, root)
+    (root / "portreg.toml").unlink()
+    (root / "scripts" / "port-registry.json").unlink()
+    (root / "scripts" / "assign-port.py").write_text(SEED_SCRIPT)
+    (root / ".git").mkdir()
+    return root
+
+
+def test_init_in_a_repo_with_services_says_what_it_found_and_what_to_run(
+    existing: Path, cli: CliRunner
+) -> None:
+    run = cli("init", cwd=existing)
+    assert (run.code, run.err) == (0, "")
+    lines = run.out.splitlines()
+    assert lines[:2] == ["✅ Created portreg.toml", "✅ Created scripts/port-registry.json"]
+    found = lines[2]
+    assert found.startswith("ℹ️  Found 3 services the registry does not know: ")
+    for service in ("general-ledger", "invoice", "accounts-receivable"):
+        assert f"{service} (helm/rerp-microservice/values/{service}.yaml)" in found
+    assert lines[3] == (
+        "ℹ️  Left scripts/assign-port.py (the seed's script) as it is; "
+        "`portreg init --compat-script --force` replaces it with one that runs portreg"
+    )
+    assert lines[4] == (
+        "   Next: `portreg fix --dry-run` shows how portreg would record them and bring "
+        "every file in line; then `portreg fix`"
+    )
+    assert len(lines) == 5
+    assert (existing / "scripts" / "assign-port.py").read_text() == SEED_SCRIPT
+    # the step it names works: fix adopts them and check goes green
+    assert cli("fix", cwd=existing).code == 0
+    assert cli("check", cwd=existing).code == 0
+
+
+def test_compat_script_replaces_the_seeds_only_with_force(existing: Path, cli: CliRunner) -> None:
+    cli("init", cwd=existing)
+    before = tree(existing)
+    asked = cli("init", "--compat-script", cwd=existing)
+    assert asked.code == 0
+    assert "ℹ️  Left scripts/assign-port.py as it is: it is not portreg's (add --force" in asked.out
+    assert tree(existing) == before
+    forced = cli("init", "--compat-script", "--force", cwd=existing)
+    assert forced.code == 0
+    assert forced.out.splitlines()[0] == "✅ Replaced scripts/assign-port.py"
+    assert "Left scripts/assign-port.py" not in forced.out
+    assert (existing / "scripts" / "assign-port.py").read_text() == COMPAT_SCRIPT
+    assert {k: v for k, v in tree(existing).items() if k != "scripts/assign-port.py"} == {
+        k: v for k, v in before.items() if k != "scripts/assign-port.py"
+    }
+
+
+def test_force_never_overwrites_the_config_or_the_registry(existing: Path, cli: CliRunner) -> None:
+    (existing / "portreg.toml").write_text("first-port = 8001\n")
+    (existing / "scripts" / "port-registry.json").write_text('{"assignments": {"invoice": 8002}}\n')
+    before = tree(existing)
+    run = cli("init", "--force", cwd=existing)
+    assert run.code == 0
+    assert tree(existing) == before
+    assert "Left scripts/assign-port.py (the seed's script)" in run.out
+
+
+def test_init_in_a_registered_clean_repo_names_check(seed_repo: Path, cli: CliRunner) -> None:
+    run = cli("--root", str(seed_repo), "init")
+    assert run.out.splitlines()[-1] == (
+        "   Next: `portreg check` reports any file that disagrees with the registry"
+    )
+
+
+def test_init_with_a_broken_registry_warns_and_still_writes_the_config(
+    repo: Path, cli: CliRunner
+) -> None:
+    (repo / "scripts" / "port-registry.json").write_text("{\n")
+    run = cli("--root", str(repo), "init")
+    assert run.code == 0
+    assert run.out.splitlines()[0] == "✅ Created portreg.toml"
+    assert run.out.splitlines()[1].startswith("⚠️  scripts/port-registry.json:2:1: not valid JSON")
+    assert (repo / "scripts" / "port-registry.json").read_text() == "{\n"
