@@ -150,3 +150,36 @@ def test_messages_name_repo_files_by_their_repo_relative_path(
     run = cli("--root", str(seed_repo), "list")
     assert run.err.startswith("portreg: error: portreg.toml: ")
     assert str(seed_repo) not in run.err
+
+
+def test_every_command_a_message_names_exists_with_its_options() -> None:
+    """A hint is only as good as the command it names: each ``portreg CMD --opt`` in the
+    source must be a real command taking those options."""
+    import re
+
+    from portreg.cli import COMMANDS, build_parser
+
+    source = Path(__file__).resolve().parent.parent / "src" / "portreg"
+    named = set()
+    for path in source.rglob("*.py"):
+        for match in re.finditer(r"portreg ((?:[a-z][a-z-]*)(?: [^`\")\n(;]*)?)", path.read_text()):
+            words = match.group(1).split()
+            if words[0] in COMMANDS or words[0].startswith(("assign", "fix", "check")):
+                named.add((path.name, tuple(words)))
+    assert len(named) > 20
+    for where, words in sorted(named):
+        command = words[0]
+        assert command in COMMANDS, f"{where}: `portreg {' '.join(words)}` names no command"
+        parser = build_parser(only=command)
+        options = {
+            option
+            for action in parser._actions
+            for choice in (getattr(action, "choices", None) or {}).values()
+            if hasattr(choice, "_actions")
+            for sub in choice._actions
+            for option in sub.option_strings
+        }
+        for word in words[1:]:
+            flag = word.split("=")[0].rstrip(".,")
+            if flag.startswith("--"):
+                assert flag in options, f"{where}: `portreg {' '.join(words)}`: no {flag}"
