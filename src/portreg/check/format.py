@@ -1,9 +1,10 @@
-"""Findings as text, JSON or GitHub workflow commands. Returns strings; the CLI prints."""
+"""Findings as text, JSON, GitHub workflow commands or SARIF. Returns strings; the CLI prints."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from portreg.check.findings import Finding, counts
 
@@ -75,8 +76,129 @@ def github(
     return "".join(line + "\n" for line in lines)
 
 
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+INFORMATION_URI = "https://github.com/portreg/portreg"
+HELP_URI = f"{INFORMATION_URI}#checks"
+FINGERPRINT = "portregFinding/v1"
+
+
+def _pascal(name: str) -> str:
+    """``registry-duplicate`` -> ``RegistryDuplicate`` (SARIF's rule names are PascalCase)."""
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _sarif_rules() -> list[dict[str, Any]]:
+    from portreg.check.rules import RULES
+
+    return [
+        {
+            "id": rule.code,
+            "name": _pascal(rule.name),
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {
+                "text": f"{rule.summary[:1].upper()}{rule.summary[1:]}. {rule.help}"
+            },
+            "help": {"text": rule.help},
+            "helpUri": HELP_URI,
+            "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
+        }
+        for rule in RULES
+    ]
+
+
+def _fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """One key per finding that survives edits elsewhere in the file: the code, the file,
+    the service, the port and its other holder (not the line, not the message, which names
+    other files' lines), and an ordinal when those alone repeat."""
+    import hashlib
+
+    seen: dict[str, int] = {}
+    keys = []
+    for f in findings:
+        identity = "\0".join(map(str, (f.code, f.path, f.service, f.port, f.holder)))
+        seen[identity] = seen.get(identity, 0) + 1
+        digest = hashlib.sha256(f"{identity}\0{seen[identity]}".encode()).hexdigest()
+        keys.append(digest[:32])
+    return keys
+
+
+def _sarif_result(f: Finding, index: dict[str, int], key: str, ignored: bool) -> dict[str, Any]:
+    from urllib.parse import quote
+
+    uri = quote(f.path, safe="/")  # a URI reference: a space or a '#' in a name is escaped
+    location: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
+    if f.line >= 1:  # a finding about a whole file (line 0) has no region
+        location["region"] = {"startLine": f.line}
+    result: dict[str, Any] = {
+        "ruleId": f.code,
+        "ruleIndex": index[f.code],
+        "level": SARIF_LEVEL[f.severity],
+        "message": {"text": f"{f.message}\nhint: {f.hint}" if f.hint else f.message},
+        "locations": [{"physicalLocation": location}],
+        "partialFingerprints": {FINGERPRINT: key},
+        "properties": {
+            name: value
+            for name, value in (
+                ("hint", f.hint),
+                ("service", f.service),
+                ("port", f.port),
+                ("holder", f.holder),
+            )
+            if value not in (None, "")
+        },
+    }
+    if ignored:
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "justification": "ignored as the repo asks (portreg.toml or an inline comment)",
+            }
+        ]
+    return result
+
+
+def sarif(
+    findings: Sequence[Finding], *, verbose: bool = False, ignored: Sequence[Finding] = ()
+) -> str:
+    """One SARIF 2.1.0 log for GitHub code scanning: every rule, every finding (info notes
+    as ``note``, ``verbose`` or not) and the ignored ones as suppressed results."""
+    from portreg import __version__
+
+    rules = _sarif_rules()
+    index = {rule["id"]: number for number, rule in enumerate(rules)}
+    everything = [*findings, *ignored]
+    keys = _fingerprints(everything)
+    results = [
+        _sarif_result(f, index, key, ignored=number >= len(findings))
+        for number, (f, key) in enumerate(zip(everything, keys, strict=True))
+    ]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "portreg",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
 FORMATS: dict[str, Callable[..., str]] = {
     "text": text,
     "json": as_json,
     "github": github,
+    "sarif": sarif,
 }

@@ -39,10 +39,15 @@ Check = Callable[[Facts], Iterator[Hit]]
 
 @dataclass(frozen=True)
 class Rule:
+    """A finding code: its default severity, a kebab-case name, the function that finds it,
+    what it means in one line (the README's table says the same) and what to do about it."""
+
     code: str
     severity: Severity
     name: str
     check: Check
+    summary: str
+    help: str
 
 
 def _holder_note(facts: Facts, port: int, service: str | None) -> str:
@@ -442,28 +447,229 @@ def listening(facts: Facts) -> Iterator[Hit]:
 # -------------------------------------------------------------------- table
 
 RULES: tuple[Rule, ...] = (
-    Rule("PR001", "error", "registry-duplicate", registry_duplicates),
-    Rule("PR002", "error", "port-collision", port_collisions),
-    Rule("PR003", "error", "helm-port", helm_port),
-    Rule("PR004", "error", "helm-container-port", helm_container_port),
-    Rule("PR005", "error", "helm-node-port", helm_node_port),
-    Rule("PR006", "error", "helm-unknown-service", helm_unknown_service),
-    Rule("PR007", "warning", "helm-missing-values", helm_missing_values),
-    Rule("PR008", "error", "kind-drift", kind_drift),
-    Rule("PR009", "error", "kind-stranger", kind_stranger),
-    Rule("PR010", "warning", "kind-missing", kind_missing),
-    Rule("PR011", "error", "port-out-of-range", out_of_range),
-    Rule("PR012", "error", "reserved-port", reserved_in_use),
-    Rule("PR013", "error", "node-port-range", node_port_range),
-    Rule("PR014", "info", "static-band", static_band_note),
-    Rule("PR015", "error", "kind-skip-host-port", kind_skipped),
-    Rule("PR016", "warning", "live-listener", listening),
-    Rule("PR017", "error", "unreadable-file", unreadable),
-    Rule("PR018", "warning", "scanned-drift", scanned_drift),
-    Rule("PR019", "error", "target-drift", target_drift),
-    Rule("PR020", "error", "target-stranger", target_stranger),
-    Rule("PR021", "warning", "docs-stale", docs_stale),
-    Rule("PR022", "error", "host-port-bound-twice", host_port_bound_twice),
+    Rule(
+        "PR001",
+        "error",
+        "registry-duplicate",
+        registry_duplicates,
+        summary="the registry gives one port to two services",
+        help=(
+            "Run `portreg fix`: the first service keeps the port, the other gets the lowest "
+            "free one, and every file that names the moved port follows."
+        ),
+    ),
+    Rule(
+        "PR002",
+        "error",
+        "port-collision",
+        port_collisions,
+        summary=(
+            "two services hold one port anywhere (registry, Helm, kind, Tiltfile, compose, "
+            "manifests)"
+        ),
+        help=(
+            "Run `portreg fix`, which adopts unknown services and moves every holder but one "
+            "to a free port; a manifest is edited by hand."
+        ),
+    ),
+    Rule(
+        "PR003",
+        "error",
+        "helm-port",
+        helm_port,
+        summary="Helm `service.port` disagrees with the registry",
+        help=(
+            "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
+            "port into the values file."
+        ),
+    ),
+    Rule(
+        "PR004",
+        "error",
+        "helm-container-port",
+        helm_container_port,
+        summary="Helm `service.containerPort` disagrees with the registry",
+        help=(
+            "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
+            "port into the values file."
+        ),
+    ),
+    Rule(
+        "PR005",
+        "error",
+        "helm-node-port",
+        helm_node_port,
+        summary="Helm `service.nodePort` is not what the formula gives (e.g. `30801` for `31001`)",
+        help="Run `portreg fix`: the NodePort is node-port-base + (port - node-port-offset).",
+    ),
+    Rule(
+        "PR006",
+        "error",
+        "helm-unknown-service",
+        helm_unknown_service,
+        summary="a values file for a service the registry does not know",
+        help=(
+            "Run `portreg reconcile` to adopt the service, or `portreg fix --prune` to remove"
+            " the file."
+        ),
+    ),
+    Rule(
+        "PR007",
+        "warning",
+        "helm-missing-values",
+        helm_missing_values,
+        summary="a registered service with no values file",
+        help=(
+            "Run `portreg assign SERVICE --scaffold` to create the values file, or release "
+            "the service."
+        ),
+    ),
+    Rule(
+        "PR008",
+        "error",
+        "kind-drift",
+        kind_drift,
+        summary="a kind mapping disagrees with the registry",
+        help="Run `portreg fix` to write the registry's port and NodePort into kind-config.yaml.",
+    ),
+    Rule(
+        "PR009",
+        "error",
+        "kind-stranger",
+        kind_stranger,
+        summary="a kind hostPort of an unregistered service on a registered port",
+        help="Run `portreg fix`: the service is adopted and its mapping moves to a free port.",
+    ),
+    Rule(
+        "PR010",
+        "warning",
+        "kind-missing",
+        kind_missing,
+        summary="a registered service with no kind mapping",
+        help=(
+            "Run `portreg update-configs SERVICE` to add the mapping (none is wanted inside "
+            "`[kind] skip-host-ports`)."
+        ),
+    ),
+    Rule(
+        "PR011",
+        "error",
+        "port-out-of-range",
+        out_of_range,
+        summary="a port outside the configured range",
+        help=(
+            "Run `portreg fix` to move the service into first-port..last-port, or widen the "
+            "range in portreg.toml."
+        ),
+    ),
+    Rule(
+        "PR012",
+        "error",
+        "reserved-port",
+        reserved_in_use,
+        summary="a reserved port in use",
+        help="Run `portreg fix` to move the service off the reserved port.",
+    ),
+    Rule(
+        "PR013",
+        "error",
+        "node-port-range",
+        node_port_range,
+        summary=(
+            "a NodePort outside Kubernetes' 30000-32767 (a mapping no registered service owns"
+            " is held to nothing stricter)"
+        ),
+        help="Give it a NodePort inside 30000-32767: the API server rejects any other.",
+    ),
+    Rule(
+        "PR014",
+        "info",
+        "static-band",
+        static_band_note,
+        summary=(
+            "the NodePort range lies above Kubernetes' static band (KEP-3668); shown with "
+            "`--verbose`"
+        ),
+        help=(
+            "Give every Service an explicit nodePort, or move node-port-range into the static band."
+        ),
+    ),
+    Rule(
+        "PR015",
+        "error",
+        "kind-skip-host-port",
+        kind_skipped,
+        summary=(
+            "a registered service's kind hostPort inside `skip-host-ports` (Tilt owns those "
+            "host ports)"
+        ),
+        help=(
+            "Run `portreg fix`, which removes the kind mapping: something else binds that "
+            "host port."
+        ),
+    ),
+    Rule(
+        "PR016",
+        "warning",
+        "live-listener",
+        listening,
+        summary="`--live`: something on this machine listens on a registered port",
+        help="Stop that process, or move the service with `portreg assign SERVICE --force`.",
+    ),
+    Rule(
+        "PR017",
+        "error",
+        "unreadable-file",
+        unreadable,
+        summary="a file could not be read (its ports were not checked)",
+        help="Fix the file so it parses, then run `portreg check` again.",
+    ),
+    Rule(
+        "PR018",
+        "warning",
+        "scanned-drift",
+        scanned_drift,
+        summary="a Tiltfile/compose/manifest gives a registered service another port",
+        help="Run `portreg fix` for the Tiltfile and compose files; edit a manifest by hand.",
+    ),
+    Rule(
+        "PR019",
+        "error",
+        "target-drift",
+        target_drift,
+        summary="a user-defined target's value disagrees with the registry",
+        help="Run `portreg fix` to write the registry's port into the target.",
+    ),
+    Rule(
+        "PR020",
+        "error",
+        "target-stranger",
+        target_stranger,
+        summary="a user-defined target entry of an unknown service sits on another service's port",
+        help="Run `portreg fix`: the service is adopted and its entry moves to a free port.",
+    ),
+    Rule(
+        "PR021",
+        "warning",
+        "docs-stale",
+        docs_stale,
+        summary="a Markdown file listed in `docs` has an out-of-date port table",
+        help="Run `portreg docs` to rewrite the table.",
+    ),
+    Rule(
+        "PR022",
+        "error",
+        "host-port-bound-twice",
+        host_port_bound_twice,
+        summary=(
+            "a host port bound twice: by a kind `hostPort` and by a Tilt `port_forward` or a "
+            "compose published port"
+        ),
+        help=(
+            "Say who binds service host ports: if Tilt forwards them, set `[kind] skip-host-"
+            "ports` in portreg.toml and run `portreg fix`; else drop the forward."
+        ),
+    ),
 )
 
 

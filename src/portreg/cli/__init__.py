@@ -466,7 +466,7 @@ def _add_update_configs(sub: Subparsers) -> None:
 
 def _add_check(sub: Subparsers) -> None:
     check = _command(sub, "check", "report every port conflict across the config files")
-    _add_output(check, ("text", "json", "github"))
+    _add_output(check, ("text", "json", "github", "sarif"))
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
     check.add_argument(
