@@ -11,6 +11,8 @@ import pytest
 
 from portreg.cli import main
 
+import fault_injector
+
 SEED_REGISTRY = """\
 {
   "version": "1.0",
@@ -48,6 +50,19 @@ def _reproducible(
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     for name in ("PORTREG_ROOT", "PORTREG_CONFIG", "PORTREG_STORE", "PORTREG_FAULT"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def inject_fault(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``inject_fault("step:action")``: the in-process CLI dies, pauses or fails at that
+    checkpoint (see fault_injector.py; an installed portreg has no injector)."""
+    from portreg.io import checkpoints
+
+    def inject(spec: str) -> None:
+        monkeypatch.setenv("PORTREG_FAULT", spec)
+        monkeypatch.setattr(checkpoints, "observer", fault_injector.point)
+
+    return inject
 
 
 @pytest.fixture

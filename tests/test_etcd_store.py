@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import SEED_REGISTRY, CliRunner, tree
+from fault_injector import FAULTY_PORTREG
 
 if TYPE_CHECKING:
     from etcd_util import EtcdCluster
@@ -75,10 +76,14 @@ def etcd_repo(repo: Path) -> Path:
 def portreg_process(
     repo: Path, url: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    """``python -m portreg ARGS`` as a separate process, as a CI job would run it."""
+    """``python -m portreg ARGS`` as a separate process, as a CI job would run it (with
+    the tests' fault injector installed when ``env`` names a fault)."""
     environ = {**os.environ, "PORTREG_STORE": url, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    program = (
+        FAULTY_PORTREG if "PORTREG_FAULT" in (env or {}) else (sys.executable, "-m", "portreg")
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "portreg", *args],
+        [*program, *args],
         cwd=repo,
         env=environ,
         stdout=subprocess.PIPE,

@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from gitrepo import Repo
+
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
-VENV_BIN = Path(sys.executable).parent
 REGISTRY = "scripts/port-registry.json"
 CONFIG = "[helm]\nenabled = false\n[kind]\nenabled = false\n"
-
-
-def environment(home: Path) -> dict[str, str]:
-    """Isolated git (no user or system config) with this venv's portreg first on PATH."""
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        HOME=str(home),
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Dev",
-        GIT_AUTHOR_EMAIL="dev@example.com",
-        GIT_COMMITTER_NAME="Dev",
-        GIT_COMMITTER_EMAIL="dev@example.com",
-        SOURCE_DATE_EPOCH="1790000000",
-    )
-    return env
-
-
-class Repo:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.env = environment(root.parent)
-
-    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            argv, cwd=self.root, env=self.env, capture_output=True, text=True, check=False
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"{argv} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-        return done
-
-    def git(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("git", *argv, check=check)
-
-    def portreg(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run(str(VENV_BIN / "portreg"), *argv, check=check)
-
-    def commit_all(self, message: str) -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-
-    def registry(self) -> dict[str, object]:
-        data: dict[str, object] = json.loads((self.root / REGISTRY).read_text())
-        return data
 
 
 @pytest.fixture

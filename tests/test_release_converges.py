@@ -4,9 +4,8 @@ values file only X used goes with it (git keeps it), as the kind mapping and use
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from conftest import CliRunner
 
@@ -74,11 +73,11 @@ def test_release_without_update_configs_leaves_every_file(seed_repo: Path, cli: 
 
 
 def test_a_failed_release_puts_the_deleted_file_back(
-    seed_repo: Path, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+    seed_repo: Path, cli: CliRunner, inject_fault: Callable[[str], None]
 ) -> None:
     make(seed_repo)
     before = {p: p.read_bytes() for p in seed_repo.rglob("*.yaml")}
-    monkeypatch.setenv("PORTREG_FAULT", "between-writes:fail")
+    inject_fault("between-writes:fail")
     run = cli("--root", str(seed_repo), "release", "invoice", "--update-configs")
     assert run.code == 2
     assert {p: p.read_bytes() for p in seed_repo.rglob("*.yaml")} == before

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from portreg.config import Settings, load_settings
 from portreg.errors import StoreConflictError, StoreError, WriteError, no_port
-from portreg.io import faults
+from portreg.io import checkpoints
 from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import (
     Assignment,
@@ -344,7 +344,7 @@ class Registry:
 def _fault(step: str) -> None:
     """A fault point outside ``apply_edits``: an injected write failure is one clean error."""
     try:
-        faults.point(step)
+        checkpoints.reach(step)
     except OSError as exc:
         raise WriteError(
             f"cannot write: {exc.strerror}; no file was changed",

@@ -31,6 +31,7 @@ from reliability_cases import (
 )
 
 from conftest import CliRunner, tree
+from fault_injector import FAULTY_PORTREG
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rerp"
 VALUES = "helm/rerp-microservice/values/accounts-receivable.yaml"
@@ -48,8 +49,10 @@ def rerp(folder: Path) -> Path:
 
 
 def portreg(root: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    """portreg in its own process; with the tests' fault injector when ``env`` names a fault."""
+    program = FAULTY_PORTREG if "PORTREG_FAULT" in env else (sys.executable, "-m", "portreg")
     return subprocess.Popen(
-        [sys.executable, "-m", "portreg", "--root", str(root), *args],
+        [*program, "--root", str(root), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -126,6 +129,21 @@ def test_a_write_failing_at_each_step_changes_nothing(
     assert out == ""
     assert tree(repo) == snapshots["old"][0]
     assert settle(repo, snapshots) == "old"
+
+
+def test_portreg_itself_ignores_portreg_fault(tmp_path: Path, snapshots: Snapshots) -> None:
+    """Without the tests' injector the checkpoints do nothing: the command just runs."""
+    repo = rerp(tmp_path / "repo")
+    done = subprocess.run(
+        [sys.executable, "-m", "portreg", "--root", str(repo), *FAULT_COMMAND],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1790000000", "PORTREG_FAULT": "after-plan:kill"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert tree(repo) == snapshots["new"][0]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any mode bits")

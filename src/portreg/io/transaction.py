@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from portreg.errors import WriteError
-from portreg.io import faults
+from portreg.io import checkpoints
 from portreg.io.files import (
     RealPaths,
     fsync_folder,
@@ -183,11 +183,11 @@ def recover(journal: Path, root: Path) -> list[str]:
 
 
 def _fault_before(index: int, count: int, registry_last: bool) -> None:
-    """The named fault points between replaces (see ``faults``)."""
+    """The named fault points between replaces (see ``checkpoints``)."""
     if registry_last and index == count - 1:
-        faults.point("before-registry")
+        checkpoints.reach("before-registry")
     elif index:
-        faults.point("between-writes")
+        checkpoints.reach("between-writes")
 
 
 def apply_edits(
@@ -235,7 +235,7 @@ def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bo
                 real.parent.mkdir(parents=True, exist_ok=True)
             temp = None if edit.after is None else _write_temp(real, edit.after, edit.mode)
             staged.append((edit, real, temp))
-        faults.point("after-stage")
+        checkpoints.reach("after-stage")
         for index, (edit, real, temp) in enumerate(staged):
             current = edit
             _fault_before(index, len(staged), registry_last)
@@ -245,7 +245,7 @@ def _apply(edits: Sequence[FileEdit], journal: Path | None, *, registry_last: bo
                 os.replace(temp, real)
             done.append((edit, real))
         if registry_last:
-            faults.point("after-registry")
+            checkpoints.reach("after-registry")
     except OSError as exc:
         for _edit, _real, temp in staged:
             if temp is not None:
