@@ -125,3 +125,22 @@ def test_a_values_port_outside_the_range_says_so_when_adopted(
     assert (
         run.out.splitlines()[0] == "➕ Adopted 'outside' on port 8001 (9500 is outside 8001-8999)"
     )
+
+
+def test_fix_exits_1_naming_what_is_left_when_a_file_cannot_be_read(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    broken = root / "helm" / "rerp-microservice" / "values" / "invoice.yaml"
+    broken.write_text("service:\n  port: [8002\n")
+    run = cli("--root", str(root), "fix")
+    assert run.code == 1
+    assert run.err.endswith("❌ 1 error left that fix cannot repair; `portreg check` lists them\n")
+    assert broken.read_text() == "service:\n  port: [8002\n"
+    check = cli("--root", str(root), "check")
+    assert check.code == 1
+    assert "helm/rerp-microservice/values/invoice.yaml:3: error PR017" in check.out

@@ -78,3 +78,30 @@ def test_export_onto_a_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: P
     assert run.code == 2
     assert run.err.startswith("portreg: error:")
     assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (".git/config", "is inside a .git folder"),
+        (".git/hooks/post-checkout", "is inside a .git folder"),
+        ("scripts/port-registry.json", "is portreg's own file"),
+        ("scripts/../scripts/port-registry.json", "is portreg's own file"),
+        ("portreg.toml", "is portreg's own file"),
+        ("missing/ports.md", "does not exist (create it first)"),
+    ],
+)
+def test_out_never_writes_into_git_over_portregs_files_or_into_a_missing_folder(
+    seed_repo: Path, cli, out: str, message: str
+) -> None:
+    (seed_repo / "portreg.toml").write_text("first-port = 8001\n")
+    (seed_repo / ".git" / "hooks").mkdir(parents=True, exist_ok=True)
+    (seed_repo / ".git" / "config").write_text("[core]\n")
+    before = {p: p.read_bytes() for p in seed_repo.rglob("*") if p.is_file()}
+    run = cli("export", "--out", out, cwd=seed_repo)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.startswith(f"portreg: error: {out}: ")
+    assert message in run.err
+    assert run.err.count("\n") == 1
+    assert {p: p.read_bytes() for p in seed_repo.rglob("*") if p.is_file()} == before
+    assert not (seed_repo / "missing").exists()

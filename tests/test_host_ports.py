@@ -63,7 +63,7 @@ def test_a_port_kind_and_tilt_both_bind_is_an_error_whose_hint_names_the_setting
 def test_fix_without_a_declaration_says_what_to_declare(both: Path, cli: CliRunner) -> None:
     before = (both / "kind-config.yaml").read_text()
     run = cli("--root", str(both), "fix")
-    assert run.code == 0
+    assert run.code == 1
     assert "Not fixed: kind-config.yaml:7: host port 8001 is bound twice" in run.err
     assert (both / "kind-config.yaml").read_text() == before
 

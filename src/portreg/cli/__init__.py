@@ -216,14 +216,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_OK
     from pathlib import Path
 
-    from portreg.io.files import read_text
+    from portreg.io.files import read_text, require_user_output
     from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
 
     path = Path(args.out)
+    require_user_output(args.out, _own_files(registry))
     apply_edits([FileEdit(path, args.out, read_text(path), text)], root=None)  # user's path
     _err(f"✅ Wrote {args.out}")
     return EXIT_OK
+
+
+def _own_files(registry: Registry) -> list[str]:
+    """The files no output may overwrite: the registry and the config."""
+    settings = registry.settings
+    return [str(settings.registry_path), *([settings.source] if settings.source else [])]
 
 
 def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
@@ -256,9 +263,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
     files = named or [(root / name, name) for name in registry.settings.docs]
     if not files:
         raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
-    from portreg.io.files import read_text
+    from portreg.io.files import read_text, require_user_output
     from portreg.io.workspace import Workspace
 
+    for name in args.files:
+        require_user_output(name, _own_files(registry))
     # files named on the command line are the user's choice; the config's stay in the repo
     read = read_text if args.files else Workspace(registry.settings.root).read
     edits, current = docs_plan(files, render_markdown(registry.assignments()), read)
@@ -359,9 +368,26 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_fix(args: argparse.Namespace) -> int:
     from portreg.check.commands import fix
 
-    outcome = fix(_registry(args), prune=args.prune, dry_run=args.dry_run, adopt=args.adopt)
+    registry = _registry(args)
+    outcome = fix(registry, prune=args.prune, dry_run=args.dry_run, adopt=args.adopt)
     _print_repair(outcome)
-    return EXIT_OK
+    if outcome.dry_run:
+        return EXIT_OK
+    return _errors_left(registry)
+
+
+def _errors_left(registry: Registry) -> int:
+    """After ``fix``: exit 1, saying so, when ``check`` would still find errors (a file
+    portreg cannot read or edit faithfully), so a script never takes "fixed" on trust."""
+    from portreg.check.commands import check
+
+    findings, _ignored = check(registry)
+    errors = [finding for finding in findings if finding.severity == "error"]
+    if not errors:
+        return EXIT_OK
+    count = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
+    _err(f"❌ {count} left that fix cannot repair; `portreg check` lists them")
+    return EXIT_NOT_FOUND
 
 
 EXAMPLES = {

@@ -20,6 +20,7 @@ import itertools
 import os
 import re
 import stat
+from collections.abc import Sequence
 
 from portreg.errors import FileEditError
 
@@ -61,6 +62,30 @@ class RealPaths:
         if real == os.path.join(self.root, ".git") or real.startswith(prefix + ".git" + os.sep):
             return False
         return real == self.root or real.startswith(prefix)
+
+
+def require_user_output(path: str, own: Sequence[str]) -> None:
+    """A file the user names for portreg to write (``export --out``, ``docs FILE``) may lie
+    anywhere, but never in a ``.git`` folder, never over one of portreg's own files
+    (``own``: the registry, the config), and never in a folder that does not exist."""
+    real = os.path.realpath(path)
+    if ".git" in real.split(os.sep):
+        raise FileEditError(
+            f"is inside a .git folder ({real}); portreg never writes there",
+            where=path,
+            hint="name a file outside .git",
+        )
+    if real in {os.path.realpath(name) for name in own}:
+        raise FileEditError(
+            "is portreg's own file (the registry or the config); writing over it would lose it",
+            where=path,
+            hint="name another file",
+        )
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        raise FileEditError(
+            f"its folder {folder} does not exist", where=path, hint="create it first"
+        )
 
 
 def require_shallow_json(text: str, where: str) -> None:
