@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from portreg.errors import PortregError
 from portreg.targets.tilt import set_port
+
+from conftest import CliRunner
 
 BEFORE = """\
 # -*- mode: Python -*-
@@ -59,3 +64,31 @@ def test_a_computed_or_hex_forward_is_refused_not_guessed() -> None:
         set_port("Tiltfile", text, "invoice", 8003)
     computed = "BASE = 8000\nk8s_resource('invoice', port_forwards=BASE + 2)\n"
     assert set_port("Tiltfile", computed, "invoice", 8003) == computed  # nothing to read
+
+
+def test_a_raw_string_forward_is_rewritten_keeping_its_prefix() -> None:
+    text = "k8s_resource('invoice',\n    port_forwards=r'8005:8005')  # raw\n"
+    assert set_port("Tiltfile", text, "invoice", 8002) == (
+        "k8s_resource('invoice',\n    port_forwards=r'8002:8002')  # raw\n"
+    )
+
+
+def test_fix_leaves_a_forward_it_cannot_rewrite_and_fixes_the_rest(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    with (root / "portreg.toml").open("a") as config:  # Tilt owns the host ports
+        config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    tiltfile = "k8s_resource('invoice', port_forwards=0x1F45)\n"
+    (root / "Tiltfile").write_text(tiltfile)
+    values = root / "helm" / "rerp-microservice" / "values" / "invoice.yaml"
+    run = cli("--root", str(root), "fix")
+    assert run.code == 0, run.err  # what is left is a warning: check passes
+    assert run.err == (
+        "⚠️  Not fixed: Tiltfile:1: the forward of port 8005 is not a plain literal portreg "
+        "can rewrite (edit it by hand)\n"
+    )
+    assert (root / "Tiltfile").read_text() == tiltfile
+    assert "nodePort: 31002" in values.read_text()  # the other files were fixed

@@ -330,16 +330,20 @@ def _literal_edits(
             if toks[located.token + 1].text == "," and after.text == str(old):
                 edits.append((after.start, after.start + len(after.text), str(port)))
         return edits
-    plain = tok.text[:3] not in ('"""', "'''") and "\\" not in tok.text
-    if tok.kind == kinds.STRING and tok.text[:1] in "'\"" and plain:
-        quote = tok.text[0]
-        parts = tok.text[1:-1].split(":")
+    # r'8001:80' reads as '8001:80' when it holds no backslash: keep the prefix, edit the rest
+    prefix = "r" if tok.text[:1] in "rR" else ""
+    body = tok.text[len(prefix) :]
+    plain = body[:3] not in ('"""', "'''") and "\\" not in body
+    if tok.kind == kinds.STRING and body[:1] in "'\"" and plain:
+        quote = body[0]
+        parts = body[1:-1].split(":")
         host = 1 if len(parts) == 3 else 0
         parts = [
             str(port) if (i == host or part == str(old)) and i >= host else part
             for i, part in enumerate(parts)
         ]
-        return [(tok.start, tok.start + len(tok.text), quote + ":".join(parts) + quote)]
+        text = tok.text[: len(prefix)] + quote + ":".join(parts) + quote
+        return [(tok.start, tok.start + len(tok.text), text)]
     raise PortregError(
         f"the forward of port {old} is not a plain literal portreg can rewrite",
         where=where,
