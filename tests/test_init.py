@@ -131,5 +131,73 @@ def test_init_with_a_broken_registry_warns_and_still_writes_the_config(
     run = cli("--root", str(repo), "init")
     assert run.code == 0
     assert run.out.splitlines()[0] == "✅ Created portreg.toml"
-    assert run.out.splitlines()[1].startswith("⚠️  scripts/port-registry.json:2:1: not valid JSON")
+    lines = run.out.splitlines()
+    assert lines[1].startswith("⚠️  Cannot read scripts/port-registry.json:2:1: not valid JSON")
+    assert lines[-1] == (
+        "   Next: repair the registry or config by hand (or restore from git), then `portreg check`"
+    )
     assert (repo / "scripts" / "port-registry.json").read_text() == "{\n"
+
+
+def test_init_names_a_broken_values_file_before_any_next_step(
+    existing: Path, cli: CliRunner
+) -> None:
+    broken = existing / "helm" / "rerp-microservice" / "values" / "invoice.yaml"
+    broken.write_text("service:\n  port: [8002\n")
+    run = cli("init", cwd=existing)
+    assert run.code == 0
+    lines = run.out.splitlines()
+    warnings = [line for line in lines if line.startswith("⚠️")]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "⚠️  Cannot read helm/rerp-microservice/values/invoice.yaml:3: not valid YAML"
+    )
+    assert lines[-1] == (
+        "   Next: repair the files above by hand (or restore from git), then `portreg check`"
+    )
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_script_path_that_is_not_a_file_is_left_alone_unless_forced(
+    existing: Path, cli: CliRunner, kind: str
+) -> None:
+    import os
+
+    script = existing / "scripts" / "assign-port.py"
+    script.unlink()
+    if kind == "folder":
+        script.mkdir()
+    else:
+        os.mkfifo(script)
+    run = cli("init", "--compat-script", cwd=existing)
+    assert run.code == 0, run.err
+    assert "ℹ️  Left scripts/assign-port.py as it is: it is not portreg's" in run.out
+    forced = cli("init", "--compat-script", "--force", cwd=existing)
+    assert (forced.code, forced.out) == (2, "")
+    assert forced.err.startswith("portreg: error: scripts/assign-port.py: ")
+    assert forced.err.endswith("(move it away first)\n")
+    assert str(existing) not in forced.err
+
+
+def test_the_compat_script_without_portreg_says_how_to_install_it(
+    repo: Path, cli: CliRunner
+) -> None:
+    import subprocess
+
+    assert cli("--root", str(repo), "init", "--compat-script").code == 0
+    python = "/usr/bin/python3"
+    probe = subprocess.run([python, "-c", "import portreg"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        pytest.skip("the system python has portreg installed")
+    done = subprocess.run(
+        [python, str(repo / "scripts" / "assign-port.py"), "query", "invoice"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "assign-port.py: portreg is not installed "
+        "(run: pipx install git+https://github.com/portreg/portreg@v0.1.0)\n"
+    )

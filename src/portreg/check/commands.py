@@ -82,13 +82,16 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     )
 
 
-def adoptable(registry: Registry) -> list[tuple[str, str]]:
-    """(service, the file naming it) for each service ``reconcile`` would adopt."""
+def adoptable(registry: Registry) -> tuple[list[tuple[str, str]], list[str]]:
+    """(service, the file naming it) for each service ``reconcile`` would adopt, and
+    ``path:line: why`` for each file that cannot be read."""
     from portreg.check import repair
 
     state = registry.state()
-    found = repair.candidates(_facts(registry, state, Workspace(registry.settings.root)))
-    return [(c.service, c.entries[0].rpartition(":")[0] or c.entries[0]) for c in found]
+    facts = _facts(registry, state, Workspace(registry.settings.root))
+    found = repair.candidates(facts)
+    unreadable = [f"{u.path}:{u.line}: {u.message}" for u in facts.unreadable]
+    return [(c.service, c.entries[0].rpartition(":")[0] or c.entries[0]) for c in found], unreadable
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:

@@ -136,7 +136,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from portreg.model.registry_json import timestamp
 
     settings = load_settings(args.root, args.config, new=True)
-    script = read_text(settings.root / COMPAT_PATH)
+    try:
+        script = read_text(settings.root / COMPAT_PATH)
+    except PortregError:
+        script = ""  # a folder or a FIFO by that name: not portreg's, left as it is
     edits = init_edits(
         settings,
         compat_script=args.compat_script,
@@ -169,9 +172,10 @@ def _survey(args: argparse.Namespace, script: str | None) -> Survey:
 
     try:
         registry = _registry(args)
-        return Survey(adoptable(registry), len(registry.state().assignments), script)
+        services, unreadable = adoptable(registry)
+        return Survey(services, len(registry.state().assignments), script, unreadable)
     except PortregError as exc:
-        return Survey([], 0, script, problem=exc.line())
+        return Survey([], 0, script, [exc.line()], broken=True)
 
 
 def cmd_merge_driver(args: argparse.Namespace) -> int:

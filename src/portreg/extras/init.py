@@ -8,6 +8,7 @@ from pathlib import Path
 
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
+from portreg.errors import PortregError
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
 
@@ -112,7 +113,7 @@ retries = 20
 
 COMPAT_SCRIPT = '''\
 #!/usr/bin/env python3
-"""The seed's assign-port.py, now backed by portreg (`pip install portreg`)."""
+"""The seed's assign-port.py, now backed by portreg (installed as its README says)."""
 
 import os
 import shutil
@@ -125,7 +126,10 @@ try:
 except ModuleNotFoundError:
     command = shutil.which("portreg")
     if command is None:
-        sys.exit("assign-port.py: portreg is not installed (run: pipx install portreg)")
+        sys.exit(
+            "assign-port.py: portreg is not installed (run: pipx install "
+            "git+https://github.com/portreg/portreg@v0.1.0)"
+        )
     os.execv(command, [command, *ARGS])
 sys.exit(main(ARGS))
 '''
@@ -155,10 +159,16 @@ def init_edits(
         wanted.append((root / COMPAT_PATH, COMPAT_SCRIPT, 0o755))  # a script to run
     edits = []
     for path, text, mode in wanted:
-        before = read(path)
+        display = path.relative_to(root).as_posix()
+        try:
+            before = read(path)
+        except PortregError as exc:  # a folder, a FIFO: not a file init may replace
+            if path == root / COMPAT_PATH and not force:
+                continue  # left as it is, and said so
+            raise PortregError(exc.message, where=display, hint="move it away first") from exc
         replace = force and path == root / COMPAT_PATH and before != text
         if before is None or replace:
-            edits.append(FileEdit(path, path.relative_to(root).as_posix(), before, text, mode))
+            edits.append(FileEdit(path, display, before, text, mode))
     return edits
 
 
@@ -169,13 +179,14 @@ class Survey:
     adoptable: list[tuple[str, str]]  # (service, the file that names it) the registry lacks
     registered: int  # how many services the registry already has
     script: str | None  # the text of an existing scripts/assign-port.py
-    problem: str | None = None  # why the repo could not be surveyed, as an error line
+    problems: list[str]  # files that cannot be read, as error lines
+    broken: bool = False  # the registry or config itself cannot be read
 
 
 def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str]:
     """What init found and the command to run next (pure). A replaced script is not
     noted: the CLI lists it with the files it wrote."""
-    notes = [f"⚠️  {found.problem}"] if found.problem else []
+    notes = [f"⚠️  Cannot read {problem}" for problem in found.problems]
     if found.adoptable:
         names = [f"{service} ({where})" for service, where in found.adoptable]
         count = len(names)
@@ -194,7 +205,10 @@ def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str
                 f"ℹ️  Left {COMPAT_PATH} (the seed's script) as it is; `portreg init "
                 "--compat-script --force` replaces it with one that runs portreg"
             )
-    if found.adoptable:
+    if found.problems:
+        what = "the registry or config" if found.broken else "the files above"
+        notes.append(f"   Next: repair {what} by hand (or restore from git), then `portreg check`")
+    elif found.adoptable:
         notes.append(
             "   Next: `portreg fix --dry-run` shows how portreg would record them and bring "
             "every file in line; then `portreg fix`"
@@ -259,7 +273,6 @@ def git_config_commands() -> list[list[str]]:
 
 def require_git_checkout(root: Path) -> str:
     """``root``'s own git dir, or a clear error (checked before any file is written)."""
-    from portreg.errors import PortregError
     from portreg.io.lock import git_dir
 
     found = git_dir(str(root))
@@ -277,8 +290,6 @@ def register_merge_driver(root: Path) -> None:
     of a git checkout is a clear error (git would walk up to a parent's config, or follow
     a ``.git`` symlink out of the repo)."""
     import subprocess
-
-    from portreg.errors import PortregError
 
     found = require_git_checkout(root)
     for command in git_config_commands():
