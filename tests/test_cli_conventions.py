@@ -37,7 +37,8 @@ def test_a_mistyped_option_gets_a_suggestion(seed_repo: Path, cli: CliRunner) ->
     run = cli("--root", str(seed_repo), "assign", "payroll", "--updte-configs")
     assert run.code == 2
     assert run.err == (
-        "portreg: error: unrecognized arguments: --updte-configs (did you mean --update-configs?)\n"
+        "portreg: error: assign: unrecognized arguments: --updte-configs "
+        "(did you mean --update-configs?)\n"
     )
     assert run.err.count("portreg") == 1  # one prefix, not the name twice
 
@@ -183,3 +184,33 @@ def test_every_command_a_message_names_exists_with_its_options() -> None:
             flag = word.split("=")[0].rstrip(".,")
             if flag.startswith("--"):
                 assert flag in options, f"{where}: `portreg {' '.join(words)}`: no {flag}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "err"),
+    [
+        (
+            ["release", "invoice", "--prune"],
+            "release: unrecognized arguments: --prune (see `portreg release --help`)",
+        ),
+        (
+            ["query", "invoice", "--strict"],
+            "query: unrecognized arguments: --strict (see `portreg query --help`)",
+        ),
+        (
+            ["fix", "--dryrun"],
+            "fix: unrecognized arguments: --dryrun (did you mean --dry-run?)",
+        ),
+        (
+            ["export", "-o", "yaml"],
+            "export: argument -o/--output: invalid choice: 'yaml' (choose from 'markdown', "
+            "'json', 'csv', 'env', 'html') (see `portreg export --help`)",
+        ),
+    ],
+    ids=["other-commands-option", "another", "typo", "format-typo"],
+)
+def test_a_usage_error_names_the_command_and_suggests_only_its_own_options(
+    seed_repo: Path, cli: CliRunner, argv: list[str], err: str
+) -> None:
+    run = cli("--root", str(seed_repo), *argv)
+    assert (run.code, run.out, run.err) == (2, "", f"portreg: error: {err}\n")

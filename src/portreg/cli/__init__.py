@@ -650,7 +650,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             super().__init__(**kwargs)
 
         def error(self, message: str) -> NoReturn:
-            raise usage_error(self.prog, message)
+            raise usage_error(self.prog, message, command=only)
 
     parser: argparse.ArgumentParser = Parser(
         prog="portreg",
@@ -670,7 +670,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def usage_error(prog: str, message: str) -> PortregError:
+def usage_error(prog: str, message: str, command: str | None = None) -> PortregError:
     """A usage mistake as one line: the command it is about, what is wrong, a suggestion.
 
     argparse's own words name the program twice and list the hidden ``__complete``;
@@ -679,7 +679,9 @@ def usage_error(prog: str, message: str) -> PortregError:
     import difflib
     import re
 
-    where = prog.removeprefix("portreg").strip()
+    # argparse reports a command's unknown options from the top parser: name the command
+    where = prog.removeprefix("portreg").strip() or command or ""
+    prog = f"portreg {where}" if where else "portreg"
     choice = re.match(r"argument COMMAND: invalid choice: '(.*?)'", message)
     unknown = re.match(r"unrecognized arguments: (.*)", message)
     if choice:
@@ -692,11 +694,17 @@ def usage_error(prog: str, message: str) -> PortregError:
     if unknown:
         options = _option_strings(where)
         words = unknown.group(1).split()
-        near = [match for word in words for match in difflib.get_close_matches(word, options, n=1)]
+        near = [
+            match
+            for word in words
+            for match in difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.75)
+            if match != word.split("=")[0]  # an option of another command is no suggestion
+        ]
         hint = f"did you mean {near[0]}?" if near else f"see `{prog} --help`"
         return PortregError(message, where=where or None, hint=hint)
     output = re.match(r"argument -o/--output: invalid choice: '(.*?)'", message)
-    if output and where == "export":  # -o once named the file: say where the file goes now
+    looks_like_file = output and ("." in output.group(1) or "/" in output.group(1))
+    if output and looks_like_file and where == "export":  # -o once named the file
         hint = f"-o is the format; write a file with --out {output.group(1)}"
         return PortregError(message, where=where, hint=hint)
     return PortregError(message, where=where or None, hint=f"see `{prog} --help`")
