@@ -10,7 +10,7 @@ import pytest
 
 from portreg import __version__
 
-from conftest import CliRunner
+from conftest import CliRunner, tree
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
@@ -214,3 +214,25 @@ def test_a_usage_error_names_the_command_and_suggests_only_its_own_options(
 ) -> None:
     run = cli("--root", str(seed_repo), *argv)
     assert (run.code, run.out, run.err) == (2, "", f"portreg: error: {err}\n")
+
+
+def test_assign_dry_run_as_json_is_json_with_the_diff_and_writes_nothing(
+    seed_repo: Path, cli: CliRunner
+) -> None:
+    import json
+
+    before = tree(seed_repo)  # the work tree (the lock lives in .git, as git's own do)
+    run = cli("--root", str(seed_repo), "assign", "payroll", "-o", "json", "--dry-run")
+    assert (run.code, run.err) == (0, "(dry run: nothing was written)\n")
+    result = json.loads(run.out)
+    assert {k: result[k] for k in ("service", "port", "node_port", "new", "dry_run")} == {
+        "service": "payroll",
+        "port": 8003,
+        "node_port": 31003,
+        "new": True,
+        "dry_run": True,
+    }
+    assert result["changed_files"] == ["scripts/port-registry.json"]
+    assert result["diff"] == cli("--root", str(seed_repo), "assign", "payroll", "--dry-run").out
+    assert '+    "payroll": 8003\n' in result["diff"]
+    assert tree(seed_repo) == before

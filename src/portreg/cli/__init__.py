@@ -51,7 +51,8 @@ def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     if outcome.dry_run:
         from portreg.edit.diff import render_diff
 
-        sys.stdout.write(render_diff(outcome.edits))
+        if not json_output:  # as JSON, the diff is a field of the result
+            sys.stdout.write(render_diff(outcome.edits))
         _err("(dry run: nothing was written)" if outcome.edits else "(dry run: nothing to change)")
         return
     if json_output:
@@ -77,9 +78,13 @@ def cmd_assign(args: argparse.Namespace) -> int:
     )
     json_output = args.output == "json"
     _print_outcome(outcome, json_output=json_output)
-    if json_output and not args.dry_run and outcome.assignment is not None:
+    if json_output and outcome.assignment is not None:
         payload = outcome.assignment.as_json()
         payload.update(new=outcome.new, changed_files=outcome.changed_files)
+        if outcome.dry_run:
+            from portreg.edit.diff import render_diff
+
+            payload.update(dry_run=True, diff=render_diff(outcome.edits))
         _out(json.dumps(payload, ensure_ascii=False))
     return EXIT_OK
 
