@@ -196,3 +196,10 @@ def test_a_repo_in_a_subfolder_gets_workspace_paths_and_strict_fails_on_warnings
     strict = runner.run("portreg check", root="ports", strict="true")
     assert strict.returncode == 1
     assert "::warning file=ports/scripts/port-registry.json," in strict.stdout
+
+    # a folder name holding the workflow commands' separators is escaped like portreg's paths
+    demo_repo(workspace / "a,b:c%d")
+    odd = runner.run("portreg check", root="a,b:c%d", sarif="odd.sarif")
+    assert odd.returncode == 1
+    assert f"file=a%2Cb%3Ac%25d/{V}/invoice.yaml,line=2,title=PR003" in errors(odd.stdout)
+    assert ("PR003", f"a%2Cb%3Ac%25d/{V}/invoice.yaml", 2) in sarif_places(workspace / "odd.sarif")
