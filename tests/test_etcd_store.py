@@ -481,6 +481,19 @@ def test_store_status(etcd: KeyOn, seed_repo: Path, cli: CliRunner) -> None:
         f"Revision:  {revision} (cluster "
     )
     assert status.out.endswith("Services:  2\n")
+    as_json = cli("--store", url, "store", "status", "-o", "json", cwd=seed_repo)
+    assert (as_json.code, json.loads(as_json.out)) == (
+        0,
+        {
+            "location": url,
+            "endpoint": endpoint,
+            "key": etcd.key,
+            "revision": revision,
+            "cluster_revision": json.loads(as_json.out)["cluster_revision"],
+            "services": 2,
+        },
+    )
+    assert json.loads(as_json.out)["cluster_revision"] >= revision
 
 
 def test_store_pull_of_an_empty_key_and_push_of_no_file(

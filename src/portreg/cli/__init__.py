@@ -333,6 +333,10 @@ def cmd_store(args: argparse.Namespace) -> int:
             _out(f"ℹ️  {settings.registry} already matches {store.location}")
         else:
             _out(f"✅ Pulled {store.location} ({_services(services)}) into {edit.display}")
+    elif args.output == "json":
+        from dataclasses import asdict
+
+        _out(json.dumps(asdict(etcd.status(store)), ensure_ascii=False))
     else:
         info = etcd.status(store)
         _out(f"Store:     {info.location}\nEndpoint:  {info.endpoint}\nKey:       {info.key}")
@@ -554,6 +558,7 @@ def _add_store(sub: Subparsers) -> None:
     store = _command(sub, "store", "copy the registry between the file and etcd")
     store.add_argument("action", choices=("push", "pull", "status"), help="what to do")
     store.add_argument("--force", action="store_true", help="push: overwrite an existing key")
+    _add_output(store, ("text", "json"))  # what status prints
     store.set_defaults(handler=cmd_store)
 
 
