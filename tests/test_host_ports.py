@@ -98,3 +98,18 @@ def test_assign_adds_no_kind_mapping_for_a_port_tilt_owns(both: Path, cli: CliRu
     assert cli("--root", str(both), "assign", "payroll", "--update-configs").code == 0
     assert "payroll" not in (both / "kind-config.yaml").read_text().lower()
     assert (both / "kind-config.yaml").read_text() == before
+
+
+def test_a_double_bind_is_an_error_before_the_service_is_registered(
+    both: Path, cli: CliRunner
+) -> None:
+    """A service only the kind-config and the Tiltfile name still fails at `tilt up`."""
+    kind = KIND + "  # Billing Service\n  - containerPort: 31010\n    hostPort: 8010\n"
+    (both / "kind-config.yaml").write_text(kind)
+    (both / "Tiltfile").write_text("k8s_resource('billing', port_forwards='8010:8010')\n")
+    run = cli("--root", str(both), "check", "-o", "json")
+    assert run.code == 1
+    found = [f for f in json.loads(run.out)["findings"] if f["code"] == "PR022"]
+    assert [(f["line"], f["service"], f["port"], f["holder"]) for f in found] == [
+        (16, "billing", 8010, "billing")
+    ]

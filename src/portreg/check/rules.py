@@ -284,8 +284,8 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
         other = binders.get(obs.port) if obs.role == "port" else None
         if other is None or _skip_range(facts, obs.port) is not None:
             continue
-        if obs.service is not None and not facts.registered(obs.service):
-            continue  # a stranger's mapping: PR009 or adoption decides it first
+        if not facts.registered(obs.service) and obs.port in facts.owners:
+            continue  # a stranger on a registered service's port: PR009 reports that line
         message = (
             f"host port {obs.port} is bound twice: by this kind mapping and by "
             f"{other.target} {other.field} ({other.path}:{other.line}); the second to start "
