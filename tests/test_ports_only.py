@@ -3,6 +3,7 @@ team's images and binaries is one nobody lets near a repo. ``--all-fields`` asks
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,25 @@ def test_a_new_service_still_gets_every_field(seed_repo: Path, cli: CliRunner) -
         "  name: payroll\nimage:\n  name: rerp-payroll\napp:\n  serviceName: payroll\n"
         "  binaryName: payroll_service_api\n"
     )
+
+
+def test_a_registered_service_keeps_its_names_when_assign_runs_again(
+    seed_repo: Path, cli: CliRunner
+) -> None:
+    """Re-running assign (idempotent) or --force moves ports only: the names are the team's."""
+    (seed_repo / V).mkdir(parents=True)
+    copied = (
+        "image:\n  name: pricewhisperer-x\nservice:\n  name: pw\n  port: 8009\n"
+        "app:\n  binaryName: pw_api\n"
+    )
+    (seed_repo / V / "invoice.yaml").write_text(copied)
+    for argv in (("assign", "invoice", "--update-configs"),) * 2 + (
+        ("assign", "invoice", "--update-configs", "--force"),
+    ):
+        assert cli("--root", str(seed_repo), *argv).code == 0
+        text = (seed_repo / V / "invoice.yaml").read_text()
+        assert "name: pricewhisperer-x\n" in text
+        assert "  name: pw\n" in text
+        assert "binaryName: pw_api\n" in text
+    port = json.loads((seed_repo / "scripts/port-registry.json").read_text())["assignments"]
+    assert f"  port: {port['invoice']}\n" in text

@@ -147,10 +147,15 @@ class Registry:
         validate_service(service)
 
         def plan(state: RegistryState, ws: Workspace) -> Step:
+            known = state.port_of(service) is not None
             step = self._plan_assign(state, ws, service, port, force)
             if update_configs or scaffold:
                 assert step.assignment is not None
-                step.warnings += self._plan_update(ws, [step.assignment], scaffold=scaffold)
+                # a new service gets every [helm.set] field, as the seed's bootstrap step
+                # did; one the registry knows keeps its names (only its ports change)
+                step.warnings += self._plan_update(
+                    ws, [step.assignment], scaffold=scaffold, ports_only=known
+                )
             return step
 
         return self._transact(plan, dry_run)
