@@ -236,3 +236,15 @@ def test_assign_dry_run_as_json_is_json_with_the_diff_and_writes_nothing(
     assert result["diff"] == cli("--root", str(seed_repo), "assign", "payroll", "--dry-run").out
     assert '+    "payroll": 8003\n' in result["diff"]
     assert tree(seed_repo) == before
+
+
+@pytest.mark.parametrize("port", ["٨٠٠٥", "8_005", "+8005", " 8005", "0x1F45", "99999999999"])
+def test_port_takes_ascii_digits_only(seed_repo: Path, cli: CliRunner, port: str) -> None:
+    before = tree(seed_repo)
+    run = cli("--root", str(seed_repo), "assign", "payroll", "--port", port)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"portreg: error: assign: argument --port: expected a port number (ASCII digits), "
+        f"got {port!r} (see `portreg assign --help`)\n"
+    )
+    assert tree(seed_repo) == before

@@ -460,9 +460,20 @@ def _add_output(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None
         )
 
 
+def _port_number(text: str) -> int:
+    """``--port``: ASCII digits only (``int`` would take ``٨٠٠٥`` or ``8_005``)."""
+    import argparse
+
+    from portreg.model import is_digits
+
+    if not is_digits(text):
+        raise argparse.ArgumentTypeError(f"expected a port number (ASCII digits), got {text!r}")
+    return int(text)
+
+
 def _add_assign(sub: Subparsers) -> None:
     assign = _service_command(sub, "assign", "assign the next free port to a service")
-    assign.add_argument("--port", type=int, help="take exactly this port")
+    assign.add_argument("--port", type=_port_number, help="take exactly this port")
     assign.add_argument("--force", action="store_true", help="reassign a service that has a port")
     assign.add_argument("--update-configs", action="store_true", help="also edit config files")
     assign.add_argument("--scaffold", action="store_true", help="create a missing values file")
