@@ -108,3 +108,23 @@ def test_a_bad_ignore_is_a_config_error(
     run = cli("--root", str(seed_repo), "check")
     assert run.code == 2
     assert needle in run.err
+
+
+def test_a_clash_with_an_ignored_service_is_ignored_too(seed_repo: Path, cli: CliRunner) -> None:
+    (seed_repo / V).mkdir(parents=True)
+    (seed_repo / V / "general-ledger.yaml").write_text(
+        "service:\n  port: 8001\n  containerPort: 8001\n  nodePort: 31001\n"
+    )
+    (seed_repo / "kind-config.yaml").write_text(
+        "kind: Cluster\nnodes:\n- role: control-plane\n  extraPortMappings:\n"
+        "  # General Ledger Service\n  - containerPort: 31001\n    hostPort: 8001\n"
+    )
+    (seed_repo / "Tiltfile").write_text("k8s_resource('legacy', port_forwards='8001:8001')\n")
+    before = check_json(cli, seed_repo)
+    assert [f["code"] for f in before["findings"] if f["holder"] == "legacy"] == ["PR022"]
+    (seed_repo / "portreg.toml").write_text('[ignore]\nservices = ["legacy"]\n')
+    after = check_json(cli, seed_repo)
+    assert [f["holder"] for f in after["findings"] if f["severity"] == "error"] == []
+    assert "PR022" in [f["code"] for f in after["ignored"]]
+    assert cli("--root", str(seed_repo), "check").code == 0
+    assert cli("--root", str(seed_repo), "fix").code == 0

@@ -54,6 +54,8 @@ class Ignores:
             return True
         if self._configured(finding.path, finding.service, finding.port):
             return True
+        if finding.holder is not None and finding.holder in self.settings.services:
+            return True  # a clash with a service the repo asked to leave alone is its too
         codes = inline_codes(self.line_of(finding.path, finding.line))
         return codes is not None and (not codes or finding.code in codes)
 
