@@ -113,3 +113,45 @@ def test_a_double_bind_is_an_error_before_the_service_is_registered(
     assert [(f["line"], f["service"], f["port"], f["holder"]) for f in found] == [
         (16, "billing", 8010, "billing")
     ]
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "rerp"
+
+
+def example(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(EXAMPLE, root)
+    (root / ".git").mkdir()
+    return root
+
+
+def test_fix_says_every_kind_mapping_it_removes(tmp_path: Path, cli: CliRunner) -> None:
+    """invoice is rewritten (its NodePort drifted) and loses its mapping: both are said."""
+    root = example(tmp_path)
+    with (root / "portreg.toml").open("a") as config:
+        config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    run = cli("--root", str(root), "fix")
+    assert run.code == 0, run.err
+    removed = [line for line in run.out.splitlines() if line.startswith("🗑  Removed kind")]
+    assert sorted(line.split(" (")[0] for line in removed) == [
+        "🗑  Removed kind mapping for general-ledger",
+        "🗑  Removed kind mapping for invoice",
+    ]
+    assert "🔧 Rewriting the config files of 'invoice' to the registry" in run.out
+    assert "hostPort: 80" not in (root / "kind-config.yaml").read_text()
+
+
+def test_fix_does_not_call_a_double_bind_it_resolved_not_fixed(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = example(tmp_path)
+    cli("--root", str(root), "fix")
+    with (root / "Tiltfile").open("a") as tiltfile:
+        tiltfile.write("k8s_resource('pricing', port_forwards='8001:8001')\n")
+    run = cli("--root", str(root), "fix")
+    assert (run.code, run.err) == (0, "")
+    assert "Not fixed" not in run.out
+    assert "k8s_resource('pricing', port_forwards='8004:8004')" in (root / "Tiltfile").read_text()
+    assert cli("--root", str(root), "check").code == 0

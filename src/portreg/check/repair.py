@@ -219,11 +219,11 @@ def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: 
 HOST_FORWARDERS = frozenset({"tilt", "compose"})
 
 
-def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[str, frozenset[str]]]:
+def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[list[str], frozenset[str]]]:
     """Registered services whose editable entries disagree with the registry: what ``fix``
     says and which targets it rewrites. What it must not do goes to ``plan.warnings``."""
     skip = facts.settings.kind.skip_host_ports
-    found: dict[str, tuple[str, set[str]]] = {}
+    found: dict[str, tuple[list[str], set[str]]] = {}
     for obs in facts.observations:
         service = obs.service
         if service is None and obs.target == "kind" and obs.role == "port":
@@ -231,20 +231,22 @@ def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[str, frozenset[str]]]:
         if obs.target not in facts.editable or service is None or not facts.registered(service):
             continue
         ranges = [(lo, hi) for lo, hi in skip if lo <= obs.port <= hi]
-        message, targets = found.get(service, ("", set()))
+        message = ""
         if obs.target == "kind" and obs.role == "port" and ranges:
             low, high = ranges[0]
-            message = message or (
+            message = (
                 f"🗑  Removed kind mapping for {service} ({obs.port}): [kind] "
                 f"skip-host-ports {low}-{high} leaves these host ports to Tilt"
             )
-            targets.add("kind")  # only the mapping: the other files are not wrong
+            target = "kind"  # only the mapping: the other files are not wrong
         elif facts.drifted(obs) and _fixable(facts, obs, service, plan):
-            message = message or f"🔧 Rewriting the config files of '{service}' to the registry"
-            targets.add(obs.target)
+            message = f"🔧 Rewriting the config files of '{service}' to the registry"
+            target = obs.target
         if message:
-            found[service] = (message, targets)
-    return {service: (message, frozenset(t)) for service, (message, t) in found.items()}
+            messages, targets = found.setdefault(service, ([], set()))
+            messages += [] if message in messages else [message]  # each thing done, once
+            targets.add(target)
+    return {service: (messages, frozenset(t)) for service, (messages, t) in found.items()}
 
 
 def _fixable(facts: Facts, obs: Observation, service: str, plan: Step) -> bool:
@@ -281,7 +283,8 @@ def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:
 
     going = {move.service: move.port for move in moves}
     for hit in host_port_bound_twice(facts):
-        if going.get(hit.service or "", hit.port) == hit.port:
+        sides = (hit.service or "", hit.holder or "")  # the mapping's and the forward's
+        if all(going.get(side, hit.port) == hit.port for side in sides):
             yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
 
 
@@ -300,11 +303,11 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     for owner, claim in _strangers(facts):
         _move_stranger(facts, plan, owner, claim, prune)
     moved = {move.service for move in plan.moves}
-    for service, (message, targets) in _drifted(facts, plan).items():
+    for service, (messages, targets) in _drifted(facts, plan).items():
         if service not in moved:
             port = plan.state.assignments[service]
             plan.moves.append(Move(service, port, targets))
-            plan.messages.append(message)
+            plan.messages += messages
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += map(not_fixed, _read_only_notes(facts))
     plan.warnings += map(not_fixed, _undeclared_host_owner(facts, plan.moves))
