@@ -144,3 +144,29 @@ def test_fix_exits_1_naming_what_is_left_when_a_file_cannot_be_read(
     check = cli("--root", str(root), "check")
     assert check.code == 1
     assert "helm/rerp-microservice/values/invoice.yaml:3: error PR017" in check.out
+
+
+def test_a_port_fix_cannot_edit_faithfully_is_said_and_the_rest_is_repaired(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    values = root / "helm" / "rerp-microservice" / "values"
+    anchored = "service:\n  port: &p 8001\n  containerPort: *p\n  nodePort: 30801\n"
+    (values / "alpha.yaml").write_text(anchored)
+    (values / "beta.yaml").write_text("service:\n  port: 8002\n  containerPort: 8002\n")
+    run = cli("--root", str(root), "fix")
+    assert run.code == 1
+    assert run.err.startswith(
+        "⚠️  Not fixed: helm/rerp-microservice/values/alpha.yaml:2: service.port has an anchor"
+    )
+    assert (values / "alpha.yaml").read_text() == anchored
+    import json
+
+    registry = json.loads((root / "scripts" / "port-registry.json").read_text())["assignments"]
+    assert registry["beta"] != 8002  # beta moved off invoice's port, its file with it
+    assert f"  port: {registry['beta']}\n" in (values / "beta.yaml").read_text()
+    assert "invoice.yaml" not in cli("--root", str(root), "check").out  # invoice was repaired

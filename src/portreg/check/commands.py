@@ -7,7 +7,8 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
 from portreg.check import rules, scan
@@ -15,10 +16,13 @@ from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.check.ignore import Ignores
 from portreg.config import Settings
+from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.model.step import Step
 from portreg.targets.base import Observation, Target
+
+P = ParamSpec("P")
 
 
 def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], list[Finding]]:
@@ -101,13 +105,25 @@ def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:
     for name, service in plan.removals:
         for target in targets:
             if target.name == name:
-                warnings += target.remove(ws, service)
+                warnings += _each(target.remove, ws, service)
     for move in plan.moves:
         wanted = Assignment(move.service, move.port, registry.settings.node_port(move.port))
         for target in targets:
             if move.targets is None or target.name in move.targets:
-                warnings += target.update(ws, wanted, ports_only=True)
+                warnings += _each(target.update, ws, wanted, ports_only=True)
     return warnings
+
+
+def _each(edit: Callable[P, list[str]], *args: P.args, **kwargs: P.kwargs) -> list[str]:
+    """One target's edit for a repair: a file it cannot edit faithfully (an anchored port,
+    a flow list it cannot rewrite) is left as it is and said, and the other repairs go on;
+    ``fix`` then exits 1, as ``check`` still reports that file."""
+    from portreg.check.repair import not_fixed
+
+    try:
+        return edit(*args, **kwargs)
+    except FileEditError as exc:
+        return [not_fixed(exc.line())]
 
 
 def reconcile(
