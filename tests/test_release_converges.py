@@ -93,3 +93,29 @@ def test_a_killed_release_is_finished_by_the_next_command(seed_repo: Path, cli: 
     assert cli("--root", str(seed_repo), "list").code == 0
     assert not values.exists()
     assert not journal.exists()
+
+
+def test_release_names_each_entry_fix_would_adopt_the_service_back_from(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    (root / "Tiltfile").write_text("k8s_resource('invoice', port_forwards='8002:8002')\n")
+    with (root / "portreg.toml").open("a") as config:  # Tilt forwards the host ports
+        config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    assert cli("--root", str(root), "fix").code == 0
+    run = cli("--root", str(root), "release", "invoice", "--update-configs")
+    assert run.code == 0
+    assert run.err.splitlines() == [
+        f"⚠️  {where} still names invoice on port 8002: `portreg fix` would adopt it again "
+        "(edit it out, or list invoice in [ignore] services)"
+        for where in ("openapi/v1/invoice/openapi.yaml:7", "Tiltfile:1")
+    ]
+    with (root / "portreg.toml").open("a") as config:  # the way the warning names
+        config.write('\n[ignore]\nservices = ["invoice"]\n')
+    assert cli("--root", str(root), "fix").code == 0
+    assert cli("--root", str(root), "query", "invoice").code == 1  # the release stuck
+    assert cli("--root", str(root), "check").code == 0

@@ -181,6 +181,24 @@ class Registry:
         wanted = assignment(self.settings, service, chosen)
         return Step(new_state, wanted, True, [message, f"   NodePort: {wanted.node_port}"])
 
+    def _still_named(self, ws: Workspace, service: str) -> list[str]:
+        """After a release: the entries that still name the service with a port (an OpenAPI
+        file, a Tiltfile forward), from which ``fix`` would adopt it again."""
+        from portreg.errors import PortregError
+
+        found = []
+        for target in self.targets():
+            try:
+                seen = target.scan(ws)
+            except PortregError:
+                continue  # a file that cannot be read names nobody; check reports it
+            found += [o for o in seen if o.service == service and o.role == "port"]
+        return [
+            f"⚠️  {o.path}:{o.line} still names {service} on port {o.port}: `portreg fix` "
+            f"would adopt it again (edit it out, or list {service} in [ignore] services)"
+            for o in found
+        ]
+
     def _ports_in_files(self, ws: Workspace) -> set[int]:
         from portreg.targets.in_use import ports_in_use
 
@@ -214,6 +232,7 @@ class Registry:
             if update_configs:
                 for target in self.targets():
                     step.warnings += target.remove(ws, service, port)
+                step.warnings += self._still_named(ws, service)
             return step
 
         return self._transact(plan, dry_run)
