@@ -309,6 +309,9 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
             plan.moves.append(Move(service, port, targets))
             plan.messages += messages
     plan.moves = order_moves(facts, plan.moves)
+    plan.warnings += [
+        not_fixed(f"{u.path}:{u.line}: {u.message}; repair it by hand") for u in facts.unreadable
+    ]
     plan.warnings += map(not_fixed, _read_only_notes(facts))
     plan.warnings += map(not_fixed, _undeclared_host_owner(facts, plan.moves))
     pruned = {service for _target, service in plan.removals}
