@@ -62,3 +62,44 @@ def test_an_empty_or_null_values_file_is_an_empty_mapping(
     again = cli("--root", str(seed_repo), "update-configs", "payroll")
     assert again.out == "ℹ️  Config files already match the registry\n"
     assert path.read_text() == after
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("service: 5\n", "1: error PR017 service is a scalar ('5'), expected a mapping"),
+        ("service:\n  - 8002\n", "2: error PR017 service is a list, expected a mapping"),
+        ("- 8002\n", "1: error PR017 the values file is a list, expected a mapping"),
+    ],
+    ids=["scalar", "list", "top-list"],
+)
+def test_a_values_file_portreg_cannot_edit_fails_check_as_update_configs_does(
+    seed_repo: Path, cli: CliRunner, text: str, message: str
+) -> None:
+    path = seed_repo / "helm/rerp-microservice/values/invoice.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    run = cli("--root", str(seed_repo), "check")
+    assert run.code == 1
+    assert f"helm/rerp-microservice/values/invoice.yaml:{message}" in run.out
+    assert cli("--root", str(seed_repo), "update-configs", "invoice").code == 2
+    assert cli("--root", str(seed_repo), "fix").code == 1
+    assert path.read_text() == text
+
+
+@pytest.mark.parametrize("text", ["", "service:\n", "image:\n  name: x\n"])
+def test_a_values_file_without_port_fields_is_a_warning_fix_fills_in(
+    seed_repo: Path, cli: CliRunner, text: str
+) -> None:
+    path = seed_repo / "helm/rerp-microservice/values/invoice.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    run = cli("--root", str(seed_repo), "check", "-o", "json")
+    import json
+
+    found = [(f["code"], f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
+    assert ("PR007", "helm/rerp-microservice/values/invoice.yaml", 1) in found
+    assert cli("--root", str(seed_repo), "fix").code == 0
+    assert "  port: 8002\n  containerPort: 8002\n  nodePort: 31002\n" in path.read_text()
+    again = cli("--root", str(seed_repo), "fix")
+    assert again.out.startswith("ℹ️  Nothing to fix")

@@ -107,6 +107,17 @@ class Facts:
             result.setdefault(port, service)
         return result
 
+    @cached_property
+    def portless_values(self) -> frozenset[str]:
+        """Registered services whose values file (a readable one) holds no port field."""
+        scanned = {obs.service for obs in self.by_target("helm")}
+        broken = {item.path for item in self.unreadable}
+        return frozenset(
+            service
+            for service, path in self.values_files.items()
+            if self.registered(service) and service not in scanned and path not in broken
+        )
+
     def registered(self, service: str | None) -> bool:
         return service is not None and service in self.state.assignments
 

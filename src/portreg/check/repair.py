@@ -308,6 +308,11 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
             port = plan.state.assignments[service]
             plan.moves.append(Move(service, port, targets))
             plan.messages += messages
+    for service in sorted(facts.portless_values - {move.service for move in plan.moves}):
+        # its values file only, when other files name its port already; else every file
+        targets = frozenset({"helm"}) if _targets_of(facts, service) else None
+        plan.moves.append(Move(service, plan.state.assignments[service], targets))
+        plan.messages.append(f"🔧 Writing the port fields of '{service}' into its values file")
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += [
         not_fixed(f"{u.path}:{u.line}: {u.message}; repair it by hand") for u in facts.unreadable

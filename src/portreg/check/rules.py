@@ -206,16 +206,23 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
 
 
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
-    """PR007: a registered service with no values file (warning)."""
+    """PR007: a registered service with no values file, or one holding none of its port
+    fields (warning)."""
     if not facts.settings.helm.enabled:
         return
     for service in facts.state.assignments:
-        if service not in facts.values_files:
+        port = facts.state.port_of(service)
+        if service in facts.portless_values:
+            path = facts.values_files[service]
+            message = f"{service}'s values file holds none of its port fields"
+            yield Hit(path, 1, message, "run `portreg fix`", service, port)
+        elif service not in facts.values_files:
             pattern = facts.settings.helm.values.replace("{service}", service)
             message = f"{service} is registered but has no Helm values file ({pattern})"
             hint = f"run `portreg assign {service} --scaffold`"
-            line, port = facts.registry_line(service), facts.state.port_of(service)
-            yield Hit(facts.registry_path, line, message, hint, service, port)
+            yield Hit(
+                facts.registry_path, facts.registry_line(service), message, hint, service, port
+            )
 
 
 # --------------------------------------------------------------------- kind
@@ -518,10 +525,10 @@ RULES: tuple[Rule, ...] = (
         "warning",
         "helm-missing-values",
         helm_missing_values,
-        summary="a registered service with no values file",
+        summary="a registered service with no values file, or one holding none of its port fields",
         help=(
             "Run `portreg assign SERVICE --scaffold` to create the values file, or release "
-            "the service."
+            "the service; a values file without port fields is filled in by `portreg fix`."
         ),
     ),
     Rule(

@@ -10,6 +10,7 @@ created from a template with ``--scaffold`` or a configured ``[helm] template``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render
@@ -129,6 +130,8 @@ class HelmTarget(SetTarget):
         if service is None:
             return []
         docs = ys.documents(text, display)
+        if docs:
+            _require_mappings(docs[0], display)
         found = []
         for (section, key), role in SCANNED if docs else ():
             node = ys.get(ys.get(docs[0], section), key)
@@ -143,6 +146,29 @@ class HelmTarget(SetTarget):
     def _service_of(self, display: str) -> str | None:
         match = self._names.fullmatch(display)
         return match.groupdict().get("service") if match else None
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def _require_mappings(root: Any, display: str) -> None:
+    """A values file portreg cannot edit is one check reports (PR017), not one it passes:
+    the document and each section holding a port field must be mappings (or empty)."""
+    from portreg.targets import yamlscan as ys
+
+    sections = [("the values file", root)]
+    sections += [
+        (section, ys.get(root, section)) for section in dict.fromkeys(s for (s, _), _r in SCANNED)
+    ]
+    for name, node in sections:
+        empty = node is None or (node.id == "scalar" and node.value in _NULLS)
+        if not empty and node.id != "mapping":
+            what = "a list" if node.id == "sequence" else f"a scalar ({node.value[:20]!r})"
+            raise FileEditError(
+                f"{name} is {what}, expected a mapping",
+                where=f"{display}:{ys.line_of(node)}",
+                hint="fix the file by hand",
+            )
 
 
 def _missing_warning(display: str, service: str) -> str:
