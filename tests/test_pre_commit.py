@@ -41,10 +41,10 @@ PASSED = "portreg check.........................................................
 SKIPPED = "portreg check........................................(no files to check)Skipped\n"
 
 
-def the_hook() -> dict[str, object]:
+def the_hook(name: str = "portreg-check") -> dict[str, object]:
     hooks = yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())
-    assert [hook["id"] for hook in hooks] == ["portreg-check"]
-    hook: dict[str, object] = hooks[0]
+    assert [hook["id"] for hook in hooks] == ["portreg-check", "portreg-check-always"]
+    hook: dict[str, object] = next(hook for hook in hooks if hook["id"] == name)
     return hook
 
 
@@ -80,12 +80,14 @@ def give_ledger_the_invoice_port(project: Repo) -> None:
     values.write_text(text.replace("8001\n", "8002\n", 2))
 
 
-def try_repo(project: Repo, source: tuple[Path, str], *args: str) -> tuple[int, str]:
+def try_repo(
+    project: Repo, source: tuple[Path, str], *args: str, hook: str = "portreg-check"
+) -> tuple[int, str]:
     """``pre-commit try-repo SOURCE portreg-check``: its exit code and what it says about
     the hook (the config block it prints first, and its [INFO] lines, left out)."""
     folder, ref = source
     done = project.run(
-        sys.executable, "-m", "pre_commit", "try-repo", str(folder), "portreg-check",
+        sys.executable, "-m", "pre_commit", "try-repo", str(folder), hook,
         "--ref", ref, "--color", "never", *args,
         check=False,
     )  # fmt: skip
@@ -165,3 +167,25 @@ def test_the_hook_runs_check_once_per_commit_on_the_files_portreg_reads() -> Non
         "k8s/README.md",
     ]
     assert [path for path in not_read if files.search(path)] == []
+
+
+def test_a_deletion_skips_the_files_hook_and_fails_the_always_hook(
+    project: Repo, hook_source: tuple[Path, str]
+) -> None:
+    """pre-commit never matches a deleted file against ``files:``; the second hook is
+    the way a repo catches a commit that deletes the registry."""
+    project.git("rm", "-q", "scripts/port-registry.json")
+    assert project.portreg("check", check=False).returncode == 1
+    assert try_repo(project, hook_source) == (0, SKIPPED)
+    code, report = try_repo(project, hook_source, hook="portreg-check-always")
+    assert code == 1
+    assert report.startswith("portreg check" + "." * 60)
+    assert "Failed" in report.splitlines()[0]
+
+
+def test_the_always_hook_is_the_same_check_on_every_commit() -> None:
+    always, files = the_hook("portreg-check-always"), the_hook()
+    assert always["always_run"] is True
+    assert "files" not in always
+    same = ("entry", "language", "pass_filenames", "name")
+    assert {key: always[key] for key in same} == {key: files[key] for key in same}
