@@ -248,3 +248,12 @@ def test_port_takes_ascii_digits_only(seed_repo: Path, cli: CliRunner, port: str
         f"got {port!r} (see `portreg assign --help`)\n"
     )
     assert tree(seed_repo) == before
+
+
+def test_a_global_option_is_never_suggested_after_a_command(
+    seed_repo: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(seed_repo), "assign", "x", "--prot", "8002")
+    assert run.err == (
+        "portreg: error: assign: unrecognized arguments: --prot 8002 (did you mean --port?)\n"
+    )

@@ -83,8 +83,8 @@ def test_export_onto_a_folder_is_a_clear_error(seed_repo: Path, cli, tmp_path: P
 @pytest.mark.parametrize(
     ("out", "message"),
     [
-        (".git/config", "is inside a .git folder"),
-        (".git/hooks/post-checkout", "is inside a .git folder"),
+        (".git/config", "is inside a git folder"),
+        (".git/hooks/post-checkout", "is inside a git folder"),
         ("scripts/port-registry.json", "is portreg's own file"),
         ("scripts/../scripts/port-registry.json", "is portreg's own file"),
         ("portreg.toml", "is portreg's own file"),
@@ -105,3 +105,16 @@ def test_out_never_writes_into_git_over_portregs_files_or_into_a_missing_folder(
     assert run.err.count("\n") == 1
     assert {p: p.read_bytes() for p in seed_repo.rglob("*") if p.is_file()} == before
     assert not (seed_repo / "missing").exists()
+
+
+def test_out_never_writes_into_a_separate_git_dir(tmp_path: Path, cli) -> None:
+    import subprocess
+
+    root, git_dir = tmp_path / "repo", tmp_path / "elsewhere.git"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", f"--separate-git-dir={git_dir}", str(root)], check=True)
+    description = (git_dir / "description").read_bytes()
+    run = cli("--root", str(root), "export", "--out", str(git_dir / "description"))
+    assert (run.code, run.out) == (2, "")
+    assert "is inside a git folder" in run.err
+    assert (git_dir / "description").read_bytes() == description

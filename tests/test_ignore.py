@@ -128,3 +128,23 @@ def test_a_clash_with_an_ignored_service_is_ignored_too(seed_repo: Path, cli: Cl
     assert "PR022" in [f["code"] for f in after["ignored"]]
     assert cli("--root", str(seed_repo), "check").code == 0
     assert cli("--root", str(seed_repo), "fix").code == 0
+
+
+@pytest.mark.parametrize(
+    "ignore", ['files = ["helm/**"]', 'codes = ["PR017"]', 'services = ["invoice"]']
+)
+def test_an_ignored_unreadable_file_is_neither_reported_nor_named_by_fix(
+    seed_repo: Path, cli: CliRunner, ignore: str
+) -> None:
+    (seed_repo / V).mkdir(parents=True)
+    (seed_repo / V / "invoice.yaml").write_text("service: foo\n")
+    (seed_repo / V / "general-ledger.yaml").write_text(
+        "service:\n  port: 8001\n  containerPort: 8001\n  nodePort: 31001\n"
+    )
+    assert cli("--root", str(seed_repo), "check").code == 1  # PR017 on invoice.yaml
+    (seed_repo / "portreg.toml").write_text(f"[kind]\nenabled = false\n[ignore]\n{ignore}\n")
+    document = check_json(cli, seed_repo)
+    assert [f["code"] for f in document["findings"] if f["severity"] == "error"] == []
+    assert [(f["code"], f["service"]) for f in document["ignored"]] == [("PR017", "invoice")]
+    run = cli("--root", str(seed_repo), "fix")
+    assert (run.code, run.err) == (0, "")

@@ -103,3 +103,49 @@ def test_a_values_file_without_port_fields_is_a_warning_fix_fills_in(
     assert "  port: 8002\n  containerPort: 8002\n  nodePort: 31002\n" in path.read_text()
     again = cli("--root", str(seed_repo), "fix")
     assert again.out.startswith("ℹ️  Nothing to fix")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("service: null\n", "1: error PR017 service is a scalar ('null'), expected a mapping"),
+        ("service: ~\n", "1: error PR017 service is a scalar ('~'), expected a mapping"),
+        (
+            "service:\n  port: 8002\n---\nservice:\n  port: 8005\n",
+            "4: error PR017 holds 2 YAML documents; a values file is one",
+        ),
+    ],
+    ids=["null", "tilde", "two-documents"],
+)
+def test_what_the_editor_refuses_check_reports(
+    seed_repo: Path, cli: CliRunner, text: str, message: str
+) -> None:
+    path = seed_repo / "helm/rerp-microservice/values/invoice.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    run = cli("--root", str(seed_repo), "check")
+    assert f"helm/rerp-microservice/values/invoice.yaml:{message}" in run.out
+    assert cli("--root", str(seed_repo), "update-configs", "invoice").code == 2
+    fixed = cli("--root", str(seed_repo), "fix")
+    assert fixed.code == 1
+    assert "Writing the port fields" not in fixed.out
+    assert path.read_text() == text
+
+
+def test_one_fix_fills_a_portless_values_file_of_a_service_it_also_repairs(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    assert cli("--root", str(root), "fix").code == 0
+    values = root / "helm/rerp-microservice/values/invoice.yaml"
+    values.write_text("# only a comment\n")
+    env = root / ".env.example"
+    env.write_text(env.read_text().replace("localhost:8002", "localhost:8009"))
+    assert cli("--root", str(root), "fix").code == 0
+    assert "  port: 8002\n" in values.read_text()
+    assert "localhost:8002" in env.read_text()
+    assert cli("--root", str(root), "fix").out == "ℹ️  Nothing to fix\n"

@@ -12,7 +12,7 @@ from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
 from portreg.check import rules, scan
-from portreg.check.facts import Facts
+from portreg.check.facts import Facts, Unreadable
 from portreg.check.findings import Finding
 from portreg.check.ignore import Ignores
 from portreg.config import Settings
@@ -74,13 +74,17 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     targets = registry.targets()
     found = scan.facts(registry.settings, state, ws, targets, registry=(location, None))
     skip = ignores(registry.settings, ws)
+    # an unreadable file whose PR017 the repo ignores is one fix leaves alone entirely
+    left = {u.path for u in found.unreadable if skip.finding(_as_finding(found, u))}
     return replace(
         found,
         observations=tuple(o for o in found.observations if not skip.observation(o)),
+        unreadable=tuple(u for u in found.unreadable if u.path not in left),
         values_files={
             service: path
             for service, path in found.values_files.items()
-            if not skip.observation(Observation("helm", path, 0, 0, "", "other", service))
+            if path not in left
+            and not skip.observation(Observation("helm", path, 0, 0, "", "other", service))
         },
         in_use=frozenset(ports_in_use(ws, targets)),
     )
@@ -96,6 +100,12 @@ def adoptable(registry: Registry) -> tuple[list[tuple[str, str]], list[str]]:
     found = repair.candidates(facts)
     unreadable = [f"{u.path}:{u.line}: {u.message}" for u in facts.unreadable]
     return [(c.service, c.entries[0].rpartition(":")[0] or c.entries[0]) for c in found], unreadable
+
+
+def _as_finding(facts: Facts, item: Unreadable) -> Finding:
+    """The PR017 ``check`` would report for an unreadable file: what an ignore is asked."""
+    whose = {path: service for service, path in facts.values_files.items()}
+    return Finding("PR017", "error", item.path, item.line, item.message, "", whose.get(item.path))
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:

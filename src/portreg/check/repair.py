@@ -308,10 +308,16 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
             port = plan.state.assignments[service]
             plan.moves.append(Move(service, port, targets))
             plan.messages += messages
-    for service in sorted(facts.portless_values - {move.service for move in plan.moves}):
+    for service in sorted(facts.portless_values):
+        moving = [move for move in plan.moves if move.service == service]
+        if moving:  # moved for another reason: its values file gets the port fields too
+            move = moving[0]
+            if move.targets is not None:
+                plan.moves[plan.moves.index(move)] = replace(move, targets=move.targets | {"helm"})
+            continue
         # its values file only, when other files name its port already; else every file
-        targets = frozenset({"helm"}) if _targets_of(facts, service) else None
-        plan.moves.append(Move(service, plan.state.assignments[service], targets))
+        only = frozenset({"helm"}) if _targets_of(facts, service) else None
+        plan.moves.append(Move(service, plan.state.assignments[service], only))
         plan.messages.append(f"🔧 Writing the port fields of '{service}' into its values file")
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += [

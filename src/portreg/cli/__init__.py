@@ -230,7 +230,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from portreg.io.workspace import FileEdit
 
     path = Path(args.out)
-    require_user_output(args.out, _own_files(registry))
+    require_user_output(args.out, _own_files(registry), _git_dir(registry))
     apply_edits([FileEdit(path, args.out, read_text(path), text)], root=None)  # user's path
     _err(f"✅ Wrote {args.out}")
     return EXIT_OK
@@ -240,6 +240,12 @@ def _own_files(registry: Registry) -> list[str]:
     """The files no output may overwrite: the registry and the config."""
     settings = registry.settings
     return [str(settings.registry_path), *([settings.source] if settings.source else [])]
+
+
+def _git_dir(registry: Registry) -> str | None:
+    from portreg.io.lock import git_dir
+
+    return git_dir(str(registry.settings.root))
 
 
 def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
@@ -276,7 +282,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from portreg.io.workspace import Workspace
 
     for name in args.files:
-        require_user_output(name, _own_files(registry))
+        require_user_output(name, _own_files(registry), _git_dir(registry))
     # files named on the command line are the user's choice; the config's stay in the repo
     read = read_text if args.files else Workspace(registry.settings.root).read
     edits, current = docs_plan(files, render_markdown(registry.assignments()), read)
@@ -734,7 +740,8 @@ def usage_error(prog: str, message: str, command: str | None = None) -> PortregE
 def _option_strings(command: str) -> list[str]:
     """Every option a command (or the top level) takes, for a did-you-mean."""
     parser = build_parser(only=command or None)
-    found = [option for action in parser._actions for option in action.option_strings]
+    # after a command, the global options (--root, ...) are not taken: never suggested there
+    found = [] if command else [o for action in parser._actions for o in action.option_strings]
     for action in parser._actions:
         for name, child in (getattr(action, "choices", None) or {}).items():
             if not command or name == command:

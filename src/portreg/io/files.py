@@ -64,16 +64,18 @@ class RealPaths:
         return real == self.root or real.startswith(prefix)
 
 
-def require_user_output(path: str, own: Sequence[str]) -> None:
+def require_user_output(path: str, own: Sequence[str], git_dir: str | None = None) -> None:
     """A file the user names for portreg to write (``export --out``, ``docs FILE``) may lie
-    anywhere, but never in a ``.git`` folder, never over one of portreg's own files
+    anywhere, but never in a ``.git`` folder or the repo's git dir wherever it lives
+    (``git init --separate-git-dir``, a worktree's), never over one of portreg's own files
     (``own``: the registry, the config), and never in a folder that does not exist."""
     real = os.path.realpath(path)
-    if ".git" in real.split(os.sep):
+    inside_git = git_dir is not None and real.startswith(os.path.realpath(git_dir) + os.sep)
+    if ".git" in real.split(os.sep) or inside_git:
         raise FileEditError(
-            f"is inside a .git folder ({real}); portreg never writes there",
+            f"is inside a git folder ({real}); portreg never writes there",
             where=path,
-            hint="name a file outside .git",
+            hint="name a file outside the git folder",
         )
     if real in {os.path.realpath(name) for name in own}:
         raise FileEditError(

@@ -130,6 +130,12 @@ class HelmTarget(SetTarget):
         if service is None:
             return []
         docs = ys.documents(text, display)
+        if len(docs) > 1:
+            raise FileEditError(
+                f"holds {len(docs)} YAML documents; a values file is one",
+                where=f"{display}:{ys.line_of(docs[1])}",
+                hint="fix the file by hand",
+            )
         if docs:
             _require_mappings(docs[0], display)
         found = []
@@ -153,15 +159,17 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 
 def _require_mappings(root: Any, display: str) -> None:
     """A values file portreg cannot edit is one check reports (PR017), not one it passes:
-    the document and each section holding a port field must be mappings (or empty)."""
+    the document must be a mapping (or null: an empty file), and each section holding a
+    port field a mapping or nothing at all (``service:``). The editor refuses the rest."""
     from portreg.targets import yamlscan as ys
 
-    sections = [("the values file", root)]
+    plain = root.id == "scalar" and not root.style
+    sections = [] if plain and root.value in _NULLS else [("the values file", root)]
     sections += [
         (section, ys.get(root, section)) for section in dict.fromkeys(s for (s, _), _r in SCANNED)
     ]
     for name, node in sections:
-        empty = node is None or (node.id == "scalar" and node.value in _NULLS)
+        empty = node is None or (node.id == "scalar" and node.value == "" and not node.style)
         if not empty and node.id != "mapping":
             what = "a list" if node.id == "sequence" else f"a scalar ({node.value[:20]!r})"
             raise FileEditError(
