@@ -235,3 +235,38 @@ def test_a_flow_list_of_mappings_is_never_rewritten(tmp_path: Path, verb: str) -
     with pytest.raises(FileEditError, match=f"is a flow list .*; portreg {verb} items"):
         edit()
     assert ws.edits() == []
+
+
+def _example_with_a_stale_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    root = tmp_path / "rerp"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
+    (root / ".git").mkdir()
+    kind = root / "kind-config.yaml"
+    stale = "  # Invoice Service\n  - containerPort: 31010\n    hostPort: 8010\n    protocol: TCP\n"
+    kind.write_text(kind.read_text().replace("- role: worker", stale + "- role: worker"))
+    return root
+
+
+def test_a_stale_second_mapping_is_said_not_guessed(tmp_path: Path, cli) -> None:
+    root = _example_with_a_stale_copy(tmp_path)
+    run = cli("--root", str(root), "fix")
+    assert run.code == 1
+    assert run.err.startswith(
+        "⚠️  Not fixed: kind-config.yaml:23: invoice has 2 mappings (lines 19, 23) "
+        "(remove the stale one by hand, then run again)\n"
+    )
+    check = cli("--root", str(root), "check")
+    assert "hint: invoice has 2 mappings: remove the stale one" in check.out
+    assert "kind-config.yaml:24: error PR008" in check.out
+
+
+def test_removing_a_service_removes_every_mapping_it_has(tmp_path: Path, cli) -> None:
+    root = _example_with_a_stale_copy(tmp_path)
+    with (root / "portreg.toml").open("a") as config:
+        config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
+    run = cli("--root", str(root), "fix")
+    assert run.code == 0, run.err
+    assert "hostPort: 80" not in (root / "kind-config.yaml").read_text()
+    assert cli("--root", str(root), "fix").out == "ℹ️  Nothing to fix\n"

@@ -229,14 +229,21 @@ def helm_missing_values(facts: Facts) -> Iterator[Hit]:
 
 
 def kind_drift(facts: Facts) -> Iterator[Hit]:
-    """PR008: a registered service's kind mapping disagrees with the registry."""
+    """PR008: a registered service's kind mapping disagrees with the registry (a second,
+    stale mapping of the service too: which to keep is the user's call, not fix's)."""
+    mapped: dict[str, int] = {}
+    for obs in facts.by_target("kind"):
+        if obs.role == "port" and obs.service is not None:
+            mapped[obs.service] = mapped.get(obs.service, 0) + 1
     for obs in facts.by_target("kind"):
         if obs.service is not None and facts.drifted(obs):
             message = (
                 f"kind {obs.field} {obs.port} for {obs.service}, the registry gives "
                 f"{facts.expected(obs)}{_holder_note(facts, obs.port, obs.service)}"
             )
-            yield _at(facts, obs, message)
+            twice = mapped.get(obs.service, 0) > 1
+            hint = f"{obs.service} has {mapped.get(obs.service)} mappings: remove the stale one"
+            yield _at(facts, obs, message, hint if twice else FIX)
 
 
 def kind_stranger(facts: Facts) -> Iterator[Hit]:

@@ -122,6 +122,7 @@ class KindTarget:
         base = (*NODES, node, MAPPINGS)
         entries = _entries(doc, base)
         ours = self._ours(entries, wanted.service, wanted.port)
+        self._refuse_second(entries, wanted.service, source)
         self._refuse_clash(entries, ours, wanted, source)
         if ours is None:
             item: list[tuple[str, yamledit.Scalar]] = [
@@ -138,15 +139,20 @@ class KindTarget:
         return yamledit.set_values(text, changes, source)
 
     def _without(self, text: str, source: str, service: str, port: int | None) -> str:
-        """Remove the service's mapping from whichever node holds it (a worker's too)."""
-        doc = yamledit.parse(text, source)
-        for item in doc.items(NODES):
-            base = (*NODES, item.index, MAPPINGS)
-            ours = self._ours(_entries(doc, base), service, port)
-            if ours is not None:
-                comment = ours.comment
-                return yamledit.remove_item(text, base, ours.index, source=source, comment=comment)
-        return text
+        """Remove every mapping of the service, from whichever node holds it (a worker's
+        too; a stale copy of the entry as well)."""
+        while True:
+            doc = yamledit.parse(text, source)
+            for item in doc.items(NODES):
+                base = (*NODES, item.index, MAPPINGS)
+                ours = self._ours(_entries(doc, base), service, port)
+                if ours is not None:
+                    text = yamledit.remove_item(
+                        text, base, ours.index, source=source, comment=ours.comment
+                    )
+                    break
+            else:
+                return text
 
     # ---------------------------------------------------------- recognising
 
@@ -162,6 +168,17 @@ class KindTarget:
             if exact and self._service_of(entry.comment) in (None, service):
                 return entry
         return None
+
+    def _refuse_second(self, entries: list[Entry], service: str, source: str) -> None:
+        """Two mappings for one service (a stale copy): which one to keep is the user's call,
+        and moving both would bind one host port twice."""
+        lines = [entry.line for entry in entries if self._service_of(entry.comment) == service]
+        if len(lines) > 1:
+            raise FileEditError(
+                f"{service} has {len(lines)} mappings (lines {', '.join(map(str, lines))})",
+                where=f"{source}:{lines[1]}",
+                hint="remove the stale one by hand, then run again",
+            )
 
     def _refuse_clash(
         self, entries: list[Entry], ours: Entry | None, wanted: Assignment, source: str
