@@ -260,6 +260,9 @@ def test_a_stale_second_mapping_is_said_not_guessed(tmp_path: Path, cli) -> None
     check = cli("--root", str(root), "check")
     assert "hint: invoice has 2 mappings: remove the stale one" in check.out
     assert "kind-config.yaml:24: error PR008" in check.out
+    again = cli("--root", str(root), "fix")  # claims no rewrite it cannot make
+    assert (again.code, again.out) == (1, "ℹ️  Nothing to fix\n")
+    assert again.err.startswith("⚠️  Not fixed: kind-config.yaml:23: invoice has 2 mappings")
 
 
 def test_removing_a_service_removes_every_mapping_it_has(tmp_path: Path, cli) -> None:

@@ -170,10 +170,11 @@ def fix(
         facts = replace(facts, state=adoption.state)
         step = repair.plan_fix(facts, prune=prune)
         step.moves += repair.filling_moves(facts, adoption, step.moves)
-        step.messages[:0] = adopted = adoption.messages
+        step.messages[:0] = adoption.messages
         step.warnings += apply_plan(registry, ws, step)
-        if not step.moves and not step.removals and not adopted:
-            step.messages.append("ℹ️  Nothing to fix")
+        if not ws.edits() and step.state == state:
+            # every planned rewrite was refused (its Not fixed lines say why): claim none
+            step.messages = ["ℹ️  Nothing to fix"]
         return step
 
     # check=False: fix is the one command that works on a registry holding a port twice
