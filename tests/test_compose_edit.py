@@ -1,5 +1,6 @@
 """compose edits: a service's one published host port moves to its registry port, byte for
-byte; several published ports are left alone (which is the service's would be a guess)."""
+byte; several published ports are refused, and said (which is the service's would be a
+guess)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,40 @@ def test_one_published_port_moves(service: str, port: int, old: str, new: str) -
     assert set_port("compose.yaml", COMPOSE, service, port) == COMPOSE.replace(old, new)
 
 
-@pytest.mark.parametrize(("service", "port"), [("web", 8021), ("invoice", 8002), ("nobody", 8030)])
-def test_nothing_to_move_or_a_guess_changes_nothing(service: str, port: int) -> None:
+@pytest.mark.parametrize(("service", "port"), [("invoice", 8002), ("nobody", 8030)])
+def test_nothing_to_move_changes_nothing(service: str, port: int) -> None:
     assert set_port("compose.yaml", COMPOSE, service, port) == COMPOSE
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (COMPOSE, "compose.yaml:13: ports 8020: web publishes 2 ports here; which is its port"),
+        (
+            'services:\n  web:\n    ports: ["8020:80"]\n---\nservices: {}\n',
+            "compose.yaml:3: ports 8020: the file holds 2 YAML documents",
+        ),
+        (
+            'services:\n  web:\n    ports: ["8020-8021:80-81"]\n',
+            "compose.yaml:3: ports 8020: '8020-8021:80-81' publishes a range of ports",
+        ),
+    ],
+    ids=["several", "documents", "range"],
+)
+def test_a_guess_is_refused_and_said(text: str, message: str) -> None:
+    """fix turns this into a Not fixed line; it never claims a rewrite it did not make."""
+    from portreg.errors import FileEditError
+
+    with pytest.raises(FileEditError) as refused:
+        set_port("compose.yaml", text, "web", 8021)
+    assert refused.value.line().startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [('" 8020:80"', '" 8021:80"'), ('"8020-8020:80"', '"8021-8021:80"')],
+    ids=["leading-space", "range-of-one"],
+)
+def test_only_the_digits_of_the_host_port_change(old: str, new: str) -> None:
+    text = f"services:\n  web:\n    ports:\n      - {old}\n"
+    assert set_port("compose.yaml", text, "web", 8021) == text.replace(old, new)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from portreg.errors import FileEditError
 from portreg.model import is_digits
 from portreg.targets.base import Observation
 from portreg.targets.scanned import ScannedTarget
@@ -89,23 +90,34 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
     from portreg.edit import yaml as yamledit
     from portreg.targets import yamlscan as ys
 
+    found = [o for o in scan_text(display, text) if o.service == service]
+    if not found or all(o.port == port for o in found):
+        return text  # nothing of the service's to move here
     docs = ys.documents(text, display)
-    body = ys.get(ys.get(docs[0], "services"), service) if len(docs) == 1 else None
-    entries = list(ys.sequence(ys.get(body, "ports")))
+    if len(docs) != 1:
+        raise _refused(display, found[0], f"the file holds {len(docs)} YAML documents")
+    entries = list(ys.sequence(ys.get(ys.get(ys.get(docs[0], "services"), service), "ports")))
     if len(entries) != 1:
-        return text
+        why = f"{service} publishes {len(entries)} ports here; which is its port would be a guess"
+        raise _refused(display, found[0], why)
     entry = entries[0]
     base: yamledit.Path = ("services", service, "ports", 0)
     if ys.is_mapping(entry):
         published = ys.scalar(ys.get(entry, "published"))
-        if published is None or not is_digits(published) or int(published) == port:
-            return text
+        if published is None or not is_digits(published):
+            raise _refused(display, found[0], "its published port is not a literal")
         return yamledit.set_values(text, {(*base, "published"): port}, display)
     short = ys.scalar(entry) or ""
     hosts = published_short(short)
-    if len(hosts) != 1 or hosts[0] == port:
-        return text
+    if len(hosts) != 1:
+        raise _refused(display, found[0], f"{short!r} publishes a range of ports")
     return yamledit.set_values(text, {base: _short_with(short, hosts[0], port)}, display)
+
+
+def _refused(display: str, seen: Observation, why: str) -> FileEditError:
+    return FileEditError(
+        f"{seen.field} {seen.port}: {why}", where=f"{display}:{seen.line}", hint="edit it by hand"
+    )
 
 
 def _short_with(short: str, old: int, port: int) -> str:
@@ -113,8 +125,11 @@ def _short_with(short: str, old: int, port: int) -> str:
     spec, slash, protocol = short.partition("/")
     parts = spec.split(":")
     host = len(parts) - 2
+    number = re.compile(rf"(?<![0-9]){old}(?![0-9])")  # only the digits: spaces, a range stay
     moved = [
-        str(port) if index == host or (index > host and part == str(old)) else part
+        number.sub(str(port), part)
+        if index == host or (index > host and part.strip() == str(old))
+        else part
         for index, part in enumerate(parts)
     ]
     return ":".join(moved) + slash + protocol
