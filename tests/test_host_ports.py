@@ -155,3 +155,15 @@ def test_fix_does_not_call_a_double_bind_it_resolved_not_fixed(
     assert "Not fixed" not in run.out
     assert "k8s_resource('pricing', port_forwards='8004:8004')" in (root / "Tiltfile").read_text()
     assert cli("--root", str(root), "check").code == 0
+
+
+def test_no_kind_mapping_is_asked_for_a_port_compose_already_publishes(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    root = example(tmp_path)
+    (root / "compose.yaml").write_text('services:\n  payroll:\n    ports:\n      - "8050:80"\n')
+    assert cli("--root", str(root), "fix").code == 0
+    run = cli("--root", str(root), "check", "-o", "json")
+    assert run.code == 0
+    found = json.loads(run.out)["findings"]
+    assert [f for f in found if f["code"] == "PR010"] == []  # a mapping there: PR022

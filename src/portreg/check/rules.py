@@ -260,12 +260,14 @@ def kind_stranger(facts: Facts) -> Iterator[Hit]:
 
 def kind_missing(facts: Facts) -> Iterator[Hit]:
     """PR010: a registered service with no kind mapping (warning); none is wanted for a
-    port inside ``skip-host-ports`` (something else, Tilt, binds those)."""
+    port inside ``skip-host-ports``, nor for one a Tilt forward or a compose published port
+    already binds (a mapping there would be PR022's double bind)."""
     if facts.kind_config is None:
         return
     mapped = {c.holder for c in facts.claims if c.source == "kind" and c.named}
+    bound = {o.port for o in facts.observations if (o.target, o.field) in HOST_BINDERS}
     for service, port in facts.state.assignments.items():
-        if service not in mapped and _skip_range(facts, port) is None:
+        if service not in mapped and port not in bound and _skip_range(facts, port) is None:
             message = f"{service} has no port mapping in {facts.kind_config}"
             hint = f"run `portreg update-configs {service}`"
             line = facts.registry_line(service)
