@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,18 @@ def inject_fault(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setattr(checkpoints, "observer", fault_injector.point)
 
     return inject
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "rerp"
+
+
+@pytest.fixture
+def rerp_example(tmp_path: Path) -> Path:
+    """A copy of the demo repo (examples/rerp) with a .git marker (not a git checkout)."""
+    root = tmp_path / "rerp"
+    shutil.copytree(EXAMPLE, root)
+    (root / ".git").mkdir()
+    return root
 
 
 @pytest.fixture

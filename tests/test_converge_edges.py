@@ -128,13 +128,9 @@ def test_a_values_port_outside_the_range_says_so_when_adopted(
 
 
 def test_fix_exits_1_naming_what_is_left_when_a_file_cannot_be_read(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+    root = rerp_example
     broken = root / "helm" / "rerp-microservice" / "values" / "invoice.yaml"
     broken.write_text("service:\n  port: [8002\n")
     run = cli("--root", str(root), "fix")
@@ -152,13 +148,9 @@ def test_fix_exits_1_naming_what_is_left_when_a_file_cannot_be_read(
 
 
 def test_a_port_fix_cannot_edit_faithfully_is_said_and_the_rest_is_repaired(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+    root = rerp_example
     values = root / "helm" / "rerp-microservice" / "values"
     anchored = "service:\n  port: &p 8001\n  containerPort: *p\n  nodePort: 30801\n"
     (values / "alpha.yaml").write_text(anchored)

@@ -115,21 +115,9 @@ def test_a_double_bind_is_an_error_before_the_service_is_registered(
     ]
 
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "rerp"
-
-
-def example(tmp_path: Path) -> Path:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(EXAMPLE, root)
-    (root / ".git").mkdir()
-    return root
-
-
-def test_fix_says_every_kind_mapping_it_removes(tmp_path: Path, cli: CliRunner) -> None:
+def test_fix_says_every_kind_mapping_it_removes(rerp_example: Path, cli: CliRunner) -> None:
     """invoice is rewritten (its NodePort drifted) and loses its mapping: both are said."""
-    root = example(tmp_path)
+    root = rerp_example
     with (root / "portreg.toml").open("a") as config:
         config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
     run = cli("--root", str(root), "fix")
@@ -144,9 +132,9 @@ def test_fix_says_every_kind_mapping_it_removes(tmp_path: Path, cli: CliRunner) 
 
 
 def test_fix_does_not_call_a_double_bind_it_resolved_not_fixed(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    root = example(tmp_path)
+    root = rerp_example
     cli("--root", str(root), "fix")
     with (root / "Tiltfile").open("a") as tiltfile:
         tiltfile.write("k8s_resource('pricing', port_forwards='8001:8001')\n")
@@ -158,9 +146,9 @@ def test_fix_does_not_call_a_double_bind_it_resolved_not_fixed(
 
 
 def test_no_kind_mapping_is_asked_for_a_port_compose_already_publishes(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    root = example(tmp_path)
+    root = rerp_example
     (root / "compose.yaml").write_text('services:\n  payroll:\n    ports:\n      - "8050:80"\n')
     assert cli("--root", str(root), "fix").code == 0
     run = cli("--root", str(root), "check", "-o", "json")

@@ -237,20 +237,15 @@ def test_a_flow_list_of_mappings_is_never_rewritten(tmp_path: Path, verb: str) -
     assert ws.edits() == []
 
 
-def _example_with_a_stale_copy(tmp_path: Path) -> Path:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+def _with_a_stale_copy(root: Path) -> Path:
     kind = root / "kind-config.yaml"
     stale = "  # Invoice Service\n  - containerPort: 31010\n    hostPort: 8010\n    protocol: TCP\n"
     kind.write_text(kind.read_text().replace("- role: worker", stale + "- role: worker"))
     return root
 
 
-def test_a_stale_second_mapping_is_said_not_guessed(tmp_path: Path, cli) -> None:
-    root = _example_with_a_stale_copy(tmp_path)
+def test_a_stale_second_mapping_is_said_not_guessed(rerp_example: Path, cli) -> None:
+    root = _with_a_stale_copy(rerp_example)
     run = cli("--root", str(root), "fix")
     assert run.code == 1
     assert run.err.startswith(
@@ -265,8 +260,8 @@ def test_a_stale_second_mapping_is_said_not_guessed(tmp_path: Path, cli) -> None
     assert again.err.startswith("⚠️  Not fixed: kind-config.yaml:23: invoice has 2 mappings")
 
 
-def test_removing_a_service_removes_every_mapping_it_has(tmp_path: Path, cli) -> None:
-    root = _example_with_a_stale_copy(tmp_path)
+def test_removing_a_service_removes_every_mapping_it_has(rerp_example: Path, cli) -> None:
+    root = _with_a_stale_copy(rerp_example)
     with (root / "portreg.toml").open("a") as config:
         config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
     run = cli("--root", str(root), "fix")

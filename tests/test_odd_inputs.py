@@ -133,13 +133,9 @@ def test_what_the_editor_refuses_check_reports(
 
 
 def test_one_fix_fills_a_portless_values_file_of_a_service_it_also_repairs(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+    root = rerp_example
     assert cli("--root", str(root), "fix").code == 0
     values = root / "helm/rerp-microservice/values/invoice.yaml"
     values.write_text("# only a comment\n")

@@ -96,13 +96,9 @@ def test_a_killed_release_is_finished_by_the_next_command(seed_repo: Path, cli: 
 
 
 def test_release_names_each_entry_fix_would_adopt_the_service_back_from(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    import shutil
-
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+    root = rerp_example
     (root / "Tiltfile").write_text("k8s_resource('invoice', port_forwards='8002:8002')\n")
     with (root / "portreg.toml").open("a") as config:  # Tilt forwards the host ports
         config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")

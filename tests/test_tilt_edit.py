@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -74,11 +73,9 @@ def test_a_raw_string_forward_is_rewritten_keeping_its_prefix() -> None:
 
 
 def test_fix_leaves_a_forward_it_cannot_rewrite_and_fixes_the_rest(
-    tmp_path: Path, cli: CliRunner
+    rerp_example: Path, cli: CliRunner
 ) -> None:
-    root = tmp_path / "rerp"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "rerp", root)
-    (root / ".git").mkdir()
+    root = rerp_example
     with (root / "portreg.toml").open("a") as config:  # Tilt owns the host ports
         config.write("\n[kind]\nskip-host-ports = [[8001, 8099]]\n")
     tiltfile = "k8s_resource('invoice', port_forwards=0x1F45)\n"
