@@ -247,3 +247,38 @@ def test_bad_path_in_portreg_toml_exits_2(seed_repo: Path, cli: CliRunner) -> No
     run = cli("--root", str(seed_repo), "check")
     assert run.code == 2
     assert "targets.openapi-servers.set: bad path" in run.err
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "before", "after"),
+    [
+        (
+            OPENAPI_TARGET,
+            "openapi/v1/invoice/openapi.yaml",
+            "openapi: 3.0.3\ninfo:\n  title: Invoice  # the API\npaths: {}\n",
+            "openapi: 3.0.3\ninfo:\n  title: Invoice  # the API\npaths: {}\n"
+            "servers:\n- url: http://localhost:8002/api/v1/invoice\n  description: local\n",
+        ),
+        (
+            JSON_TARGET,
+            "api/invoice.json",
+            '{\n  "openapi": "3.0.3",\n  "x-node-port": 31002\n}\n',
+            '{\n  "openapi": "3.0.3",\n  "x-node-port": 31002,\n  "servers": [\n    {\n'
+            '      "url": "http://localhost:8002/v1",\n      "description": "local"\n'
+            "    }\n  ]\n}\n",
+        ),
+    ],
+    ids=["yaml", "json"],
+)
+def test_create_adds_a_missing_list_with_its_item(  # noqa: PLR0917
+    seed_repo: Path, cli: CliRunner, target: str, name: str, before: str, after: str
+) -> None:
+    """A spec with no ``servers`` at all gets one holding the local server."""
+    config = "[helm]\nenabled = false\n[kind]\nenabled = false\n" + target + "create = true\n"
+    write(seed_repo, {"portreg.toml": config, name: before})
+    run = cli("--root", str(seed_repo), "update-configs", "invoice")
+    assert (run.code, run.err) == (0, "")
+    assert read(seed_repo, name) == after
+    assert cli("--root", str(seed_repo), "update-configs", "invoice").out == (
+        "ℹ️  Config files already match the registry\n"
+    )

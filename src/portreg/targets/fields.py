@@ -79,7 +79,8 @@ class SetTarget:
             if depth == len(path) or (self.spec.create and _keys_only(rest)):
                 changes[path] = value
             elif self.spec.create and _creatable_item(rest):
-                items.append((path[:depth], rest, value))
+                keys = _leading_keys(rest)  # a missing `servers:` list is created too
+                items.append(((*path[:depth], *rest[:keys]), rest[keys:], value))
             else:
                 where = yamledit.format_path(path)
                 warnings.append(f"⚠️  {self.name}: {source}: {where} matches nothing")
@@ -129,8 +130,18 @@ def _keys_only(rest: yamledit.Path) -> bool:
     return all(isinstance(key, str) for key in rest)
 
 
+def _leading_keys(rest: yamledit.Path) -> int:
+    """How many plain keys come before the first selector."""
+    return next((i for i, key in enumerate(rest) if not isinstance(key, str)), len(rest))
+
+
 def _creatable_item(rest: yamledit.Path) -> bool:
-    return isinstance(rest[0], yamledit.Select) and _keys_only(rest[1:]) and len(rest) > 1
+    """``[?field=='v'].key`` (and keys before it that do not exist yet): an item to add."""
+    keys = _leading_keys(rest)
+    selected = rest[keys:]
+    return (
+        len(selected) > 1 and isinstance(selected[0], yamledit.Select) and _keys_only(selected[1:])
+    )
 
 
 def service_path_pattern(files: str) -> re.Pattern[str]:
