@@ -104,8 +104,8 @@ def adoptable(registry: Registry) -> tuple[list[tuple[str, str]], list[str]]:
 
 def _as_finding(facts: Facts, item: Unreadable) -> Finding:
     """The PR017 ``check`` would report for an unreadable file: what an ignore is asked."""
-    whose = {path: service for service, path in facts.values_files.items()}
-    return Finding("PR017", "error", item.path, item.line, item.message, "", whose.get(item.path))
+    service = facts.values_owner.get(item.path)
+    return Finding("PR017", "error", item.path, item.line, item.message, "", service)
 
 
 def apply_plan(registry: Registry, ws: Workspace, plan: Step) -> list[str]:

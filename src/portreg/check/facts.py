@@ -108,6 +108,11 @@ class Facts:
         return result
 
     @cached_property
+    def values_owner(self) -> dict[str, str]:
+        """Values file path -> the service it is for."""
+        return {path: service for service, path in self.values_files.items()}
+
+    @cached_property
     def portless_values(self) -> frozenset[str]:
         """Registered services whose values file (a readable one) holds no port field."""
         scanned = {obs.service for obs in self.by_target("helm")}

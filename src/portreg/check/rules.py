@@ -438,11 +438,10 @@ def target_stranger(facts: Facts) -> Iterator[Hit]:
 
 def unreadable(facts: Facts) -> Iterator[Hit]:
     """PR017: a file a scanner could not read (it was not checked)."""
-    whose = {path: service for service, path in facts.values_files.items()}
     for item in facts.unreadable:
         message = f"{item.message}; its ports were not checked"
         hint = "fix the file so it parses"
-        yield Hit(item.path, item.line, message, hint, whose.get(item.path))
+        yield Hit(item.path, item.line, message, hint, facts.values_owner.get(item.path))
 
 
 def docs_stale(facts: Facts) -> Iterator[Hit]:

@@ -10,7 +10,6 @@ moves one service's literal host port in each file through the format's
 from __future__ import annotations
 
 from portreg.config import ScannerSettings, Settings
-from portreg.errors import PortregError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, scan_each
@@ -44,20 +43,15 @@ class ScannedTarget:
     def update(
         self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
     ) -> list[str]:
-        warnings = []
         for display in self.files(ws):
             path = ws.resolve(display)
             text = ws.read(path)
             if text is None:
                 continue
-            try:
-                new = self.set_port(display, text, wanted.service, wanted.port)
-            except PortregError as exc:  # one forward to edit by hand stops no other edit
-                warnings.append(f"⚠️  Not fixed: {exc.line()}")
-                continue
+            new = self.set_port(display, text, wanted.service, wanted.port)
             if new != text:
                 ws.write(path, new)
-        return warnings
+        return []
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         return []

@@ -24,7 +24,7 @@ import token as kinds  # token kinds only; tokenize itself is slow to import and
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from portreg.errors import PortregError
+from portreg.errors import FileEditError, PortregError
 from portreg.model import is_digits
 from portreg.targets.base import Observation
 from portreg.targets.scanned import ScannedTarget
@@ -307,7 +307,7 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
         for o in found
     ]
     if scan_text(display, new) != want:
-        raise PortregError(
+        raise FileEditError(
             "a faithful edit of this Tiltfile is not possible; nothing was written",
             where=display,
             hint="edit its port forwards by hand",
@@ -344,7 +344,7 @@ def _literal_edits(
         ]
         text = tok.text[: len(prefix)] + quote + ":".join(parts) + quote
         return [(tok.start, tok.start + len(tok.text), text)]
-    raise PortregError(
+    raise FileEditError(
         f"the forward of port {old} is not a plain literal portreg can rewrite",
         where=where,
         hint="edit it by hand",
