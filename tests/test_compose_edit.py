@@ -30,8 +30,8 @@ services:
 @pytest.mark.parametrize(
     ("service", "port", "old", "new"),
     [
-        ("invoice", 8012, '"8002:8002"', '"8012:8012"'),
-        ("billing", 8016, "'127.0.0.1:8006:8006/tcp'", "'127.0.0.1:8016:8016/tcp'"),
+        ("invoice", 8012, '"8002:8002"', '"8012:8002"'),
+        ("billing", 8016, "'127.0.0.1:8006:8006/tcp'", "'127.0.0.1:8016:8006/tcp'"),
         ("reporting", 8005, "published: 8015", "published: 8005"),
     ],
     ids=["short", "ip-and-protocol", "long"],

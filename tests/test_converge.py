@@ -127,7 +127,7 @@ def test_fix_alone_converges_in_one_run_changing_only_ports(real: Path, cli: Cli
     # the declaration removes (Tilt owns 8001-8099) went with it
     before["kind-config.yaml"].remove("# Billing Service")
     assert comments_and_names(real) == before
-    assert (real / "Tiltfile").read_text().count("'8002:8002'") == 1  # amd's forward moved
+    assert (real / "Tiltfile").read_text().count("'8002:8004'") == 1  # amd's host side moved
     assert "nodePort: 30809  # portreg: ignore" in (real / V / "legacy.yaml").read_text()
     snapshot = tree(real)
     again = cli("--root", str(real), "fix")

@@ -118,7 +118,7 @@ def test_a_values_port_outside_the_range_says_so_when_adopted(
         tmp_path,
         {
             "scripts/port-registry.json": '{"assignments": {}}\n',
-            f"{V}/outside.yaml": "service:\n  port: 9500\n  containerPort: 9500\n",
+            f"{V}/outside.yaml": "service:\n  type: NodePort\n  port: 9500\n  containerPort: 9500\n",
         },
     )
     run = cli("--root", str(root), "reconcile")

@@ -11,7 +11,7 @@ from portreg.config import HelmSettings, Settings
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
-from portreg.targets.base import Observation
+from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation
 from portreg.targets.helm import HelmTarget
 from portreg.targets.in_use import ports_in_use
 
@@ -210,11 +210,14 @@ def test_used_ports_and_scan(tmp_path: Path) -> None:
     gl = f"{VALUES_DIR}/general-ledger.yaml"
     inv = f"{VALUES_DIR}/invoice.yaml"
     assert target.scan(ws) == [
-        Observation("helm", gl, 2, 8001, "service.port", "port", "general-ledger"),
-        Observation("helm", gl, 3, 31001, "service.nodePort", "node_port", "general-ledger"),
-        Observation("helm", inv, 9, 30802, "service.port", "port", "invoice"),
-        Observation("helm", inv, 10, 30802, "service.containerPort", "container_port", "invoice"),
-        Observation("helm", inv, 11, 30802, "service.nodePort", "node_port", "invoice"),
+        # the NodePort convention (a nodePort, or type: NodePort): the registry governs them
+        Observation("helm", gl, 2, 8001, "service.port", "port", "general-ledger", SERVICE),
+        Observation("helm", gl, 3, 31001, "service.nodePort", "node_port", "general-ledger", NODE),
+        Observation("helm", inv, 9, 30802, "service.port", "port", "invoice", SERVICE),
+        Observation(
+            "helm", inv, 10, 30802, "service.containerPort", "container_port", "invoice", CONTAINER
+        ),
+        Observation("helm", inv, 11, 30802, "service.nodePort", "node_port", "invoice", NODE),
     ]
 
 

@@ -141,7 +141,7 @@ def test_fix_does_not_call_a_double_bind_it_resolved_not_fixed(
     run = cli("--root", str(root), "fix")
     assert (run.code, run.err) == (0, "")
     assert "Not fixed" not in run.out
-    assert "k8s_resource('pricing', port_forwards='8004:8004')" in (root / "Tiltfile").read_text()
+    assert "k8s_resource('pricing', port_forwards='8004:8001')" in (root / "Tiltfile").read_text()
     assert cli("--root", str(root), "check").code == 0
 
 

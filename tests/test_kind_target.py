@@ -11,7 +11,7 @@ from portreg.config import KindSettings, Settings
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
-from portreg.targets.base import Observation
+from portreg.targets.base import HOST, NODE, Observation
 from portreg.targets.in_use import ports_in_use
 from portreg.targets.kind import KindTarget
 
@@ -195,12 +195,42 @@ def test_scan_and_used_ports(tmp_path: Path) -> None:
     # every number counts (a superset of what check observes), comments' and names' too
     assert ports_in_use(ws, [target]) == {1, 4, 8, 80, 5000, 5001, 8001, 31001, 8002, 31002}
     assert target.scan(ws) == [
-        Observation("kind", "kind-config.yaml", 19, 8001, "hostPort", "port", "general-ledger"),
+        # a hostPort binds this machine and leads to the node's containerPort (a NodePort)
         Observation(
-            "kind", "kind-config.yaml", 18, 31001, "containerPort", "node_port", "general-ledger"
+            "kind",
+            "kind-config.yaml",
+            19,
+            8001,
+            "hostPort",
+            "port",
+            "general-ledger",
+            HOST,
+            leads_to=31001,
         ),
-        Observation("kind", "kind-config.yaml", 23, 8002, "hostPort", "port", "invoice"),
-        Observation("kind", "kind-config.yaml", 22, 31002, "containerPort", "node_port", "invoice"),
+        Observation(
+            "kind",
+            "kind-config.yaml",
+            18,
+            31001,
+            "containerPort",
+            "node_port",
+            "general-ledger",
+            NODE,
+        ),
+        Observation(
+            "kind",
+            "kind-config.yaml",
+            23,
+            8002,
+            "hostPort",
+            "port",
+            "invoice",
+            HOST,
+            leads_to=31002,
+        ),
+        Observation(
+            "kind", "kind-config.yaml", 22, 31002, "containerPort", "node_port", "invoice", NODE
+        ),
         Observation("kind", "kind-config.yaml", 27, 80, "hostPort", "port", None),
     ]
 
@@ -215,8 +245,8 @@ def test_nodes_as_a_flow_sequence_are_read_like_the_block_form(tmp_path: Path) -
     (tmp_path / "kind-config.yaml").write_text(FLOW_NODES)
     target = KindTarget(Settings(root=tmp_path))
     assert target.scan(Workspace(tmp_path)) == [
-        Observation("kind", "kind-config.yaml", 2, 8002, "hostPort", "port", None),
-        Observation("kind", "kind-config.yaml", 2, 31002, "containerPort", "node_port", None),
+        Observation("kind", "kind-config.yaml", 2, 8002, "hostPort", "port", None, leads_to=31002),
+        Observation("kind", "kind-config.yaml", 2, 31002, "containerPort", "node_port", None, NODE),
     ]
 
 

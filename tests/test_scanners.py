@@ -158,9 +158,9 @@ items:
 def test_manifests_services_only_multi_document():
     found = scan_manifests("k8s/a.yaml", MANIFESTS)
     assert [(o.line, o.port, o.role, o.service) for o in found] == [
-        (14, 8002, "port", "invoice"),
+        (14, 8002, "other", "invoice"),  # a Service's own port: in-cluster, never governed
         (16, 31002, "node_port", "invoice"),
-        (25, 8001, "port", "ledger"),
+        (25, 8001, "other", "ledger"),
     ]
 
 

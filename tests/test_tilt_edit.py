@@ -30,7 +30,7 @@ local_resource('docs', serve_cmd='mkdocs serve -a localhost:8002')
             8012,
             [
                 ("{'invoice': 8002,", "{'invoice': 8012,"),
-                ("port_forwards='8002:8002'", "port_forwards='8012:8012'"),
+                ("port_forwards='8002:8002'", "port_forwards='8012:8002'"),
             ],
         ),
         (
@@ -41,7 +41,7 @@ local_resource('docs', serve_cmd='mkdocs serve -a localhost:8002')
                 ('"billing": 8006', '"billing": 8016'),
             ],
         ),
-        ("reporting", 8005, [("port_forward(8015, 8015,", "port_forward(8005, 8005,")]),
+        ("reporting", 8005, [("port_forward(8015, 8015,", "port_forward(8005, 8015,")]),
         ("web", 8021, [("'localhost:8020:80'", "'localhost:8021:80'")]),
         ("invoice", 8002, []),
     ],
@@ -68,7 +68,7 @@ def test_a_computed_or_hex_forward_is_refused_not_guessed() -> None:
 def test_a_raw_string_forward_is_rewritten_keeping_its_prefix() -> None:
     text = "k8s_resource('invoice',\n    port_forwards=r'8005:8005')  # raw\n"
     assert set_port("Tiltfile", text, "invoice", 8002) == (
-        "k8s_resource('invoice',\n    port_forwards=r'8002:8002')  # raw\n"
+        "k8s_resource('invoice',\n    port_forwards=r'8002:8005')  # raw\n"
     )
 
 

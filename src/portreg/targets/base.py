@@ -16,9 +16,36 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 
+HOST = "host"  # this machine (per address): kind hostPort, Tilt/compose local side, .env
+NODE = "node"  # one cluster's nodes: a Service's nodePort; a kind containerPort reaches one
+SERVICE = "service"  # a Service's own address: its port and targetPort
+CONTAINER = "container"  # a pod's or container's own address
+UNREAD = "unread"  # a port the file computes (a loop, a format string): named, never guessed
+NAMESPACES = (HOST, NODE, SERVICE, CONTAINER)
+
+SHARED = ""  # the group of the files that run with the cluster (kind, Helm, manifests, ...)
+EVERYWHERE = "*"  # the registry: its ports are meant to be free wherever the repo runs
+
+
+def run_together(one: str, other: str) -> bool:
+    """Whether bindings of two run groups can be up at the same moment.
+
+    A Tiltfile runs with the cluster's files (kind, Helm, manifests, declared targets);
+    separate compose projects and alternative Tiltfiles do not run with each other, and
+    a compose project does not run with the cluster. The registry runs with everything.
+    """
+    if one == other or EVERYWHERE in (one, other):
+        return True
+    return SHARED in (one, other) and not any(g.startswith("compose:") for g in (one, other))
+
 
 class Observation(NamedTuple):
-    """A port found in a file: where, which field, and whose it is (when the file says).
+    """A binding found in a file: a port in a namespace, where, and whose it is.
+
+    ``role`` says what the registry makes of it: "port" (the service's governed port),
+    "node_port" (derived by the NodePort formula), "container_port", or "other" (read
+    and shown, never compared with the registry nor rewritten). ``namespace`` says where
+    it binds: only bindings of one namespace (and run groups that run together) clash.
 
     A NamedTuple, not a dataclass: ``check`` builds one per port in every file,
     thousands per run, and reloads them from its cache as plain rows.
@@ -29,8 +56,18 @@ class Observation(NamedTuple):
     line: int
     port: int
     field: str
-    role: str  # "port" (service/host port), "node_port", "container_port", or "other"
+    role: str
     service: str | None = None
+    namespace: str = HOST
+    group: str = SHARED  # the files it runs with (``run_together``)
+    address: str = ""  # the host address it binds ("" = every address)
+    leads_to: int | None = None  # the port it leads to (host 8001 -> container 8080)
+
+
+def declared(found: Observation) -> Observation:
+    """A binding of a file the user declared (``[[targets]]``): its port is a host port,
+    its node port a NodePort; both governed."""
+    return found._replace(namespace=NODE if found.role == "node_port" else HOST)
 
 
 class Target(Protocol):
@@ -80,4 +117,18 @@ def scan_each(scanner: FileScanner, ws: Workspace) -> list[Observation]:
     return found
 
 
-__all__ = ["FileScanner", "Observation", "Target", "scan_each"]
+__all__ = [
+    "CONTAINER",
+    "EVERYWHERE",
+    "HOST",
+    "NAMESPACES",
+    "NODE",
+    "SERVICE",
+    "SHARED",
+    "UNREAD",
+    "FileScanner",
+    "Observation",
+    "Target",
+    "run_together",
+    "scan_each",
+]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from portreg.errors import FileEditError
 from portreg.model import is_digits
-from portreg.targets.base import Observation
+from portreg.targets.base import HOST, Observation
 from portreg.targets.scanned import ScannedTarget
 
 if TYPE_CHECKING:
@@ -39,14 +39,25 @@ def expand(text: str) -> list[int]:
     return list(range(low, high + 1))
 
 
-def published_short(text: str) -> list[int]:
-    """Host ports of a short-syntax entry: ``[HOST_IP:]HOST:CONTAINER[/PROTOCOL]``."""
+def _split_short(text: str) -> tuple[str, str, str] | None:
+    """``[HOST_IP:]HOST:CONTAINER[/PROTOCOL]`` as (address, host, container); None for a
+    bare container port (an ephemeral host port) or a protocol other than TCP."""
     spec, _, protocol = text.strip().partition("/")
     if protocol and protocol.lower() != "tcp":
-        return []
-    spec = _HOST_IP.sub("", spec, count=1) if spec.count(":") >= 2 else spec  # drop host IP
-    host, sep, _container = spec.rpartition(":")
-    return expand(host) if sep else []
+        return None
+    address = ""
+    if spec.count(":") >= 2:
+        match = _HOST_IP.match(spec)
+        if match:
+            address, spec = match.group(0)[:-1].strip("[]"), spec[match.end() :]
+    host, sep, container = spec.rpartition(":")
+    return (address, host, container) if sep else None
+
+
+def published_short(text: str) -> list[int]:
+    """Host ports of a short-syntax entry: ``[HOST_IP:]HOST:CONTAINER[/PROTOCOL]``."""
+    split = _split_short(text)
+    return expand(split[1]) if split else []
 
 
 def _published_long(entry: yaml.Node) -> list[int]:
@@ -59,16 +70,47 @@ def _published_long(entry: yaml.Node) -> list[int]:
     return expand(published)
 
 
+def project_of(display: str) -> str:
+    """The run group of a compose file: its folder and name, an override file's base's
+    (``compose.override.yaml`` runs with ``compose.yaml``; other files are projects)."""
+    folder, _, name = display.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    base = stem.removesuffix(".override") if dot else name
+    return f"compose:{folder}/{base}.{suffix}" if dot else f"compose:{folder}/{name}"
+
+
 def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation]:
     from portreg.targets import yamlscan as ys
 
+    address, container = "", None
     if ys.is_mapping(entry):
         ports, node = _published_long(entry), ys.get(entry, "published") or entry
         field = "published"
+        address = ys.scalar(ys.get(entry, "host_ip")) or ""
+        container = ys.port_of(ys.get(entry, "target"))
     else:
-        ports, node, field = published_short(ys.scalar(entry) or ""), entry, "ports"
+        text = ys.scalar(entry) or ""
+        split = _split_short(text)
+        ports, node, field = published_short(text), entry, "ports"
+        if split is not None:
+            address = split[0]
+            inside = expand(split[2])
+            container = inside[0] if len(inside) == 1 else None
+    group = project_of(display)
     for port in ports:
-        yield Observation(NAME, display, ys.line_of(node), port, field, "port", service)
+        yield Observation(
+            NAME,
+            display,
+            ys.line_of(node),
+            port,
+            field,
+            "port",
+            service,
+            HOST,
+            group,
+            "" if address in ("0.0.0.0", "::") else address,
+            container,
+        )
 
 
 def scan_text(display: str, text: str) -> list[Observation]:
@@ -121,16 +163,14 @@ def _refused(display: str, seen: Observation, why: str) -> FileEditError:
 
 
 def _short_with(short: str, old: int, port: int) -> str:
-    """``[IP:]HOST:CONTAINER[/PROTO]`` with HOST (and CONTAINER when it was the same) moved."""
+    """``[IP:]HOST:CONTAINER[/PROTO]`` with only the digits of HOST moved: the container
+    still listens where it did (``"8002:8002"`` -> ``"8001:8002"``)."""
     spec, slash, protocol = short.partition("/")
     parts = spec.split(":")
     host = len(parts) - 2
     number = re.compile(rf"(?<![0-9]){old}(?![0-9])")  # only the digits: spaces, a range stay
     moved = [
-        number.sub(str(port), part)
-        if index == host or (index > host and part.strip() == str(old))
-        else part
-        for index, part in enumerate(parts)
+        number.sub(str(port), part) if index == host else part for index, part in enumerate(parts)
     ]
     return ":".join(moved) + slash + protocol
 

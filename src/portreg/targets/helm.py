@@ -18,7 +18,7 @@ from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
-from portreg.targets.base import Observation, scan_each
+from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation, scan_each
 from portreg.targets.fields import SetTarget, service_path_pattern
 
 DEFAULT_TEMPLATE = """\
@@ -40,10 +40,24 @@ app:
 """
 
 SCANNED = (
-    (("service", "port"), "port"),
-    (("service", "containerPort"), "container_port"),
-    (("service", "nodePort"), "node_port"),
+    (("service", "port"), "port", SERVICE),
+    (("service", "containerPort"), "container_port", CONTAINER),
+    (("service", "nodePort"), "node_port", NODE),
 )
+EXPOSED = frozenset({"NodePort", "LoadBalancer"})  # Service types that open a NodePort
+
+
+def _nodeport_convention(root: Any) -> bool:
+    """Whether a values file follows the NodePort convention, so the registry governs its
+    ports: its Service is a NodePort (or LoadBalancer), or names a nodePort with no type.
+    A ClusterIP Service's port is its own in-cluster address: read, never rewritten."""
+    from portreg.targets import yamlscan as ys
+
+    section = ys.get(root, "service")
+    kind = ys.scalar(ys.get(section, "type"))
+    if kind is not None:
+        return kind in EXPOSED
+    return ys.number_of(ys.get(section, "nodePort")) is not None
 
 
 class HelmTarget(SetTarget):
@@ -139,13 +153,23 @@ class HelmTarget(SetTarget):
         if docs:
             _require_mappings(docs[0], display)
         found = []
-        for (section, key), role in SCANNED if docs else ():
+        governed = bool(docs) and _nodeport_convention(docs[0])
+        for (section, key), role, namespace in SCANNED if docs else ():
             node = ys.get(ys.get(docs[0], section), key)
             port = ys.number_of(node)
             if node is not None and port is not None:
                 line = ys.line_of(node)
                 found.append(
-                    Observation("helm", display, line, port, f"{section}.{key}", role, service)
+                    Observation(
+                        "helm",
+                        display,
+                        line,
+                        port,
+                        f"{section}.{key}",
+                        role if governed else "other",
+                        service,
+                        namespace,
+                    )
                 )
         return found
 
@@ -166,7 +190,8 @@ def _require_mappings(root: Any, display: str) -> None:
     plain = root.id == "scalar" and not root.style
     sections = [] if plain and root.value in _NULLS else [("the values file", root)]
     sections += [
-        (section, ys.get(root, section)) for section in dict.fromkeys(s for (s, _), _r in SCANNED)
+        (section, ys.get(root, section))
+        for section in dict.fromkeys(s for (s, _), _r, _n in SCANNED)
     ]
     for name, node in sections:
         empty = node is None or (node.id == "scalar" and node.value == "" and not node.style)

@@ -31,7 +31,7 @@ from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
-from portreg.targets.base import Observation, scan_each
+from portreg.targets.base import HOST, NODE, SHARED, Observation, scan_each
 
 NODES: yamledit.Path = ("nodes",)
 MAPPINGS = "extraPortMappings"
@@ -70,6 +70,7 @@ class Entry:
     comment: str | None
     host_line: int = 0  # 1-based lines of the two values (0 when missing)
     container_line: int = 0
+    address: str = ""  # listenAddress ("" = kind's default, every address)
 
 
 class KindTarget:
@@ -240,16 +241,40 @@ class KindTarget:
         return found
 
     def _observe(self, entry: Entry, source: str) -> list[Observation]:
+        """The hostPort binds this machine and leads to the node's containerPort, which
+        reaches a NodePort (equal ones are the link working, not a clash)."""
         service = self._service_of(entry.comment)
-        fields = (
-            ("hostPort", entry.host_port, entry.host_line, "port"),
-            ("containerPort", entry.container_port, entry.container_line, "node_port"),
-        )
-        return [
-            Observation("kind", source, line, port, field, role, service)
-            for field, port, line, role in fields
-            if port is not None
-        ]
+        found = []
+        if entry.host_port is not None:
+            found.append(
+                Observation(
+                    "kind",
+                    source,
+                    entry.host_line,
+                    entry.host_port,
+                    "hostPort",
+                    "port",
+                    service,
+                    HOST,
+                    SHARED,
+                    entry.address,
+                    entry.container_port,
+                )
+            )
+        if entry.container_port is not None:
+            found.append(
+                Observation(
+                    "kind",
+                    source,
+                    entry.container_line,
+                    entry.container_port,
+                    "containerPort",
+                    "node_port",
+                    service,
+                    NODE,
+                )
+            )
+        return found
 
 
 def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
@@ -266,9 +291,20 @@ def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
                 item.comment,
                 host_line,
                 container_line,
+                _address(item.node),
             )
         )
     return entries
+
+
+def _address(item: yamledit.Node) -> str:
+    """An item's ``listenAddress`` ("" when it binds every address: kind's 0.0.0.0)."""
+    if item.id != "mapping":
+        return ""
+    for key, value in item.value:
+        if key.id == "scalar" and key.value == "listenAddress" and value.id == "scalar":
+            return "" if value.value in ("", "0.0.0.0", "::") else str(value.value)
+    return ""
 
 
 def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | None, int]:

@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from portreg.targets.base import Observation
+from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation
 from portreg.targets.scanned import ScannedTarget
 
 if TYPE_CHECKING:
     import yaml
 
 NAME = "manifests"
-_FIELDS = (("port", "port"), ("nodePort", "node_port"))
+# a Service's own port and its pod's are in-cluster (read and shown, never governed);
+# its nodePort is the cluster's, derived by the formula where the repo uses it
+_FIELDS = (
+    ("port", "other", SERVICE),
+    ("targetPort", "other", CONTAINER),
+    ("nodePort", "node_port", NODE),
+)
 
 
 def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
@@ -37,11 +43,12 @@ def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]
 
     name = ys.scalar(ys.get(ys.get(obj, "metadata"), "name"))
     for entry in ys.sequence(ys.get(ys.get(obj, "spec"), "ports")):
-        for key, role in _FIELDS:
+        for key, role, namespace in _FIELDS:
             node = ys.get(entry, key)
             port = ys.port_of(node)
             if node is not None and port is not None:
-                yield Observation(NAME, display, ys.line_of(node), port, key, role, name)
+                line = ys.line_of(node)
+                yield Observation(NAME, display, line, port, key, role, name, namespace)
 
 
 def scan_text(display: str, text: str) -> list[Observation]:

@@ -17,7 +17,7 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, service_from, template_regex
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
-from portreg.targets.base import Observation, scan_each
+from portreg.targets.base import Observation, declared, scan_each
 from portreg.targets.fields import role_of, service_path_pattern
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -136,5 +136,7 @@ class TextTarget:
             if service is not None:
                 port = int(groups[self.role])
                 key = render(self.key, Assignment(service, 0, 0).values())
-                found.append(Observation(self.name, display, number, port, key, self.role, service))
+                found.append(
+                    declared(Observation(self.name, display, number, port, key, self.role, service))
+                )
         return found

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from portreg.errors import FileEditError, PortregError
 from portreg.model import is_digits
-from portreg.targets.base import Observation
+from portreg.targets.base import HOST, Observation
 from portreg.targets.scanned import ScannedTarget
 
 NAME = "tilt"
@@ -193,7 +193,9 @@ class _Reader:
 
     def observation(self, index: int, port: int, field: str, service: str | None) -> Located:
         line = self.at(index).line
-        return Located(Observation(NAME, self.display, line, port, field, "port", service), index)
+        group = f"tilt:{self.display}"
+        found = Observation(NAME, self.display, line, port, field, "port", service, HOST, group)
+        return Located(found, index)
 
     def forwards(self, index: int) -> Iterator[Located]:
         """``port_forwards=`` followed by a literal or a list of literals."""
@@ -318,18 +320,23 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
 def _literal_edits(
     toks: list[Token], located: Located, port: int, display: str
 ) -> list[tuple[int, int, str]]:
-    """The (start, end, text) edits that make one forward hold ``port``."""
+    """The (start, end, text) edits that move one forward's local (host) side to ``port``.
+
+    The remote side stays where the container listens: ``8002`` -> ``'8001:8002'``,
+    ``'8002:8002'`` -> ``'8001:8002'``, ``port_forward(8002)`` -> ``port_forward(8001, 8002)``.
+    """
     tok = toks[located.token]
-    old = located.observation.port
-    where = f"{display}:{tok.line}"
+    obs = located.observation
+    old, span = obs.port, (tok.start, tok.start + len(tok.text))
     if tok.kind == kinds.NUMBER and is_digits(tok.text):
-        edits = [(tok.start, tok.start + len(tok.text), str(port))]
-        second = located.token + 2  # port_forward(8015, 8015): the container side too
-        if located.observation.field == "port_forward" and second < len(toks):
-            after = toks[second]
-            if toks[located.token + 1].text == "," and after.text == str(old):
-                edits.append((after.start, after.start + len(after.text), str(port)))
-        return edits
+        following = toks[located.token + 1].text if located.token + 1 < len(toks) else ""
+        keyword = located.token > 0 and toks[located.token - 1].text == "="
+        if obs.field == "dict" or (following == "," and not keyword):
+            return [(*span, str(port))]
+        if obs.field == "port_forwards":
+            return [(*span, f"'{port}:{old}'")]
+        if following == ")" and not keyword:
+            return [(*span, f"{port}, {old}")]
     # r'8001:80' reads as '8001:80' when it holds no backslash: keep the prefix, edit the rest
     prefix = "r" if tok.text[:1] in "rR" else ""
     body = tok.text[len(prefix) :]
@@ -338,15 +345,15 @@ def _literal_edits(
         quote = body[0]
         parts = body[1:-1].split(":")
         host = 1 if len(parts) == 3 else 0
-        parts = [
-            str(port) if (i == host or part == str(old)) and i >= host else part
-            for i, part in enumerate(parts)
-        ]
+        number = re.compile(rf"(?<![0-9]){old}(?![0-9])")  # only the digits: spaces stay
+        parts[host] = number.sub(str(port), parts[host])
+        if len(parts) == 1:
+            parts.append(str(old))
         text = tok.text[: len(prefix)] + quote + ":".join(parts) + quote
-        return [(tok.start, tok.start + len(tok.text), text)]
+        return [(*span, text)]
     raise FileEditError(
         f"the forward of port {old} is not a plain literal portreg can rewrite",
-        where=where,
+        where=f"{display}:{tok.line}",
         hint="edit it by hand",
     )
 

@@ -23,7 +23,7 @@ from portreg.config.templates import service_from, template_regex
 from portreg.edit import yaml as yamledit
 from portreg.errors import ConfigError
 from portreg.io.workspace import Workspace
-from portreg.targets.base import Observation, scan_each
+from portreg.targets.base import Observation, declared, scan_each
 from portreg.targets.fields import Bindings, SetTarget, role_of, service_path_pattern
 
 
@@ -64,7 +64,9 @@ class UserTarget(SetTarget):
                     port, service = observed
                     field = yamledit.format_path(where)
                     line = line_of(node)
-                    found.append(Observation(self.name, display, line, port, field, role, service))
+                    found.append(
+                        declared(Observation(self.name, display, line, port, field, role, service))
+                    )
         return found
 
     def _observe(self, node: Any, template: str, bindings: Bindings) -> tuple[int, str] | None:
