@@ -67,6 +67,7 @@ class Facts:
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
     stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
     in_use: frozenset[int] = frozenset()  # every number the files hold (targets.in_use)
+    unread: tuple[Observation, ...] = ()  # ports a file computes: named by --verbose, not guessed
 
     # --------------------------------------------------------------- registry
 

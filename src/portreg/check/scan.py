@@ -20,7 +20,7 @@ from portreg.errors import PortregError
 from portreg.io.files import glob_files, read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
-from portreg.targets.base import FileScanner, Observation, Target
+from portreg.targets.base import UNREAD, FileScanner, Observation, Target
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs
@@ -165,13 +165,15 @@ def facts(
     """
     helm_files = values_files(settings, ws)
     observations, problems = scan(ws, targets, split=split)
+    unread = tuple(obs for obs in observations if obs.namespace == UNREAD)
     kind = ws.resolve(settings.kind.config)
     return Facts(
         settings=settings,
         state=state,
         registry_path=_display(settings.root, registry[0]),
         registry_text=registry[1],
-        observations=tuple(observations),
+        observations=tuple(obs for obs in observations if obs.namespace != UNREAD),
+        unread=unread,
         values_files=helm_files,
         kind_config=ws.display(kind) if settings.kind.enabled and kind.is_file() else None,
         config_path=_display(settings.root, settings.source) if settings.source else None,
