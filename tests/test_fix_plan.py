@@ -10,7 +10,7 @@ from portreg.check.repair import order_moves, plan_fix, plan_reconcile
 from portreg.config import Settings
 from portreg.model import RegistryState
 from portreg.model.step import Move
-from portreg.targets.base import Observation
+from portreg.targets.base import SERVICE, Observation
 
 V = "helm/rerp-microservice/values"
 
@@ -80,15 +80,23 @@ def test_fix_moves_a_stranger_off_a_registered_port_or_prunes_it():
 
 def test_fix_rewrites_drift_and_notes_what_it_cannot_do():
     tilt = Observation("tilt", "Tiltfile", 4, 8001, "port_forwards", "port", "other")
-    manifest = Observation("manifests", "k8s/svc.yaml", 5, 8001, "port", "port", "other")
-    plan = plan_fix(make({"a": 8001, "b": 8002}, helm("b", 8009), tilt, manifest))
-    # the Tiltfile's forward moves off a's port; manifests stay the user's to edit
+    # a Service's own port is in-cluster: it never meets a's host port
+    manifest = Observation("manifests", "k8s/svc.yaml", 5, 8001, "port", "other", "other", SERVICE)
+    compose = Observation("compose", "c.yaml", 3, 8001, "ports", "port", "db", group="compose:c")
+    foreign = Observation("compose", "c.yaml", 7, 5432, "ports", "port", "pg", group="compose:c")
+    replica = Observation("compose", "c.yaml", 9, 5432, "ports", "port", "pg2", group="compose:c")
+    facts = make({"a": 8001, "b": 8002}, helm("b", 8009), tilt, manifest, compose, foreign, replica)
+    plan = plan_fix(facts)
+    # the Tiltfile's forward and compose's published port move off a's port
     assert plan.moves == [
         Move("other", 8003, frozenset({"tilt", "manifests"})),
+        Move("db", 8004, frozenset({"compose"})),
         Move("b", 8002, frozenset({"helm"})),
     ]
+    # two services of one project on 5432, outside the range: foreign, said, never moved
     assert plan.warnings == [
-        "⚠️  Not fixed: k8s/svc.yaml:5: port 8001 belongs to a; edit it by hand"
+        "⚠️  Not fixed: c.yaml:9: port 5432 is held by both pg (c.yaml:7) and pg2 (c.yaml:9); "
+        "edit c.yaml:9 by hand"
     ]
 
 

@@ -216,6 +216,7 @@ def test_scan_and_used_ports(tmp_path: Path) -> None:
             "node_port",
             "general-ledger",
             NODE,
+            link=True,
         ),
         Observation(
             "kind",
@@ -229,7 +230,15 @@ def test_scan_and_used_ports(tmp_path: Path) -> None:
             leads_to=31002,
         ),
         Observation(
-            "kind", "kind-config.yaml", 22, 31002, "containerPort", "node_port", "invoice", NODE
+            "kind",
+            "kind-config.yaml",
+            22,
+            31002,
+            "containerPort",
+            "node_port",
+            "invoice",
+            NODE,
+            link=True,
         ),
         Observation("kind", "kind-config.yaml", 27, 80, "hostPort", "port", None),
     ]
@@ -246,7 +255,17 @@ def test_nodes_as_a_flow_sequence_are_read_like_the_block_form(tmp_path: Path) -
     target = KindTarget(Settings(root=tmp_path))
     assert target.scan(Workspace(tmp_path)) == [
         Observation("kind", "kind-config.yaml", 2, 8002, "hostPort", "port", None, leads_to=31002),
-        Observation("kind", "kind-config.yaml", 2, 31002, "containerPort", "node_port", None, NODE),
+        Observation(
+            "kind",
+            "kind-config.yaml",
+            2,
+            31002,
+            "containerPort",
+            "node_port",
+            None,
+            NODE,
+            link=True,
+        ),
     ]
 
 

@@ -11,11 +11,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from portreg.config import Settings
 from portreg.model import RegistryState, reserved_ports
-from portreg.targets.base import Observation
+from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
@@ -46,10 +46,22 @@ class Claim:
     path: str
     line: int
     observation: Observation | None = None
+    group: str = EVERYWHERE  # the files it runs with (a registry entry: everywhere)
+    address: str = ""
 
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def binds(self) -> bool:
+        """Whether a file binds the port on this machine (a registry entry, or a Service
+        port governed by convention, only says whose it is)."""
+        return self.observation is not None and self.observation.namespace == HOST
+
+    def meets(self, other: Claim) -> bool:
+        """Whether the two can be bound at the same moment on one address."""
+        return run_together(self.group, other.group) and overlap(self.address, other.address)
 
 
 @dataclass(frozen=True)
@@ -114,15 +126,21 @@ class Facts:
         return {path: service for service, path in self.values_files.items()}
 
     @cached_property
-    def portless_values(self) -> frozenset[str]:
-        """Registered services whose values file (a readable one) holds no port field."""
-        scanned = {obs.service for obs in self.by_target("helm")}
-        broken = {item.path for item in self.unreadable}
-        return frozenset(
-            service
+    def nodeport_convention(self) -> bool:
+        """Whether the repo's values files follow the NodePort convention (some file's ports
+        are governed): then a values file names a service portreg keeps."""
+        return any(obs.role != "other" for obs in self.by_target("helm"))
+
+    @cached_property
+    def governed_values(self) -> dict[str, str]:
+        """Service -> values file, for the files the registry governs: those whose ports
+        follow the convention, and port-less ones in a repo that follows it."""
+        ruled = {obs.path: obs.role != "other" for obs in self.by_target("helm")}
+        return {
+            service: path
             for service, path in self.values_files.items()
-            if self.registered(service) and service not in scanned and path not in broken
-        )
+            if ruled.get(path, self.nodeport_convention)
+        }
 
     def registered(self, service: str | None) -> bool:
         return service is not None and service in self.state.assignments
@@ -199,13 +217,18 @@ class Facts:
 
     @cached_property
     def claims(self) -> list[Claim]:
-        """Registry entries first, then every file's host ports, in scan order."""
+        """Registry entries first, then every file's host ports, in scan order.
+
+        A port the registry governs by convention (a values file's ``service.port`` under
+        the NodePort convention, which is the service's host port) is claimed too; a
+        Service's own port in any other file never is.
+        """
         found = [
             Claim(s, True, p, REGISTRY, self.registry_path, self.registry_line(s))
             for s, p in self.state.assignments.items()
         ]
         for obs in self.observations:
-            if obs.role == "port":
+            if obs.namespace == HOST or obs.role == "port":  # a governed port is the host's
                 found.append(self._claim(obs))
         return found
 
@@ -217,7 +240,9 @@ class Facts:
             named = obs.port in self.owners
             if not named:
                 holder = f"{holder} ({obs.path}:{obs.line})"
-        return Claim(holder, named, obs.port, obs.target, obs.path, obs.line, obs)
+        return Claim(
+            holder, named, obs.port, obs.target, obs.path, obs.line, obs, obs.group, obs.address
+        )
 
     @cached_property
     def holders(self) -> dict[int, list[Claim]]:
@@ -227,6 +252,11 @@ class Facts:
             result.setdefault(claim.port, []).append(claim)
         return result
 
+    @cached_property
+    def rivals(self) -> dict[Claim, Rivals]:
+        """Each claim's rivals (``find_rivals``), computed once for every rule."""
+        return dict(zip(self.claims, find_rivals(self.claims), strict=True))
+
     def owner(self, port: int) -> Claim:
         """Who keeps a port: the registry's holder, else whoever claimed it first."""
         return self.holders[port][0]
@@ -235,3 +265,75 @@ class Facts:
         """Ports a new port for ``service`` must avoid: those some file or registry entry
         gives to anyone else, and every number the files hold (as ``assign`` skips)."""
         return {c.port for c in self.claims if c.holder != service} | self.in_use
+
+
+class Rivals(NamedTuple):
+    """The earlier claims on a claim's port it clashes with, one of each kind (None: none).
+
+    ``together``: another service's, in files that run with it; ``apart``: another
+    service's, only in files that do not; ``twice``: a second binding of the same port
+    (the same holder, or an entry that names nobody) in a file that runs with it.
+    """
+
+    together: Claim | None = None
+    apart: Claim | None = None  # (or an entry naming nobody, in alternatives)
+    twice: Claim | None = None
+
+
+class _Earlier:
+    """The earlier claims of one port in one run group on one address, as much of them
+    as finding a rival needs: two named holders, the first file entry of each holder,
+    the first file entry naming nobody, the first file entry."""
+
+    __slots__ = ("address", "by_holder", "file", "group", "named", "unnamed")
+
+    def __init__(self, claim: Claim) -> None:
+        self.group, self.address = claim.group, claim.address
+        self.named: list[Claim] = []
+        self.by_holder: dict[str, Claim] = {}
+        self.unnamed: Claim | None = None
+        self.file: Claim | None = None
+
+    def add(self, claim: Claim) -> None:
+        if (
+            claim.named
+            and len(self.named) < 2
+            and claim.holder not in {c.holder for c in self.named}
+        ):
+            self.named.append(claim)
+        if not claim.binds:
+            return
+        self.by_holder.setdefault(claim.holder, claim)
+        self.file = self.file or claim
+        if not claim.named:
+            self.unnamed = self.unnamed or claim
+
+    def rivals(self, claim: Claim, found: Rivals) -> Rivals:
+        """``found`` with what these earlier claims add to it."""
+        other = next((c for c in self.named if c.holder != claim.holder), None)
+        if not (run_together(self.group, claim.group) and overlap(self.address, claim.address)):
+            if found.apart is None:  # anyone but the same named service, in alternatives
+                anyone = self.named[0] if self.named else self.unnamed
+                found = found._replace(apart=(other or self.unnamed) if claim.named else anyone)
+            return found
+        if other is not None and claim.named and found.together is None:
+            found = found._replace(together=other)
+        if claim.binds and found.twice is None:
+            twice = self.by_holder.get(claim.holder) or self.unnamed
+            found = found._replace(twice=twice or (None if claim.named else self.file))
+        return found
+
+
+def find_rivals(claims: list[Claim]) -> list[Rivals]:
+    """Each claim's rivals among the claims before it on its port; linear in the claims
+    for a bounded number of run groups and addresses per port."""
+    earlier: dict[int, dict[tuple[str, str], _Earlier]] = {}
+    found = []
+    for claim in claims:
+        keys = earlier.setdefault(claim.port, {})
+        rivals = Rivals()
+        for seen in keys.values():
+            rivals = seen.rivals(claim, rivals)
+        found.append(rivals)
+        keys.setdefault((claim.group, claim.address), _Earlier(claim)).add(claim)
+    return found

@@ -13,6 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from portreg.check.facts import Claim, Facts
+from portreg.check.rules import (
+    FIX,
+    governed,
+    host_clashes,
+    host_port_bound_twice,
+    node_port_collisions,
+    port_collisions,
+)
 from portreg.model import SERVICE_LABEL, RegistryState, allocate
 from portreg.model.step import Move, Step
 from portreg.targets.base import Observation
@@ -114,7 +122,7 @@ def candidates(facts: Facts) -> list[Candidate]:
         if first <= obs.port <= last and _LABEL.fullmatch(service):
             entry = f"{obs.path}:{obs.line}"
             named.setdefault(service, {}).setdefault(obs.port, []).append(entry)
-    for service in facts.values_files:
+    for service in facts.governed_values:
         if not facts.registered(service):
             named.setdefault(service, {})
     found = []
@@ -179,17 +187,14 @@ def _repair_registry(facts: Facts, plan: Step) -> None:
 
 
 def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
-    """(owner, claim) for each unregistered service's first editable claim on a taken port."""
+    """(owner, claim) for each unregistered service's first governed claim on a port
+    another service binds in files that run with it (what PR002 says ``fix`` moves)."""
     seen: set[str] = set()
-    for claim in facts.claims:
-        if claim.source not in facts.editable or facts.registered(claim.holder):
+    for other, claim in host_clashes(facts, together=True):
+        if facts.registered(claim.holder) or not governed(facts, claim) or claim.holder in seen:
             continue
-        owner = facts.owner(claim.port)
-        if not facts.portregs(claim.port) and not facts.registered(owner.holder):
-            continue  # two infrastructure entries (PostgreSQL in kind and compose): not ours
-        if owner.holder != claim.holder and claim.holder not in seen:
-            seen.add(claim.holder)
-            yield owner, claim
+        seen.add(claim.holder)
+        yield other, claim
 
 
 def _targets_of(facts: Facts, service: str) -> frozenset[str]:
@@ -279,8 +284,6 @@ def _fixable(facts: Facts, obs: Observation, service: str, plan: Step) -> bool:
 def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:
     """A host port kind and Tilt both bind: only the repo can say which of them owns it
     (a mapping this fix moves to another port is no longer bound twice)."""
-    from portreg.check.rules import host_port_bound_twice
-
     going = {move.service: move.port for move in moves}
     for hit in host_port_bound_twice(facts):
         sides = (hit.service or "", hit.holder or "")  # the mapping's and the forward's
@@ -288,12 +291,13 @@ def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:
             yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
 
 
-def _read_only_notes(facts: Facts) -> Iterator[str]:
-    for port in sorted(facts.holders):
-        owner = facts.owner(port)
-        for claim in facts.holders[port]:
-            if claim.source not in facts.editable | {"registry"} and claim.holder != owner.holder:
-                yield f"{claim.where}: port {port} belongs to {owner.holder}; edit it by hand"
+def _read_only_notes(facts: Facts, moves: list[Move]) -> Iterator[str]:
+    """The clashes ``check`` reports that only a person can settle (a foreign binding, a
+    file portreg does not edit), unless this fix moves one side away."""
+    going = {move.service for move in moves}
+    for hit in [*port_collisions(facts), *node_port_collisions(facts)]:
+        if hit.hint != FIX and not {hit.service, hit.holder} & going:
+            yield f"{hit.path}:{hit.line}: {hit.message}; {hit.hint}"
 
 
 def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
@@ -308,25 +312,14 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
             port = plan.state.assignments[service]
             plan.moves.append(Move(service, port, targets))
             plan.messages += messages
-    for service in sorted(facts.portless_values):
-        moving = [move for move in plan.moves if move.service == service]
-        if moving:  # moved for another reason: its values file gets the port fields too
-            move = moving[0]
-            if move.targets is not None:
-                plan.moves[plan.moves.index(move)] = replace(move, targets=move.targets | {"helm"})
-            continue
-        # its values file only, when other files name its port already; else every file
-        only = frozenset({"helm"}) if _targets_of(facts, service) else None
-        plan.moves.append(Move(service, plan.state.assignments[service], only))
-        plan.messages.append(f"🔧 Writing the port fields of '{service}' into its values file")
     plan.moves = order_moves(facts, plan.moves)
     plan.warnings += [
         not_fixed(f"{u.path}:{u.line}: {u.message}; repair it by hand") for u in facts.unreadable
     ]
-    plan.warnings += map(not_fixed, _read_only_notes(facts))
+    plan.warnings += map(not_fixed, _read_only_notes(facts, plan.moves))
     plan.warnings += map(not_fixed, _undeclared_host_owner(facts, plan.moves))
     pruned = {service for _target, service in plan.removals}
-    for service, path in sorted(facts.values_files.items()):
+    for service, path in sorted(facts.governed_values.items()):
         if facts.registered(service) or service in {m.service for m in plan.moves} | pruned:
             continue
         if prune:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from portreg.check.facts import DRIFT_RULED, Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
-from portreg.targets.base import Observation
+from portreg.targets.base import NODE, Observation
 
 FIX = "run `portreg fix`"
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
@@ -83,26 +83,21 @@ def out_of_range(facts: Facts) -> Iterator[Hit]:
 
 
 def reserved_in_use(facts: Facts) -> Iterator[Hit]:
-    """PR012: a reserved port held in the registry or by an unregistered Helm/kind entry."""
+    """PR012: the registry gives a service a reserved port. A file binding a reserved
+    port is no finding: reserved means portreg hands it out to no service."""
     for service, port in facts.state.assignments.items():
         if port in facts.reserved:
             message = f"{service} holds port {port}, which is reserved"
             line = facts.registry_line(service)
             yield Hit(facts.registry_path, line, message, FIX, service, port)
-    for obs in facts.observations:
-        unowned = not facts.registered(obs.service)
-        if (
-            obs.role == "port"
-            and obs.target in facts.editable
-            and obs.port in facts.reserved
-            and unowned
-        ):
-            who = obs.service or "an unnamed entry"
-            message = f"{obs.target} {obs.field} {obs.port} ({who}) is a reserved port"
-            yield _at(facts, obs, message, RECONCILE)
 
 
 # -------------------------------------------------------------- collisions
+#
+# Only bindings of one namespace clash: a registry entry and the host ports files bind
+# (kind hostPort, Tilt's local side, compose's published side, declared targets) are the
+# host namespace's claims; two of them clash when their files can run at the same moment
+# on one address (``Facts.rivals``). A Service's own port never meets a host port.
 
 
 def _explained(facts: Facts, claim: Claim) -> bool:
@@ -116,33 +111,81 @@ def _explained(facts: Facts, claim: Claim) -> bool:
     return stranger_rule and claim.port in facts.owners  # PR009 / PR020
 
 
-def _first_claims(facts: Facts, port: int) -> Iterator[Claim]:
-    """Each holder's first claim on a port, except the owner's."""
-    owner = facts.owner(port).holder
-    seen = {owner}
-    for claim in facts.holders[port]:
-        if claim.holder not in seen:
-            seen.add(claim.holder)
-            yield claim
+def governed(facts: Facts, claim: Claim) -> bool:
+    """Whether ``fix`` may move this claim: an entry of a file it edits, on a port inside
+    the registry's range. Anything else is foreign: checked, never moved."""
+    return claim.source in facts.editable and facts.portregs(claim.port)
+
+
+def host_clashes(facts: Facts, *, together: bool) -> Iterator[tuple[Claim, Claim]]:
+    """(earlier, claim): each holder's first claim on a port that another service's claim
+    meets (``together``) or meets only in files that do not run with it."""
+    said: set[tuple[int, str]] = set()
+    for claim in facts.claims:
+        rivals = facts.rivals[claim]
+        other = rivals.together if together else rivals.apart
+        key = (claim.port, claim.holder)
+        if other is None or key in said or claim.holder == facts.owner(claim.port).holder:
+            continue
+        said.add(key)
+        yield other, claim
 
 
 def port_collisions(facts: Facts) -> Iterator[Hit]:
-    """PR002: two services hold one port anywhere (registry, Helm, kind, Tiltfile, compose...)."""
-    for port in sorted(facts.holders):
-        owner = facts.owner(port)
-        for claim in _first_claims(facts, port):
-            if _explained(facts, claim):
-                continue
-            if not facts.portregs(port) and not facts.registered(owner.holder):
-                continue  # infrastructure meeting infrastructure is not portreg's to judge
+    """PR002: two services bind one host port in files that run together."""
+    for other, claim in host_clashes(facts, together=True):
+        if _explained(facts, claim):
+            continue
+        message = (
+            f"port {claim.port} is held by both {other.holder} ({other.where}) and "
+            f"{claim.holder} ({claim.where})"
+        )
+        hint = FIX if governed(facts, claim) else f"edit {claim.where} by hand"
+        if claim.source == "helm" and not facts.registered(claim.holder):
+            hint = RECONCILE
+        yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
+
+
+def alternative_collisions(facts: Facts) -> Iterator[Hit]:
+    """PR023 (warning): two services bind one host port in files that do not run together
+    (two compose projects, two Tiltfiles): starting both at once fails."""
+    met = {(c.port, c.holder) for _other, c in host_clashes(facts, together=True)}
+    for other, claim in host_clashes(facts, together=False):
+        if (claim.port, claim.holder) in met:
+            continue
+        message = (
+            f"port {claim.port} is bound by {other.holder} ({other.where}) and by "
+            f"{claim.holder} ({claim.where}), which do not run together; starting both "
+            "at once fails with 'address already in use'"
+        )
+        hint = "if both run at once, move one by hand (or declare them one compose project)"
+        yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
+
+
+def _formula_rules(facts: Facts, obs: Observation) -> bool:
+    """Whether the NodePort formula speaks for this nodePort (PR001, PR005 and the drift
+    rules report what is wrong with it)."""
+    return obs.role == "node_port" and (
+        facts.registered(obs.service) or obs.target in facts.editable
+    )
+
+
+def node_port_collisions(facts: Facts) -> Iterator[Hit]:
+    """PR024: two Services of one cluster ask for the same nodePort (the API server
+    refuses the second). A kind containerPort reaching a nodePort is the link, not a
+    clash; a Service's own port and its pod's never meet another Service's."""
+    first: dict[int, Observation] = {}
+    for obs in facts.observations:
+        if obs.namespace != NODE or obs.link or obs.service is None or _formula_rules(facts, obs):
+            continue
+        seen = first.setdefault(obs.port, obs)
+        if seen.service != obs.service:
             message = (
-                f"port {port} is held by both {owner.holder} ({owner.where}) and "
-                f"{claim.holder} ({claim.where})"
+                f"nodePort {obs.port} of {obs.service} is also {seen.service}'s "
+                f"({seen.path}:{seen.line}); the API server refuses the second Service"
             )
-            hint = FIX if claim.source in facts.editable else f"edit {claim.where} by hand"
-            if claim.source == "helm" and not facts.registered(claim.holder):
-                hint = RECONCILE
-            yield Hit(claim.path, claim.line, message, hint, claim.holder, port, owner.holder)
+            hint = f"give one of them another nodePort (edit {obs.path}:{obs.line} by hand)"
+            yield _at(facts, obs, message, hint)
 
 
 # --------------------------------------------------------------------- helm
@@ -197,8 +240,9 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
 
 
 def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
-    """PR006: a values file for a service the registry does not know."""
-    for service, path in sorted(facts.values_files.items()):
+    """PR006: a values file the registry governs (the NodePort convention) for a service
+    the registry does not know. A ClusterIP chart's values hold no host port: no finding."""
+    for service, path in sorted(facts.governed_values.items()):
         if not facts.registered(service):
             message = f"values file for {service}, which the registry does not know"
             port = facts.helm_port(path)
@@ -206,23 +250,18 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
 
 
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
-    """PR007: a registered service with no values file, or one holding none of its port
-    fields (warning)."""
-    if not facts.settings.helm.enabled:
+    """PR007: a registered service with no values file, in a repo whose values files
+    follow the NodePort convention (warning)."""
+    if not facts.settings.helm.enabled or not facts.nodeport_convention:
         return
     for service in facts.state.assignments:
-        port = facts.state.port_of(service)
-        if service in facts.portless_values:
-            path = facts.values_files[service]
-            message = f"{service}'s values file holds none of its port fields"
-            yield Hit(path, 1, message, "run `portreg fix`", service, port)
-        elif service not in facts.values_files:
+        if service not in facts.values_files:
             pattern = facts.settings.helm.values.replace("{service}", service)
             message = f"{service} is registered but has no Helm values file ({pattern})"
             hint = f"run `portreg assign {service} --scaffold`"
-            yield Hit(
-                facts.registry_path, facts.registry_line(service), message, hint, service, port
-            )
+            line = facts.registry_line(service)
+            port = facts.state.port_of(service)
+            yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
 # --------------------------------------------------------------------- kind
@@ -265,7 +304,7 @@ def kind_missing(facts: Facts) -> Iterator[Hit]:
     if facts.kind_config is None:
         return
     mapped = {c.holder for c in facts.claims if c.source == "kind" and c.named}
-    bound = {o.port for o in facts.observations if (o.target, o.field) in HOST_BINDERS}
+    bound = {c.port for c in facts.claims if c.binds and c.source != "kind"}
     for service, port in facts.state.assignments.items():
         if service not in mapped and port not in bound and _skip_range(facts, port) is None:
             message = f"{service} has no port mapping in {facts.kind_config}"
@@ -280,39 +319,40 @@ def _skip_range(facts: Facts, port: int) -> tuple[int, int] | None:
     )
 
 
-HOST_BINDERS = {("tilt", "port_forwards"), ("tilt", "port_forward"), ("compose", "ports")}
-HOST_BINDERS |= {("compose", "published")}
-
-
 def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
-    """PR022: a kind hostPort that a Tilt port_forward or a compose published port also binds.
+    """PR022: one host port bound twice by files that run together: by two mechanisms
+    (a kind hostPort and a Tilt forward), or by two entries of one file.
 
     Both bind the port on this machine, so the second to start fails with "address
     already in use" (``tilt up`` after ``kind create cluster``). The repo says who owns
     service host ports with ``[kind] skip-host-ports``; inside it, PR015 reports the
     kind mapping instead.
     """
-    binders: dict[int, Observation] = {}
-    for obs in facts.observations:
-        if (obs.target, obs.field) in HOST_BINDERS:
-            binders.setdefault(obs.port, obs)
-    for obs in facts.by_target("kind"):
-        other = binders.get(obs.port) if obs.role == "port" else None
-        if other is None or _skip_range(facts, obs.port) is not None:
+    for claim in facts.claims:
+        first = facts.rivals[claim].twice
+        if first is None or _skip_range(facts, claim.port) is not None:
             continue
-        if not facts.registered(obs.service) and obs.port in facts.owners:
+        owner = facts.owners.get(claim.port)
+        strangers = [
+            c for c in (first, claim) if c.source == "kind" and not facts.registered(c.holder)
+        ]
+        if owner is not None and strangers:
             continue  # a stranger on a registered service's port: PR009 reports that line
+        what = first.observation.field if first.observation else first.source
+        other = claim.observation.field if claim.observation else claim.source
         message = (
-            f"host port {obs.port} is bound twice: by this kind mapping and by "
-            f"{other.target} {other.field} ({other.path}:{other.line}); the second to start "
-            "fails with 'address already in use'"
+            f"host port {claim.port} is bound twice: by this {first.source} {what} and by "
+            f"{claim.source} {other} ({claim.where}); the second to start fails with "
+            "'address already in use'"
         )
         hint = (
             "say who binds service host ports: if Tilt forwards them, set [kind] "
-            f"skip-host-ports = [[{obs.port}, {obs.port}]] (or the whole range) in portreg.toml "
-            "and run `portreg fix`, which removes the kind mappings; else drop the forward"
+            f"skip-host-ports = [[{claim.port}, {claim.port}]] (or the whole range) in "
+            "portreg.toml and run `portreg fix`, which removes the kind mappings; else drop "
+            "one of the two bindings by hand"
         )
-        yield Hit(obs.path, obs.line, message, hint, obs.service, obs.port, other.service)
+        service = first.holder if first.named else None
+        yield Hit(first.path, first.line, message, hint, service, claim.port, claim.holder)
 
 
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
@@ -481,12 +521,12 @@ RULES: tuple[Rule, ...] = (
         "port-collision",
         port_collisions,
         summary=(
-            "two services hold one port anywhere (registry, Helm, kind, Tiltfile, compose, "
-            "manifests)"
+            "two services hold one host port in files that run together (registry, kind, "
+            "Tiltfile, compose, NodePort-convention values)"
         ),
         help=(
             "Run `portreg fix`, which adopts unknown services and moves every holder but one "
-            "to a free port; a manifest is edited by hand."
+            "to a free port; a port outside the range (foreign) is moved by hand."
         ),
     ),
     Rule(
@@ -535,10 +575,10 @@ RULES: tuple[Rule, ...] = (
         "warning",
         "helm-missing-values",
         helm_missing_values,
-        summary="a registered service with no values file, or one holding none of its port fields",
+        summary="a registered service with no values file (NodePort-convention repos)",
         help=(
             "Run `portreg assign SERVICE --scaffold` to create the values file, or release "
-            "the service; a values file without port fields is filled in by `portreg fix`."
+            "the service."
         ),
     ),
     Rule(
@@ -584,8 +624,11 @@ RULES: tuple[Rule, ...] = (
         "error",
         "reserved-port",
         reserved_in_use,
-        summary="a reserved port in use",
-        help="Run `portreg fix` to move the service off the reserved port.",
+        summary="the registry gives a service a reserved port",
+        help=(
+            "Run `portreg fix` to move the service off the reserved port. A file binding a "
+            "reserved port is no finding: reserved means portreg hands it to no service."
+        ),
     ),
     Rule(
         "PR013",
@@ -679,12 +722,37 @@ RULES: tuple[Rule, ...] = (
         "host-port-bound-twice",
         host_port_bound_twice,
         summary=(
-            "a host port bound twice: by a kind `hostPort` and by a Tilt `port_forward` or a "
-            "compose published port"
+            "a host port bound twice by files that run together (a kind `hostPort` and a Tilt "
+            "forward, two mappings)"
         ),
         help=(
             "Say who binds service host ports: if Tilt forwards them, set `[kind] skip-host-"
             "ports` in portreg.toml and run `portreg fix`; else drop the forward."
+        ),
+    ),
+    Rule(
+        "PR023",
+        "warning",
+        "host-port-alternatives",
+        alternative_collisions,
+        summary=(
+            "two services bind one host port in files that do not run together (two compose"
+            " projects, two Tiltfiles)"
+        ),
+        help=(
+            "Nothing fails until both run at once; then move one of them by hand, or declare "
+            "the files one compose project (`[compose] projects`) to make it an error."
+        ),
+    ),
+    Rule(
+        "PR024",
+        "error",
+        "node-port-collision",
+        node_port_collisions,
+        summary="two Services of one cluster ask for the same nodePort",
+        help=(
+            "Give one of them another nodePort by hand: the API server refuses the second. "
+            "A kind containerPort equal to a nodePort is the link working, not a clash."
         ),
     ),
 )

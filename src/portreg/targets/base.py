@@ -20,6 +20,7 @@ HOST = "host"  # this machine (per address): kind hostPort, Tilt/compose local s
 NODE = "node"  # one cluster's nodes: a Service's nodePort; a kind containerPort reaches one
 SERVICE = "service"  # a Service's own address: its port and targetPort
 CONTAINER = "container"  # a pod's or container's own address
+NAMED = "named"  # a port a file names for a service without binding it (a Tiltfile's port dict)
 UNREAD = "unread"  # a port the file computes (a loop, a format string): named, never guessed
 NAMESPACES = (HOST, NODE, SERVICE, CONTAINER)
 
@@ -27,12 +28,21 @@ SHARED = ""  # the group of the files that run with the cluster (kind, Helm, man
 EVERYWHERE = "*"  # the registry: its ports are meant to be free wherever the repo runs
 
 
+def overlap(one: str, other: str) -> bool:
+    """Whether two host addresses share a socket: "" (every address) overlaps all;
+    ``localhost`` is ``127.0.0.1``."""
+    aliases = {"localhost": "127.0.0.1"}
+    return not one or not other or aliases.get(one, one) == aliases.get(other, other)
+
+
 def run_together(one: str, other: str) -> bool:
     """Whether bindings of two run groups can be up at the same moment.
 
-    A Tiltfile runs with the cluster's files (kind, Helm, manifests, declared targets);
-    separate compose projects and alternative Tiltfiles do not run with each other, and
-    a compose project does not run with the cluster. The registry runs with everything.
+    A Tiltfile runs with the cluster it deploys to (kind, Helm, manifests, declared
+    files). A compose project is another way to run the stack: it runs with no other
+    project, Tiltfile or cluster (``[compose] projects`` joins files into one project),
+    nor do alternative Tiltfiles (``Tiltfile`` and ``Tiltfile.dc``) run with each other.
+    The registry runs with everything: its ports are meant to be free wherever it runs.
     """
     if one == other or EVERYWHERE in (one, other):
         return True
@@ -62,12 +72,14 @@ class Observation(NamedTuple):
     group: str = SHARED  # the files it runs with (``run_together``)
     address: str = ""  # the host address it binds ("" = every address)
     leads_to: int | None = None  # the port it leads to (host 8001 -> container 8080)
+    link: bool = False  # it reaches a port bound elsewhere (a kind containerPort: a NodePort)
 
 
 def declared(found: Observation) -> Observation:
-    """A binding of a file the user declared (``[[targets]]``): its port is a host port,
-    its node port a NodePort; both governed."""
-    return found._replace(namespace=NODE if found.role == "node_port" else HOST)
+    """A port in a file the user declared (``[[targets]]``: an OpenAPI server URL, an
+    ``.env.example`` line): governed, so it follows the registry, but a use of the port
+    (a client's URL), not a binding of it."""
+    return found._replace(namespace=NAMED)
 
 
 class Target(Protocol):
@@ -121,6 +133,7 @@ __all__ = [
     "CONTAINER",
     "EVERYWHERE",
     "HOST",
+    "NAMED",
     "NAMESPACES",
     "NODE",
     "SERVICE",
@@ -129,6 +142,8 @@ __all__ = [
     "FileScanner",
     "Observation",
     "Target",
+    "declared",
+    "overlap",
     "run_together",
     "scan_each",
 ]

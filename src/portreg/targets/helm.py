@@ -47,17 +47,20 @@ SCANNED = (
 EXPOSED = frozenset({"NodePort", "LoadBalancer"})  # Service types that open a NodePort
 
 
-def _nodeport_convention(root: Any) -> bool:
+def _nodeport_convention(root: Any, first: int, last: int) -> bool:
     """Whether a values file follows the NodePort convention, so the registry governs its
-    ports: its Service is a NodePort (or LoadBalancer), or names a nodePort with no type.
-    A ClusterIP Service's port is its own in-cluster address: read, never rewritten."""
+    ports: its Service is a NodePort (or LoadBalancer); with no type, it names a nodePort
+    or a port inside the registry's range. A ClusterIP Service's port is its own
+    in-cluster address (``port: 80``): read, never rewritten."""
     from portreg.targets import yamlscan as ys
 
     section = ys.get(root, "service")
     kind = ys.scalar(ys.get(section, "type"))
     if kind is not None:
         return kind in EXPOSED
-    return ys.number_of(ys.get(section, "nodePort")) is not None
+    port = ys.number_of(ys.get(section, "port"))
+    in_range = port is not None and first <= port <= last
+    return in_range or ys.number_of(ys.get(section, "nodePort")) is not None
 
 
 class HelmTarget(SetTarget):
@@ -153,7 +156,8 @@ class HelmTarget(SetTarget):
         if docs:
             _require_mappings(docs[0], display)
         found = []
-        governed = bool(docs) and _nodeport_convention(docs[0])
+        first, last = self.settings.first_port, self.settings.last_port
+        governed = bool(docs) and _nodeport_convention(docs[0], first, last)
         for (section, key), role, namespace in SCANNED if docs else ():
             node = ys.get(ys.get(docs[0], section), key)
             port = ys.number_of(node)

@@ -272,6 +272,7 @@ class KindTarget:
                     "node_port",
                     service,
                     NODE,
+                    link=True,
                 )
             )
         return found

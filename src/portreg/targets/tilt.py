@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from portreg.errors import FileEditError, PortregError
 from portreg.model import is_digits
-from portreg.targets.base import HOST, Observation
+from portreg.targets.base import HOST, NAMED, Observation
 from portreg.targets.scanned import ScannedTarget
 
 NAME = "tilt"
@@ -194,7 +194,10 @@ class _Reader:
     def observation(self, index: int, port: int, field: str, service: str | None) -> Located:
         line = self.at(index).line
         group = f"tilt:{self.display}"
-        found = Observation(NAME, self.display, line, port, field, "port", service, HOST, group)
+        namespace = NAMED if field == "dict" else HOST
+        found = Observation(
+            NAME, self.display, line, port, field, "port", service, namespace, group
+        )
         return Located(found, index)
 
     def forwards(self, index: int) -> Iterator[Located]:
