@@ -369,10 +369,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _print_repair(outcome: Outcome) -> None:
-    """What the plan does first (also for --dry-run), then the diff or the changed files."""
+    """What the plan does first, then the diff or the changed files. A dry run says what
+    it plans on stderr: its stdout is the diff alone, for ``| git apply`` or ``| patch``."""
     if outcome.dry_run:
         for message in outcome.messages:
-            _out(message)
+            _err(message)
     _print_outcome(outcome)
 
 
