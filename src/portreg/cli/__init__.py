@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+    from portreg.config import Settings
     from portreg.extras.init import Survey
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -198,7 +199,10 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
     if texts[1] is None or texts[2] is None:
         raise PortregError("merge-driver: ours or theirs does not exist", where=args.ours)
-    merged, result = merge_texts(settings, texts[0], texts[1], texts[2], settings.registry)
+    in_use = _ports_in_files(settings)
+    merged, result = merge_texts(
+        settings, texts[0], texts[1], texts[2], settings.registry, in_use=in_use
+    )
     apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
     for move in result.reassigned:
         _err(f"portreg: merge: {move.describe()}")
@@ -206,6 +210,15 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
         names = " ".join(move.service for move in result.reassigned)
         _err(f"portreg: merge: now run `portreg update-configs {names}` and commit the result")
     return EXIT_OK
+
+
+def _ports_in_files(settings: Settings) -> set[int]:
+    """The ports the repo's files use, which a port the merge moves must avoid (as assign's)."""
+    from portreg.io.workspace import Workspace
+    from portreg.targets import build_targets
+    from portreg.targets.in_use import ports_in_use
+
+    return ports_in_use(Workspace(settings.root), build_targets(settings))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
