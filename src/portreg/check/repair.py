@@ -20,9 +20,17 @@ from portreg.targets.base import Observation
 _LABEL = re.compile(SERVICE_LABEL)
 
 
+NOT_FIXED = "⚠️  Not fixed: "
+
+
 def not_fixed(note: str) -> str:
     """A warning for what ``fix`` cannot repair itself."""
-    return f"⚠️  Not fixed: {note}"
+    return f"{NOT_FIXED}{note}"
+
+
+def left_unfixed(warnings: list[str]) -> list[str]:
+    """The warnings that say ``fix`` left something as it was."""
+    return [warning for warning in warnings if warning.startswith(NOT_FIXED)]
 
 
 # ---------------------------------------------------------------- reconcile

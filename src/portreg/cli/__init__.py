@@ -406,21 +406,28 @@ def cmd_fix(args: argparse.Namespace) -> int:
     _print_repair(outcome)
     if outcome.dry_run:
         return EXIT_OK
-    return _errors_left(registry)
+    return _errors_left(registry, outcome)
 
 
-def _errors_left(registry: Registry) -> int:
+def _errors_left(registry: Registry, outcome: Outcome) -> int:
     """After ``fix``: exit 1, saying so, when ``check`` would still find errors (a file
-    portreg cannot read or edit faithfully), so a script never takes "fixed" on trust."""
+    portreg cannot read or edit faithfully) or an edit was refused (its Not fixed line
+    says which), so a script never takes "fixed" on trust."""
     from portreg.check.commands import check
+    from portreg.check.repair import left_unfixed
 
     findings, _ignored = check(registry)
     errors = [finding for finding in findings if finding.severity == "error"]
-    if not errors:
-        return EXIT_OK
-    count = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
-    _err(f"❌ {count} left that fix cannot repair; `portreg check` lists them")
-    return EXIT_NOT_FOUND
+    if errors:
+        count = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
+        _err(f"❌ {count} left that fix cannot repair; `portreg check` lists them")
+        return EXIT_NOT_FOUND
+    refused = left_unfixed(outcome.warnings)
+    if refused:
+        count = f"{len(refused)} edit{'' if len(refused) == 1 else 's'}"
+        _err(f"❌ {count} left that fix cannot make (the Not fixed lines above); make them by hand")
+        return EXIT_NOT_FOUND
+    return EXIT_OK
 
 
 EXAMPLES = {
