@@ -129,8 +129,10 @@ def test_fix_dry_run_prints_the_plan_and_writes_nothing(cli: CliRunner, messy: P
     before = tree(messy)
     run = cli("--root", str(messy), "fix", "--dry-run")
     assert run.code == 0
-    # fix adopts first (the one rule for who keeps a contested port), then repairs
-    assert run.out.splitlines()[:6] == [
+    # fix adopts first (the one rule for who keeps a contested port), then repairs; what it
+    # plans goes to stderr, so stdout is the diff alone (`| patch -p1` reads it)
+    assert run.out.startswith("--- a/")
+    assert run.err.splitlines()[:6] == [
         "➕ Adopted 'billing' on port 8008 (8001 belongs to general-ledger)",
         f"➕ Adopted 'notifications' on its port 8010 ({V}/notifications.yaml:4)",
         "➕ Adopted 'legacy-billing' on port 8009 (8002 belongs to invoice)",

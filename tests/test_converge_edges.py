@@ -143,7 +143,13 @@ def test_fix_exits_1_naming_what_is_left_when_a_file_cannot_be_read(
     assert "; repair it by hand\n" in run.err
     assert run.err.endswith("❌ 1 error left that fix cannot repair; `portreg check` lists them\n")
     assert broken.read_text() == "service:\n  port: [8002\n"
-    assert cli("--root", str(root), "fix", "--dry-run").err.startswith("⚠️  Not fixed: ")
+    dry = cli("--root", str(root), "fix", "--dry-run")
+    assert dry.err.splitlines()[:2] == [
+        "ℹ️  Nothing to fix",
+        "⚠️  Not fixed: helm/rerp-microservice/values/invoice.yaml:3: not valid YAML "
+        "(did not find expected ',' or ']'); repair it by hand",
+    ]
+    assert dry.out == ""
     check = cli("--root", str(root), "check")
     assert check.code == 1
     assert "helm/rerp-microservice/values/invoice.yaml:3: error PR017" in check.out

@@ -9,7 +9,7 @@ inside ``Registry.transact``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from portreg.check.facts import Claim, Facts
@@ -28,9 +28,17 @@ from portreg.targets.base import Observation
 _LABEL = re.compile(SERVICE_LABEL)
 
 
+NOT_FIXED = "⚠️  Not fixed: "
+
+
 def not_fixed(note: str) -> str:
     """A warning for what ``fix`` cannot repair itself."""
-    return f"⚠️  Not fixed: {note}"
+    return f"{NOT_FIXED}{note}"
+
+
+def left_unfixed(warnings: Iterable[str]) -> list[str]:
+    """The warnings that say ``fix`` left something as it was."""
+    return [warning for warning in warnings if warning.startswith(NOT_FIXED)]
 
 
 # ---------------------------------------------------------------- reconcile

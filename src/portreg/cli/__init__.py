@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+    from portreg.config import Settings
     from portreg.extras.init import Survey
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -198,7 +199,10 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
     texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
     if texts[1] is None or texts[2] is None:
         raise PortregError("merge-driver: ours or theirs does not exist", where=args.ours)
-    merged, result = merge_texts(settings, texts[0], texts[1], texts[2], settings.registry)
+    in_use = _ports_in_files(settings)
+    merged, result = merge_texts(
+        settings, texts[0], texts[1], texts[2], settings.registry, in_use=in_use
+    )
     apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
     for move in result.reassigned:
         _err(f"portreg: merge: {move.describe()}")
@@ -206,6 +210,15 @@ def cmd_merge_driver(args: argparse.Namespace) -> int:
         names = " ".join(move.service for move in result.reassigned)
         _err(f"portreg: merge: now run `portreg update-configs {names}` and commit the result")
     return EXIT_OK
+
+
+def _ports_in_files(settings: Settings) -> set[int]:
+    """The ports the repo's files use, which a port the merge moves must avoid (as assign's)."""
+    from portreg.io.workspace import Workspace
+    from portreg.targets import build_targets
+    from portreg.targets.in_use import ports_in_use
+
+    return ports_in_use(Workspace(settings.root), build_targets(settings))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -369,10 +382,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _print_repair(outcome: Outcome) -> None:
-    """What the plan does first (also for --dry-run), then the diff or the changed files."""
+    """What the plan does first, then the diff or the changed files. A dry run says what
+    it plans on stderr: its stdout is the diff alone, for ``| git apply`` or ``| patch``."""
     if outcome.dry_run:
         for message in outcome.messages:
-            _out(message)
+            _err(message)
     _print_outcome(outcome)
 
 
@@ -392,21 +406,28 @@ def cmd_fix(args: argparse.Namespace) -> int:
     _print_repair(outcome)
     if outcome.dry_run:
         return EXIT_OK
-    return _errors_left(registry)
+    return _errors_left(registry, outcome)
 
 
-def _errors_left(registry: Registry) -> int:
+def _errors_left(registry: Registry, outcome: Outcome) -> int:
     """After ``fix``: exit 1, saying so, when ``check`` would still find errors (a file
-    portreg cannot read or edit faithfully), so a script never takes "fixed" on trust."""
+    portreg cannot read or edit faithfully) or an edit was refused (its Not fixed line
+    says which), so a script never takes "fixed" on trust."""
     from portreg.check.commands import check
+    from portreg.check.repair import left_unfixed
 
     findings, _ignored = check(registry)
     errors = [finding for finding in findings if finding.severity == "error"]
-    if not errors:
-        return EXIT_OK
-    count = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
-    _err(f"❌ {count} left that fix cannot repair; `portreg check` lists them")
-    return EXIT_NOT_FOUND
+    if errors:
+        count = f"{len(errors)} error{'' if len(errors) == 1 else 's'}"
+        _err(f"❌ {count} left that fix cannot repair; `portreg check` lists them")
+        return EXIT_NOT_FOUND
+    refused = left_unfixed(outcome.warnings)
+    if refused:
+        count = f"{len(refused)} edit{'' if len(refused) == 1 else 's'}"
+        _err(f"❌ {count} left that fix cannot make (the Not fixed lines above); make them by hand")
+        return EXIT_NOT_FOUND
+    return EXIT_OK
 
 
 EXAMPLES = {

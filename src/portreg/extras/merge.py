@@ -8,24 +8,35 @@ values instead:
   as it was in the base takes the other side's change (including a release);
   a service both sides changed keeps ours. Services added on either side are
   kept (the union).
-* a port that ours and theirs gave to different services stays with ours;
-  theirs is moved to the next free port (``model.allocate``) and reported, so
-  the developer runs ``portreg update-configs <service>`` for it. A port theirs
-  took that is now reserved is moved the same way.
+* no port is held twice: a port that ours and theirs gave to different
+  services stays with ours (a port one side already held twice stays with its
+  first holder); the others are moved to the next free port and reported, so
+  the developer runs ``portreg update-configs <service>`` for them. A port
+  theirs took that is now reserved is moved the same way. The next free port
+  is the one ``assign`` would hand out: ``model.allocate`` skipping every port
+  the repo's files use (``targets.in_use``, read by the caller).
 * ``reserved_ports`` is merged as a set; any other key (known or not) is
   merged like a service: an unchanged side takes the other side's value.
 * ``next_port`` is recomputed: one past the highest port handed out, never
-  below either side's hint.
+  below either side's hint, never past the range's end + 1 (nor 65535: the
+  registry must stay readable).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from portreg.config import Settings
-from portreg.model import RegistryState, allocate, dump_registry, parse_registry, reserved_ports
+from portreg.model import (
+    MAX_PORT,
+    RegistryState,
+    allocate,
+    dump_registry,
+    parse_registry,
+    reserved_ports,
+)
 
 # Keys whose merge is done on parsed values rather than copied from one side.
 _MANAGED = frozenset({"next_port", "reserved_ports", "assignments"})
@@ -39,13 +50,15 @@ class Reassignment:
     service: str
     old_port: int
     new_port: int
-    kept_by: str | None  # the service of ours that keeps the port; None when it is reserved
+    kept_by: str | None  # the service that keeps the port; None when it is reserved
+    side: str = "theirs"  # where the moved service's port came from
+    keeper_side: str = "ours"
 
     def describe(self) -> str:
-        holder = f"'{self.kept_by}' (ours)" if self.kept_by else "a reservation"
+        holder = f"'{self.kept_by}' ({self.keeper_side})" if self.kept_by else "a reservation"
         return (
-            f"port {self.old_port} was given to both {holder} and '{self.service}' (theirs); "
-            f"'{self.service}' now has port {self.new_port}"
+            f"port {self.old_port} was given to both {holder} and '{self.service}' "
+            f"({self.side}); '{self.service}' now has port {self.new_port}"
         )
 
 
@@ -102,16 +115,24 @@ def _updated(state: RegistryState) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _next_port(ours: RegistryState, theirs: RegistryState, ports: list[int]) -> int | None:
+def _next_port(
+    settings: Settings, ours: RegistryState, theirs: RegistryState, ports: list[int]
+) -> int | None:
     hints = [p for p in (ours.next_port, theirs.next_port) if p is not None]
     candidates = [*hints, max(ports) + 1] if ports else hints
-    return max(candidates) if candidates else None
+    return min(max(candidates), settings.last_port + 1, MAX_PORT) if candidates else None
 
 
 def merge_states(
-    settings: Settings, base: RegistryState, ours: RegistryState, theirs: RegistryState
+    settings: Settings,
+    base: RegistryState,
+    ours: RegistryState,
+    theirs: RegistryState,
+    *,
+    in_use: Iterable[int] = (),
 ) -> MergeResult:
-    """Merge three versions of the registry; see the module docstring for the rules."""
+    """Merge three versions of the registry; see the module docstring for the rules.
+    ``in_use``: the ports the repo's files use, which a moved service never gets."""
     assignments, from_theirs = _merge_mapping(
         base.assignments, ours.assignments, theirs.assignments
     )
@@ -120,40 +141,59 @@ def merge_states(
     state = RegistryState(
         assignments=assignments,
         reserved_ports=tuple(reserved),
-        next_port=_next_port(ours, theirs, ports),
+        next_port=_next_port(settings, ours, theirs, ports),
         document=_document(base, ours, theirs),
     )
-    return _resolve_clashes(settings, state, from_theirs)
+    return _resolve_clashes(settings, state, from_theirs, frozenset(in_use))
+
+
+def _keepers(state: RegistryState, from_theirs: set[str]) -> dict[int, str]:
+    """Who keeps each port: a service of ours before one of theirs, then the first in order."""
+    keepers: dict[int, str] = {}
+    for service in sorted(state.assignments, key=lambda s: s in from_theirs):  # stable
+        keepers.setdefault(state.assignments[service], service)
+    return keepers
 
 
 def _resolve_clashes(
-    settings: Settings, state: RegistryState, from_theirs: set[str]
+    settings: Settings, state: RegistryState, from_theirs: set[str], in_use: frozenset[int]
 ) -> MergeResult:
-    """Move each of theirs' services off a port someone of ours holds, or that is reserved."""
+    """Move every service off a port another service keeps, and theirs off a reserved one."""
     blocked = reserved_ports(settings, state)
+    keepers = _keepers(state, from_theirs)
     moves: list[Reassignment] = []
-    for service in sorted(from_theirs, key=lambda s: (state.assignments[s], s)):
+    for service in sorted(state.assignments, key=lambda s: (state.assignments[s], s)):
         port = state.assignments[service]
-        keeper = next(
-            (s for s, p in state.assignments.items() if p == port and s not in from_theirs),
-            None,
-        )
-        if keeper is None and port not in blocked:
+        keeper = keepers[port]
+        if keeper == service and not (service in from_theirs and port in blocked):
             continue
-        new_port = allocate(settings, state)
+        new_port = allocate(settings, state, in_use)
         state = state.with_port(service, new_port)
-        moves.append(Reassignment(service, port, new_port, keeper))
+        kept_by = None if keeper == service else keeper
+        sides = _side(service, from_theirs), _side(keeper, from_theirs)
+        moves.append(Reassignment(service, port, new_port, kept_by, *sides))
     return MergeResult(state, tuple(moves))
 
 
+def _side(service: str, from_theirs: set[str]) -> str:
+    return "theirs" if service in from_theirs else "ours"
+
+
 def merge_texts(
-    settings: Settings, base: str | None, ours: str, theirs: str, where: str
+    settings: Settings,
+    base: str | None,
+    ours: str,
+    theirs: str,
+    where: str,
+    *,
+    in_use: Iterable[int] = (),
 ) -> tuple[str, MergeResult]:
     """Parse, merge and dump; ``last_updated`` becomes the later of the two sides' (no clock)."""
     states = [
         parse_registry(text, f"{where} ({side})")
         for text, side in ((base, "base"), (ours, "ours"), (theirs, "theirs"))
     ]
-    result = merge_states(settings, *states)
+    base_state, ours_state, theirs_state = states
+    result = merge_states(settings, base_state, ours_state, theirs_state, in_use=in_use)
     stamps = [s for s in (_updated(states[1]), _updated(states[2])) if s]
     return dump_registry(result.state, max(stamps) if stamps else None), result

@@ -13,6 +13,7 @@ from portreg.errors import PortregError, RangeFullError, RegistryError, ServiceN
 from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
+MAX_PORT = 65535  # the highest TCP port, and so the highest next_port a registry holds
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024
 SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
 _DNS_1035 = re.compile(SERVICE_LABEL)
@@ -76,7 +77,8 @@ class RegistryState:
     def with_port(self, service: str, port: int) -> RegistryState:
         assignments = dict(self.assignments)
         assignments[service] = port
-        hint = max(self.next_port or 0, port + 1)
+        # one past the port, except past the last TCP port: parse_registry would refuse it
+        hint = min(max(self.next_port or 0, port + 1), MAX_PORT)
         return replace(self, assignments=assignments, next_port=hint)
 
     def without(self, service: str) -> RegistryState:

@@ -74,9 +74,11 @@ class SetTarget:
         for path_template, template in self.fields(ports_only=ports_only):
             path = self.path_for(path_template, values)
             value = render_value(template, values)
-            _, depth = doc.walk(path)
+            node, depth = doc.walk(path)
             rest = path[depth:]
-            if depth == len(path) or (self.spec.create and _keys_only(rest)):
+            if depth == len(path) and _templated(node):
+                warnings.append(_left_alone(self.name, source, doc.line_of(node), path, node))
+            elif depth == len(path) or (self.spec.create and _keys_only(rest)):
                 changes[path] = value
             elif self.spec.create and _creatable_item(rest):
                 keys = _leading_keys(rest)  # a missing `servers:` list is created too
@@ -124,6 +126,20 @@ class SetTarget:
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         """Leave the file alone: a released service's values are the user's to delete."""
         return []
+
+
+def _templated(node: Any) -> bool:
+    """A value the chart computes (``"{{ .Values.global.invoicePort }}"``): ``check`` and
+    ``fix`` read no port in it, so no command writes a number over it either."""
+    return node is not None and node.id == "scalar" and "{{" in str(node.value)
+
+
+def _left_alone(name: str, source: str, line: int, path: yamledit.Path, node: Any) -> str:
+    shown = " ".join(str(node.value).split())[:60]
+    return (
+        f"⚠️  {name}: {source}:{line}: {yamledit.format_path(path)} is a template ({shown}); "
+        "left as it is: set the value it names by hand"
+    )
 
 
 def _keys_only(rest: yamledit.Path) -> bool:

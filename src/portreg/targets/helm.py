@@ -96,10 +96,10 @@ class HelmTarget(SetTarget):
                 return [_missing_warning(ws.display(path), wanted.service)]
             text = self._scaffold(ws, wanted)
             ports_only = False  # a file portreg creates gets every field
-        new, _ = self.edit(text, ws.display(path), wanted, ports_only=ports_only)
+        new, warnings = self.edit(text, ws.display(path), wanted, ports_only=ports_only)
         if new != ws.read(path):
             ws.write(path, new)
-        return []
+        return warnings
 
     def _scaffold(self, ws: Workspace, wanted: Assignment) -> str:
         """A new values file from the configured template file, else the built-in one."""

@@ -124,7 +124,7 @@ class KindTarget:
         entries = _entries(doc, base)
         ours = self._ours(entries, wanted.service, wanted.port)
         self._refuse_second(entries, wanted.service, source)
-        self._refuse_clash(entries, ours, wanted, source)
+        self._refuse_clash(_every_entry(doc), ours, wanted, source)
         if ours is None:
             item: list[tuple[str, yamledit.Scalar]] = [
                 ("containerPort", wanted.node_port),
@@ -184,8 +184,13 @@ class KindTarget:
     def _refuse_clash(
         self, entries: list[Entry], ours: Entry | None, wanted: Assignment, source: str
     ) -> None:
+        """Every node of a cluster binds its hostPorts on this one machine: a mapping of the
+        port on any node, on an overlapping listenAddress, makes ``kind create cluster`` fail."""
+        address = ours.address if ours is not None else ""
         for entry in entries:
-            if entry is ours or entry.host_port != wanted.port:
+            if entry == ours or entry.host_port != wanted.port:
+                continue
+            if not _overlap(entry.address, address):
                 continue
             owner = self._service_of(entry.comment)
             holder = f"the mapping for '{owner}'" if owner else "another mapping"
@@ -276,6 +281,17 @@ class KindTarget:
                 )
             )
         return found
+
+
+def _every_entry(doc: yamledit.Document) -> list[Entry]:
+    """The mappings of every node, in file order."""
+    nodes = doc.items(NODES)
+    return [entry for node in nodes for entry in _entries(doc, (*NODES, node.index, MAPPINGS))]
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two listenAddresses share a socket ("" binds every address)."""
+    return not one or not other or one == other
 
 
 def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
