@@ -108,7 +108,7 @@ def parse(display: str, text: str) -> tuple[ast.Module, _Source]:
     """The syntax tree of a Tiltfile, or one PortregError line naming where it breaks."""
     source = _Source(text)
     try:
-        with warnings.catch_warnings():  # an invalid escape warns; Starlark reads it as written
+        with warnings.catch_warnings():  # an invalid escape warns: never onto the terminal
             warnings.simplefilter("ignore")
             return ast.parse(source.text, filename=display), source
     except SyntaxError as exc:
