@@ -10,7 +10,7 @@ from portreg.config import ScannerSettings, Settings
 from portreg.errors import PortregError
 from portreg.io.workspace import Workspace
 from portreg.targets import build_targets
-from portreg.targets.base import Observation
+from portreg.targets.base import UNREAD, Observation
 from portreg.targets.compose import ComposeTarget, published_short
 from portreg.targets.compose import scan_text as scan_compose
 from portreg.targets.in_use import ports_in_use
@@ -38,7 +38,7 @@ k8s_resource(workload='general-ledger',
 k8s_resource('x', port_forwards=port_forward(local_port=7000, container_port=80))
 port_forward(6000, 6000)
 k8s_resource('y', port_forwards=8003, labels=['a'])
-k8s_resource('z', port_forwards=str(8000 + 5))  # computed: not read
+k8s_resource('z', port_forwards=str(8000 + 5))  # computed: named, not guessed
 # port_forwards='9999:9999' in a comment is not read
 """
 
@@ -53,7 +53,10 @@ def test_tiltfile_literals_with_their_resource():
         (10, 7000, "x"),
         (11, 6000, None),
         (12, 8003, "y"),
+        (13, 0, "z"),
     ]
+    unread = [o for o in scan_tilt("Tiltfile", TILTFILE) if o.namespace == UNREAD]
+    assert [(o.field, o.role) for o in unread] == [("port_forwards=str(8000 + 5)", "other")]
 
 
 @pytest.mark.parametrize(
@@ -65,10 +68,10 @@ def test_tilt_local_port(value, expected):
     assert local_port(value) == expected
 
 
-def test_tiltfile_that_cannot_be_tokenized_names_its_line():
+def test_tiltfile_that_cannot_be_parsed_names_its_line():
     with pytest.raises(PortregError) as caught:
-        scan_tilt("Tiltfile", "k8s_resource('a',\n  port_forwards='8001:8001'\n")
-    assert caught.value.where == "Tiltfile:3"
+        scan_tilt("Tiltfile", "x = 1\nk8s_resource('a',\n  port_forwards='8001:8001'\n")
+    assert caught.value.line() == "Tiltfile:2: cannot read the Tiltfile ('(' was never closed)"
 
 
 # ------------------------------------------------------------------- compose

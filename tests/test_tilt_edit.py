@@ -91,3 +91,53 @@ def test_fix_leaves_a_forward_it_cannot_rewrite_and_fixes_the_rest(
     )
     assert (root / "Tiltfile").read_text() == tiltfile
     assert "nodePort: 31002" in values.read_text()  # the other files were fixed
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("port_forwards='8002:8002'", "port_forwards='8001:8002'"),
+        ("port_forwards=8002", "port_forwards='8001:8002'"),
+        ("port_forwards=[8002]", "port_forwards=['8001:8002']"),
+        ('port_forwards="8002"', 'port_forwards="8001:8002"'),
+        ("port_forwards=' 8002:80'", "port_forwards=' 8001:80'"),
+        ("port_forwards='127.0.0.1:8002:80'", "port_forwards='127.0.0.1:8001:80'"),
+        ("port_forwards=port_forward(8002)", "port_forwards=port_forward(8001, 8002)"),
+        (
+            "port_forwards=port_forward(8002, name='x')",
+            "port_forwards=port_forward(8001, 8002, name='x')",
+        ),
+        (
+            "port_forwards=port_forward(local_port=8002)",
+            "port_forwards=port_forward(local_port=8001, container_port=8002)",
+        ),
+        (
+            "port_forwards=port_forward(local_port=8002, container_port=80)",
+            "port_forwards=port_forward(local_port=8001, container_port=80)",
+        ),
+        (
+            "port_forwards=port_forward(container_port=80, local_port=8002)",
+            "port_forwards=port_forward(container_port=80, local_port=8001)",
+        ),
+    ],
+)
+def test_only_the_host_side_moves(before: str, after: str) -> None:
+    text = f"k8s_resource(  'invoice',  {before} )  # 8002 stays\n"
+    assert set_port("Tiltfile", text, "invoice", 8001) == text.replace(before, after)
+
+
+@pytest.mark.parametrize(
+    "held",
+    ["'80' '02'", "'\\x38002'", "'''8002'''", "u'8002'", "0x1F42", "8_002"],
+    ids=["implicit-concatenation", "escape", "triple-quoted", "u-prefix", "hex", "underscore"],
+)
+def test_a_literal_whose_text_is_not_its_value_is_refused(held: str) -> None:
+    text = f"k8s_resource('invoice', port_forwards={held})\n"
+    with pytest.raises(PortregError, match="not a plain literal portreg can rewrite") as caught:
+        set_port("Tiltfile", text, "invoice", 8001)
+    assert caught.value.hint == "edit it by hand"
+
+
+def test_several_forwards_of_one_service_are_not_guessed() -> None:
+    text = "k8s_resource('invoice', port_forwards=['8002:8002', port_forward(9229)])\n"
+    assert set_port("Tiltfile", text, "invoice", 8001) == text

@@ -1,123 +1,130 @@
-"""Tiltfile (read-only): port literals Tilt will forward, never evaluated.
+"""Tiltfile (read-only): the port forwards Tilt will open, read from its syntax tree.
 
-Starlark shares Python's lexical syntax, so the file is tokenized (not run)
-and three literal forms are read:
+A Tiltfile is Starlark, whose syntax is a subset of Python's, so Python's own parser
+(``ast``) reads it, with exact positions; nothing is evaluated. Read:
 
-* ``port_forwards=`` with a string (``'8001:8001'``, ``'localhost:8001:80'``),
-  an int, or a list of them: the local (host) port is the one held;
-* ``port_forward(8001, 8001)`` / ``port_forward(local_port=8001)``;
-* a dict literal assigned to a name containing ``port`` that maps service
-  names to ports: ``SERVICE_PORTS = {'invoice': 8002}``.
+* ``port_forwards=`` with an int, a string (``'8001'``, ``'8001:80'``,
+  ``'localhost:8001:80'``), a ``port_forward(...)`` call, or a list of them;
+* ``port_forward(8001, 80, name='x')`` / ``port_forward(local_port=8001, container_port=80)``;
+* a dict literal assigned to a name containing ``port`` that maps service names to
+  ports: ``SERVICE_PORTS = {'invoice': 8002}`` (its own entries only).
 
-Inside ``k8s_resource('invoice', ...)`` (or ``workload='invoice'``) a forward
-belongs to that service. Anything computed (``str(base + 1)``, a variable,
-a ``load()``-ed value) is not a literal and is not read.
+Each forward binds its local side on the host (``address``: the literal host of
+``'host:8001:80'`` or ``host=``, "" for Tilt's default) and ``leads_to`` the
+container port (the same number when the file names none). Inside
+``k8s_resource('invoice', ...)`` (or ``workload='invoice'``) it belongs to that
+service. A forward the file computes (a variable, ``'%d:%d' % (p, p)``, a call of
+the user's function, a loop variable) is never guessed: it is named, with its
+source text, in the UNREAD namespace.
 
-``tests/test_tilt_oracle.py`` holds this reader and ``set_port`` to a real
-Starlark parser's AST on generated Tiltfiles.
+``tests/test_tilt_oracle.py`` holds this reader and ``set_port`` to Tilt's own
+Starlark interpreter (starlark-go) on generated Tiltfiles.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-import token as kinds  # token kinds only; tokenize itself is slow to import and to run
-from collections.abc import Iterator
+import warnings
+from bisect import bisect_left
+from itertools import accumulate
 from typing import NamedTuple
 
 from portreg.errors import FileEditError, PortregError
 from portreg.model import is_digits
-from portreg.targets.base import HOST, NAMED, Observation
+from portreg.targets.base import HOST, NAMED, UNREAD, Observation
 from portreg.targets.scanned import ScannedTarget
 
 NAME = "tilt"
-_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
-_PAIR = {")": "(", "]": "[", "}": "{"}
+_NEWLINE = re.compile(r"\r\n?|\n")  # the line ends Python's tokenizer counts
+_EVERY_ADDRESS = ("0.0.0.0", "::")
+_LEAVES = (ast.Constant, ast.Name)
+_SHOWN = 60  # characters of a computed forward's source text named in its field
 
 
-class Token(NamedTuple):  # a NamedTuple: built once per token, so it must be cheap
-    kind: int
-    text: str
-    line: int
-    start: int = 0  # offset in the text: where an edit of this literal goes
+class _Site(NamedTuple):
+    """Where a literal forward is written, and so how its local side is rewritten.
 
-
-# possessive (*+): what is skipped is never given back, so a comment cannot end early
-_SKIP = r"""(?:[ \t\f]+|\\\r?\n|\#[^\r\n]*|\r?\n|\r)*+"""
-# each match is what is skipped (blanks, comments, line breaks) and then one token
-_LEXER = re.compile(
-    _SKIP
-    + r"""(?:(?P<string>[rRbBuU]{0,2}(?:\'\'\'[\s\S]*?\'\'\'|\"\"\"[\s\S]*?\"\"\"
-        |\'(?:[^\'\\\r\n]|\\.)*\'|\"(?:[^\"\\\r\n]|\\.)*\"))
-    |(?P<number>[0-9][\w.]*)
-    |(?P<name>[^\W\d]\w*)
-    |(?P<op>[^\s\w\'\"]))
-    """,
-    re.VERBOSE,
-)
-_TRAILER = re.compile(_SKIP)
-_KINDS = {"string": kinds.STRING, "number": kinds.NUMBER, "name": kinds.NAME, "op": kinds.OP}
-
-
-def tokens(text: str, display: str) -> list[Token]:
-    """Significant tokens (no comments or newlines) with their lines.
-
-    A small regex lexer for Starlark's (Python's) lexical syntax: the standard
-    ``tokenize`` is several times slower and this runs on every ``check``.
-    One match per token (the blanks before it included), and lines counted
-    between token starts, keep it to a few microseconds a token.
+    ``form``: "dict" (a service -> port table), "value" (an element of
+    ``port_forwards=``), "positional" or "keyword" (``port_forward``'s local port);
+    ``paired``: the call names its container port too.
     """
-    found: list[Token] = []
-    line, position, counted = 1, 0, 0
-    count = text.count
-    for match in _LEXER.finditer(text):
-        if match.start() != position:
-            break  # something no token starts with, such as an unterminated string
-        position = match.end()
-        kind = match.lastgroup or "op"
-        start = match.start(kind)
-        line += count("\n", counted, start)
-        counted = start
-        found.append(Token(_KINDS[kind], text[start:position], line, start))
-    trailer = _TRAILER.match(text, position)  # (always matches, maybe empty)
-    stop = trailer.end() if trailer else position
-    if stop != len(text):
-        line += count("\n", counted, stop)
-        where = f"{display}:{line}"
-        raise PortregError("cannot read the Tiltfile (an unterminated string?)", where=where)
-    _check_brackets(found, display, line + count("\n", counted))
-    return found
+
+    node: ast.Constant
+    form: str
+    paired: bool = True
 
 
-def _check_brackets(toks: list[Token], display: str, last_line: int) -> None:
-    """Refuse a file whose brackets do not balance: its calls cannot be read reliably."""
-    opened: list[Token] = []
-    for tok in toks:
-        if tok.text in _OPEN:
-            opened.append(tok)
-        elif tok.text in _CLOSE and (not opened or opened.pop().text != _PAIR[tok.text]):
-            raise PortregError(f"unmatched {tok.text!r}", where=f"{display}:{tok.line}")
-    if opened:
-        message = f"{opened[-1].text!r} opened on line {opened[-1].line} is never closed"
-        raise PortregError(message, where=f"{display}:{last_line}")
+class Located(NamedTuple):
+    """An observation and the literal that holds it (None for a computed one)."""
+
+    observation: Observation
+    site: _Site | None
+    at: tuple[int, int]  # (line, column) in the file: the order observations come in
 
 
-def literal(token: Token) -> int | str | None:
-    """The value of a string or int literal token, else None."""
-    text = token.text
-    if token.kind == kinds.NUMBER and is_digits(text):
-        return int(text)
-    if token.kind == kinds.STRING and text[:1] in "'\"" and "\\" not in text:
-        quote = text[:3] if text[:3] in ('"""', "'''") else text[:1]
-        return text[len(quote) : -len(quote)]
-    if token.kind not in (kinds.STRING, kinds.NUMBER):
-        return None
-    import ast  # rare: only prefixed or escaped strings and hex numbers need it
+class _Source:
+    """The text and its positions: ast's (line, UTF-8 byte column) as str offsets.
 
-    try:  # prefixed or escaped strings, hex numbers: let Python read them
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
-    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+    A leading byte order mark is not Starlark: it is left out of what is parsed and
+    counted back into every offset.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.original = text
+        self.shift = 1 if text.startswith("\ufeff") else 0
+        self.text = text[self.shift :]
+        self._starts: list[int] = []
+        self._bytes: dict[int, list[int] | None] = {}  # line -> its chars' byte offsets
+
+    def offset(self, line: int, column: int) -> int:
+        """The str offset of a byte column of a line, in the original text."""
+        if not self._starts:
+            self._starts = [0, *(match.end() for match in _NEWLINE.finditer(self.text))]
+        start = self._starts[line - 1]
+        if line not in self._bytes:  # once per line: the work stays linear in the text
+            end = self._starts[line] if line < len(self._starts) else len(self.text)
+            chars = self.text[start:end]
+            widths = None if chars.isascii() else (len(c.encode()) for c in chars)
+            self._bytes[line] = None if widths is None else list(accumulate(widths, initial=0))
+        widths_before = self._bytes[line]
+        chars_before = column if widths_before is None else bisect_left(widths_before, column)
+        return self.shift + start + chars_before
+
+    def span(self, node: ast.expr) -> tuple[int, int]:
+        end_line = node.end_lineno or node.lineno
+        end_column = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        return self.offset(node.lineno, node.col_offset), self.offset(end_line, end_column)
+
+    def written(self, node: ast.expr, limit: int | None = None) -> str:
+        """The source text of an expression (its first ``limit`` characters)."""
+        start, end = self.span(node)
+        if limit is not None:
+            end = min(end, start + limit * 4)  # enough for ``limit`` after blanks fold
+        return self.original[start:end]
+
+
+def parse(display: str, text: str) -> tuple[ast.Module, _Source]:
+    """The syntax tree of a Tiltfile, or one PortregError line naming where it breaks."""
+    source = _Source(text)
+    try:
+        with warnings.catch_warnings():  # an invalid escape warns: never onto the terminal
+            warnings.simplefilter("ignore")
+            return ast.parse(source.text, filename=display), source
+    except SyntaxError as exc:
+        reason, line = exc.msg, exc.lineno or 1
+    except ValueError as exc:  # a NUL byte, before Python 3.12
+        reason, line = str(exc), 1
+    except (RecursionError, MemoryError):  # absurd nesting: Python's parser gives up
+        reason, line = "nested too deeply for Python's parser", 1
+    raise PortregError(f"cannot read the Tiltfile ({reason})", where=f"{display}:{line}")
+
+
+def literal(node: ast.expr | None) -> int | str | None:
+    """The value of an int or string literal, else None (a bool is not a port)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | str):
+        return None if isinstance(node.value, bool) else node.value
+    return None
 
 
 def local_port(value: int | str | None) -> int | None:
@@ -131,186 +138,216 @@ def local_port(value: int | str | None) -> int | None:
     return None
 
 
-def closing(toks: list[Token], start: int) -> int:
-    """Index of the bracket that closes the one at ``start`` (or the last token)."""
-    depth = 0
-    for index in range(start, len(toks)):
-        if toks[index].text in _OPEN:
-            depth += 1
-        elif toks[index].text in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(toks) - 1
+def _remote_port(value: int | str) -> int | None:
+    """The container side of a literal forward: the local port when it names none."""
+    parts = value.strip().split(":") if isinstance(value, str) else []
+    return local_port(parts[-1] if len(parts) > 1 else value)
+
+
+def _address(host: str) -> str:
+    """A forward's host address; "" for every address (and for Tilt's default)."""
+    host = host.strip().strip("[]")
+    return "" if host in _EVERY_ADDRESS else host
+
+
+def _callee(call: ast.Call) -> str:
+    return call.func.id if isinstance(call.func, ast.Name) else ""
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((kw.value for kw in call.keywords if kw.arg == name), None)
+
+
+def _resource_name(call: ast.Call) -> str | None:
+    """The literal name of a ``k8s_resource(...)`` call, positional or ``workload=``."""
+    first = call.args[0] if call.args else _keyword(call, "workload")
+    name = literal(first)
+    return name if isinstance(name, str) else None
 
 
 class _Reader:
-    """One pass over a Tiltfile's tokens, yielding Observations."""
+    """One walk over a Tiltfile's syntax tree, collecting its forwards."""
 
-    def __init__(self, display: str, toks: list[Token]) -> None:
+    def __init__(self, display: str, source: _Source) -> None:
         self.display = display
-        self.toks = toks
-        self.resources = self._resources()
-        self.owners = self._owners()
+        self.source = source
+        self.group = f"tilt:{display}"
+        self.found: list[Located] = []
 
-    def at(self, index: int) -> Token:
-        return self.toks[index] if index < len(self.toks) else Token(kinds.ENDMARKER, "", 0)
+    def read(self, tree: ast.Module) -> list[Located]:
+        # a stack, not recursion: a deep tree Python parsed must not exhaust Python's stack
+        stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+        while stack:
+            node, owner = stack.pop()
+            if isinstance(node, ast.Call):
+                owner, children = self.call(node, owner)
+            else:
+                if isinstance(node, ast.Assign):
+                    self.port_dict(node)
+                children = list(ast.iter_child_nodes(node))
+            leaves = _LEAVES  # a name or a literal holds no call: not worth a visit
+            stack.extend((c, owner) for c in reversed(children) if not isinstance(c, leaves))
+        return sorted(self.found, key=lambda found: found.at)
 
-    def _resources(self) -> list[tuple[int, int, str]]:
-        """(open, close, name) of every ``k8s_resource(...)`` call with a literal name."""
-        spans = []
-        for index, tok in enumerate(self.toks):
-            if tok.text == "k8s_resource" and self.at(index + 1).text == "(":
-                end = closing(self.toks, index + 1)
-                name = self._call_name(index + 1, end)
-                if name:
-                    spans.append((index + 1, end, name))
-        return spans
+    def call(self, call: ast.Call, owner: str | None) -> tuple[str | None, list[ast.AST]]:
+        """Read one call; its owner for what it holds, and the children still to walk."""
+        name = _callee(call)
+        if name == "k8s_resource":
+            owner = _resource_name(call) or owner
+        elif name == "port_forward":
+            self.forward_call(call, owner)
+        children: list[ast.AST] = [call.func, *call.args]
+        for kw in call.keywords:
+            if kw.arg == "port_forwards":
+                children += self.forwards(kw.value, owner)
+            else:
+                children.append(kw.value)
+        return owner, children
 
-    def _call_name(self, start: int, end: int) -> str | None:
-        first = literal(self.at(start + 1))
-        if isinstance(first, str) and self.at(start + 2).text in (",", ")"):
-            return first
-        value = self._keyword(start, end, "workload")
-        return value if isinstance(value, str) else None
+    def forwards(self, held: ast.expr, owner: str | None) -> list[ast.expr]:
+        """``port_forwards=`` a literal, a call or a list of them; the calls to walk."""
+        calls: list[ast.expr] = []
+        items = held.elts if isinstance(held, ast.List | ast.Tuple) else [held]
+        for item in items:
+            value = literal(item)
+            if isinstance(item, ast.Call) and _callee(item) == "port_forward":
+                calls.append(item)
+            elif value is not None:
+                port, address = local_port(value), ""
+                if isinstance(value, str) and value.count(":") == 2:
+                    address = _address(value.split(":")[0])
+                if port is not None and isinstance(item, ast.Constant):
+                    far = _remote_port(value)
+                    found = self.bound(
+                        item, port, "port_forwards", owner, address=address, leads_to=far
+                    )
+                    self.add(found, _Site(item, "value"))
+            elif not (isinstance(item, ast.Constant) and item.value is None):
+                self.unread(item, f"port_forwards={self.shown(item)}", owner)
+        return calls
 
-    def _keyword(self, start: int, end: int, name: str) -> int | str | None:
-        for index in range(start + 1, end):
-            if self.at(index).text == name and self.at(index + 1).text == "=":
-                return literal(self.at(index + 2))
-        return None
+    def forward_call(self, call: ast.Call, owner: str | None) -> None:
+        """``port_forward(8001, 80, name='x')`` / ``port_forward(local_port=8001, ...)``."""
+        positional = bool(call.args)
+        local = call.args[0] if positional else _keyword(call, "local_port")
+        remote = call.args[1] if len(call.args) > 1 else _keyword(call, "container_port")
+        if local is None:
+            return
+        value = literal(local)
+        if value is None or isinstance(local, ast.Starred):
+            self.unread(local, f"port_forward({self.shown(local)})", owner)
+            return
+        port = local_port(value) if isinstance(value, int) else None
+        if port is None or not isinstance(local, ast.Constant):
+            return  # a literal Tilt refuses (a string, 0): no forward
+        host = literal(_keyword(call, "host"))
+        address = _address(host) if isinstance(host, str) else ""
+        far = literal(remote)
+        leads_to = port if remote is None else far if isinstance(far, int) else None
+        found = self.bound(local, port, "port_forward", owner, address=address, leads_to=leads_to)
+        form = "positional" if positional else "keyword"
+        self.add(found, _Site(local, form, paired=remote is not None))
 
-    def owner(self, index: int) -> str | None:
-        """The innermost ``k8s_resource`` call around a token, if any."""
-        return self.owners.get(index)
-
-    def _owners(self) -> dict[int, str]:
-        """Token index -> resource name; calls nest properly, so inner spans overwrite outer."""
-        owners: dict[int, str] = {}
-        for start, end, name in self.resources:
-            owners.update(dict.fromkeys(range(start + 1, end + 1), name))
-        return owners
-
-    def observation(self, index: int, port: int, field: str, service: str | None) -> Located:
-        line = self.at(index).line
-        group = f"tilt:{self.display}"
-        namespace = NAMED if field == "dict" else HOST
-        found = Observation(
-            NAME, self.display, line, port, field, "port", service, namespace, group
-        )
-        return Located(found, index)
-
-    def forwards(self, index: int) -> Iterator[Located]:
-        """``port_forwards=`` followed by a literal or a list of literals."""
-        value = index + 2
-        candidates = self.elements(value) if self.at(value).text == "[" else [value]
-        for at in candidates:
-            port = local_port(literal(self.at(at)))
-            if port is not None and self.at(at + 1).text in (",", "]", ")"):
-                yield self.observation(at, port, "port_forwards", self.owner(index))
-
-    def elements(self, start: int) -> list[int]:
-        """Indexes of the first token of each top-level element of a list at ``start``."""
-        found, depth = [start + 1], 0
-        for at in range(start + 1, closing(self.toks, start)):
-            text = self.at(at).text
-            depth += (text in _OPEN) - (text in _CLOSE)
-            if depth == 0 and text == ",":
-                found.append(at + 1)
-        return found
-
-    def forward_call(self, index: int) -> Iterator[Located]:
-        """``port_forward(8001, ...)`` or ``port_forward(local_port=8001, ...)``."""
-        start, end = index + 1, closing(self.toks, index + 1)
-        first = self.at(start + 1)
-        if first.kind == kinds.NUMBER and self.at(start + 2).text in (",", ")"):
-            port, at = local_port(literal(first)), start + 1
-        else:
-            port = local_port(self._keyword(start, end, "local_port"))
-            at = next(
-                (i + 2 for i in range(start + 1, end) if self.at(i).text == "local_port"),
-                start,
-            )
-        if port is not None:
-            yield self.observation(at, port, "port_forward", self.owner(index))
-
-    def port_dict(self, index: int) -> Iterator[Located]:
+    def port_dict(self, assign: ast.Assign) -> None:
         """``NAME_PORTS = {'svc': 8001, ...}``: each literal pair is one service's port.
 
         Only the dict's own entries count: in ``{'invoice': {'http': 8002}}`` the inner
-        ``'http'`` is not a service (named ports are read nowhere yet).
+        ``'http'`` is not a service (named ports are read nowhere yet). A computed entry
+        is not named: the forward that uses it is.
         """
-        start = index + 2
-        end = closing(self.toks, start)
-        depth = 0
-        for at in range(start, end - 2):
-            text = self.at(at).text
-            depth += (text in _OPEN) - (text in _CLOSE)
-            if depth != 1 or text not in ("{", ","):
+        table = assign.value
+        named = any(isinstance(t, ast.Name) and "port" in t.id.lower() for t in assign.targets)
+        if not named or not isinstance(table, ast.Dict):
+            return
+        for key, held in zip(table.keys, table.values, strict=True):
+            name, value = literal(key), literal(held)
+            if not isinstance(name, str) or value is None or not isinstance(held, ast.Constant):
                 continue
-            key, colon, value = self.at(at + 1), self.at(at + 2), self.at(at + 3)
-            name, port = literal(key), literal(value)
-            if colon.text == ":" and isinstance(name, str) and self.at(at + 4).text in (",", "}"):
-                number = local_port(port) if isinstance(port, int) or is_digits(str(port)) else None
-                if number is not None:
-                    yield self.observation(at + 3, number, "dict", name)
+            port = local_port(value) if isinstance(value, int) or is_digits(value) else None
+            if port is not None:
+                self.add(self.bound(held, port, "dict", name), _Site(held, "dict"))
 
-    def read(self) -> Iterator[Located]:
-        for index, tok in enumerate(self.toks):
-            following = self.at(index + 1).text
-            if tok.kind != kinds.NAME:
-                continue
-            if tok.text == "port_forwards" and following == "=":
-                yield from self.forwards(index)
-            elif tok.text == "port_forward" and following == "(":
-                yield from self.forward_call(index)
-            elif "port" in tok.text.lower() and following == "=" and self.at(index + 2).text == "{":
-                yield from self.port_dict(index)
+    def bound(
+        self,
+        node: ast.expr,
+        port: int,
+        field: str,
+        owner: str | None,
+        *,
+        address: str = "",
+        leads_to: int | None = None,
+    ) -> Observation:
+        line, group = node.lineno, self.group
+        namespace = NAMED if field == "dict" else HOST  # a table names ports, binds none
+        return Observation(
+            NAME,
+            self.display,
+            line,
+            port,
+            field,
+            "port",
+            owner,
+            namespace,
+            group,
+            address,
+            leads_to,
+        )
+
+    def unread(self, node: ast.expr, field: str, owner: str | None) -> None:
+        found = Observation(
+            NAME, self.display, node.lineno, 0, field, "other", owner, UNREAD, self.group
+        )
+        self.add(found, None, node)
+
+    def add(self, found: Observation, site: _Site | None, node: ast.expr | None = None) -> None:
+        where = site.node if site else node
+        assert where is not None
+        self.found.append(Located(found, site, (where.lineno, where.col_offset)))
+
+    def shown(self, node: ast.expr) -> str:
+        """An expression's source text, blanks folded, cut to a field's length."""
+        text = " ".join(self.source.written(node, _SHOWN).split())
+        return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-class Located(NamedTuple):
-    """An observation and the index of the literal token that holds it."""
-
-    observation: Observation
-    token: int
+def _read(display: str, text: str) -> tuple[list[Located], _Source]:
+    tree, source = parse(display, text)
+    return _Reader(display, source).read(tree), source
 
 
 def scan_text(display: str, text: str) -> list[Observation]:
-    """Observations of one Tiltfile (raises PortregError if it cannot be tokenized)."""
-    return [found.observation for found in _Reader(display, tokens(text, display)).read()]
+    """Observations of one Tiltfile (raises PortregError if Python's parser refuses it)."""
+    return [found.observation for found in _read(display, text)[0]]
 
 
 def set_port(display: str, text: str, service: str, port: int) -> str:
     """``text`` with every literal that forwards a port for ``service`` forwarding ``port``.
 
-    Edits are made at the literal tokens' own offsets, from the end backwards, so every
-    other byte stays; a literal portreg cannot rewrite faithfully (a hex number, an
-    escaped string) is refused. The result is read again: the service's forwards must
-    hold ``port`` and every other forward what it held, or nothing is written.
+    Only the local (host) side moves, and only its digits. Edits are made at the
+    literals' own offsets, from the end backwards, so every other byte stays; a
+    literal portreg cannot rewrite faithfully (a hex number, an escaped string) is
+    refused. The result is read again: the service's forwards must hold ``port`` and
+    every other forward what it held, or nothing is written.
     """
-    toks = tokens(text, display)
-    found = list(_Reader(display, toks).read())
-    forwards = [
-        o for o in found if o.observation.service == service and o.observation.field != "dict"
-    ]
+    found, source = _read(display, text)
+    mine = [f for f in found if f.observation.service == service and f.site is not None]
+    forwards = sum(f.site is not None and f.site.form != "dict" for f in mine)
     edits: list[tuple[int, int, str]] = []
-    for located in found:
-        obs = located.observation
-        if obs.service != service or obs.port == port:
+    moved: set[int] = set()
+    for located in mine:
+        site = located.site
+        if site is None or located.observation.port == port:
             continue
-        if obs.field != "dict" and len(forwards) > 1:
+        if site.form != "dict" and forwards > 1:
             continue  # several forwards (an app and a debugger): which is the service's is a guess
-        edits += _literal_edits(toks, located, port, display)
+        edits.append(_literal_edit(source, located, port, display))
+        moved.add(id(located))
     if not edits:
         return text
     new = text
     for start, end, replacement in sorted(edits, reverse=True):
         new = new[:start] + replacement + new[end:]
-    edited = {start for start, _end, _text in edits}
-    want = [
-        o.observation._replace(port=port) if toks[o.token].start in edited else o.observation
-        for o in found
-    ]
+    want = [f.observation._replace(port=port) if id(f) in moved else f.observation for f in found]
     if scan_text(display, new) != want:
         raise FileEditError(
             "a faithful edit of this Tiltfile is not possible; nothing was written",
@@ -320,43 +357,43 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
     return new
 
 
-def _literal_edits(
-    toks: list[Token], located: Located, port: int, display: str
-) -> list[tuple[int, int, str]]:
-    """The (start, end, text) edits that move one forward's local (host) side to ``port``.
+def _literal_edit(
+    source: _Source, located: Located, port: int, display: str
+) -> tuple[int, int, str]:
+    """The (start, end, text) edit that moves one forward's local (host) side to ``port``.
 
     The remote side stays where the container listens: ``8002`` -> ``'8001:8002'``,
-    ``'8002:8002'`` -> ``'8001:8002'``, ``port_forward(8002)`` -> ``port_forward(8001, 8002)``.
+    ``'8002:8002'`` -> ``'8001:8002'``, ``port_forward(8002)`` -> ``port_forward(8001, 8002)``,
+    ``port_forward(local_port=8002)`` -> ``port_forward(local_port=8001, container_port=8002)``.
     """
-    tok = toks[located.token]
-    obs = located.observation
-    old, span = obs.port, (tok.start, tok.start + len(tok.text))
-    if tok.kind == kinds.NUMBER and is_digits(tok.text):
-        following = toks[located.token + 1].text if located.token + 1 < len(toks) else ""
-        keyword = located.token > 0 and toks[located.token - 1].text == "="
-        if obs.field == "dict" or (following == "," and not keyword):
-            return [(*span, str(port))]
-        if obs.field == "port_forwards":
-            return [(*span, f"'{port}:{old}'")]
-        if following == ")" and not keyword:
-            return [(*span, f"{port}, {old}")]
-    # r'8001:80' reads as '8001:80' when it holds no backslash: keep the prefix, edit the rest
-    prefix = "r" if tok.text[:1] in "rR" else ""
-    body = tok.text[len(prefix) :]
-    plain = body[:3] not in ('"""', "'''") and "\\" not in body
-    if tok.kind == kinds.STRING and body[:1] in "'\"" and plain:
-        quote = body[0]
-        parts = body[1:-1].split(":")
+    site, old = located.site, located.observation.port
+    assert site is not None
+    start, end = source.span(site.node)
+    written, value = source.original[start:end], site.node.value
+    if isinstance(value, int) and written == str(value):
+        if site.form == "value":
+            return start, end, f"'{port}:{old}'"
+        if site.paired or site.form == "dict":
+            return start, end, str(port)
+        keyword = "" if site.form == "positional" else "container_port="
+        return start, end, f"{port}, {keyword}{old}"
+    prefix = written[:1] if written[:1] in ("r", "R") else ""  # r'8001:80': kept as it is
+    quote = written[len(prefix) : len(prefix) + 1]
+    if (
+        isinstance(value, str)
+        and quote in ("'", '"')
+        and written == f"{prefix}{quote}{value}{quote}"
+    ):
+        parts = value.split(":")
         host = 1 if len(parts) == 3 else 0
         number = re.compile(rf"(?<![0-9]){old}(?![0-9])")  # only the digits: spaces stay
         parts[host] = number.sub(str(port), parts[host])
-        if len(parts) == 1:
+        if len(parts) == 1 and site.form == "value":
             parts.append(str(old))
-        text = tok.text[: len(prefix)] + quote + ":".join(parts) + quote
-        return [(*span, text)]
+        return start, end, f"{prefix}{quote}{':'.join(parts)}{quote}"
     raise FileEditError(
         f"the forward of port {old} is not a plain literal portreg can rewrite",
-        where=f"{display}:{tok.line}",
+        where=f"{display}:{site.node.lineno}",
         hint="edit it by hand",
     )
 
