@@ -75,9 +75,7 @@ def long_entry(draw: st.DrawFn, env: dict[str, str]) -> dict[str, object]:
 
 @st.composite
 def ports(draw: st.DrawFn, env: dict[str, str]) -> list[object]:
-    entries = draw(
-        st.lists(st.one_of(short_entry(env), long_entry(env)), min_size=1, max_size=3)
-    )
+    entries = draw(st.lists(st.one_of(short_entry(env), long_entry(env)), min_size=1, max_size=3))
     unique: dict[str, object] = {yaml.safe_dump(e): e for e in entries}  # compose wants a set
     return list(unique.values())
 
@@ -144,9 +142,7 @@ def _published(entry: object) -> list[tuple[str, int]]:
 
 def portreg(root: Path, names: list[str]) -> Bindings:
     declared = ((BASE, OVERRIDE, EXTRA) if OVERRIDE in names else (BASE, EXTRA),)
-    compose = ComposeSettings(
-        files=COMPOSE_FILES, projects=declared if EXTRA in names else ()
-    )
+    compose = ComposeSettings(files=COMPOSE_FILES, projects=declared if EXTRA in names else ())
     seen = ComposeTarget(Settings(root=root, compose=compose)).scan(Workspace(root))
     assert len({found.group for found in seen}) <= 1  # the files run as one project
     found: Bindings = {}

@@ -252,7 +252,7 @@ def _merge(project: Project) -> Merged:
         for doc in ys.documents(source.text, source.display):
             memo: dict[tuple[int, str], Any] = {}
             for service, plain, body in _services(ys.lookup(doc, "services", memo)):
-                _merge_service(merged, project, source.display, service, (plain, body), memo)
+                _merge_service(merged, project, source.display, service, (plain, body), memo=memo)
     return merged
 
 
@@ -270,6 +270,7 @@ def _merge_service(
     display: str,
     service: str,
     written: tuple[bool, Any],
+    *,
     memo: dict[tuple[int, str], Any],
 ) -> None:
     from portreg.targets import yamlscan as ys
@@ -289,6 +290,7 @@ def _merge_service(
     for index, node in enumerate(ys.sequence(ports)):
         entry = _Entry(display, node, None if base is None else (*base, index))
         for seen in _read_entry(project, service, entry, memo):
+            held.pop(_key(seen), None)  # the later file's entry wins, and comes last
             held[_key(seen)] = (seen, entry)
 
 
@@ -321,7 +323,9 @@ def _read_entry(
         text = ys.scalar(entry.node)
         if text is None:
             text = ys.scalar(ys.lookup(entry.node, "published", memo)) or ""
-        return [_observe(project, service, entry, (entry.node, text), (0, "", None), UNREAD)]
+        return [
+            _observe(project, service, entry, (entry.node, text), (0, "", None), namespace=UNREAD)
+        ]
 
 
 def _read_short(project: Project, service: str, entry: _Entry) -> list[Observation]:
@@ -335,7 +339,9 @@ def _read_short(project: Project, service: str, entry: _Entry) -> list[Observati
     hosts = expand(host)
     field = _named("ports", _raw_host(raw))
     return [
-        _observe(project, service, entry, (entry.node, field), (port, address, leads), HOST)
+        _observe(
+            project, service, entry, (entry.node, field), (port, address, leads), namespace=HOST
+        )
         for port, leads in zip(hosts, _leads(hosts, expand(container)), strict=True)
     ]
 
@@ -366,7 +372,9 @@ def _read_long(
     field = _named("published", ys.scalar(published) or "")
     address = text("host_ip")
     return [
-        _observe(project, service, entry, (published, field), (port, address, leads), HOST)
+        _observe(
+            project, service, entry, (published, field), (port, address, leads), namespace=HOST
+        )
         for port, leads in zip(hosts, _leads(hosts, expand(text("target"))), strict=True)
     ]
 
@@ -377,6 +385,7 @@ def _observe(
     entry: _Entry,
     where: tuple[Any, str],
     binding: tuple[int, str, int | None],
+    *,
     namespace: str,
 ) -> Observation:
     from portreg.targets import yamlscan as ys
@@ -387,7 +396,17 @@ def _observe(
     shown = "" if address in ("0.0.0.0", "::") else address
     line = ys.line_of(node)
     return Observation(
-        NAME, entry.display, line, port, field, role, service, namespace, project.group, shown, leads_to
+        NAME,
+        entry.display,
+        line,
+        port,
+        field,
+        role,
+        service,
+        namespace,
+        project.group,
+        shown,
+        leads_to,
     )
 
 
@@ -438,6 +457,8 @@ def _moved(project: Project, entry: _Entry, text: str, seen: Observation, port: 
             raise _refused(seen, "its published port comes through a merge key")
         if is_digits(published):
             return yamledit.set_values(text, {(*entry.path, "published"): port}, entry.display)
+        if not ys.get(entry.node, "published").style:  # plain: yamledit would add quotes
+            raise _refused(seen, "its variable is written unquoted")
         new = _digits_moved(project, seen, published, port)
         return yamledit.set_values(text, {(*entry.path, "published"): new}, entry.display)
     short = ys.scalar(entry.node) or ""
@@ -492,6 +513,7 @@ class ComposeTarget:
         """Repo-relative paths matching any configured glob or declared project, sorted."""
         config = self.settings.compose
         named = {name for pattern in config.files for name in ws.glob_names(pattern)}
+        named |= {extra for name in named for extra in _overrides(ws, name)}
         return sorted(named | {name for group in _declared(self.settings) for name in group})
 
     def projects(self, ws: Workspace) -> list[Project]:
@@ -512,6 +534,13 @@ class ComposeTarget:
 
     def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
         return []
+
+
+def _overrides(ws: Workspace, display: str) -> list[str]:
+    """The override files compose reads with ``display`` (``compose.override.yaml``)."""
+    folder, stem = _base_of(display)
+    prefix = f"{folder}/" if folder else ""
+    return [n for ext in ("yaml", "yml") for n in ws.glob_names(f"{prefix}{stem}.override.{ext}")]
 
 
 def _declared(settings: Settings) -> tuple[tuple[str, ...], ...]:
