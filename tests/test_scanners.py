@@ -108,6 +108,7 @@ def test_compose_published_host_ports_short_and_long():
         (8, 9001, "db"),
         (8, 9002, "db"),
         (10, 22, "db"),
+        (12, 8005, "db"),  # the default of ${PORT:-8005}: no .env gives PORT a value
         (16, 6380, "cache"),
     ]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (Python packages; etcd, chromium, zsh and
-# fish from Debian's packages when missing) and runs lint, types and the whole
+# Installs everything the tests need (Python packages; etcd, chromium, zsh, fish
+# and docker-compose from Debian's packages when missing) and runs lint, types and the whole
 # test suite.
 PORTREG_EXTRAS=test source "$(dirname "$0")/venv.sh"
 
@@ -9,6 +9,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)    # the completion scripts run in each shell
 command -v fish >/dev/null 2>&1 || need+=(fish)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)  # the compose oracle (v1)
 if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -50,6 +50,14 @@ class ScannerSettings:
 
 
 @dataclass(frozen=True)
+class ComposeSettings(ScannerSettings):
+    """``[compose]``: a scanner whose ``projects`` lists files that run together (as
+    ``docker compose -f a.yaml -f b.yaml`` runs them), besides a file and its override."""
+
+    projects: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class IgnoreSettings:
     """``[ignore]``: what check never reports and fix never edits."""
 
@@ -102,7 +110,7 @@ class Settings:
         default_factory=lambda: ScannerSettings(files=discovery.TILT_FILES)
     )
     compose: ScannerSettings = field(
-        default_factory=lambda: ScannerSettings(files=discovery.COMPOSE_FILES)
+        default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
     )
     manifests: ScannerSettings = field(
         default_factory=lambda: ScannerSettings(files=discovery.MANIFEST_FILES)
@@ -323,6 +331,15 @@ KIND_SCHEMA: Schema = {
     "skip-host-ports": ("skip_host_ports", _ranges),
 }
 SCANNER_SCHEMA: Schema = {"enabled": ("enabled", _bool), "files": ("files", _repo_paths)}
+
+
+def _path_lists(key: str, value: Any) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of lists of files, got {_shown(value)}")
+    return tuple(_repo_paths(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+COMPOSE_SCHEMA: Schema = {**SCANNER_SCHEMA, "projects": ("projects", _path_lists)}
 ETCD_SCHEMA: Schema = {
     "ca": ("ca", _str),
     "cert": ("cert", _str),
@@ -375,7 +392,7 @@ SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
     "helm": (HelmSettings, HELM_SCHEMA),
     "kind": (KindSettings, KIND_SCHEMA),
     "tilt": (ScannerSettings, SCANNER_SCHEMA),
-    "compose": (ScannerSettings, SCANNER_SCHEMA),
+    "compose": (ComposeSettings, COMPOSE_SCHEMA),
     "manifests": (ScannerSettings, SCANNER_SCHEMA),
     "etcd": (EtcdSettings, ETCD_SCHEMA),
     "ignore": (IgnoreSettings, IGNORE_SCHEMA),

@@ -78,6 +78,9 @@ files = ["Tiltfile"]
 [compose]
 enabled = true
 files = ["compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml"]
+# files that run together (docker compose -f a -f b), e.g. [["compose.yaml", "compose.load.yaml"]];
+# a file and its override file (compose.override.yaml) always do, other files are apart
+projects = []
 
 [manifests]
 enabled = true

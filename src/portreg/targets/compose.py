@@ -1,30 +1,54 @@
-"""Docker compose files (read-only): the host ports each service publishes.
+"""Docker compose files, read as ``docker compose`` reads them: the host ports each
+service publishes.
 
-Short syntax (``"8001:8001"``, ``"127.0.0.1:8001:8001"``, ``"[::1]:8001:80"``,
-``"8001-8003:8001-8003"``) and long syntax (``published: 8001``). A bare
-container port (``"8001"``) publishes an ephemeral host port, so it is not a
-port anyone holds. UDP/SCTP ports cannot clash with TCP services and are
-skipped. Interpolated values (``${PORT:-8001}``) are not literals: skipped.
+Files that run together are one project (a run group): a file and its override
+file (``compose.yaml`` + ``compose.override.yaml``, ``x.yml`` + ``x.override.yml``),
+or a list the config declares (``[compose] projects``); every other file is a
+project of its own. A project's files are merged in order as compose merges
+them: a later file's ``ports`` of a service join the earlier ones as a set (one
+entry per address, published port, target and protocol; the later line wins),
+``!reset`` empties them and ``!override`` replaces them. YAML merge keys
+(``<<: *base``) are followed. Only the merged result's ports are host bindings,
+each reported at the file:line where it is written. Profiles do not matter: a
+service with profiles binds whenever it runs.
+
+Short syntax (``"8001:80"``, ``"127.0.0.1:8001:80"``, ``"[::1]:8001:80"``,
+``"8001-8003:8001-8003"``) and long syntax (``published: 8001``, ``host_ip``). A
+bare container port (``"8001"``) publishes an ephemeral host port: no binding.
+UDP/SCTP ports cannot clash with TCP services and are skipped.
+
+``${VAR:-8001}``, ``${VAR-8001}``, ``${VAR}`` and ``$VAR`` take their value from
+the ``.env`` file in the project's folder, else the default; an entry whose
+variable has no value is named (namespace unread, port 0), never guessed. The
+process environment is not read: a check must not depend on the shell it runs in.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from portreg.errors import FileEditError
-from portreg.model import is_digits
-from portreg.targets.base import HOST, Observation
-from portreg.targets.scanned import ScannedTarget
+from portreg.config import Settings
+from portreg.errors import FileEditError, PortregError
+from portreg.io.workspace import Workspace
+from portreg.model import Assignment, is_digits
+from portreg.targets.base import HOST, UNREAD, Observation
 
 if TYPE_CHECKING:
-    import yaml
+    from portreg.edit.yaml import Path as YamlPath
 
 NAME = "compose"
 MAX_RANGE = 1000  # a wider published range is a mistake, not a list of ports to report
+ENV_FILE = ".env"  # compose's default env file, in the project's folder
 _RANGE = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?")
-_HOST_IP = re.compile(r"^(?:\[[0-9A-Fa-f:.]*\]|[0-9.]+|[\w.-]*[A-Za-z][\w.-]*):")
+# $$, ${...} or $NAME; a braced body never holds "}" nor "$" (nested defaults are not read)
+_VAR = re.compile(r"\$(?:\$|\{(?P<braced>[^}$]*)\}|(?P<name>[A-Za-z_][A-Za-z0-9_]*))")
+_BRACED = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<word>.*))?", re.S)
+_RESET, _OVERRIDE = "!reset", "!override"
+
+
+# ------------------------------------------------------------ ports as text
 
 
 def expand(text: str) -> list[int]:
@@ -39,19 +63,28 @@ def expand(text: str) -> list[int]:
     return list(range(low, high + 1))
 
 
+def _parts(spec: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``[HOST_IP:]HOST:CONTAINER``: the last two colons split
+    host and container; a host IP keeps its own colons (``[::1]``, ``::1``). Colons inside
+    ``${VAR:-8001}`` split nothing. Linear: one pass, no backtracking."""
+    masked = _VAR.sub(lambda m: "x" * len(m.group()), spec)
+    cuts = [i for i, char in enumerate(masked) if char == ":"][-2:]
+    bounds = [-1, *cuts, len(spec)]
+    return [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
 def _split_short(text: str) -> tuple[str, str, str] | None:
     """``[HOST_IP:]HOST:CONTAINER[/PROTOCOL]`` as (address, host, container); None for a
     bare container port (an ephemeral host port) or a protocol other than TCP."""
     spec, _, protocol = text.strip().partition("/")
     if protocol and protocol.lower() != "tcp":
         return None
-    address = ""
-    if spec.count(":") >= 2:
-        match = _HOST_IP.match(spec)
-        if match:
-            address, spec = match.group(0)[:-1].strip("[]"), spec[match.end() :]
-    host, sep, container = spec.rpartition(":")
-    return (address, host, container) if sep else None
+    spans = _parts(spec)
+    if len(spans) < 2:
+        return None
+    pieces = [spec[start:end] for start, end in spans]
+    address = pieces[0].strip("[]") if len(pieces) == 3 else ""
+    return address, pieces[-2], pieces[-1]
 
 
 def published_short(text: str) -> list[int]:
@@ -60,128 +93,469 @@ def published_short(text: str) -> list[int]:
     return expand(split[1]) if split else []
 
 
-def _published_long(entry: yaml.Node) -> list[int]:
-    from portreg.targets import yamlscan as ys
+def _leads(hosts: list[int], inside: list[int]) -> list[int | None]:
+    """The container port each host port leads to: one to one for ranges of one length."""
+    if len(inside) == len(hosts):
+        return list(inside)
+    return [inside[0] if len(inside) == 1 else None] * len(hosts)
 
-    protocol = ys.scalar(ys.get(entry, "protocol")) or "tcp"
-    published = ys.scalar(ys.get(entry, "published"))
-    if protocol.lower() != "tcp" or published is None:
-        return []
-    return expand(published)
+
+# ------------------------------------------------------------ interpolation
+
+
+def env_values(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a ``.env`` file (``#`` comments, ``export``, quotes)."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        if not sep or line.startswith("#"):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+class _Unset(Exception):
+    """A variable with no value (and no default): the entry is not read."""
+
+
+def interpolate(text: str, env: dict[str, str]) -> tuple[str, bool]:
+    """``text`` with its variables replaced, and whether a value came from ``env``;
+    raises _Unset for a variable with no value anywhere."""
+    used = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal used
+        value, from_env = _value(match, env)
+        used = used or from_env
+        return value
+
+    return _VAR.sub(one, text), used
+
+
+def _value(match: re.Match[str], env: dict[str, str]) -> tuple[str, bool]:
+    if match.group() == "$$":
+        return "$", False
+    if match.group("name"):
+        name, op, word = match.group("name"), "", ""
+    else:
+        braced = _BRACED.fullmatch(match.group("braced"))
+        if braced is None:
+            raise _Unset
+        name, op, word = braced.group("name"), braced.group("op") or "", braced.group("word")
+    value = env.get(name)
+    is_set = value is not None and (value != "" or not op.startswith(":"))
+    if op.endswith("+"):
+        return (word, False) if is_set else ("", False)
+    if is_set:
+        return str(value), True
+    if op.endswith("-"):
+        return word, False
+    raise _Unset
+
+
+def _reference(text: str) -> str | None:
+    """The first variable reference in ``text`` (what a field names), if any."""
+    match = next((m for m in _VAR.finditer(text) if m.group() != "$$"), None)
+    return match.group() if match else None
+
+
+# ------------------------------------------------------------ projects
+
+
+class Source(NamedTuple):
+    display: str
+    text: str
+
+
+class Project(NamedTuple):
+    """Files compose merges into one application, in order, and its .env values."""
+
+    group: str
+    files: tuple[Source, ...]
+    env: dict[str, str]
+
+
+def _base_of(display: str) -> tuple[str, str]:
+    """(folder, stem) an override file shares with the file it overrides."""
+    folder, _, name = display.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    return folder, stem.removesuffix(".override")
+
+
+def _is_override(display: str) -> bool:
+    name = display.rpartition("/")[2]
+    return (name.rpartition(".")[0] or name).endswith(".override")
+
+
+def group_files(files: Sequence[str], declared: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The projects: each declared list as given, then every other file with its override
+    files (the file first, as compose reads them); a file alone is its own project."""
+    taken = {name for group in declared for name in group}
+    projects = [list(group) for group in declared if group]
+    rest: dict[tuple[str, str], list[str]] = {}
+    for name in files:
+        if name not in taken:
+            rest.setdefault(_base_of(name), []).append(name)
+    for names in rest.values():
+        projects.append(sorted(names, key=lambda n: (_is_override(n), n)))
+    return projects
 
 
 def project_of(display: str) -> str:
-    """The run group of a compose file: its folder and name, an override file's base's
-    (``compose.override.yaml`` runs with ``compose.yaml``; other files are projects)."""
-    folder, _, name = display.rpartition("/")
-    stem, dot, suffix = name.rpartition(".")
-    base = stem.removesuffix(".override") if dot else name
-    return f"compose:{folder}/{base}.{suffix}" if dot else f"compose:{folder}/{name}"
+    """The run group of a project whose first file is ``display``."""
+    return f"compose:{display}"
 
 
-def _entry(display: str, service: str, entry: yaml.Node) -> Iterator[Observation]:
-    from portreg.targets import yamlscan as ys
+def single(display: str, text: str, env: dict[str, str] | None = None) -> Project:
+    return Project(project_of(display), (Source(display, text),), env or {})
 
-    address, container = "", None
-    if ys.is_mapping(entry):
-        ports, node = _published_long(entry), ys.get(entry, "published") or entry
-        field = "published"
-        address = ys.scalar(ys.get(entry, "host_ip")) or ""
-        container = ys.port_of(ys.get(entry, "target"))
-    else:
-        text = ys.scalar(entry) or ""
-        split = _split_short(text)
-        ports, node, field = published_short(text), entry, "ports"
-        if split is not None:
-            address = split[0]
-            inside = expand(split[2])
-            container = inside[0] if len(inside) == 1 else None
-    group = project_of(display)
-    for port in ports:
-        yield Observation(
-            NAME,
-            display,
-            ys.line_of(node),
-            port,
-            field,
-            "port",
-            service,
-            HOST,
-            group,
-            "" if address in ("0.0.0.0", "::") else address,
-            container,
-        )
+
+# ------------------------------------------------------------ reading and merging
+
+
+class _Entry(NamedTuple):
+    """Where one ``ports`` entry is written: its file, its node, and the plain path to it
+    (None when it comes through an anchor or a merge key that others may share)."""
+
+    display: str
+    node: Any
+    path: YamlPath | None
+
+
+Merged = dict[str, dict[tuple[object, ...], tuple[Observation, _Entry]]]
+
+
+def scan_project(project: Project) -> list[Observation]:
+    """The project's bindings after compose's merge (raises PortregError if a file is not
+    YAML)."""
+    return [seen for held in _merge(project).values() for seen, _ in held.values()]
 
 
 def scan_text(display: str, text: str) -> list[Observation]:
-    """Observations of one compose file (raises PortregError if it is not YAML)."""
+    """Observations of one compose file read as a project of its own."""
+    return scan_project(single(display, text))
+
+
+def _merge(project: Project) -> Merged:
     from portreg.targets import yamlscan as ys
 
-    found: list[Observation] = []
-    for doc in ys.documents(text, display):
-        for service, body in ys.items(ys.get(doc, "services")):
-            for entry in ys.sequence(ys.get(body, "ports")):
-                found.extend(_entry(display, service, entry))
-    return found
+    merged: Merged = {}
+    for source in project.files:
+        for doc in ys.documents(source.text, source.display):
+            memo: dict[tuple[int, str], Any] = {}
+            for service, plain, body in _services(ys.lookup(doc, "services", memo)):
+                _merge_service(merged, project, source.display, service, (plain, body), memo=memo)
+    return merged
 
 
-def set_port(display: str, text: str, service: str, port: int) -> str:
-    """``text`` with ``service``'s published host port at ``port`` (byte-exact, proven by
-    yamledit). Only a service with one published port is edited: with several (an app
-    and a debugger), which is the service's would be a guess."""
-    from portreg.edit import yaml as yamledit
+def _services(node: Any) -> Iterator[tuple[str, bool, Any]]:
+    """(name, written here (not an alias), body) of each service."""
+    if node is not None and node.id == "mapping":
+        for key, body in node.value:
+            if key.id == "scalar" and key.value != "<<":
+                yield str(key.value), body.start_mark.index > key.start_mark.index, body
+
+
+def _merge_service(
+    merged: Merged,
+    project: Project,
+    display: str,
+    service: str,
+    written: tuple[bool, Any],
+    *,
+    memo: dict[tuple[int, str], Any],
+) -> None:
     from portreg.targets import yamlscan as ys
 
-    found = [o for o in scan_text(display, text) if o.service == service]
-    if not found or all(o.port == port for o in found):
-        return text  # nothing of the service's to move here
-    docs = ys.documents(text, display)
-    if len(docs) != 1:
-        raise _refused(display, found[0], f"the file holds {len(docs)} YAML documents")
-    entries = list(ys.sequence(ys.get(ys.get(ys.get(docs[0], "services"), service), "ports")))
-    if len(entries) != 1:
-        why = f"{service} publishes {len(entries)} ports here; which is its port would be a guess"
-        raise _refused(display, found[0], why)
-    entry = entries[0]
-    base: yamledit.Path = ("services", service, "ports", 0)
-    if ys.is_mapping(entry):
-        published = ys.scalar(ys.get(entry, "published"))
-        if published is None or not is_digits(published):
-            raise _refused(display, found[0], "its published port is not a literal")
-        return yamledit.set_values(text, {(*base, "published"): port}, display)
-    short = ys.scalar(entry) or ""
-    hosts = published_short(short)
-    if len(hosts) != 1:
-        raise _refused(display, found[0], f"{short!r} publishes a range of ports")
-    return yamledit.set_values(text, {base: _short_with(short, hosts[0], port)}, display)
+    plain, body = written
+    if body.tag == _RESET:
+        merged.pop(service, None)
+        return
+    held = merged.setdefault(service, {})
+    ports = ys.lookup(body, "ports", memo)
+    if ports is None and body.tag != _OVERRIDE:
+        return
+    if body.tag == _OVERRIDE or (ports is not None and ports.tag in (_RESET, _OVERRIDE)):
+        held.clear()
+    own = ys.get(body, "ports") is ports and _after_key(body, "ports")
+    base: YamlPath | None = ("services", service, "ports") if plain and own else None
+    for index, node in enumerate(ys.sequence(ports)):
+        entry = _Entry(display, node, None if base is None else (*base, index))
+        for seen in _read_entry(project, service, entry, memo):
+            held.pop(_key(seen), None)  # the later file's entry wins, and comes last
+            held[_key(seen)] = (seen, entry)
 
 
-def _refused(display: str, seen: Observation, why: str) -> FileEditError:
-    return FileEditError(
-        f"{seen.field} {seen.port}: {why}", where=f"{display}:{seen.line}", hint="edit it by hand"
+def _after_key(mapping: Any, key: str) -> bool:
+    """Whether ``key``'s value is written after the key (not an alias to an anchor)."""
+    return any(
+        k.value == key and value.start_mark.index > k.start_mark.index
+        for k, value in mapping.value
+        if k.id == "scalar"
     )
 
 
-def _short_with(short: str, old: int, port: int) -> str:
+def _key(seen: Observation) -> tuple[object, ...]:
+    """What compose merges ports by: address, published port, target (TCP only here)."""
+    if seen.namespace == UNREAD:
+        return (UNREAD, seen.field)
+    return (seen.address, seen.port, seen.leads_to)
+
+
+def _read_entry(
+    project: Project, service: str, entry: _Entry, memo: dict[tuple[int, str], Any]
+) -> list[Observation]:
+    from portreg.targets import yamlscan as ys
+
+    try:
+        if ys.is_mapping(entry.node):
+            return _read_long(project, service, entry, memo)
+        return _read_short(project, service, entry)
+    except _Unset:
+        text = ys.scalar(entry.node)
+        if text is None:
+            text = ys.scalar(ys.lookup(entry.node, "published", memo)) or ""
+        return [
+            _observe(project, service, entry, (entry.node, text), (0, "", None), namespace=UNREAD)
+        ]
+
+
+def _read_short(project: Project, service: str, entry: _Entry) -> list[Observation]:
+    from portreg.targets import yamlscan as ys
+
+    raw = ys.scalar(entry.node) or ""
+    split = _split_short(interpolate(raw, project.env)[0])
+    if split is None:
+        return []
+    address, host, container = split
+    hosts = expand(host)
+    field = _named("ports", _raw_host(raw))
+    return [
+        _observe(
+            project, service, entry, (entry.node, field), (port, address, leads), namespace=HOST
+        )
+        for port, leads in zip(hosts, _leads(hosts, expand(container)), strict=True)
+    ]
+
+
+def _raw_host(raw: str) -> str:
+    """The HOST part of a short entry as written (``${PORT:-8001}``)."""
+    spans = _parts(raw.strip().partition("/")[0])
+    return raw.strip()[slice(*spans[-2])] if len(spans) >= 2 else ""
+
+
+def _named(field: str, written: str) -> str:
+    reference = _reference(written)
+    return f"{field} ({reference})" if reference else field
+
+
+def _read_long(
+    project: Project, service: str, entry: _Entry, memo: dict[tuple[int, str], Any]
+) -> list[Observation]:
+    from portreg.targets import yamlscan as ys
+
+    def text(key: str) -> str:
+        return interpolate(ys.scalar(ys.lookup(entry.node, key, memo)) or "", project.env)[0]
+
+    published = ys.lookup(entry.node, "published", memo)
+    if (text("protocol") or "tcp").lower() != "tcp" or ys.scalar(published) is None:
+        return []
+    hosts = expand(text("published"))
+    field = _named("published", ys.scalar(published) or "")
+    address = text("host_ip")
+    return [
+        _observe(
+            project, service, entry, (published, field), (port, address, leads), namespace=HOST
+        )
+        for port, leads in zip(hosts, _leads(hosts, expand(text("target"))), strict=True)
+    ]
+
+
+def _observe(
+    project: Project,
+    service: str,
+    entry: _Entry,
+    where: tuple[Any, str],
+    binding: tuple[int, str, int | None],
+    *,
+    namespace: str,
+) -> Observation:
+    from portreg.targets import yamlscan as ys
+
+    node, field = where
+    port, address, leads_to = binding
+    role = "port" if namespace == HOST else "other"
+    shown = "" if address in ("0.0.0.0", "::") else address
+    line = ys.line_of(node)
+    return Observation(
+        NAME,
+        entry.display,
+        line,
+        port,
+        field,
+        role,
+        service,
+        namespace,
+        project.group,
+        shown,
+        leads_to,
+    )
+
+
+# ------------------------------------------------------------ editing
+
+
+def set_port(display: str, text: str, service: str, port: int) -> str:
+    """``text`` with ``service``'s published host port at ``port``, read as a project of
+    its own (``edit_project``)."""
+    return edit_project(single(display, text), service, port).get(display, text)
+
+
+def edit_project(project: Project, service: str, port: int) -> dict[str, str]:
+    """The project's changed texts with ``service``'s published host port at ``port``
+    (byte-exact, proven by yamledit). Only a service with one publishing entry is edited:
+    with several (an app and a debugger), which is the service's would be a guess."""
+    held = list(_merge(project).get(service, {}).values())
+    hosts = [seen for seen, _ in held if seen.namespace == HOST]
+    if not hosts or all(seen.port == port for seen in hosts):
+        return {}  # nothing of the service's to move here
+    first = hosts[0]
+    entries = {id(entry.node): entry for _, entry in held}
+    if len(entries) != 1:
+        why = f"{service} publishes {len(entries)} ports here; which is its port would be a guess"
+        raise _refused(first, why)
+    entry = held[0][1]
+    if len(hosts) != 1:
+        from portreg.targets import yamlscan as ys
+
+        written = ys.scalar(entry.node) or ys.scalar(ys.get(entry.node, "published"))
+        raise _refused(first, f"{written!r} publishes a range of ports")
+    text = next(source.text for source in project.files if source.display == entry.display)
+    return {entry.display: _moved(project, entry, text, first, port)}
+
+
+def _moved(project: Project, entry: _Entry, text: str, seen: Observation, port: int) -> str:
+    from portreg.edit import yaml as yamledit
+    from portreg.targets import yamlscan as ys
+
+    count = len(ys.documents(text, entry.display))
+    if count != 1:
+        raise _refused(seen, f"the file holds {count} YAML documents")
+    if entry.path is None:
+        raise _refused(seen, "it is written in a YAML anchor other services may share")
+    if ys.is_mapping(entry.node):
+        published = ys.scalar(ys.get(entry.node, "published"))
+        if published is None:
+            raise _refused(seen, "its published port comes through a merge key")
+        if is_digits(published):
+            return yamledit.set_values(text, {(*entry.path, "published"): port}, entry.display)
+        if not ys.get(entry.node, "published").style:  # plain: yamledit would add quotes
+            raise _refused(seen, "its variable is written unquoted")
+        new = _digits_moved(project, seen, published, port)
+        return yamledit.set_values(text, {(*entry.path, "published"): new}, entry.display)
+    short = ys.scalar(entry.node) or ""
+    return yamledit.set_values(
+        text, {entry.path: _short_with(project, seen, short, port)}, entry.display
+    )
+
+
+def _short_with(project: Project, seen: Observation, short: str, port: int) -> str:
     """``[IP:]HOST:CONTAINER[/PROTO]`` with only the digits of HOST moved: the container
     still listens where it did (``"8002:8002"`` -> ``"8001:8002"``)."""
     spec, slash, protocol = short.partition("/")
-    parts = spec.split(":")
-    host = len(parts) - 2
-    number = re.compile(rf"(?<![0-9]){old}(?![0-9])")  # only the digits: spaces, a range stay
-    moved = [
-        number.sub(str(port), part) if index == host else part for index, part in enumerate(parts)
-    ]
-    return ":".join(moved) + slash + protocol
+    spans = _parts(spec)
+    start, end = spans[-2]
+    host = _digits_moved(project, seen, spec[start:end], port)
+    return spec[:start] + host + spec[end:] + slash + protocol
 
 
-class ComposeTarget(ScannedTarget):
-    """compose files: ``fix`` moves a service's one published host port (``set_port``)."""
+def _digits_moved(project: Project, seen: Observation, written: str, port: int) -> str:
+    """``written`` (``8002``, `` 8002``, ``${PORT:-8002}``) with only the digits of the
+    old port moved; a value from the .env file is the .env file's to change."""
+    if interpolate(written, project.env)[1]:
+        raise _refused(seen, f"its value comes from {ENV_FILE}", hint=f"edit {ENV_FILE} by hand")
+    # only the digits: spaces, a range, a variable's name (PORT8002) stay
+    number = re.compile(rf"(?<![0-9A-Za-z_]){seen.port}(?![0-9])")
+    moved, count = number.subn(str(port), written)
+    if not count:
+        raise _refused(seen, f"{written!r} is not a literal port")
+    return moved
+
+
+def _refused(seen: Observation, why: str, hint: str = "edit it by hand") -> FileEditError:
+    return FileEditError(
+        f"{seen.field} {seen.port}: {why}", where=f"{seen.path}:{seen.line}", hint=hint
+    )
+
+
+# ------------------------------------------------------------ the target
+
+
+class ComposeTarget:
+    """compose projects: ``check`` reads each project merged, ``fix`` moves a service's
+    one published host port (``edit_project``). A project is read whole (not file by file)
+    because its files and its .env change each other's meaning."""
 
     name = NAME
 
-    def scan_file(self, display: str, text: str) -> list[Observation]:
-        return scan_text(display, text)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
-    def set_port(self, display: str, text: str, service: str, port: int) -> str:
-        return set_port(display, text, service, port)
+    def files(self, ws: Workspace) -> list[str]:
+        """Repo-relative paths matching any configured glob or declared project, sorted."""
+        config = self.settings.compose
+        named = {name for pattern in config.files for name in ws.glob_names(pattern)}
+        named |= {extra for name in named for extra in _overrides(ws, name)}
+        return sorted(named | {name for group in _declared(self.settings) for name in group})
+
+    def projects(self, ws: Workspace) -> list[Project]:
+        return [
+            _project(ws, names) for names in group_files(self.files(ws), _declared(self.settings))
+        ]
+
+    def scan(self, ws: Workspace) -> list[Observation]:
+        return [seen for project in self.projects(ws) for seen in scan_project(project)]
+
+    def update(
+        self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
+    ) -> list[str]:
+        for project in self.projects(ws):
+            for display, text in edit_project(project, wanted.service, wanted.port).items():
+                ws.write(ws.resolve(display), text)
+        return []
+
+    def remove(self, ws: Workspace, service: str, port: int | None = None) -> list[str]:
+        return []
+
+
+def _overrides(ws: Workspace, display: str) -> list[str]:
+    """The override files compose reads with ``display`` (``compose.override.yaml``)."""
+    folder, stem = _base_of(display)
+    prefix = f"{folder}/" if folder else ""
+    return [n for ext in ("yaml", "yml") for n in ws.glob_names(f"{prefix}{stem}.override.{ext}")]
+
+
+def _declared(settings: Settings) -> tuple[tuple[str, ...], ...]:
+    projects: tuple[tuple[str, ...], ...] = getattr(settings.compose, "projects", ())
+    return projects
+
+
+def _project(ws: Workspace, names: list[str]) -> Project:
+    """The project's files and its folder's .env, read through the workspace."""
+    sources = []
+    for name in names:
+        text = ws.read(ws.resolve(name))
+        if text is None:
+            raise PortregError("no such file (named in [compose] projects)", where=name)
+        sources.append(Source(name, text))
+    folder = names[0].rpartition("/")[0]
+    env = ws.read(ws.resolve(f"{folder}/{ENV_FILE}" if folder else ENV_FILE))
+    return Project(project_of(names[0]), tuple(sources), env_values(env or ""))

@@ -102,3 +102,39 @@ def number_of(node: Any) -> int | None:
 
 def line_of(node: Any) -> int:
     return int(node.start_mark.line) + 1
+
+
+MERGE_KEY = "<<"
+
+
+def lookup(node: Any, key: str, memo: dict[tuple[int, str], Any] | None = None) -> Any:
+    """``get`` that follows YAML merge keys (``<<: *base``, ``<<: [*a, *b]``): the
+    mapping's own key wins, then the merged mappings in order, as YAML 1.1 merges.
+
+    ``memo`` (one per document) keeps a chain of anchors that merge each other from
+    being walked again for every mapping that merges it: linear in the document.
+    """
+    memo = {} if memo is None else memo
+    if not is_mapping(node):
+        return None
+    known = (id(node), key)
+    if known in memo:
+        return memo[known]
+    memo[known] = None  # a cycle (impossible in composed YAML) ends here, not in a loop
+    found = get(node, key)
+    if found is None:
+        found = next(
+            (hit for base in _merged(node) if (hit := lookup(base, key, memo)) is not None),
+            None,
+        )
+    memo[known] = found
+    return found
+
+
+def _merged(node: Any) -> list[Any]:
+    """The mappings a mapping node merges in (plain ``<<`` keys only, as YAML 1.1 reads)."""
+    bases: list[Any] = []
+    for key_node, value in node.value:
+        if key_node.id == "scalar" and key_node.value == MERGE_KEY and not key_node.style:
+            bases += [value] if is_mapping(value) else sequence(value)
+    return bases
