@@ -53,11 +53,45 @@ def _nodeport_convention(root: Any) -> bool:
     A ClusterIP Service's port is its own in-cluster address: read, never rewritten."""
     from portreg.targets import yamlscan as ys
 
-    section = ys.get(root, "service")
-    kind = ys.scalar(ys.get(section, "type"))
+    section = ys.last(root, "service")
+    kind = ys.scalar(ys.last(section, "type"))
     if kind is not None:
         return kind in EXPOSED
-    return ys.number_of(ys.get(section, "nodePort")) is not None
+    return _number(ys.last(section, "nodePort")) is not None
+
+
+def _number(node: Any) -> int | None:
+    """A values file's number as the chart's manifest reads it: the text, quoted or not, is
+    written into the template and read there as YAML 1.1 (``017501`` is 8001)."""
+    from portreg.targets import yamlscan as ys
+
+    return ys.int_of(node, quoted=True)
+
+
+HELM_TAKES = "Helm takes the last"
+
+
+def _field(root: Any, section: str, key: str, display: str) -> Any:
+    """The node Helm reads at ``section.key``. A key written twice on the way that holds a
+    port is an error naming both lines: Helm silently takes the last."""
+    from portreg.targets import yamlscan as ys
+
+    sections = ys.pairs(root, section)
+    if any(_holds_port(node) for _key, node in sections):
+        ys.refuse_duplicates(sections, section, display, HELM_TAKES)
+    found = ys.pairs(ys.last(root, section), key)
+    if any(_number(node) is not None for _key, node in found):
+        taken = _number(found[-1][1])
+        what = "not a number" if taken is None else str(taken)
+        ys.refuse_duplicates(found, f"{section}.{key}", display, f"{HELM_TAKES} ({what})")
+    return found[-1][1] if found else None
+
+
+def _holds_port(section: Any) -> bool:
+    from portreg.targets import yamlscan as ys
+
+    keys = {key for (_section, key), _role, _namespace in SCANNED}
+    return any(_number(ys.last(section, key)) is not None for key in keys)
 
 
 class HelmTarget(SetTarget):
@@ -155,8 +189,8 @@ class HelmTarget(SetTarget):
         found = []
         governed = bool(docs) and _nodeport_convention(docs[0])
         for (section, key), role, namespace in SCANNED if docs else ():
-            node = ys.get(ys.get(docs[0], section), key)
-            port = ys.number_of(node)
+            node = _field(docs[0], section, key, display)
+            port = _number(node)
             if node is not None and port is not None:
                 line = ys.line_of(node)
                 found.append(
@@ -190,7 +224,7 @@ def _require_mappings(root: Any, display: str) -> None:
     plain = root.id == "scalar" and not root.style
     sections = [] if plain and root.value in _NULLS else [("the values file", root)]
     sections += [
-        (section, ys.get(root, section))
+        (section, ys.last(root, section))
         for section in dict.fromkeys(s for (s, _), _r, _n in SCANNED)
     ]
     for name, node in sections:
