@@ -177,10 +177,10 @@ class HelmTarget(SetTarget):
         service = self._service_of(display)
         if service is None:
             return []
-        docs = ys.documents(text, display)
+        docs = ys.documents(text, display, limit=2)
         if len(docs) > 1:
             raise FileEditError(
-                f"holds {len(docs)} YAML documents; a values file is one",
+                "holds more than one YAML document; a values file is one",
                 where=f"{display}:{ys.line_of(docs[1])}",
                 hint="fix the file by hand",
             )

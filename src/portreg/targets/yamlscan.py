@@ -49,10 +49,17 @@ class TextLoader(_Loader):
 _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 
 
-def documents(text: str, display: str) -> list[Any]:
-    """Every document of a YAML stream as a node tree; a parse error names path:line."""
+def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
+    """Every document of a YAML stream as a node tree (the first ``limit`` only: a reader
+    that refuses a second one need not compose 60,000); a parse error names path:line."""
+    found: list[Any] = []
     try:
-        return [node for node in yaml.compose_all(text, Loader=TextLoader) if node is not None]
+        for node in yaml.compose_all(text, Loader=TextLoader):
+            if node is not None:
+                found.append(node)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
