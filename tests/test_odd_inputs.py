@@ -114,7 +114,7 @@ def test_a_values_file_without_port_fields_leaves_the_ports_to_the_chart(
         ("service: ~\n", "1: error PR017 service is a scalar ('~'), expected a mapping"),
         (
             "service:\n  port: 8002\n---\nservice:\n  port: 8005\n",
-            "4: error PR017 holds 2 YAML documents; a values file is one",
+            "4: error PR017 holds more than one YAML document; a values file is one",
         ),
     ],
     ids=["null", "tilde", "two-documents"],

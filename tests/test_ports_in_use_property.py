@@ -51,15 +51,18 @@ def title(service: str) -> str:
     return " ".join(part.capitalize() for part in service.split("-"))
 
 
-def draw_scalar(draw: st.DrawFn, value: int, repo: Repo) -> str:
-    """``value`` as a YAML scalar: plain, quoted, or with a leading zero (read iff <= 5 digits)."""
+def draw_scalar(draw: st.DrawFn, value: int, repo: Repo, *, quoted_read: bool = True) -> str:
+    """``value`` as a YAML scalar: plain, quoted, or with a leading zero (read iff <= 5
+    digits: ``08001`` is 8001 to YAML 1.1, ``031001`` octal). A quoted port is read in a
+    Helm values file only (``quoted_read``): kind and Kubernetes refuse a string there."""
     form = draw(st.sampled_from(["plain", "double", "single", "zero"]))
     if form == "zero":
         text = f"0{value}"
         if len(text) <= 5:
             repo.read_ports.add(value)
         return text
-    repo.read_ports.add(value)
+    if form == "plain" or quoted_read:
+        repo.read_ports.add(value)
     return {"plain": str(value), "double": f'"{value}"', "single": f"'{value}'"}[form]
 
 
@@ -98,8 +101,8 @@ def kind_mapping(draw: st.DrawFn, repo: Repo, style: str) -> str:
     # check does not read a flow list (see test_check_reads_a_flow_list_of_port_mappings):
     # its ports are in the file (assign skips them) but not counted as read
     sink = Repo() if style == "flow-sequence" else repo
-    container = draw_scalar(draw, draw(st.one_of(NODE_PORTS, PORTS)), sink)
-    host = draw_scalar(draw, draw(PORTS), sink)
+    container = draw_scalar(draw, draw(st.one_of(NODE_PORTS, PORTS)), sink, quoted_read=False)
+    host = draw_scalar(draw, draw(PORTS), sink, quoted_read=False)
     fields = [("containerPort", container), ("hostPort", host), ("protocol", "TCP")]
     if draw(st.booleans()):
         fields.reverse()
@@ -201,8 +204,8 @@ def compose_file(draw: st.DrawFn, repo: Repo) -> None:
 
 def manifest(draw: st.DrawFn, repo: Repo) -> None:
     service = draw(st.sampled_from(SERVICES))
-    port = draw_scalar(draw, draw(PORTS), repo)
-    node = draw_scalar(draw, draw(NODE_PORTS), repo)
+    port = draw_scalar(draw, draw(PORTS), repo, quoted_read=False)
+    node = draw_scalar(draw, draw(NODE_PORTS), repo, quoted_read=False)
     if draw(st.booleans()):
         ports = f"  ports:\n  - port: {port}\n    nodePort: {node}\n"
     else:
@@ -301,6 +304,10 @@ def test_assign_hands_out_no_observed_port_or_node_port(repo: Repo) -> None:
 
 # ------------------------------- spellings of a port that are not a run of digits
 
+KIND_OCTAL = (
+    "kind: Cluster\nnodes:\n- role: control-plane\n  extraPortMappings:\n"
+    "  - containerPort: 31002\n    hostPort: 017502\n"
+)
 GAPS = [
     pytest.param(
         "compose.yaml",
@@ -328,9 +335,10 @@ GAPS = [
     ),
     pytest.param(
         "k8s/service.yaml",
-        'kind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - {port: "\\x38002"}\n',
-        id="manifest-yaml-escape",
+        "kind: Service\nmetadata: {name: a}\nspec:\n  ports:\n  - {port: 0x1F42}\n",
+        id="manifest-yaml11-hex",
     ),
+    pytest.param("kind-config.yaml", KIND_OCTAL, id="kind-yaml11-octal"),
 ]
 
 

@@ -88,10 +88,22 @@ class _Scanner:
         return Node(kind, start, position + 1, items)
 
 
+class _NotJson(Exception):
+    """A word :func:`json.loads` accepts but JSON does not (``NaN``, ``Infinity``)."""
+
+    def __init__(self, word: str, position: int) -> None:
+        super().__init__(word)
+        self.word = word
+        self.position = position
+
+
 def _literal(text: str, position: int) -> str:
     for word in ("true", "false", "null"):
         if text.startswith(word, position):
             return word
+    for word in ("NaN", "Infinity", "-Infinity"):  # Python's json reads them; JSON has no such
+        if text.startswith(word, position):
+            raise _NotJson(word, position)
     raise AssertionError("json.loads accepted what the scanner cannot read")
 
 
@@ -115,7 +127,14 @@ class Document:
         self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
         match = _BREAK.search(text)
         self.newline = match.group(0) if match else "\n"
-        self.root: Node = _Scanner(text).value(0)
+        try:
+            self.root: Node = _Scanner(text).value(0)
+        except _NotJson as exc:
+            raise FileEditError(
+                f"not valid JSON ({exc.word} is not JSON)",
+                where=f"{source}:{self.line_at(exc.position) + 1}",
+                hint="write a number, or null",
+            ) from exc
 
     def line_at(self, position: int) -> int:
         """0-based line of a character offset."""

@@ -30,6 +30,50 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 9
 
 
+# go-yaml v2's float syntax (resolve.go's yamlStyleFloat), tried when no int syntax fits
+_YAML11_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_YAML11_NUMBER_CHARS = frozenset("0123456789abcdefABCDEFoOxX+-._")
+_YAML11_MAX = 40  # longer is no port in any spelling, and keeps int() and float() cheap
+
+
+def yaml11_int(text: str) -> int | None:
+    """The whole number a plain YAML scalar means to kind, Helm and kubectl, or None.
+
+    The one place for it. Those tools read YAML through sigs.k8s.io/yaml, that
+    is go-yaml v2 (a YAML 1.1 resolver): underscores are dropped, then Go's
+    ``ParseInt(text, 0, 64)`` reads a sign, ``0x``/``0o``/``0b`` prefixes and a
+    leading ``0`` as octal (``017501`` is 8001, ``0x1F41``, ``8_001`` and
+    ``+8001`` too); what is no int but a float (``08001``, ``8001.0``) is a
+    whole number to an int field when it has no fraction. PyYAML's YAML 1.1
+    resolver is not reused: it reads ``1:20`` as 80 and ``0o17501`` as a
+    string, where go-yaml v2 reads a string and 8001. Compose (YAML 1.2) does
+    not read its numbers here.
+    """
+    plain = text.replace("_", "")  # after the first character: go-yaml looks at that first
+    if not plain or len(plain) > _YAML11_MAX or text[0] not in "+-0123456789":
+        return None
+    if not _YAML11_NUMBER_CHARS.issuperset(plain):
+        return None  # int() and float() also take spaces, Unicode digits, "inf"
+    number = _go_int(plain)
+    if number is None and _YAML11_FLOAT.fullmatch(plain):
+        whole = float(plain)
+        number = int(whole) if whole.is_integer() else None
+    return number
+
+
+def _go_int(plain: str) -> int | None:
+    """Go's ``strconv.ParseInt(plain, 0, 64)``, in any size: sign, base prefix, octal zero."""
+    body = plain[1:] if plain[0] in "+-" else plain
+    if not body or body[0] in "+-":
+        return None
+    try:
+        if len(body) > 1 and body[0] == "0" and body[1].isdigit():
+            return int(plain[: len(plain) - len(body)] + body, 8)
+        return int(plain, 0)
+    except ValueError:
+        return None
+
+
 def validate_service(name: str) -> str:
     """Refuse anything that is not a DNS-1035 label, before any path is built from it."""
     if not _DNS_1035.fullmatch(name):

@@ -54,13 +54,47 @@ def _nodeport_convention(root: Any, first: int, last: int) -> bool:
     in-cluster address (``port: 80``): read, never rewritten."""
     from portreg.targets import yamlscan as ys
 
-    section = ys.get(root, "service")
-    kind = ys.scalar(ys.get(section, "type"))
+    section = ys.last(root, "service")
+    kind = ys.scalar(ys.last(section, "type"))
     if kind is not None:
         return kind in EXPOSED
-    port = ys.number_of(ys.get(section, "port"))
+    port = _number(ys.last(section, "port"))
     in_range = port is not None and first <= port <= last
-    return in_range or ys.number_of(ys.get(section, "nodePort")) is not None
+    return in_range or _number(ys.last(section, "nodePort")) is not None
+
+
+def _number(node: Any) -> int | None:
+    """A values file's number as the chart's manifest reads it: the text, quoted or not, is
+    written into the template and read there as YAML 1.1 (``017501`` is 8001)."""
+    from portreg.targets import yamlscan as ys
+
+    return ys.int_of(node, quoted=True)
+
+
+HELM_TAKES = "Helm takes the last"
+
+
+def _field(root: Any, section: str, key: str, display: str) -> Any:
+    """The node Helm reads at ``section.key``. A key written twice on the way that holds a
+    port is an error naming both lines: Helm silently takes the last."""
+    from portreg.targets import yamlscan as ys
+
+    sections = ys.pairs(root, section)
+    if any(_holds_port(node) for _key, node in sections):
+        ys.refuse_duplicates(sections, section, display, HELM_TAKES)
+    found = ys.pairs(ys.last(root, section), key)
+    if any(_number(node) is not None for _key, node in found):
+        taken = _number(found[-1][1])
+        what = "not a number" if taken is None else str(taken)
+        ys.refuse_duplicates(found, f"{section}.{key}", display, f"{HELM_TAKES} ({what})")
+    return found[-1][1] if found else None
+
+
+def _holds_port(section: Any) -> bool:
+    from portreg.targets import yamlscan as ys
+
+    keys = {key for (_section, key), _role, _namespace in SCANNED}
+    return any(_number(ys.last(section, key)) is not None for key in keys)
 
 
 class HelmTarget(SetTarget):
@@ -146,10 +180,10 @@ class HelmTarget(SetTarget):
         service = self._service_of(display)
         if service is None:
             return []
-        docs = ys.documents(text, display)
+        docs = ys.documents(text, display, limit=2)
         if len(docs) > 1:
             raise FileEditError(
-                f"holds {len(docs)} YAML documents; a values file is one",
+                "holds more than one YAML document; a values file is one",
                 where=f"{display}:{ys.line_of(docs[1])}",
                 hint="fix the file by hand",
             )
@@ -159,8 +193,8 @@ class HelmTarget(SetTarget):
         first, last = self.settings.first_port, self.settings.last_port
         governed = bool(docs) and _nodeport_convention(docs[0], first, last)
         for (section, key), role, namespace in SCANNED if docs else ():
-            node = ys.get(ys.get(docs[0], section), key)
-            port = ys.number_of(node)
+            node = _field(docs[0], section, key, display)
+            port = _number(node)
             if node is not None and port is not None:
                 line = ys.line_of(node)
                 found.append(
@@ -194,7 +228,7 @@ def _require_mappings(root: Any, display: str) -> None:
     plain = root.id == "scalar" and not root.style
     sections = [] if plain and root.value in _NULLS else [("the values file", root)]
     sections += [
-        (section, ys.get(root, section))
+        (section, ys.last(root, section))
         for section in dict.fromkeys(s for (s, _), _r, _n in SCANNED)
     ]
     for name, node in sections:

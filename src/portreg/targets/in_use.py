@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from portreg.io.workspace import Workspace
+from portreg.model import yaml11_int
 from portreg.targets.compose import MAX_RANGE
 
 
@@ -27,6 +28,9 @@ class HasFiles(Protocol):
 _NUMBER = re.compile(r"(?<![0-9])0*([0-9]{1,5})(?:[ \t]*-[ \t]*0*([0-9]{1,5}))?(?![0-9])")
 # Starlark/Python int literals a Tiltfile may use: 0x1F42, 0o17502, 0b..., 8_002
 _LITERAL = re.compile(r"\b0[xXoObB][0-9a-fA-F_]{1,70}|\b[0-9]{1,5}(?:_[0-9]{1,5})+")
+# YAML 1.1 spellings kind, Helm and kubectl read (portreg.model.yaml11_int): 017501 is octal,
+# 8.001e3 a whole float
+_YAML11 = re.compile(r"\b[-+]?0[0-7_]+\b|\b[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]{1,3}\b")
 # escapes a quoted YAML or Starlark string may spell a digit with, and YAML's escaped line break
 _ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|\r?\n[ \t]*)")
 
@@ -53,6 +57,8 @@ def _numbers(text: str) -> set[int]:
             found.add(int(digits, 0) if digits[1:2].isalpha() else int(digits, 10))
         except ValueError:  # 0b12, 0x: not a number in any base it names
             continue
+    for literal in _YAML11.findall(text):
+        found.add(yaml11_int(literal) or 0)
     found.discard(0)
     return {port for port in found if port <= 65535}
 

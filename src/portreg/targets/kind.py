@@ -30,7 +30,7 @@ from portreg.config.templates import comment_pattern, render, service_in_comment
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
-from portreg.model import Assignment, is_digits
+from portreg.model import Assignment, yaml11_int
 from portreg.targets.base import HOST, NODE, SHARED, Observation, scan_each
 
 NODES: yamledit.Path = ("nodes",)
@@ -50,13 +50,27 @@ def role_index(doc: yamledit.Document, role: str) -> int | None:
 
 
 def port_node(entry: yamledit.Node, key: str) -> yamledit.Node | None:
-    """The scalar under ``key`` of a mapping entry when it holds a port number, else None."""
+    """The scalar under ``key`` of a mapping entry when it holds a number, else None.
+
+    Read as kind reads it (go-yaml v2, YAML 1.1: ``017501`` is 8001, ``0x1F41``
+    too); of duplicate keys the last (:func:`_port` refuses those). A quoted
+    ``"8001"`` is a string, which kind refuses for a port: no port.
+    """
+    values = _values(entry, key)
+    return values[-1] if values and _number(values[-1]) is not None else None
+
+
+def _values(entry: yamledit.Node, key: str) -> list[yamledit.Node]:
+    """The value nodes under ``key`` in a mapping entry (two or more: a duplicate key)."""
     if entry.id != "mapping":
-        return None
-    for k, v in entry.value:
-        if k.id == "scalar" and k.value == key and v.id == "scalar" and is_digits(str(v.value)):
-            return v
-    return None
+        return []
+    return [v for k, v in entry.value if k.id == "scalar" and k.value == key]
+
+
+def _number(node: yamledit.Node) -> int | None:
+    """The whole number a plain scalar means to kind's YAML 1.1 reader."""
+    plain = node.id == "scalar" and not node.style
+    return yaml11_int(str(node.value)) if plain else None
 
 
 @dataclass(frozen=True)
@@ -325,6 +339,21 @@ def _address(item: yamledit.Node) -> str:
 
 
 def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | None, int]:
-    """An item's port field and its 1-based line ((None, 0) when missing or not a number)."""
+    """An item's port field and its 1-based line ((None, 0) when missing or not a number).
+
+    A port key written twice is refused: kind reads its config strictly and
+    refuses the file, so neither value is the port.
+    """
+    values = _values(item, key)
+    if len(values) > 1 and any(_number(value) is not None for value in values):
+        keys = [k for k, v in item.value if any(v is value for value in values)]
+        lines = " and ".join(str(doc.line_of(k)) for k in keys)
+        raise FileEditError(
+            f"duplicate key {key} in one extraPortMappings entry (lines {lines}); "
+            "kind refuses a config with a key twice",
+            where=doc.where(keys[-1].start_mark.line),
+            hint="remove the duplicate key",
+        )
     node = port_node(item, key)
-    return (None, 0) if node is None else (int(node.value), doc.line_of(node))
+    number = None if node is None else _number(node)
+    return (None, 0) if node is None else (number, doc.line_of(node))

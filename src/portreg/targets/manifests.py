@@ -4,6 +4,11 @@ Multi-document files under the configured globs (also ``kind: List``). The
 service is the object's ``metadata.name``. Only literal values are read; a
 templated chart file that is not valid YAML is reported by ``check`` as
 unreadable, never guessed at.
+
+Numbers are read as kubectl reads them (YAML 1.1: ``017501`` is 8001); a quoted
+``"8001"`` is a string, which the API refuses for ``port`` and reads as a port
+*name* for ``targetPort``: no port. A port entry with a port key written twice
+is unreadable (the API server takes the last).
 """
 
 from __future__ import annotations
@@ -31,9 +36,9 @@ def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
     from portreg.targets import yamlscan as ys
 
     for doc in docs:
-        kind = ys.scalar(ys.get(doc, "kind"))
+        kind = ys.scalar(ys.last(doc, "kind"))
         if kind == "List":
-            yield from _services(ys.sequence(ys.get(doc, "items")))
+            yield from _services(ys.sequence(ys.last(doc, "items")))
         elif kind == "Service":
             yield doc
 
@@ -41,14 +46,27 @@ def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
 def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]:
     from portreg.targets import yamlscan as ys
 
-    name = ys.scalar(ys.get(ys.get(obj, "metadata"), "name"))
-    for entry in ys.sequence(ys.get(ys.get(obj, "spec"), "ports")):
+    name = ys.scalar(ys.last(ys.last(obj, "metadata"), "name"))
+    for entry in ys.sequence(ys.last(ys.last(obj, "spec"), "ports")):
         for key, role, namespace in _FIELDS:
-            node = ys.get(entry, key)
-            port = ys.port_of(node)
+            node = _field(display, entry, key)
+            port = ys.int_port_of(node)
             if node is not None and port is not None:
                 line = ys.line_of(node)
                 yield Observation(NAME, display, line, port, key, role, name, namespace)
+
+
+def _field(display: str, entry: yaml.Node, key: str) -> yaml.Node | None:
+    """The node the API server reads under ``key`` (the last of duplicates); a duplicate
+    holding a number is an error naming both lines."""
+    from portreg.targets import yamlscan as ys
+
+    found = ys.pairs(entry, key)
+    if any(ys.int_of(node) is not None for _key, node in found):
+        taken = ys.int_of(found[-1][1])
+        what = "not a number" if taken is None else str(taken)
+        ys.refuse_duplicates(found, f"ports.{key}", display, f"Kubernetes takes the last ({what})")
+    return found[-1][1] if found else None
 
 
 def scan_text(display: str, text: str) -> list[Observation]:

@@ -1,9 +1,15 @@
-"""Reading YAML as positioned nodes for the read-only scanners (compose, manifests).
+"""Reading YAML as positioned nodes for the scanners (compose, manifests, Helm values).
 
 ``yaml.compose_all`` gives nodes that know their line, without building Python
 objects or resolving anchors into copies; libyaml's CSafeLoader when present.
 Only literal scalars are read: a templated value (``{{ .Values.port }}``) is not
 a port and is skipped, never guessed.
+
+Numbers are read as the file's own tool reads them. Kubernetes manifests and
+Helm values go through go-yaml v2, a YAML 1.1 resolver: :func:`int_of` (so
+``017501`` is 8001), and of duplicate keys the last wins (:func:`last`), which
+:func:`refuse_duplicates` reports when the key holds a port. Compose (go-yaml
+v3, YAML 1.2) reads the decimal text: :func:`number_of` and :func:`port_of`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from portreg.errors import PortregError
+from portreg.errors import FileEditError, PortregError
+from portreg.model import yaml11_int
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -42,10 +49,17 @@ class TextLoader(_Loader):
 _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 
 
-def documents(text: str, display: str) -> list[Any]:
-    """Every document of a YAML stream as a node tree; a parse error names path:line."""
+def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
+    """Every document of a YAML stream as a node tree (the first ``limit`` only: a reader
+    that refuses a second one need not compose 60,000); a parse error names path:line."""
+    found: list[Any] = []
     try:
-        return [node for node in yaml.compose_all(text, Loader=TextLoader) if node is not None]
+        for node in yaml.compose_all(text, Loader=TextLoader):
+            if node is not None:
+                found.append(node)
+            if limit is not None and len(found) >= limit:
+                break
+        return found
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -98,6 +112,55 @@ def number_of(node: Any) -> int | None:
     if text is None or not _NUMBER_TEXT.fullmatch(text.strip()):
         return None
     return int(text)
+
+
+def int_of(node: Any, *, quoted: bool = False) -> int | None:
+    """The whole number a scalar means to a YAML 1.1 reader (kind, Helm, kubectl), or None.
+
+    A quoted scalar is a string, which kind and the Kubernetes API refuse for a
+    port field, so it is no port; ``quoted=True`` reads its text all the same
+    (a Helm value: the template writes the text into a manifest, where it is
+    read again as plain YAML).
+    """
+    if node is None or node.id != "scalar" or (node.style and not quoted):
+        return None
+    if node.style in ("|", ">"):
+        return None
+    return yaml11_int(str(node.value))
+
+
+def int_port_of(node: Any, *, quoted: bool = False) -> int | None:
+    """:func:`int_of` when it is a port (1-65535), else None."""
+    number = int_of(node, quoted=quoted)
+    return number if number is not None and 1 <= number <= 65535 else None
+
+
+def pairs(node: Any, key: str) -> list[tuple[Any, Any]]:
+    """Every (key node, value node) of a mapping node under ``key``: more than one when
+    the key is written twice."""
+    if node is None or node.id != "mapping":
+        return []
+    return [(k, v) for k, v in node.value if k.id == "scalar" and k.value == key]
+
+
+def last(node: Any, key: str) -> Any:
+    """The value node under ``key`` as go-yaml v2 reads it: of duplicate keys, the last."""
+    found = pairs(node, key)
+    return found[-1][1] if found else None
+
+
+def refuse_duplicates(found: list[tuple[Any, Any]], name: str, where: str, taken: str) -> None:
+    """Raise when a key holding a port is written twice: which one counts is up to the tool
+    (``taken`` says what it does), and a reader that picked one would be guessing."""
+    if len(found) < 2:
+        return
+    lines = [line_of(key) for key, _value in found]
+    listed = ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
+    raise FileEditError(  # a PortregError; fix says "Not fixed" for it as well
+        f"duplicate key {name} (lines {listed}); {taken}",
+        where=f"{where}:{lines[-1]}",
+        hint="remove the duplicate key",
+    )
 
 
 def line_of(node: Any) -> int:
