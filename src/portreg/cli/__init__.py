@@ -359,13 +359,23 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 clean (warnings allowed), 1 errors (``--strict``: warnings too), 2 cannot run."""
-    from portreg.check.commands import check
+    from portreg.check.commands import report
     from portreg.check.findings import exit_code
     from portreg.check.format import FORMATS
 
-    findings, ignored = check(_registry(args), live=args.live)
-    sys.stdout.write(FORMATS[args.output](findings, verbose=args.verbose, ignored=ignored))
-    return exit_code(findings, strict=args.strict)
+    found = report(_registry(args), live=args.live)
+    render = FORMATS[args.output]
+    sys.stdout.write(
+        render(found.findings, verbose=args.verbose, ignored=found.ignored, unread=found.unread)
+    )
+    return exit_code(found.findings, strict=args.strict)
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    from portreg.commands import ports
+
+    sys.stdout.write(ports.render(ports.run(_registry(args)), args.output))
+    return EXIT_OK
 
 
 def _print_repair(outcome: Outcome) -> None:
@@ -416,6 +426,7 @@ EXAMPLES = {
     "list": "portreg list -o json",
     "update-configs": "portreg update-configs --all --dry-run",
     "check": "portreg check -o github",
+    "ports": "portreg ports -o json",
     "reconcile": "portreg reconcile --update-configs",
     "fix": "portreg fix --dry-run",
     "export": "portreg export -o html --out ports.html",
@@ -531,6 +542,14 @@ def _add_check(sub: Subparsers) -> None:
     check.set_defaults(handler=cmd_check)
 
 
+def _add_ports(sub: Subparsers) -> None:
+    from portreg.commands import ports
+
+    parser = _command(sub, "ports", ports.HELP)
+    _add_output(parser, ports.OUTPUTS)
+    parser.set_defaults(handler=cmd_ports)
+
+
 def _add_reconcile(sub: Subparsers) -> None:
     reconcile = _command(
         sub, "reconcile", "adopt the services the repo names that the registry lacks"
@@ -619,6 +638,7 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "release": _add_release,
     "update-configs": _add_update_configs,
     "check": _add_check,
+    "ports": _add_ports,
     "reconcile": _add_reconcile,
     "fix": _add_fix,
     "export": _add_export,
