@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+    from portreg.commands.ports import Binding
     from portreg.extras.init import Survey
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -214,8 +215,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output == "html":
         from portreg.extras.export_html import render_html
 
-        findings, conflicts = _check_for_html(registry)
-        text = render_html(registry.settings, registry.state(), findings, conflicts=conflicts)
+        findings, conflicts, host = _check_for_html(registry)
+        text = render_html(
+            registry.settings, registry.state(), findings, conflicts=conflicts, host=host
+        )
     else:
         from portreg.extras.export import RENDERERS
 
@@ -248,21 +251,23 @@ def _git_dir(registry: Registry) -> str | None:
     return git_dir(str(registry.settings.root))
 
 
-def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
-    """The findings of ``check``, and every port two holders claim (registry or files)."""
-    from portreg.check import rules, scan
+def _check_for_html(
+    registry: Registry,
+) -> tuple[list[Finding], dict[int, list[str]], list[Binding]]:
+    """The findings of ``check``, every port two holders claim (registry or files), and
+    the host bindings ``portreg ports`` lists."""
+    from portreg.check import rules
+    from portreg.check.commands import read
+    from portreg.commands import ports
     from portreg.io.workspace import Workspace
 
-    snapshot, state = registry.snapshot()
-    ws = Workspace(registry.settings.root)
-    where = (registry.store.location, snapshot.text)
-    facts = scan.facts(registry.settings, state, ws, registry.targets(), registry=where)
+    facts = read(registry, Workspace(registry.settings.root))
     conflicts = {}
     for port, claims in facts.holders.items():
         names = list(dict.fromkeys(claim.holder for claim in claims))
         if len(names) > 1:
             conflicts[port] = names
-    return rules.run(facts), conflicts
+    return rules.run(facts), conflicts, ports.from_facts(facts).namespace("host")
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
