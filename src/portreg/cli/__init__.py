@@ -542,7 +542,10 @@ def _add_check(sub: Subparsers) -> None:
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
     check.add_argument(
-        "-v", "--verbose", action="store_true", help="also show info notes (JSON always has them)"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show info notes (JSON always has them) and the ports a file computes",
     )
     check.set_defaults(handler=cmd_check)
 
