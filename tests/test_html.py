@@ -156,3 +156,27 @@ def test_chromium_renders_the_map(tmp_path: Path, seed_repo: Path, cli):
     shot.unlink(missing_ok=True)
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", target.as_uri())
     assert shot.stat().st_size > 10_000
+
+
+# ------------------------------------------------------- host table, size
+
+
+def test_without_host_bindings_the_table_says_so():
+    assert '<h2>Host ports (0)</h2><table id="host">' in page()
+    assert '<tbody><tr><td colspan="4" class="empty">No host bindings.</td></tr></tbody>' in page()
+
+
+def test_a_free_cell_is_its_port_and_state_a_held_one_says_whose():
+    html = page()
+    assert '<span class="cell free" data-port="8004" data-state="free"></span>' in html
+    assert '<span class="cell reserved" data-port="8080" data-state="reserved"></span>' in html
+    held = re.search(r'<span class="cell assigned" data-port="8001"[^>]*>', html)
+    assert held is not None
+    assert 'id="cell-8001"' in held.group(0)
+    assert 'data-services="general-ledger"' in held.group(0)
+    assert 'title="8001 \u00b7 general-ledger \u00b7 NodePort 31001"' in held.group(0)
+
+
+def test_the_page_stays_small():
+    """999 ports and 9 services: the grid once cost about 125 bytes a cell (130 KB a page)."""
+    assert len(page().encode()) < 80_000

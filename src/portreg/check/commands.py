@@ -8,6 +8,7 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
@@ -25,19 +26,27 @@ from portreg.targets.base import Observation, Target
 P = ParamSpec("P")
 
 
-def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], list[Finding]]:
-    """Every finding for the repo, and those the repo asked to ignore (a registry that
-    cannot be read raises: exit 2)."""
+@dataclass(frozen=True)
+class Report:
+    """What ``check`` tells: its findings, those the repo ignores, and the ports the files
+    compute (named by ``--verbose``; not findings)."""
+
+    findings: list[Finding]
+    ignored: list[Finding]
+    unread: tuple[Observation, ...] = ()
+
+
+def read(registry: Registry, ws: Workspace, *, live: bool = False) -> Facts:
+    """Everything ``check`` reads (and it only reads): the registry and every target's
+    files, parsed on two cores (a registry that cannot be read raises: exit 2)."""
     snapshot, state = registry.snapshot()
     listeners = None
     if live:
         from portreg.check.live import listeners as find_listeners
 
         listeners = find_listeners(state.assignments.values())
-    settings = registry.settings
-    ws = Workspace(settings.root)
-    facts = scan.facts(
-        settings,
+    return scan.facts(
+        registry.settings,
         state,
         ws,
         registry.targets(),
@@ -45,7 +54,20 @@ def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], lis
         listeners=listeners,
         split=True,
     )
-    return ignores(settings, ws).split(rules.run(facts))
+
+
+def report(registry: Registry, *, live: bool = False) -> Report:
+    """``check``'s whole answer."""
+    ws = Workspace(registry.settings.root)
+    facts = read(registry, ws, live=live)
+    findings, ignored = ignores(registry.settings, ws).split(rules.run(facts))
+    return Report(findings, ignored, facts.unread)
+
+
+def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], list[Finding]]:
+    """Every finding for the repo, and those the repo asked to ignore."""
+    found = report(registry, live=live)
+    return found.findings, found.ignored
 
 
 def ignores(settings: Settings, ws: Workspace) -> Ignores:

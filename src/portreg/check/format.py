@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from portreg.check.findings import Finding, counts
+from portreg.targets.base import Observation
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -15,9 +16,26 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(findings: Sequence[Finding], *, verbose: bool = True, ignored: int = 0) -> str:
+def unread_line(obs: Observation) -> str:
+    """``Tiltfile:12: not read: port_forwards=_port_forwards (computed; ...)``: a port a
+    file computes, named where it is (``check --verbose``, ``ports``)."""
+    return f"{obs.path}:{obs.line}: not read: {obs.field} (computed; portreg does not guess)"
+
+
+def _unread_note(unread: int, verbose: bool) -> str:
+    """`` (2 ports not read: --verbose names them)`` on the summary line."""
+    if not unread:
+        return ""
+    named = "listed above" if verbose else "--verbose names them"
+    return f" ({_plural(unread, 'port')} not read: {named})"
+
+
+def summary(
+    findings: Sequence[Finding], *, verbose: bool = True, ignored: int = 0, unread: int = 0
+) -> str:
     tally = counts(findings)
     aside = f" ({ignored} ignored as the repo asks)" if ignored else ""
+    aside += _unread_note(unread, verbose)
     if not findings:
         return f"✅ No port conflicts: every file agrees with the registry{aside}"
     parts = [_plural(tally["error"], "error"), _plural(tally["warning"], "warning")]
@@ -26,26 +44,41 @@ def summary(findings: Sequence[Finding], *, verbose: bool = True, ignored: int =
     return f"{mark} {', '.join(parts)}, {tally['info']} info{hidden}{aside}"
 
 
+def _place(obs: Observation) -> tuple[str, int, str]:
+    return obs.path, obs.line, obs.field
+
+
 def _shown(findings: Sequence[Finding], verbose: bool) -> list[Finding]:
     """Info notes only with ``--verbose``: a note on every run is noise, not a check."""
     return [f for f in findings if verbose or f.severity != "info"]
 
 
 def text(
-    findings: Sequence[Finding], *, verbose: bool = False, ignored: Sequence[Finding] = ()
+    findings: Sequence[Finding],
+    *,
+    verbose: bool = False,
+    ignored: Sequence[Finding] = (),
+    unread: Sequence[Observation] = (),
 ) -> str:
-    """``path:line: severity CODE message`` and an indented hint, then a summary line."""
+    """``path:line: severity CODE message`` and an indented hint, then (``verbose``) a line
+    per port a file computes, then a summary line."""
     lines: list[str] = []
     for f in _shown(findings, verbose):
         lines.append(f"{f.path}:{f.line}: {f.severity} {f.code} {f.message}")
         if f.hint:
             lines.append(f"    hint: {f.hint}")
-    lines.append(summary(findings, verbose=verbose, ignored=len(ignored)))
+    if verbose:
+        lines += [unread_line(obs) for obs in sorted(unread, key=_place)]
+    lines.append(summary(findings, verbose=verbose, ignored=len(ignored), unread=len(unread)))
     return "\n".join(lines) + "\n"
 
 
 def as_json(
-    findings: Sequence[Finding], *, verbose: bool = False, ignored: Sequence[Finding] = ()
+    findings: Sequence[Finding],
+    *,
+    verbose: bool = False,
+    ignored: Sequence[Finding] = (),
+    unread: Sequence[Observation] = (),
 ) -> str:
     """One document: every finding, the counts per severity, and what was ignored."""
     document = {
@@ -65,7 +98,11 @@ def _escape_property(value: str) -> str:
 
 
 def github(
-    findings: Sequence[Finding], *, verbose: bool = False, ignored: Sequence[Finding] = ()
+    findings: Sequence[Finding],
+    *,
+    verbose: bool = False,
+    ignored: Sequence[Finding] = (),
+    unread: Sequence[Observation] = (),
 ) -> str:
     """``::error file=...,line=...,title=CODE::message (hint)`` per finding."""
     lines = []
@@ -161,7 +198,11 @@ def _sarif_result(f: Finding, index: dict[str, int], key: str, ignored: bool) ->
 
 
 def sarif(
-    findings: Sequence[Finding], *, verbose: bool = False, ignored: Sequence[Finding] = ()
+    findings: Sequence[Finding],
+    *,
+    verbose: bool = False,
+    ignored: Sequence[Finding] = (),
+    unread: Sequence[Observation] = (),
 ) -> str:
     """One SARIF 2.1.0 log for GitHub code scanning: every rule, every finding (info notes
     as ``note``, ``verbose`` or not) and the ignored ones as suppressed results."""

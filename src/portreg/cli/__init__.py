@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.findings import Finding
+    from portreg.commands.ports import Binding
     from portreg.config import Settings
     from portreg.extras.init import Survey
 
@@ -227,8 +228,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output == "html":
         from portreg.extras.export_html import render_html
 
-        findings, conflicts = _check_for_html(registry)
-        text = render_html(registry.settings, registry.state(), findings, conflicts=conflicts)
+        findings, conflicts, host = _check_for_html(registry)
+        text = render_html(
+            registry.settings, registry.state(), findings, conflicts=conflicts, host=host
+        )
     else:
         from portreg.extras.export import RENDERERS
 
@@ -261,21 +264,23 @@ def _git_dir(registry: Registry) -> str | None:
     return git_dir(str(registry.settings.root))
 
 
-def _check_for_html(registry: Registry) -> tuple[list[Finding], dict[int, list[str]]]:
-    """The findings of ``check``, and every port two holders claim (registry or files)."""
-    from portreg.check import rules, scan
+def _check_for_html(
+    registry: Registry,
+) -> tuple[list[Finding], dict[int, list[str]], list[Binding]]:
+    """The findings of ``check``, every port two holders claim (registry or files), and
+    the host bindings ``portreg ports`` lists."""
+    from portreg.check import rules
+    from portreg.check.commands import read
+    from portreg.commands import ports
     from portreg.io.workspace import Workspace
 
-    snapshot, state = registry.snapshot()
-    ws = Workspace(registry.settings.root)
-    where = (registry.store.location, snapshot.text)
-    facts = scan.facts(registry.settings, state, ws, registry.targets(), registry=where)
+    facts = read(registry, Workspace(registry.settings.root))
     conflicts = {}
     for port, claims in facts.holders.items():
         names = list(dict.fromkeys(claim.holder for claim in claims))
         if len(names) > 1:
             conflicts[port] = names
-    return rules.run(facts), conflicts
+    return rules.run(facts), conflicts, ports.from_facts(facts).namespace("host")
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -372,13 +377,23 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 clean (warnings allowed), 1 errors (``--strict``: warnings too), 2 cannot run."""
-    from portreg.check.commands import check
+    from portreg.check.commands import report
     from portreg.check.findings import exit_code
     from portreg.check.format import FORMATS
 
-    findings, ignored = check(_registry(args), live=args.live)
-    sys.stdout.write(FORMATS[args.output](findings, verbose=args.verbose, ignored=ignored))
-    return exit_code(findings, strict=args.strict)
+    found = report(_registry(args), live=args.live)
+    render = FORMATS[args.output]
+    sys.stdout.write(
+        render(found.findings, verbose=args.verbose, ignored=found.ignored, unread=found.unread)
+    )
+    return exit_code(found.findings, strict=args.strict)
+
+
+def cmd_ports(args: argparse.Namespace) -> int:
+    from portreg.commands import ports
+
+    sys.stdout.write(ports.render(ports.run(_registry(args)), args.output))
+    return EXIT_OK
 
 
 def _print_repair(outcome: Outcome) -> None:
@@ -437,6 +452,7 @@ EXAMPLES = {
     "list": "portreg list -o json",
     "update-configs": "portreg update-configs --all --dry-run",
     "check": "portreg check -o github",
+    "ports": "portreg ports -o json",
     "reconcile": "portreg reconcile --update-configs",
     "fix": "portreg fix --dry-run",
     "export": "portreg export -o html --out ports.html",
@@ -547,9 +563,20 @@ def _add_check(sub: Subparsers) -> None:
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument("--live", action="store_true", help="also warn about ports in use here")
     check.add_argument(
-        "-v", "--verbose", action="store_true", help="also show info notes (JSON always has them)"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show info notes (JSON always has them) and the ports a file computes",
     )
     check.set_defaults(handler=cmd_check)
+
+
+def _add_ports(sub: Subparsers) -> None:
+    from portreg.commands import ports
+
+    parser = _command(sub, "ports", ports.HELP)
+    _add_output(parser, ports.OUTPUTS)
+    parser.set_defaults(handler=cmd_ports)
 
 
 def _add_reconcile(sub: Subparsers) -> None:
@@ -640,6 +667,7 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "release": _add_release,
     "update-configs": _add_update_configs,
     "check": _add_check,
+    "ports": _add_ports,
     "reconcile": _add_reconcile,
     "fix": _add_fix,
     "export": _add_export,

@@ -1,13 +1,18 @@
 """``export --format html``: one self-contained page with a map of the port range (pure).
 
-The configured range is drawn as a grid of cells, one per port, coloured by
-state (assigned, reserved, free, in conflict). Below it: the assignments with
-their NodePorts, and the findings of ``check``. Everything (CSS, JS) is inline;
-the page loads nothing, so it can be attached to a CI run or opened offline.
+The host namespace first: every host binding portreg read (the registry's and
+the files', as ``portreg ports`` lists them). Then the configured range as a
+grid of cells, one per port, coloured by state (assigned, reserved, free, in
+conflict). Below it: the assignments with their NodePorts, and the findings of
+``check``. Everything (CSS, JS) is inline; the page loads nothing, so it can be
+attached to a CI run or opened offline.
 
-Cells carry ``data-port``, ``data-state`` and ``data-services`` so tests (and
-scripts) can read the map back out of the DOM. The JS only adds a detail
-panel and cross-highlighting; the page is complete without it.
+Cells carry ``data-port`` and ``data-state``, and a held port's cell its
+``data-services``, ``id`` and hover title, so tests (and scripts) can read the
+map back out of the DOM. A free or reserved cell carries no more than its port
+and state: most of a range is free, and the page stays small (the script gives
+such a cell its title on hover). The JS only adds a detail panel and
+cross-highlighting; the page is complete without it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,21 @@ from portreg.model import RegistryState, reserved_ports
 
 STATES = ("assigned", "conflict", "reserved", "free")
 ROW = 50  # cells per row; rows start at multiples of 50 so a column is a port's last digits
+
+
+class HostBinding(Protocol):
+    """What the page needs of a host binding (``commands.ports.Binding`` fits)."""
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def leads(self) -> str: ...
 
 
 class FindingLike(Protocol):
@@ -175,10 +195,13 @@ def _title(cell: Cell, settings: Settings) -> str:
 
 
 def _cell(cell: Cell, settings: Settings) -> str:
+    """A held port's cell in full; a free or reserved one as its port and state only."""
+    head = f'<span class="cell {cell.state}" data-port="{cell.port}" data-state="{cell.state}"'
+    if not cell.services:
+        return f"{head}></span>"
     services = escape(" ".join(cell.services))
     return (
-        f'<span class="cell {cell.state}" id="cell-{cell.port}" data-port="{cell.port}" '
-        f'data-state="{cell.state}" data-services="{services}" '
+        f'{head} id="cell-{cell.port}" data-services="{services}" '
         f'title="{escape(_title(cell, settings))}"></span>'
     )
 
@@ -227,6 +250,20 @@ def _table(pm: PortMap, settings: Settings) -> str:
     )
 
 
+def _host(bindings: Sequence[HostBinding]) -> str:
+    """The host namespace as a table: port (and address), owner, file:line, leads to."""
+    rows = "".join(
+        f'<tr data-port="{b.port}"><td class="num">'
+        f"{escape(b.address + ':') if b.address else ''}{b.port}</td>"
+        f"<td>{escape(b.owner or '-')}</td><td><code>{escape(b.where)}</code></td>"
+        f"<td>{escape(b.leads)}</td></tr>"
+        for b in bindings
+    )
+    body = rows or '<tr><td colspan="4" class="empty">No host bindings.</td></tr>'
+    head = "<tr><th>Port</th><th>Owner</th><th>Where</th><th>Leads to</th></tr>"
+    return f'<table id="host"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
 def _findings(findings: Sequence[FindingLike]) -> str:
     if not findings:
         return '<p class="empty" id="findings">No findings: the files agree with the registry.</p>'
@@ -253,9 +290,11 @@ def render_html(
     findings: Sequence[FindingLike] = (),
     *,
     conflicts: Mapping[int, Iterable[str]] | None = None,
+    host: Sequence[HostBinding] = (),
     generated: str | None = None,
 ) -> str:
-    """The whole page. ``conflicts``: extra port -> services clashes found in files."""
+    """The whole page. ``conflicts``: extra port -> services clashes found in files;
+    ``host``: the host bindings, sorted (the table before the map)."""
     pm = build_map(settings, state, conflicts)
     formula = f"NodePort = {settings.node_port_base} + (port \u2212 {settings.node_port_offset})"
     meta = [settings.registry, f"range {pm.first}\u2013{pm.last}", formula]
@@ -266,6 +305,9 @@ def render_html(
         "</p></header>",
         _summary(pm),
         _clash_callout(pm),
+        f"<section><h2>Host ports ({len(host)})</h2>",
+        _host(host),
+        "</section>",
         '<section class="map"><div class="maphead">',
         _legend(pm),
         '<p id="detail" class="detail">Hover a cell to see its port.</p></div>',
@@ -347,27 +389,30 @@ tr[data-state="conflict"] td.svc{color:var(--conflict);font-weight:600}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 """
 
-# Detail panel and cell <-> row highlighting. Marks <html data-js="ready"> so a
+# Detail panel and cell <-> row highlighting (one listener on the grid, not one per
+# cell); a free cell's title is written on its first hover. Marks <html data-js="ready"> so a
 # browser test can tell the script ran without errors.
 JS = """
 (function () {
   var detail = document.getElementById("detail");
-  function rowsFor(port) {
-    return document.querySelectorAll('#assignments tr[data-port="' + port + '"]');
-  }
+  var grid = document.getElementById("grid");
   function mark(port, on) {
-    var cell = document.getElementById("cell-" + port);
+    var cell = grid.querySelector('.cell[data-port="' + port + '"]');
     if (cell) { cell.classList.toggle("hl", on); }
-    rowsFor(port).forEach(function (row) { row.classList.toggle("hl", on); });
-  }
-  document.querySelectorAll(".cell").forEach(function (cell) {
-    cell.addEventListener("mouseenter", function () {
-      detail.textContent = cell.title;
-      mark(cell.dataset.port, true);
+    document.querySelectorAll('tr[data-port="' + port + '"]').forEach(function (row) {
+      row.classList.toggle("hl", on);
     });
-    cell.addEventListener("mouseleave", function () { mark(cell.dataset.port, false); });
-  });
-  document.querySelectorAll("#assignments tr[data-port]").forEach(function (row) {
+  }
+  function hover(event, on) {
+    var cell = event.target;
+    if (!cell.classList.contains("cell")) { return; }
+    if (!cell.title) { cell.title = cell.dataset.port + " \u00b7 " + cell.dataset.state; }
+    if (on) { detail.textContent = cell.title; }
+    mark(cell.dataset.port, on);
+  }
+  grid.addEventListener("mouseover", function (e) { hover(e, true); });
+  grid.addEventListener("mouseout", function (e) { hover(e, false); });
+  document.querySelectorAll("tr[data-port]").forEach(function (row) {
     row.addEventListener("mouseenter", function () { mark(row.dataset.port, true); });
     row.addEventListener("mouseleave", function () { mark(row.dataset.port, false); });
   });
