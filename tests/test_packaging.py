@@ -55,12 +55,14 @@ def installed(portreg: Path, tmp_path: Path) -> None:
     root = demo(tmp_path)
     before = runner.run(str(portreg), "--root", str(root), "check", check=False)
     assert before.returncode == 1
-    assert "❌ 3 errors, 0 warnings, 1 info (--verbose shows it)\n" in before.stdout
+    # the demo Tiltfile computes its forwards in a loop: named, never guessed
+    note = "; 1 port not read (--verbose names it)\n"
+    assert f"❌ 3 errors, 0 warnings, 1 info (--verbose shows it){note}" in before.stdout
     # the tests' fault variable means nothing to an installed portreg
     runner.env["PORTREG_FAULT"] = "after-plan:kill"
     assert runner.run(str(portreg), "--root", str(root), "fix").returncode == 0
     after = runner.run(str(portreg), "--root", str(root), "check")
-    assert after.stdout == "✅ 0 errors, 0 warnings, 1 info (--verbose shows it)\n"
+    assert after.stdout == f"✅ 0 errors, 0 warnings, 1 info (--verbose shows it){note}"
 
 
 def packages(runner: Repo, python: Path) -> set[str]:

@@ -77,12 +77,11 @@ def bound(repo: Path) -> Path:
 
 
 EXPECTED_TEXT = """\
-host (this machine): 4 bindings
-  ADDRESS    PORT  OWNER    NAME           WHERE                         GROUP    LEADS TO
-  127.0.0.1  8001  billing  hostPort       kind-config.yaml:8            cluster  -> node 31001
-  *          8001  billing  -              scripts/port-registry.json:6  *
-  *          8002  invoice  INVOICE_PORT=  .env:1                        cluster
-  *          8002  invoice  -              scripts/port-registry.json:7  *
+host (this machine): 3 bindings
+  ADDRESS    PORT  OWNER    NAME      WHERE                         GROUP    LEADS TO
+  127.0.0.1  8001  billing  hostPort  kind-config.yaml:8            cluster  -> node 31001
+  *          8001  billing  -         scripts/port-registry.json:6  *
+  *          8002  invoice  -         scripts/port-registry.json:7  *
 
 node (the cluster's nodes): 2 bindings
   ADDRESS   PORT  OWNER    NAME              WHERE                                         GROUP    LEADS TO
@@ -96,6 +95,10 @@ service (each Service's own address): 1 binding
 container (each pod's or container's own address): 1 binding
   ADDRESS  PORT  OWNER    NAME                   WHERE                                         GROUP    LEADS TO
   -        8080  billing  service.containerPort  helm/rerp-microservice/values/billing.yaml:4  cluster
+
+named (ports files name without binding them: URLs, port tables): 1 binding
+  ADDRESS  PORT  OWNER    NAME           WHERE   GROUP    LEADS TO
+  -        8002  invoice  INVOICE_PORT=  .env:1  cluster
 """
 
 
@@ -131,9 +134,10 @@ def test_ports_json_has_stable_keys_and_the_far_side(bound: Path, cli: CliRunner
     }
     assert registry["group"] == "*"
     assert (registry["source"], registry["name"], registry["leads_to"]) == ("registry", None, None)
-    assert [b["namespace"] for b in document["bindings"]] == ["host"] * 4 + ["node"] * 2 + [
+    assert [b["namespace"] for b in document["bindings"]] == ["host"] * 3 + ["node"] * 2 + [
         "service",
         "container",
+        "named",
     ]
     assert (document["unread"], document["unreadable"]) == ([], [])
 
@@ -229,11 +233,11 @@ def test_check_verbose_names_each_port_it_could_not_read(
     assert as_json.out == before.out  # no code, no finding, nothing in the JSON
     for line in UNREAD_LINES:
         assert line not in quiet.out
-    assert quiet.out.splitlines()[-1].endswith("(2 ports not read: --verbose names them)")
+    assert quiet.out.splitlines()[-1].endswith("; 2 ports not read (--verbose names them)")
     lines = verbose.out.splitlines()
     at = lines.index(UNREAD_LINES[0])
     assert lines[at : at + 3] == [*UNREAD_LINES, lines[-1]]  # before the summary
-    assert lines[-1].endswith("(2 ports not read: listed above)")
+    assert lines[-1].endswith("; 2 ports not read (listed above)")
 
 
 def test_ports_lists_the_unread_ports(bound: Path, cli: CliRunner, computed: None) -> None:
@@ -258,13 +262,13 @@ def test_the_formatter_lists_unread_ports_only_when_verbose() -> None:
         [
             *UNREAD_LINES,
             "✅ No port conflicts: every file agrees with the registry"
-            " (2 ports not read: listed above)",
+            "; 2 ports not read (listed above)",
             "",
         ]
     )
     assert text([], unread=unread[:1]) == (
         "✅ No port conflicts: every file agrees with the registry"
-        " (1 port not read: --verbose names them)\n"
+        "; 1 port not read (--verbose names it)\n"
     )
     assert text([], verbose=True) == text([])  # nothing unread: nothing said
     for output in ("json", "github", "sarif"):  # the other formats take it and add nothing
@@ -359,8 +363,7 @@ def test_export_html_lists_the_host_bindings_before_the_map(bound: Path, cli: Cl
     assert host_rows(run.out) == [
         ["127.0.0.1:8001", "billing", "kind-config.yaml:8", "node 31001"],
         ["8001", "billing", "scripts/port-registry.json:6", ""],
-        ["8002", "invoice", ".env:1", ""],
         ["8002", "invoice", "scripts/port-registry.json:7", ""],
-    ]
-    assert "<h2>Host ports (4)</h2>" in run.out
+    ]  # the .env line names invoice's port (a client's), it binds nothing
+    assert "<h2>Host ports (3)</h2>" in run.out
     assert run.out.index('<table id="host">') < run.out.index('<div class="grid"')

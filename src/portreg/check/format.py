@@ -23,11 +23,11 @@ def unread_line(obs: Observation) -> str:
 
 
 def _unread_note(unread: int, verbose: bool) -> str:
-    """`` (2 ports not read: --verbose names them)`` on the summary line."""
+    """``; 2 ports not read (--verbose names them)`` on the summary line."""
     if not unread:
         return ""
-    named = "listed above" if verbose else "--verbose names them"
-    return f" ({_plural(unread, 'port')} not read: {named})"
+    named = "listed above" if verbose else f"--verbose names {'it' if unread == 1 else 'them'}"
+    return f"; {_plural(unread, 'port')} not read ({named})"
 
 
 def summary(

@@ -28,6 +28,7 @@ HEADINGS = {  # the namespaces of targets.base, in order, and what each is
     "node": "the cluster's nodes",
     "service": "each Service's own address",
     "container": "each pod's or container's own address",
+    "named": "ports files name without binding them: URLs, port tables",
 }
 COLUMNS = ("ADDRESS", "PORT", "OWNER", "NAME", "WHERE", "GROUP", "LEADS TO")
 

@@ -16,13 +16,13 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 
-HOST = "host"  # this machine (per address): kind hostPort, Tilt/compose local side, .env
+HOST = "host"  # this machine (per address): kind hostPort, Tilt/compose local side
 NODE = "node"  # one cluster's nodes: a Service's nodePort; a kind containerPort reaches one
 SERVICE = "service"  # a Service's own address: its port and targetPort
 CONTAINER = "container"  # a pod's or container's own address
-NAMED = "named"  # a port a file names for a service without binding it (a Tiltfile's port dict)
 UNREAD = "unread"  # a port the file computes (a loop, a format string): named, never guessed
-NAMESPACES = (HOST, NODE, SERVICE, CONTAINER)
+NAMED = "named"  # a port a file names for a service without binding it (a Tiltfile's port dict)
+NAMESPACES = (HOST, NODE, SERVICE, CONTAINER, NAMED)  # in the order `ports` lists them
 
 SHARED = ""  # the group of the files that run with the cluster (kind, Helm, manifests, ...)
 EVERYWHERE = "*"  # the registry: its ports are meant to be free wherever the repo runs
