@@ -87,7 +87,6 @@ def test_another_address_of_another_node_is_no_clash(cluster: Path, cli: CliRunn
     assert run.out == "ℹ️  Config files already match the registry\n"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the host-namespace rule")
 def test_check_reports_two_nodes_mapping_one_host_port(cluster: Path, cli: CliRunner) -> None:
     kind = KIND.replace("ADDRESS", "0.0.0.0").replace(
         "- role: worker\n", BILLING + "- role: worker\n"
@@ -97,6 +96,6 @@ def test_check_reports_two_nodes_mapping_one_host_port(cluster: Path, cli: CliRu
     assert run.code == 1
     errors = [f for f in json.loads(run.out)["findings"] if f["severity"] == "error"]
     assert [(f["code"], f["path"], f["line"], f["port"]) for f in errors] == [
-        ("PR022", "kind-config.yaml", 17, 8002)
-    ]
-    assert "kind-config.yaml:12" in errors[0]["message"]
+        ("PR022", "kind-config.yaml", 12, 8002)
+    ]  # said at the first mapping, naming the second: kind create cluster would fail
+    assert "kind-config.yaml:17" in errors[0]["message"]
