@@ -11,7 +11,7 @@ from portreg.check.facts import Facts, Unreadable
 from portreg.check.findings import Finding, counts, exit_code
 from portreg.config import KindSettings, Settings
 from portreg.model import RegistryState
-from portreg.targets.base import Observation
+from portreg.targets.base import NODE, Observation
 
 REG = "scripts/port-registry.json"
 VALUES = "helm/rerp-microservice/values"
@@ -32,7 +32,7 @@ def make(
 ) -> Facts:
     return Facts(
         settings=settings or Settings(root=Path("/repo")),
-        state=RegistryState(assignments=assignments),
+        state=RegistryState(assignments=assignments, reserved_ports=(8080,)),
         registry_path=REG,
         registry_text=registry_text(assignments),
         observations=observations,
@@ -53,7 +53,12 @@ def helm(service: str, port: int, role: str = "port", line: int = 3) -> Observat
 
 def kind(service: str | None, port: int, role: str = "port", line: int = 9) -> Observation:
     field = "hostPort" if role == "port" else "containerPort"
-    return Observation("kind", "kind-config.yaml", line, port, field, role, service)
+    if role == "port":
+        return Observation("kind", "kind-config.yaml", line, port, field, role, service)
+    # a containerPort reaches a NodePort: the link that says the repo derives NodePorts
+    return Observation(
+        "kind", "kind-config.yaml", line, port, field, role, service, NODE, link=True
+    )
 
 
 def hits(rule: rules.Check, facts: Facts) -> list[tuple[str, int]]:
@@ -173,12 +178,16 @@ def test_static_band_kep_3668(size, band):
 
 
 def test_static_band_note_once_at_the_config():
-    facts = make({}, config_path="portreg.toml")
+    assert list(rules.static_band_note(make({}, config_path="portreg.toml"))) == []  # no NodePort
+    facts = make({}, kind(None, 31001, "node_port"), config_path="portreg.toml")
     [hit] = rules.static_band_note(facts)
     assert (hit.path, hit.line) == ("portreg.toml", 1)
     assert "30000-30085 (KEP-3668)" in hit.message
     inside = Settings(root=Path("/r"), node_port_range=(30000, 30050))
-    assert list(rules.static_band_note(make({}, settings=inside))) == []
+    assert (
+        list(rules.static_band_note(make({}, kind(None, 30001, "node_port"), settings=inside)))
+        == []
+    )
 
 
 def test_kind_host_port_in_skip_host_ports():
@@ -214,7 +223,7 @@ def test_unreadable_file():
 
 def test_codes_are_unique_and_stable():
     codes = [rule.code for rule in rules.RULES]
-    assert codes == [f"PR{n:03d}" for n in range(1, 25)]
+    assert codes == [f"PR{n:03d}" for n in range(1, 26)]
 
 
 def test_exit_code_and_counts():

@@ -12,7 +12,8 @@ from portreg.errors import ConfigError
 
 def test_defaults_are_the_seeds() -> None:
     settings = load_settings(Path(__file__).parent, environ={})
-    assert (settings.first_port, settings.last_port, settings.reserved) == (8001, 8999, (8080,))
+    assert (settings.first_port, settings.last_port, settings.reserved) == (8001, 8999, None)
+    assert settings.new_reserved == (8080,)  # what a new registry records
     assert settings.node_port(8002) == 31002
     assert settings.registry == "scripts/port-registry.json"
     assert dict(settings.helm.set)["image.name"] == "rerp-{service}"

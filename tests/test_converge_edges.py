@@ -162,7 +162,9 @@ def test_a_port_fix_cannot_edit_faithfully_is_said_and_the_rest_is_repaired(
     values = root / "helm" / "rerp-microservice" / "values"
     anchored = "service:\n  port: &p 8001\n  containerPort: *p\n  nodePort: 30801\n"
     (values / "alpha.yaml").write_text(anchored)
-    (values / "beta.yaml").write_text("service:\n  port: 8002\n  containerPort: 8002\n")
+    (values / "beta.yaml").write_text(
+        "service:\n  type: NodePort\n  port: 8002\n  containerPort: 8002\n"
+    )
     run = cli("--root", str(root), "fix")
     assert run.code == 1
     assert run.err.startswith(

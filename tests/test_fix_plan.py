@@ -18,7 +18,7 @@ V = "helm/rerp-microservice/values"
 def make(assignments: dict[str, int], *observations: Observation, **values: str) -> Facts:
     return Facts(
         settings=Settings(root=Path("/repo")),
-        state=RegistryState(assignments=assignments, next_port=8001),
+        state=RegistryState(assignments=assignments, next_port=8001, reserved_ports=(8080,)),
         registry_path="scripts/port-registry.json",
         observations=observations,
         values_files={s.replace("_", "-"): p for s, p in values.items()},

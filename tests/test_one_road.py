@@ -393,7 +393,7 @@ def test_reconcile_fix_and_assign_skip_the_same_ports(
     write(
         repo,
         {
-            REGISTRY: json.dumps({"assignments": registry}) + "\n",
+            REGISTRY: json.dumps({"reserved_ports": [8080], "assignments": registry}) + "\n",
             f"{V}/general-ledger.yaml": values_text(8001, 31001),
             f"{V}/newsvc.yaml": "service:\n  name: newsvc\n",  # no port yet
             "kind-config.yaml": KIND_NODE_PORT_TAKEN,

@@ -95,7 +95,9 @@ class Registry:
 
     def snapshot(self) -> tuple[Snapshot, RegistryState]:
         snapshot = self.store.load()
-        return snapshot, parse_registry(snapshot.text, self.store.location, self.settings.reserved)
+        return snapshot, parse_registry(
+            snapshot.text, self.store.location, self.settings.new_reserved
+        )
 
     def state(self) -> RegistryState:
         return self.snapshot()[1]
@@ -295,7 +297,7 @@ class Registry:
 
         with self.store.session():
             snapshot = self.store.load()
-            state = parse_registry(snapshot.text, self.store.location, self.settings.reserved)
+            state = parse_registry(snapshot.text, self.store.location, self.settings.new_reserved)
             if check:
                 require_consistent(state, self.store.location, snapshot.text)
             ws = Workspace(self.settings.root)

@@ -188,7 +188,8 @@ def fix(
         from portreg.check import repair
 
         facts = _facts(registry, state, ws)
-        adoption = repair.plan_reconcile(facts) if adopt and not prune else Step(state)
+        named = repair.named_by_errors(facts)  # a green check: nothing to adopt, nothing to do
+        adoption = repair.plan_reconcile(facts, named) if adopt and not prune else Step(state)
         facts = replace(facts, state=adoption.state)
         step = repair.plan_fix(facts, prune=prune)
         step.moves += repair.filling_moves(facts, adoption, step.moves)

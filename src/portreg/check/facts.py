@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
+GOVERNED_ROLES = frozenset({"port", "node_port", "container_port"})  # "other" is only read
 EDITABLE = frozenset({"helm", "kind", "tilt", "compose"})  # `fix` rewrites; manifests: read-only
 DRIFT_RULED = frozenset({"helm", "kind"})  # targets with a drift rule of their own
 
@@ -196,11 +197,23 @@ class Facts:
         return first
 
     def expected(self, obs: Observation) -> int | None:
-        """What the registry says this field should hold, for a registered service."""
+        """What the registry says this field should hold, for a registered service; None
+        for what it does not govern: an in-cluster port, a host port outside the range (a
+        debugger's, an admin port: foreign), a NodePort where the repo derives none."""
         port = self.state.port_of(obs.service) if obs.service else None
-        if port is None:
+        if port is None or obs.role not in GOVERNED_ROLES:
             return None
-        return self.node_port(port) if obs.role == "node_port" else port
+        if obs.namespace == HOST and not self.portregs(obs.port):
+            return None
+        if obs.role != "node_port":
+            return port
+        return self.node_port(port) if self.derives_node_ports else None
+
+    @cached_property
+    def derives_node_ports(self) -> bool:
+        """Whether the repo derives NodePorts from host ports: values files under the
+        NodePort convention, or kind mappings that reach NodePorts."""
+        return self.nodeport_convention or any(obs.link for obs in self.observations)
 
     def portregs(self, port: int) -> bool:
         """Whether a port lies in portreg's range (else it is infrastructure's business)."""

@@ -20,10 +20,11 @@ from portreg.check.rules import (
     host_port_bound_twice,
     node_port_collisions,
     port_collisions,
+    reserved_drift,
 )
 from portreg.model import SERVICE_LABEL, RegistryState, allocate
 from portreg.model.step import Move, Step
-from portreg.targets.base import Observation
+from portreg.targets.base import HOST, SERVICE, SHARED, Observation, run_together
 
 _LABEL = re.compile(SERVICE_LABEL)
 
@@ -59,7 +60,16 @@ def _keep_reason(facts: Facts, state: RegistryState, port: int | None) -> str:
     return f"{port} belongs to {holder}" if holder is not None else ""
 
 
-def plan_reconcile(facts: Facts) -> Step:
+def named_by_errors(facts: Facts) -> frozenset[str]:
+    """The services an error of ``check`` names (on either side): the ones ``fix`` adopts.
+    Adopting the rest is ``reconcile``'s job, asked for by name."""
+    from portreg.check.rules import run
+
+    found = [f for f in run(facts) if f.severity == "error"]
+    return frozenset(name for f in found for name in (f.service, f.holder) if name)
+
+
+def plan_reconcile(facts: Facts, only: frozenset[str] | None = None) -> Step:
     """Adopt every service the repo names that the registry does not know.
 
     A service is named by its Helm values file, a kind mapping's comment, a Tiltfile
@@ -68,10 +78,15 @@ def plan_reconcile(facts: Facts) -> Step:
     on 5433, is infrastructure, not a service). Who keeps a contested port, one rule:
     the registry's holder keeps it; among services the registry does not know, the one
     the most files name on that port; ties go to the first in file order. The rest get
-    the lowest free ports.
+    the lowest free ports. ``only``: adopt just these services (``fix`` adopts the ones a
+    finding names).
     """
     plan = Step(facts.state)
-    found = candidates(facts)
+    found = [c for c in candidates(facts) if only is None or c.service in only]
+    apart = _alternatives(found)
+    for service, why in apart.items():
+        plan.messages.append(f"ℹ️  Not adopting '{service}': {why}; `portreg assign` decides")
+    found = [c for c in found if c.service not in apart]
     keepers = _keepers(found)
     for candidate in found:
         service, wanted = candidate.service, candidate.port
@@ -97,6 +112,7 @@ class Candidate:
     service: str
     port: int | None  # None: a values file without a literal port
     entries: tuple[str, ...]  # path:line of each entry naming that port
+    groups: frozenset[str] = frozenset({SHARED})  # the run groups of those entries
 
     @property
     def files(self) -> int:
@@ -121,15 +137,16 @@ def filling_moves(facts: Facts, adoption: Step, planned: list[Move]) -> list[Mov
 
 def candidates(facts: Facts) -> list[Candidate]:
     """Every adoptable service, in the file order of its first entry."""
-    first, last = facts.settings.first_port, facts.settings.last_port
     named: dict[str, dict[int, list[str]]] = {}
+    groups: dict[tuple[str, int], set[str]] = {}
     for obs in facts.observations:
         service = obs.service
-        if service is None or facts.registered(service) or obs.role != "port":
+        if service is None or facts.registered(service) or not _adoptable(facts, obs):
             continue
-        if first <= obs.port <= last and _LABEL.fullmatch(service):
+        if _LABEL.fullmatch(service):
             entry = f"{obs.path}:{obs.line}"
             named.setdefault(service, {}).setdefault(obs.port, []).append(entry)
+            groups.setdefault((service, obs.port), set()).add(obs.group)
     for service in facts.governed_values:
         if not facts.registered(service):
             named.setdefault(service, {})
@@ -141,8 +158,39 @@ def candidates(facts: Facts) -> list[Candidate]:
             continue
         # most files first; max() keeps the first of equals, so file order breaks ties
         port = max(ports, key=lambda p: len({e.rpartition(":")[0] for e in ports[p]}))
-        found.append(Candidate(service, port, tuple(ports[port])))
+        found.append(Candidate(service, port, tuple(ports[port]), frozenset(groups[service, port])))
     return found
+
+
+def _adoptable(facts: Facts, obs: Observation) -> bool:
+    """Whether a file's entry names a service to adopt on its port: a governed host
+    binding (inside the range, not reserved) or a values file under the NodePort
+    convention. A port table or a client's URL binds nothing; a Service's own port is
+    in-cluster; PostgreSQL on 5433 is foreign."""
+    if obs.role != "port" or obs.namespace not in (HOST, SERVICE):
+        return False
+    return facts.portregs(obs.port) and (obs.namespace != HOST or obs.port not in facts.reserved)
+
+
+def _alternatives(found: list[Candidate]) -> dict[str, str]:
+    """Service -> why it is not adopted: another service binds its port in files that never
+    run with it (two compose projects, two Tiltfiles). Which one the registry should give
+    the port to is the team's call, and neither stack needs another port to run."""
+    by_port: dict[int, list[Candidate]] = {}
+    for candidate in found:
+        if candidate.port is not None:
+            by_port.setdefault(candidate.port, []).append(candidate)
+    left: dict[str, str] = {}
+    for port, rivals in by_port.items():
+        for one in rivals:
+            others = [c for c in rivals if c.service != one.service]
+            apart = others and not any(
+                run_together(g, h) for c in others for g in one.groups for h in c.groups
+            )
+            if apart:
+                names = ", ".join(c.service for c in others)
+                left[one.service] = f"{names} binds {port} too, in files that never run with it"
+    return left
 
 
 def _keepers(candidates: list[Candidate]) -> dict[int, Candidate]:
@@ -177,6 +225,14 @@ def _registry_problem(facts: Facts, service: str, port: int, seen: dict[int, str
     if not settings.first_port <= port <= settings.last_port:
         return f"{port} is outside {settings.first_port}-{settings.last_port}"
     return f"{port} is reserved" if port in facts.reserved else ""
+
+
+def _record_reserved(facts: Facts, plan: Step) -> None:
+    """PR025: portreg.toml's ``reserved`` goes into the registry's ``reserved_ports``."""
+    if any(True for _hit in reserved_drift(facts)):
+        declared = tuple(sorted(set(facts.settings.reserved or ())))
+        plan.state = replace(plan.state, reserved_ports=declared)
+        plan.messages.append(f"🔧 Recorded portreg.toml's reserved ports {list(declared)}")
 
 
 def _repair_registry(facts: Facts, plan: Step) -> None:
@@ -273,7 +329,9 @@ def _fixable(facts: Facts, obs: Observation, service: str, plan: Step) -> bool:
         return True
     port = facts.state.port_of(service)
     forwards = [
-        o for o in facts.by_target(obs.target) if o.service == service and o.field != "dict"
+        o
+        for o in facts.by_target(obs.target)
+        if o.service == service and o.path == obs.path and o.field != "dict"
     ]
     kind_binds = any(o.service == service and o.port == port for o in facts.by_target("kind"))
     if obs.field != "dict" and len(forwards) > 1:
@@ -311,6 +369,7 @@ def _read_only_notes(facts: Facts, moves: list[Move]) -> Iterator[str]:
 def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
     """A plan after which ``check`` reports no error that portreg can repair."""
     plan = Step(facts.state)
+    _record_reserved(facts, plan)
     _repair_registry(facts, plan)
     for owner, claim in _strangers(facts):
         _move_stranger(facts, plan, owner, claim, prune)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from portreg.check.facts import DRIFT_RULED, Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
-from portreg.targets.base import NODE, Observation
+from portreg.targets.base import HOST, NODE, Observation
 
 FIX = "run `portreg fix`"
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
@@ -90,6 +90,21 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
             message = f"{service} holds port {port}, which is reserved"
             line = facts.registry_line(service)
             yield Hit(facts.registry_path, line, message, FIX, service, port)
+
+
+def reserved_drift(facts: Facts) -> Iterator[Hit]:
+    """PR025: portreg.toml declares ``reserved`` and the registry records other
+    ``reserved_ports``; portreg.toml's stands (one source: the declaration)."""
+    declared = facts.settings.reserved
+    recorded = facts.state.reserved_ports
+    if declared is None or sorted(set(declared)) == sorted(set(recorded)):
+        return
+    message = (
+        f"portreg.toml reserves {sorted(set(declared))}, the registry records "
+        f"reserved_ports {sorted(set(recorded))}; portreg.toml's stands"
+    )
+    hint = "run `portreg fix` to record portreg.toml's list in the registry"
+    yield Hit(facts.registry_path, facts.registry_line("reserved_ports"), message, hint)
 
 
 # -------------------------------------------------------------- collisions
@@ -319,6 +334,36 @@ def _skip_range(facts: Facts, port: int) -> tuple[int, int] | None:
     )
 
 
+def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
+    """What settles a double bind: declaring who owns the port, or, where skip-host-ports
+    already leaves it to Tilt, the kind mapping going (by fix for a service it can adopt)."""
+    port = claims[0].port
+    if _skip_range(facts, port) is None:
+        return (
+            "say who binds service host ports: if Tilt forwards them, set [kind] "
+            f"skip-host-ports = [[{port}, {port}]] (or the whole range) in portreg.toml and "
+            "run `portreg fix`, which removes the kind mappings; else drop one of the two "
+            "bindings by hand"
+        )
+    mapping = next((c for c in claims if c.source == "kind"), claims[0])
+    if mapping.named:
+        return f"{FIX}: it registers {mapping.holder} and removes its kind mapping"
+    return (
+        "skip-host-ports leaves this port to Tilt and no service owns the kind mapping: "
+        "remove it by hand"
+    )
+
+
+def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
+    """Whether PR015 reports this double bind instead: a registered service's kind mapping
+    inside ``skip-host-ports``, which ``fix`` removes. A mapping no service of the
+    registry owns stays PR022: fix never removes it."""
+    return _skip_range(facts, claims[0].port) is not None and any(
+        c.source == "kind" and (facts.registered(c.holder) or c.port in facts.owners)
+        for c in claims
+    )
+
+
 def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
     """PR022: one host port bound twice by files that run together: by two mechanisms
     (a kind hostPort and a Tilt forward), or by two entries of one file.
@@ -330,7 +375,7 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
     """
     for claim in facts.claims:
         first = facts.rivals[claim].twice
-        if first is None or _skip_range(facts, claim.port) is not None:
+        if first is None or _left_to_tilt(facts, first, claim):
             continue
         owner = facts.owners.get(claim.port)
         strangers = [
@@ -345,12 +390,7 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
             f"{claim.source} {other} ({claim.where}); the second to start fails with "
             "'address already in use'"
         )
-        hint = (
-            "say who binds service host ports: if Tilt forwards them, set [kind] "
-            f"skip-host-ports = [[{claim.port}, {claim.port}]] (or the whole range) in "
-            "portreg.toml and run `portreg fix`, which removes the kind mappings; else drop "
-            "one of the two bindings by hand"
-        )
+        hint = _double_bind_hint(facts, first, claim)
         service = first.holder if first.named else None
         yield Hit(first.path, first.line, message, hint, service, claim.port, claim.holder)
 
@@ -408,6 +448,8 @@ def static_band(size: int) -> int:
 
 def static_band_note(facts: Facts) -> Iterator[Hit]:
     """PR014 (info, once per repo): the NodePort range lies outside the static band."""
+    if not facts.derives_node_ports:
+        return
     k8s_low, k8s_high = K8S_NODE_PORT_RANGE
     band_high = k8s_low + static_band(k8s_high - k8s_low + 1) - 1
     low, high = facts.settings.node_port_range
@@ -439,11 +481,24 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
             continue
         if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
             continue
+        mine = _bindings_in_file(facts, obs)
+        if facts.expected(obs) in {o.port for o in mine}:
+            continue  # its port is bound here too: this one is a second port (a debugger)
         message = (
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
         )
-        hint = FIX if obs.target in facts.editable else f"edit {obs.path}:{obs.line} by hand"
+        fixable = obs.target in facts.editable and len(mine) <= 1  # several: fix will not guess
+        hint = FIX if fixable else f"edit {obs.path}:{obs.line} by hand"
         yield _at(facts, obs, message, hint)
+
+
+def _bindings_in_file(facts: Facts, obs: Observation) -> list[Observation]:
+    """The host bindings of the observation's service in the observation's file."""
+    return [
+        o
+        for o in facts.by_target(obs.target)
+        if o.path == obs.path and o.service == obs.service and o.namespace == HOST
+    ]
 
 
 # ------------------------------------------------------------- user targets
@@ -753,6 +808,17 @@ RULES: tuple[Rule, ...] = (
         help=(
             "Give one of them another nodePort by hand: the API server refuses the second. "
             "A kind containerPort equal to a nodePort is the link working, not a clash."
+        ),
+    ),
+    Rule(
+        "PR025",
+        "error",
+        "reserved-drift",
+        reserved_drift,
+        summary="portreg.toml's `reserved` and the registry's `reserved_ports` disagree",
+        help=(
+            "Run `portreg fix`: portreg.toml's list stands and is written into the registry "
+            "(without `reserved` in portreg.toml, the registry's list stands)."
         ),
     ),
 )

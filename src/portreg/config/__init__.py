@@ -97,7 +97,8 @@ class Settings:
     registry: str = DEFAULT_REGISTRY
     first_port: int = discovery.FIRST_PORT
     last_port: int = discovery.LAST_PORT
-    reserved: tuple[int, ...] = discovery.RESERVED
+    # None: portreg.toml declares none, and the registry's ``reserved_ports`` stands
+    reserved: tuple[int, ...] | None = None
     node_port_base: int = discovery.NODE_PORT_BASE
     node_port_offset: int = discovery.NODE_PORT_OFFSET
     node_port_range: PortRange = discovery.NODE_PORT_RANGE
@@ -131,6 +132,17 @@ class Settings:
 
     def node_port(self, port: int) -> int:
         return self.node_port_base + (port - self.node_port_offset)
+
+    @property
+    def new_reserved(self) -> tuple[int, ...]:
+        """What a new registry records as ``reserved_ports``: the config's, else the default."""
+        return discovery.RESERVED if self.reserved is None else self.reserved
+
+    @property
+    def derives_node_ports(self) -> bool:
+        """Whether NodePorts are derived from the registry's ports (kind mappings or Helm
+        values): only then must the port range map into node-port-range."""
+        return self.kind.enabled or self.helm.enabled
 
 
 def shown_path(root: Path, path: str) -> str:
@@ -532,7 +544,8 @@ def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None
 
 
 def validate_ranges(settings: Settings) -> None:
-    """Reject a configuration whose formula can produce an invalid NodePort."""
+    """Reject a configuration whose formula can produce an invalid NodePort (only where the
+    repo derives NodePorts: a repo with no kind and no Helm may use any range)."""
     first, last = settings.first_port, settings.last_port
     if first > last:
         raise ConfigError(f"first-port: {first} is above last-port {last}")
@@ -542,7 +555,8 @@ def validate_ranges(settings: Settings) -> None:
         raise ConfigError(
             f"node-port-range: [{low}, {high}] is outside Kubernetes' {k8s_low}-{k8s_high}"
         )
-    for name, port in (("first-port", first), ("last-port", last)):
+    derived = (("first-port", first), ("last-port", last)) if settings.derives_node_ports else ()
+    for name, port in derived:
         node_port = settings.node_port(port)
         if not low <= node_port <= high:
             raise ConfigError(
@@ -550,7 +564,8 @@ def validate_ranges(settings: Settings) -> None:
                 f"[{low}, {high}] (NodePort = {settings.node_port_base} + (port - "
                 f"{settings.node_port_offset})); narrow the port range or move node-port-base"
             )
-    usable = (last - first + 1) - len({p for p in settings.reserved if first <= p <= last})
+    reserved = settings.new_reserved
+    usable = (last - first + 1) - len({p for p in reserved if first <= p <= last})
     if usable <= 0:
         raise ConfigError(f"reserved: every port of {first}-{last} is reserved; nothing is left")
 

@@ -25,8 +25,9 @@ registry = "scripts/port-registry.json"
 # Service ports are handed out from this range, lowest free first.
 first-port = 8001
 last-port = 8999
-# Never handed out (merged with the registry's reserved_ports).
-reserved = [8080]
+# Never handed out to a service. Unset, the registry's reserved_ports stands (a new
+# registry records [8080]); set here, this list stands and `fix` records it there.
+# reserved = [8080]
 
 # NodePort = node-port-base + (port - node-port-offset); it must stay inside
 # node-port-range and Kubernetes' 30000-32767.
@@ -153,7 +154,7 @@ def init_edits(
     root = settings.root
     wanted: list[tuple[Path, str, int]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE, 0o644)]
     registry = RegistryState(
-        reserved_ports=settings.reserved,
+        reserved_ports=settings.new_reserved,
         next_port=settings.first_port,
         document=empty_document(),
     )

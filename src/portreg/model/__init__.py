@@ -279,7 +279,11 @@ def dump_registry(state: RegistryState, timestamp: str | None) -> str:
 
 
 def reserved_ports(settings: Settings, state: RegistryState) -> frozenset[int]:
-    return frozenset(settings.reserved) | frozenset(state.reserved_ports)
+    """The ports portreg hands to no service: portreg.toml's ``reserved`` when it declares
+    one (``reserved = []`` frees them all; ``check`` says when the registry's record
+    disagrees and ``fix`` writes it), else the registry's ``reserved_ports``."""
+    declared = settings.reserved
+    return frozenset(state.reserved_ports if declared is None else declared)
 
 
 def allocate(settings: Settings, state: RegistryState, also_taken: Iterable[int] = ()) -> int:
@@ -291,7 +295,8 @@ def allocate(settings: Settings, state: RegistryState, also_taken: Iterable[int]
     first, last = settings.first_port, settings.last_port
     used = set(also_taken)
     taken = set(state.assignments.values()) | reserved_ports(settings, state) | used
-    taken |= {port for port in range(first, last + 1) if settings.node_port(port) in used}
+    if settings.derives_node_ports:  # a port whose NodePort a file already uses is not free
+        taken |= {port for port in range(first, last + 1) if settings.node_port(port) in used}
     port = lowest_free(first, last, taken, state.next_port)
     if port is not None:
         return port

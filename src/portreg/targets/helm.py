@@ -47,20 +47,19 @@ SCANNED = (
 EXPOSED = frozenset({"NodePort", "LoadBalancer"})  # Service types that open a NodePort
 
 
-def _nodeport_convention(root: Any, first: int, last: int) -> bool:
+def _nodeport_convention(root: Any) -> bool:
     """Whether a values file follows the NodePort convention, so the registry governs its
-    ports: its Service is a NodePort (or LoadBalancer); with no type, it names a nodePort
-    or a port inside the registry's range. A ClusterIP Service's port is its own
-    in-cluster address (``port: 80``): read, never rewritten."""
+    ports: its Service is a NodePort (or LoadBalancer), or names a nodePort with no type.
+    A ClusterIP Service's port is its own in-cluster address (``port: 80``), and so is
+    one of a file that says neither (``port: 8080`` in every chart): read, never
+    rewritten."""
     from portreg.targets import yamlscan as ys
 
     section = ys.last(root, "service")
     kind = ys.scalar(ys.last(section, "type"))
     if kind is not None:
         return kind in EXPOSED
-    port = _number(ys.last(section, "port"))
-    in_range = port is not None and first <= port <= last
-    return in_range or _number(ys.last(section, "nodePort")) is not None
+    return _number(ys.last(section, "nodePort")) is not None
 
 
 def _number(node: Any) -> int | None:
@@ -190,8 +189,7 @@ class HelmTarget(SetTarget):
         if docs:
             _require_mappings(docs[0], display)
         found = []
-        first, last = self.settings.first_port, self.settings.last_port
-        governed = bool(docs) and _nodeport_convention(docs[0], first, last)
+        governed = bool(docs) and _nodeport_convention(docs[0])
         for (section, key), role, namespace in SCANNED if docs else ():
             node = _field(docs[0], section, key, display)
             port = _number(node)
