@@ -15,7 +15,7 @@ V = "helm/rerp-microservice/values"
 REG = "scripts/port-registry.json"
 
 EXPECTED = [
-    ("PR018", "warning", "Tiltfile", 14),  # reporting forwards 8015, registry 8005
+    ("PR018", "error", "Tiltfile", 14),  # reporting forwards 8015, registry 8005
     ("PR002", "error", f"{V}/billing.yaml", 4),  # billing copied general-ledger's 8001
     ("PR006", "error", f"{V}/billing.yaml", 4),  # billing is not registered
     ("PR005", "error", f"{V}/billing.yaml", 6),  # 30801: sibling formula

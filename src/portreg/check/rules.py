@@ -471,7 +471,8 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
 
 
 def scanned_drift(facts: Facts) -> Iterator[Hit]:
-    """PR018: a Tiltfile/compose/manifest gives a registered service another port (warning).
+    """PR018: a Tiltfile/compose/manifest gives a registered service another port (an error
+    as every governed port the registry disagrees with: ``fix`` rewrites it).
 
     When that port is someone else's, PR002 reports it as an error instead.
     """
@@ -741,7 +742,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "PR018",
-        "warning",
+        "error",
         "scanned-drift",
         scanned_drift,
         summary="a Tiltfile/compose/manifest gives a registered service another port",
