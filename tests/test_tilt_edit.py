@@ -82,12 +82,12 @@ def test_fix_leaves_a_forward_it_cannot_rewrite_and_fixes_the_rest(
     (root / "Tiltfile").write_text(tiltfile)
     values = root / "helm" / "rerp-microservice" / "values" / "invoice.yaml"
     run = cli("--root", str(root), "fix")
-    # what is left is only a warning to check, but fix refused an edit: it says so, exit 1
+    # the stale forward is an error check still reports: fix says so, and exits 1
     assert run.code == 1, run.err
     assert run.err == (
         "⚠️  Not fixed: Tiltfile:1: the forward of port 8005 is not a plain literal portreg "
         "can rewrite (edit it by hand)\n"
-        "❌ 1 edit left that fix cannot make (the Not fixed lines above); make them by hand\n"
+        "❌ 1 error left that fix cannot repair; `portreg check` lists them\n"
     )
     assert (root / "Tiltfile").read_text() == tiltfile
     assert "nodePort: 31002" in values.read_text()  # the other files were fixed

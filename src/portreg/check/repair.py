@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from portreg.check.facts import Claim, Facts
 from portreg.check.rules import (
     FIX,
+    forward_refusal,
     governed,
     host_clashes,
     host_port_bound_twice,
@@ -285,9 +286,6 @@ def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: 
         )
 
 
-HOST_FORWARDERS = frozenset({"tilt", "compose"})
-
-
 def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[list[str], frozenset[str]]]:
     """Registered services whose editable entries disagree with the registry: what ``fix``
     says and which targets it rewrites. What it must not do goes to ``plan.warnings``."""
@@ -325,26 +323,10 @@ def _fixable(facts: Facts, obs: Observation, service: str, plan: Step) -> bool:
     port would be a guess), and when the kind mapping already binds that host port (the
     rewrite would bind it twice).
     """
-    if obs.target not in HOST_FORWARDERS:
-        return True
-    port = facts.state.port_of(service)
-    forwards = [
-        o
-        for o in facts.by_target(obs.target)
-        if o.service == service and o.path == obs.path and o.field != "dict"
-    ]
-    kind_binds = any(o.service == service and o.port == port for o in facts.by_target("kind"))
-    if obs.field != "dict" and len(forwards) > 1:
-        why = f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
-    elif obs.field != "dict" and kind_binds and not facts.in_skip(port):
-        why = (
-            f"moving it to {port} would bind the host port kind-config.yaml maps for {service} "
-            "twice; declare who owns it with [kind] skip-host-ports, or edit it by hand"
-        )
-    else:
-        return True
-    plan.warnings.append(not_fixed(f"{obs.path}:{obs.line}: {obs.field} {obs.port}: {why}"))
-    return False
+    why = forward_refusal(facts, obs, service)
+    if why:
+        plan.warnings.append(not_fixed(f"{obs.path}:{obs.line}: {obs.field} {obs.port}: {why}"))
+    return not why
 
 
 def _undeclared_host_owner(facts: Facts, moves: list[Move]) -> Iterator[str]:

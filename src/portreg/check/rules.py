@@ -338,6 +338,9 @@ def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
     """What settles a double bind: declaring who owns the port, or, where skip-host-ports
     already leaves it to Tilt, the kind mapping going (by fix for a service it can adopt)."""
     port = claims[0].port
+    mapping = next((c for c in claims if c.source == "kind"), None)
+    if mapping is None or not mapping.named:  # no service fix could register owns it
+        return "drop one of the two bindings by hand (the second to start fails)"
     if _skip_range(facts, port) is None:
         return (
             "say who binds service host ports: if Tilt forwards them, set [kind] "
@@ -345,13 +348,7 @@ def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
             "run `portreg fix`, which removes the kind mappings; else drop one of the two "
             "bindings by hand"
         )
-    mapping = next((c for c in claims if c.source == "kind"), claims[0])
-    if mapping.named:
-        return f"{FIX}: it registers {mapping.holder} and removes its kind mapping"
-    return (
-        "skip-host-ports leaves this port to Tilt and no service owns the kind mapping: "
-        "remove it by hand"
-    )
+    return f"{FIX}: it registers {mapping.holder} and removes its kind mapping"
 
 
 def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
@@ -482,15 +479,36 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
             continue
         if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
             continue
-        mine = _bindings_in_file(facts, obs)
-        if facts.expected(obs) in {o.port for o in mine}:
+        if facts.expected(obs) in {o.port for o in _bindings_in_file(facts, obs)}:
             continue  # its port is bound here too: this one is a second port (a debugger)
         message = (
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
         )
-        fixable = obs.target in facts.editable and len(mine) <= 1  # several: fix will not guess
-        hint = FIX if fixable else f"edit {obs.path}:{obs.line} by hand"
-        yield _at(facts, obs, message, hint)
+        why = forward_refusal(facts, obs, obs.service or "")
+        hint = FIX if obs.target in facts.editable else f"edit {obs.path}:{obs.line} by hand"
+        yield _at(facts, obs, message, f"fix leaves it: {why}" if why else hint)
+
+
+HOST_FORWARDERS = frozenset({"tilt", "compose"})
+
+
+def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
+    """Why ``fix`` leaves a drifted forward alone ("" when it rewrites it): the service has
+    several in the file (an app and a debugger: which is its port would be a guess), or
+    the kind mapping already binds the registry's port (the rewrite would bind it twice)."""
+    if obs.target not in HOST_FORWARDERS or obs.field == "dict":
+        return ""
+    port = facts.state.port_of(service)
+    forwards = [o for o in _bindings_in_file(facts, obs) if o.field != "dict"]
+    kind_binds = any(o.service == service and o.port == port for o in facts.by_target("kind"))
+    if len(forwards) > 1:
+        return f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
+    if kind_binds and not facts.in_skip(port):
+        return (
+            f"moving it to {port} would bind the host port kind-config.yaml maps for {service} "
+            "twice; declare who owns it with [kind] skip-host-ports, or edit it by hand"
+        )
+    return ""
 
 
 def _bindings_in_file(facts: Facts, obs: Observation) -> list[Observation]:
