@@ -110,6 +110,9 @@ def test_4mb_of_yaml_documents_is_read_or_refused(name: str) -> None:
     elif name == "kind":
         with pytest.raises(PortregError, match="expected a single document"):
             reader(text)
+    elif name == "compose":  # documents merge as compose merges them: one service, one port
+        assert ports(reader, text) == EXPECTED[name]
+        assert len(reader(text)) == len(EXPECTED[name])
     else:
         assert ports(reader, text) == EXPECTED[name]
         assert len(reader(text)) == len(EXPECTED[name]) * (SIZE // len("---\n" + doc))

@@ -15,7 +15,7 @@ from typing import Any
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
-from portreg.errors import FileEditError
+from portreg.errors import FileEditError, PortregError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation, scan_each
@@ -96,6 +96,20 @@ def _holds_port(section: Any) -> bool:
     return any(_number(ys.last(section, key)) is not None for key in keys)
 
 
+def _in_cluster(text: str, display: str) -> bool:
+    """Whether a values file says its Service keeps its ports in-cluster (``type:
+    ClusterIP``), so no registry port belongs in it, even when asked by name. A file
+    that says no type is the registry's to fill (the seed's files say none)."""
+    from portreg.targets import yamlscan as ys
+
+    try:
+        docs = ys.documents(text, display)
+    except PortregError:
+        return False  # the editor refuses such a file itself, saying why
+    kind = ys.scalar(ys.last(ys.last(docs[0], "service"), "type")) if len(docs) == 1 else None
+    return kind is not None and kind not in EXPOSED
+
+
 class HelmTarget(SetTarget):
     """The Helm values file of each service: a yaml set target configured from ``[helm]``.
 
@@ -129,6 +143,11 @@ class HelmTarget(SetTarget):
                 return [_missing_warning(ws.display(path), wanted.service)]
             text = self._scaffold(ws, wanted)
             ports_only = False  # a file portreg creates gets every field
+        elif _in_cluster(text, ws.display(path)):
+            return [
+                f"⚠️  helm: {ws.display(path)}: its Service's ports are in-cluster (type is "
+                "not NodePort); left as they are"
+            ]
         new, warnings = self.edit(text, ws.display(path), wanted, ports_only=ports_only)
         if new != ws.read(path):
             ws.write(path, new)
