@@ -22,6 +22,7 @@ from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.model.step import Step
 from portreg.targets.base import Observation, Target
+from portreg.targets.kinds import VALUES, named
 
 P = ParamSpec("P")
 
@@ -106,7 +107,7 @@ def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
             service: path
             for service, path in found.values_files.items()
             if path not in left
-            and not skip.observation(Observation("helm", path, 0, 0, "", "other", service))
+            and not skip.observation(Observation(named(VALUES), path, 0, 0, "", "other", service))
         },
         in_use=frozenset(ports_in_use(ws, targets)),
     )

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, NamedTuple
 from portreg.config import Settings
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
+from portreg.targets.kinds import KINDS, VALUES, kind_of
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
 GOVERNED_ROLES = frozenset({"port", "node_port", "container_port"})  # "other" is only read
-EDITABLE = frozenset({"helm", "kind", "tilt", "compose"})  # `fix` rewrites; manifests: read-only
-DRIFT_RULED = frozenset({"helm", "kind"})  # targets with a drift rule of their own
 
 
 @dataclass(frozen=True)
@@ -130,13 +129,13 @@ class Facts:
     def nodeport_convention(self) -> bool:
         """Whether the repo's values files follow the NodePort convention (some file's ports
         are governed): then a values file names a service portreg keeps."""
-        return any(obs.role != "other" for obs in self.by_target("helm"))
+        return any(obs.role != "other" for obs in self.by_part(VALUES))
 
     @cached_property
     def governed_values(self) -> dict[str, str]:
         """Service -> values file, for the files the registry governs: those whose ports
         follow the convention, and port-less ones in a repo that follows it."""
-        ruled = {obs.path: obs.role != "other" for obs in self.by_target("helm")}
+        ruled = {obs.path: obs.role != "other" for obs in self.by_part(VALUES)}
         return {
             service: path
             for service, path in self.values_files.items()
@@ -158,8 +157,28 @@ class Facts:
 
     @cached_property
     def editable(self) -> frozenset[str]:
-        """Targets ``fix`` rewrites: Helm, kind and every user target; the rest are read-only."""
-        return EDITABLE | self.user_targets
+        """Targets ``fix`` rewrites (the kinds table says which; every user target)."""
+        return frozenset(k.name for k in KINDS.values() if k.edits) | self.user_targets
+
+    @cached_property
+    def drift_ruled(self) -> frozenset[str]:
+        """Targets whose drift a rule of their own reports (not PR018)."""
+        return frozenset(k.name for k in KINDS.values() if k.own_drift_rule) | self.user_targets
+
+    def part(self, target: str) -> str:
+        """What a target's files are (``targets.kinds``: values, cluster, forwards...)."""
+        return kind_of(target).part
+
+    def by_part(self, part: str) -> list[Observation]:
+        """The observations of the targets that play ``part``."""
+        return self._by_part.get(part, [])
+
+    @cached_property
+    def _by_part(self) -> dict[str, list[Observation]]:
+        grouped: dict[str, list[Observation]] = {}
+        for obs in self.observations:
+            grouped.setdefault(self.part(obs.target), []).append(obs)
+        return grouped
 
     def by_target(self, target: str) -> list[Observation]:
         return self._by_target.get(target, [])
@@ -182,7 +201,7 @@ class Facts:
     @cached_property
     def _helm_port_lines(self) -> dict[str, int]:
         lines: dict[str, int] = {}
-        for obs in self.by_target("helm"):
+        for obs in self.by_part(VALUES):
             if obs.role == "port":
                 lines.setdefault(obs.path, obs.line)
         return lines

@@ -26,6 +26,7 @@ from portreg.check.rules import (
 from portreg.model import SERVICE_LABEL, RegistryState, allocate
 from portreg.model.step import Move, Step
 from portreg.targets.base import HOST, SERVICE, SHARED, Observation, run_together
+from portreg.targets.kinds import CLUSTER, VALUES, named
 
 _LABEL = re.compile(SERVICE_LABEL)
 
@@ -293,19 +294,19 @@ def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[list[str], frozenset[s
     found: dict[str, tuple[list[str], set[str]]] = {}
     for obs in facts.observations:
         service = obs.service
-        if service is None and obs.target == "kind" and obs.role == "port":
+        if service is None and facts.part(obs.target) == CLUSTER and obs.role == "port":
             service = facts.owners.get(obs.port)  # an unnamed mapping on a registered port
         if obs.target not in facts.editable or service is None or not facts.registered(service):
             continue
         ranges = [(lo, hi) for lo, hi in skip if lo <= obs.port <= hi]
         message = ""
-        if obs.target == "kind" and obs.role == "port" and ranges:
+        if facts.part(obs.target) == CLUSTER and obs.role == "port" and ranges:
             low, high = ranges[0]
             message = (
                 f"🗑  Removed kind mapping for {service} ({obs.port}): [kind] "
                 f"skip-host-ports {low}-{high} leaves these host ports to Tilt"
             )
-            target = "kind"  # only the mapping: the other files are not wrong
+            target = obs.target  # only the mapping: the other files are not wrong
         elif facts.drifted(obs) and _fixable(facts, obs, service, plan):
             message = f"🔧 Rewriting the config files of '{service}' to the registry"
             target = obs.target
@@ -372,7 +373,7 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
         if facts.registered(service) or service in {m.service for m in plan.moves} | pruned:
             continue
         if prune:
-            targets = (_targets_of(facts, service) | {"helm"}) & facts.editable
+            targets = (_targets_of(facts, service) | {named(VALUES)}) & facts.editable
             plan.removals += [(target, service) for target in sorted(targets)]
             plan.messages.append(f"🗑  Pruning '{service}' (not in the registry): {path}")
         else:

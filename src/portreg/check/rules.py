@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portreg.check.facts import DRIFT_RULED, Claim, Facts
+from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
 from portreg.targets.base import HOST, NODE, Observation
+from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
 FIX = "run `portreg fix`"
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
@@ -120,9 +121,9 @@ def _explained(facts: Facts, claim: Claim) -> bool:
     obs = claim.observation
     if facts.registered(claim.holder):
         held = facts.state.port_of(claim.holder)
-        ruled = DRIFT_RULED | facts.user_targets  # their drift rules name the other holder
+        ruled = facts.drift_ruled  # their drift rules name the other holder
         return held == claim.port or (obs is not None and obs.target in ruled)
-    stranger_rule = obs is not None and (obs.target == "kind" or obs.target in facts.user_targets)
+    stranger_rule = obs is not None and (facts.part(obs.target) in (CLUSTER, DECLARED))
     return stranger_rule and claim.port in facts.owners  # PR009 / PR020
 
 
@@ -156,7 +157,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
             f"{claim.holder} ({claim.where})"
         )
         hint = FIX if governed(facts, claim) else f"edit {claim.where} by hand"
-        if claim.source == "helm" and not facts.registered(claim.holder):
+        if facts.part(claim.source) == VALUES and not facts.registered(claim.holder):
             hint = RECONCILE
         yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
 
@@ -207,7 +208,7 @@ def node_port_collisions(facts: Facts) -> Iterator[Hit]:
 
 
 def _helm_drift(facts: Facts, role: str) -> Iterator[Hit]:
-    for obs in facts.by_target("helm"):
+    for obs in facts.by_part(VALUES):
         if obs.role == role and facts.drifted(obs):
             message = (
                 f"{obs.field} is {obs.port}, the registry gives {obs.service} "
@@ -243,7 +244,7 @@ def _formula_node_port(facts: Facts, obs: Observation) -> int | None:
 def helm_node_port(facts: Facts) -> Iterator[Hit]:
     """PR005: Helm ``service.nodePort`` is not what the NodePort formula gives."""
     settings = facts.settings
-    for obs in facts.by_target("helm"):
+    for obs in facts.by_part(VALUES):
         wanted = _formula_node_port(facts, obs) if obs.role == "node_port" else None
         if wanted is not None and wanted != obs.port:
             base = facts.state.port_of(obs.service or "") or facts.helm_port(obs.path)
@@ -286,10 +287,10 @@ def kind_drift(facts: Facts) -> Iterator[Hit]:
     """PR008: a registered service's kind mapping disagrees with the registry (a second,
     stale mapping of the service too: which to keep is the user's call, not fix's)."""
     mapped: dict[str, int] = {}
-    for obs in facts.by_target("kind"):
+    for obs in facts.by_part(CLUSTER):
         if obs.role == "port" and obs.service is not None:
             mapped[obs.service] = mapped.get(obs.service, 0) + 1
-    for obs in facts.by_target("kind"):
+    for obs in facts.by_part(CLUSTER):
         if obs.service is not None and facts.drifted(obs):
             message = (
                 f"kind {obs.field} {obs.port} for {obs.service}, the registry gives "
@@ -302,7 +303,7 @@ def kind_drift(facts: Facts) -> Iterator[Hit]:
 
 def kind_stranger(facts: Facts) -> Iterator[Hit]:
     """PR009: a kind hostPort of an unregistered service on a registered port."""
-    for obs in facts.by_target("kind"):
+    for obs in facts.by_part(CLUSTER):
         owner = facts.owners.get(obs.port)
         if obs.role == "port" and obs.service and not facts.registered(obs.service) and owner:
             message = (
@@ -318,8 +319,8 @@ def kind_missing(facts: Facts) -> Iterator[Hit]:
     already binds (a mapping there would be PR022's double bind)."""
     if facts.kind_config is None:
         return
-    mapped = {c.holder for c in facts.claims if c.source == "kind" and c.named}
-    bound = {c.port for c in facts.claims if c.binds and c.source != "kind"}
+    mapped = {c.holder for c in facts.claims if facts.part(c.source) == CLUSTER and c.named}
+    bound = {c.port for c in facts.claims if c.binds and facts.part(c.source) != CLUSTER}
     for service, port in facts.state.assignments.items():
         if service not in mapped and port not in bound and _skip_range(facts, port) is None:
             message = f"{service} has no port mapping in {facts.kind_config}"
@@ -338,7 +339,7 @@ def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
     """What settles a double bind: declaring who owns the port, or, where skip-host-ports
     already leaves it to Tilt, the kind mapping going (by fix for a service it can adopt)."""
     port = claims[0].port
-    mapping = next((c for c in claims if c.source == "kind"), None)
+    mapping = next((c for c in claims if facts.part(c.source) == CLUSTER), None)
     if mapping is None or not mapping.named:  # no service fix could register owns it
         return "drop one of the two bindings by hand (the second to start fails)"
     if _skip_range(facts, port) is None:
@@ -356,7 +357,7 @@ def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
     inside ``skip-host-ports``, which ``fix`` removes. A mapping no service of the
     registry owns stays PR022: fix never removes it."""
     return _skip_range(facts, claims[0].port) is not None and any(
-        c.source == "kind" and (facts.registered(c.holder) or c.port in facts.owners)
+        facts.part(c.source) == CLUSTER and (facts.registered(c.holder) or c.port in facts.owners)
         for c in claims
     )
 
@@ -376,7 +377,9 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
             continue
         owner = facts.owners.get(claim.port)
         strangers = [
-            c for c in (first, claim) if c.source == "kind" and not facts.registered(c.holder)
+            c
+            for c in (first, claim)
+            if facts.part(c.source) == CLUSTER and not facts.registered(c.holder)
         ]
         if owner is not None and strangers:
             continue  # a stranger on a registered service's port: PR009 reports that line
@@ -395,7 +398,7 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
     """PR015: a registered service's kind hostPort inside skip-host-ports (something else
     binds those); a mapping no registered service owns is not portreg's to judge."""
-    for obs in facts.by_target("kind"):
+    for obs in facts.by_part(CLUSTER):
         if obs.role != "port" or facts.drifted(obs):
             continue
         if not facts.registered(obs.service) and obs.port not in facts.owners:
@@ -421,7 +424,10 @@ def node_port_range(facts: Facts) -> Iterator[Hit]:
     for obs in facts.observations:
         if obs.role != "node_port" or facts.registered(obs.service):
             continue
-        if obs.target == "helm" and _formula_node_port(facts, obs) not in (None, obs.port):
+        if facts.part(obs.target) == VALUES and _formula_node_port(facts, obs) not in (
+            None,
+            obs.port,
+        ):
             continue
         if not k8s_low <= obs.port <= k8s_high:
             message = f"{obs.field} {obs.port} is outside Kubernetes' {k8s_low}-{k8s_high}"
@@ -473,7 +479,7 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
 
     When that port is someone else's, PR002 reports it as an error instead.
     """
-    ruled = DRIFT_RULED | facts.user_targets
+    ruled = facts.drift_ruled
     for obs in facts.observations:
         if obs.target in ruled or not facts.drifted(obs):
             continue
@@ -489,18 +495,15 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
         yield _at(facts, obs, message, f"fix leaves it: {why}" if why else hint)
 
 
-HOST_FORWARDERS = frozenset({"tilt", "compose"})
-
-
 def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
     """Why ``fix`` leaves a drifted forward alone ("" when it rewrites it): the service has
     several in the file (an app and a debugger: which is its port would be a guess), or
     the kind mapping already binds the registry's port (the rewrite would bind it twice)."""
-    if obs.target not in HOST_FORWARDERS or obs.field == "dict":
+    if facts.part(obs.target) != FORWARDS or obs.field == "dict":
         return ""
     port = facts.state.port_of(service)
     forwards = [o for o in _bindings_in_file(facts, obs) if o.field != "dict"]
-    kind_binds = any(o.service == service and o.port == port for o in facts.by_target("kind"))
+    kind_binds = any(o.service == service and o.port == port for o in facts.by_part(CLUSTER))
     if len(forwards) > 1:
         return f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
     if kind_binds and not facts.in_skip(port):
