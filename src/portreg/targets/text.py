@@ -15,6 +15,7 @@ from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, service_from, template_regex
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, declared, scan_each
@@ -121,6 +122,7 @@ class TextTarget:
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
 
+    @collector_paused()
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """Each line the template matches, with its port and service."""
         match = self.file_service.fullmatch(display) if self.per_service else None
