@@ -37,7 +37,8 @@ def _lines(text: str) -> list[str]:
 
 
 def _content(line: str) -> str:
-    return _BREAK.sub("", line)
+    """A line of :func:`_lines` without its line break (only ever at its end)."""
+    return line.rstrip("\r\n")
 
 
 def set_line(text: str, key: str, line: str) -> str:
@@ -129,6 +130,7 @@ class TextTarget:
         known = {"service": match.group("service")} if match else {}
         regex = template_regex(self.line)
         found = []
+        keys: dict[str, str] = {}  # the key each service's line starts with, rendered once
         for number, line in enumerate(_lines(text), start=1):
             hit = regex.fullmatch(_content(line))
             if hit is None:
@@ -137,7 +139,9 @@ class TextTarget:
             service = service_from(groups)
             if service is not None:
                 port = int(groups[self.role])
-                key = render(self.key, Assignment(service, 0, 0).values())
+                key = keys.get(service) or keys.setdefault(
+                    service, render(self.key, Assignment(service, 0, 0).values())
+                )
                 found.append(
                     declared(Observation(self.name, display, number, port, key, self.role, service))
                 )
