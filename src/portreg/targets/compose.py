@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from portreg.config import Settings
 from portreg.errors import FileEditError, PortregError
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
 from portreg.targets.base import HOST, UNREAD, Observation
@@ -239,6 +240,7 @@ def scan_project(project: Project) -> list[Observation]:
     return [seen for held in _merge(project).values() for seen, _ in held.values()]
 
 
+@collector_paused()
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one compose file read as a project of its own."""
     return scan_project(single(display, text))

@@ -16,6 +16,7 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError, PortregError
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation, scan_each
@@ -191,6 +192,7 @@ class HelmTarget(SetTarget):
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
 
+    @collector_paused()
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """The three port fields of one values file, with the service its name gives."""
         from portreg.targets import yamlscan as ys

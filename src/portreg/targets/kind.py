@@ -29,6 +29,7 @@ from portreg.config import Settings
 from portreg.config.templates import comment_pattern, render, service_in_comment
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, yaml11_int
 from portreg.targets.base import HOST, NODE, SHARED, Observation, scan_each
@@ -249,6 +250,7 @@ class KindTarget:
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
 
+    @collector_paused()
     def scan_file(self, source: str, text: str) -> list[Observation]:
         doc = yamledit.parse(text, source)
         if doc.find(NODES) is None:

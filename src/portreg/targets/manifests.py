@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from portreg.heap import collector_paused
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation
 from portreg.targets.scanned import ScannedTarget
 
@@ -69,6 +70,7 @@ def _field(display: str, entry: yaml.Node, key: str) -> yaml.Node | None:
     return found[-1][1] if found else None
 
 
+@collector_paused()
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one manifest file (raises PortregError if it is not YAML)."""
     from portreg.targets import yamlscan as ys

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, service_from, template_regex
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, declared, scan_each
@@ -36,7 +37,8 @@ def _lines(text: str) -> list[str]:
 
 
 def _content(line: str) -> str:
-    return _BREAK.sub("", line)
+    """A line of :func:`_lines` without its line break (only ever at its end)."""
+    return line.rstrip("\r\n")
 
 
 def set_line(text: str, key: str, line: str) -> str:
@@ -121,12 +123,14 @@ class TextTarget:
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
 
+    @collector_paused()
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """Each line the template matches, with its port and service."""
         match = self.file_service.fullmatch(display) if self.per_service else None
         known = {"service": match.group("service")} if match else {}
         regex = template_regex(self.line)
         found = []
+        keys: dict[str, str] = {}  # the key each service's line starts with, rendered once
         for number, line in enumerate(_lines(text), start=1):
             hit = regex.fullmatch(_content(line))
             if hit is None:
@@ -135,7 +139,9 @@ class TextTarget:
             service = service_from(groups)
             if service is not None:
                 port = int(groups[self.role])
-                key = render(self.key, Assignment(service, 0, 0).values())
+                key = keys.get(service) or keys.setdefault(
+                    service, render(self.key, Assignment(service, 0, 0).values())
+                )
                 found.append(
                     declared(Observation(self.name, display, number, port, key, self.role, service))
                 )

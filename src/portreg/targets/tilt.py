@@ -31,6 +31,7 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from portreg.errors import FileEditError, PortregError
+from portreg.heap import collector_paused
 from portreg.model import is_digits
 from portreg.targets.base import HOST, NAMED, UNREAD, Observation
 from portreg.targets.scanned import ScannedTarget
@@ -108,7 +109,8 @@ def parse(display: str, text: str) -> tuple[ast.Module, _Source]:
     """The syntax tree of a Tiltfile, or one PortregError line naming where it breaks."""
     source = _Source(text)
     try:
-        with warnings.catch_warnings():  # an invalid escape warns: never onto the terminal
+        # an invalid escape warns: never onto the terminal
+        with warnings.catch_warnings(), collector_paused():
             warnings.simplefilter("ignore")
             return ast.parse(source.text, filename=display), source
     except SyntaxError as exc:
@@ -315,6 +317,7 @@ def _read(display: str, text: str) -> tuple[list[Located], _Source]:
     return _Reader(display, source).read(tree), source
 
 
+@collector_paused()
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one Tiltfile (raises PortregError if Python's parser refuses it)."""
     return [found.observation for found in _read(display, text)[0]]

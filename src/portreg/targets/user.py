@@ -22,6 +22,7 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.templates import service_from, template_regex
 from portreg.edit import yaml as yamledit
 from portreg.errors import ConfigError
+from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, declared, scan_each
 from portreg.targets.fields import Bindings, SetTarget, role_of, service_path_pattern
@@ -50,6 +51,7 @@ class UserTarget(SetTarget):
     def scan(self, ws: Workspace) -> list[Observation]:
         return scan_each(self, ws)
 
+    @collector_paused()
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """Every value a port template matches, with the service it belongs to."""
         match = self.file_service.fullmatch(display) if self.per_service else None

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from portreg.errors import FileEditError, PortregError
+from portreg.heap import collector_paused
 from portreg.model import yaml11_int
 
 try:
@@ -54,11 +55,12 @@ def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
     that refuses a second one need not compose 60,000); a parse error names path:line."""
     found: list[Any] = []
     try:
-        for node in yaml.compose_all(text, Loader=TextLoader):
-            if node is not None:
-                found.append(node)
-            if limit is not None and len(found) >= limit:
-                break
+        with collector_paused():
+            for node in yaml.compose_all(text, Loader=TextLoader):
+                if node is not None:
+                    found.append(node)
+                if limit is not None and len(found) >= limit:
+                    break
         return found
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

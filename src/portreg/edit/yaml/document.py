@@ -68,8 +68,11 @@ class Document:
     def _compose(self) -> Node | None:
         import yaml
 
+        from portreg.heap import collector_paused
+
         try:
-            node: Node | None = yaml.compose(self.text, Loader=_loader())
+            with collector_paused():
+                node: Node | None = yaml.compose(self.text, Loader=_loader())
         except yaml.MarkedYAMLError as exc:
             raise self._syntax_error(exc) from exc
         except yaml.YAMLError as exc:
