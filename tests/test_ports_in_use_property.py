@@ -407,3 +407,8 @@ def test_check_reads_a_flow_list_of_port_mappings(tmp_path: Path, style: str) ->
 def test_numbers_in_reads_any_text_without_failing(text: str) -> None:
     """Any text, however odd its digits, gives a set of ports in 1-65535 (never an error)."""
     assert all(1 <= port <= 65535 for port in numbers_in(text))
+
+
+def test_a_negative_yaml_number_is_no_port() -> None:
+    """``-01`` is -1 to YAML 1.1 (hypothesis found ``0-01`` giving -1)."""
+    assert numbers_in("0-01") == {1}

@@ -285,9 +285,27 @@ class Facts:
         return result
 
     @cached_property
-    def rivals(self) -> dict[Claim, Rivals]:
-        """Each claim's rivals (``find_rivals``), computed once for every rule."""
-        return dict(zip(self.claims, find_rivals(self.claims), strict=True))
+    def rivals(self) -> list[Rivals]:
+        """Each claim's rivals (``find_rivals``), in ``claims`` order, computed once."""
+        return find_rivals(self.claims)
+
+    def host_clashes(self, *, together: bool) -> list[tuple[Claim, Claim]]:
+        """(earlier, claim): each holder's first claim on a port that another service's
+        claim meets (``together``) or meets only in files that do not run with it."""
+        return self._clashes[together]
+
+    @cached_property
+    def _clashes(self) -> dict[bool, list[tuple[Claim, Claim]]]:
+        found: dict[bool, list[tuple[Claim, Claim]]] = {True: [], False: []}
+        said: set[tuple[bool, int, str]] = set()
+        for claim, rivals in zip(self.claims, self.rivals, strict=True):
+            for together, other in ((True, rivals.together), (False, rivals.apart)):
+                key = (together, claim.port, claim.holder)
+                if other is None or key in said or claim.holder == self.owner(claim.port).holder:
+                    continue
+                said.add(key)
+                found[together].append((other, claim))
+        return found
 
     def owner(self, port: int) -> Claim:
         """Who keeps a port: the registry's holder, else whoever claimed it first."""

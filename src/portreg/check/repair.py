@@ -17,7 +17,6 @@ from portreg.check.rules import (
     FIX,
     forward_refusal,
     governed,
-    host_clashes,
     host_port_bound_twice,
     node_port_collisions,
     port_collisions,
@@ -256,7 +255,7 @@ def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
     """(owner, claim) for each unregistered service's first governed claim on a port
     another service binds in files that run with it (what PR002 says ``fix`` moves)."""
     seen: set[str] = set()
-    for other, claim in host_clashes(facts, together=True):
+    for other, claim in facts.host_clashes(together=True):
         if facts.registered(claim.holder) or not governed(facts, claim) or claim.holder in seen:
             continue
         seen.add(claim.holder)

@@ -133,23 +133,9 @@ def governed(facts: Facts, claim: Claim) -> bool:
     return claim.source in facts.editable and facts.portregs(claim.port)
 
 
-def host_clashes(facts: Facts, *, together: bool) -> Iterator[tuple[Claim, Claim]]:
-    """(earlier, claim): each holder's first claim on a port that another service's claim
-    meets (``together``) or meets only in files that do not run with it."""
-    said: set[tuple[int, str]] = set()
-    for claim in facts.claims:
-        rivals = facts.rivals[claim]
-        other = rivals.together if together else rivals.apart
-        key = (claim.port, claim.holder)
-        if other is None or key in said or claim.holder == facts.owner(claim.port).holder:
-            continue
-        said.add(key)
-        yield other, claim
-
-
 def port_collisions(facts: Facts) -> Iterator[Hit]:
     """PR002: two services bind one host port in files that run together."""
-    for other, claim in host_clashes(facts, together=True):
+    for other, claim in facts.host_clashes(together=True):
         if _explained(facts, claim):
             continue
         message = (
@@ -165,8 +151,8 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
 def alternative_collisions(facts: Facts) -> Iterator[Hit]:
     """PR023 (warning): two services bind one host port in files that do not run together
     (two compose projects, two Tiltfiles): starting both at once fails."""
-    met = {(c.port, c.holder) for _other, c in host_clashes(facts, together=True)}
-    for other, claim in host_clashes(facts, together=False):
+    met = {(c.port, c.holder) for _other, c in facts.host_clashes(together=True)}
+    for other, claim in facts.host_clashes(together=False):
         if (claim.port, claim.holder) in met:
             continue
         message = (
@@ -371,8 +357,8 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
     service host ports with ``[kind] skip-host-ports``; inside it, PR015 reports the
     kind mapping instead.
     """
-    for claim in facts.claims:
-        first = facts.rivals[claim].twice
+    for claim, rivals in zip(facts.claims, facts.rivals, strict=True):
+        first = rivals.twice
         if first is None or _left_to_tilt(facts, first, claim):
             continue
         owner = facts.owners.get(claim.port)

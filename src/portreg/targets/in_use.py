@@ -59,8 +59,7 @@ def _numbers(text: str) -> set[int]:
             continue
     for literal in _YAML11.findall(text):
         found.add(yaml11_int(literal) or 0)
-    found.discard(0)
-    return {port for port in found if port <= 65535}
+    return {port for port in found if 1 <= port <= 65535}  # YAML 1.1 reads "-01" as -1
 
 
 def _unescape(match: re.Match[str]) -> str:
