@@ -80,10 +80,10 @@ def _field(root: Any, section: str, key: str, display: str) -> Any:
     from portreg.targets import yamlscan as ys
 
     sections = ys.pairs(root, section)
-    if any(_holds_port(node) for _key, node in sections):
+    if len(sections) > 1 and any(_holds_port(node) for _key, node in sections):
         ys.refuse_duplicates(sections, section, display, HELM_TAKES)
-    found = ys.pairs(ys.last(root, section), key)
-    if any(_number(node) is not None for _key, node in found):
+    found = ys.pairs(sections[-1][1], key) if sections else []
+    if len(found) > 1 and any(_number(node) is not None for _key, node in found):
         taken = _number(found[-1][1])
         what = "not a number" if taken is None else str(taken)
         ys.refuse_duplicates(found, f"{section}.{key}", display, f"{HELM_TAKES} ({what})")
