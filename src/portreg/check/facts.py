@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from portreg.config import Settings
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
-from portreg.targets.kinds import KINDS, VALUES, kind_of
+from portreg.targets.kinds import CLUSTER, KINDS, VALUES, kind_of
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs  # (importing docs is for `check` with docs only)
@@ -168,6 +168,35 @@ class Facts:
     def part(self, target: str) -> str:
         """What a target's files are (``targets.kinds``: values, cluster, forwards...)."""
         return kind_of(target).part
+
+    def host_bindings_in_file(self, obs: Observation) -> list[Observation]:
+        """The host bindings of an observation's service in the observation's file."""
+        return self._host_by_file.get((obs.path, obs.service), [])
+
+    @cached_property
+    def _host_by_file(self) -> dict[tuple[str, str | None], list[Observation]]:
+        grouped: dict[tuple[str, str | None], list[Observation]] = {}
+        for obs in self.observations:
+            if obs.namespace == HOST:
+                grouped.setdefault((obs.path, obs.service), []).append(obs)
+        return grouped
+
+    @cached_property
+    def cluster_bound(self) -> frozenset[tuple[str | None, int]]:
+        """(service, host port) of every mapping of the cluster's config."""
+        return frozenset((obs.service, obs.port) for obs in self.by_part(CLUSTER))
+
+    def targets_of(self, service: str) -> frozenset[str]:
+        """The targets whose files mention a service (so a move adds nothing elsewhere)."""
+        return self._targets_by_service.get(service, frozenset())
+
+    @cached_property
+    def _targets_by_service(self) -> dict[str, frozenset[str]]:
+        grouped: dict[str, set[str]] = {}
+        for obs in self.observations:
+            if obs.service is not None:
+                grouped.setdefault(obs.service, set()).add(obs.target)
+        return {service: frozenset(targets) for service, targets in grouped.items()}
 
     def by_part(self, part: str) -> list[Observation]:
         """The observations of the targets that play ``part``."""
@@ -385,5 +414,8 @@ def find_rivals(claims: list[Claim]) -> list[Rivals]:
         for seen in keys.values():
             rivals = seen.rivals(claim, rivals)
         found.append(rivals)
-        keys.setdefault((claim.group, claim.address), _Earlier(claim)).add(claim)
+        key = (claim.group, claim.address)
+        if key not in keys:
+            keys[key] = _Earlier(claim)
+        keys[key].add(claim)
     return found

@@ -132,7 +132,7 @@ def filling_moves(facts: Facts, adoption: Step, planned: list[Move]) -> list[Mov
     return [
         Move(move.service, move.port)
         for move in adoption.moves
-        if move.service not in moved and not _targets_of(facts, move.service)
+        if move.service not in moved and not facts.targets_of(move.service)
     ]
 
 
@@ -247,7 +247,7 @@ def _repair_registry(facts: Facts, plan: Step) -> None:
         taken = facts.taken_by_others(service) | plan.taken()
         new = allocate(facts.settings, plan.state.without(service), taken)
         plan.state = plan.state.with_port(service, new)
-        plan.moves.append(Move(service, new, _targets_of(facts, service)))
+        plan.moves.append(Move(service, new, facts.targets_of(service)))
         plan.messages.append(f"🔧 Moved '{service}' from port {port} to {new} ({reason})")
 
 
@@ -262,24 +262,19 @@ def _strangers(facts: Facts) -> Iterator[tuple[Claim, Claim]]:
         yield other, claim
 
 
-def _targets_of(facts: Facts, service: str) -> frozenset[str]:
-    """The targets whose files mention a service (so a move adds nothing elsewhere)."""
-    return frozenset(o.target for o in facts.observations if o.service == service)
-
-
 def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: bool) -> None:
     if not claim.named:
         plan.warnings.append(
             not_fixed(f"{claim.where}: cannot tell whose entry this is; edit it by hand")
         )
     elif prune:
-        targets = _targets_of(facts, claim.holder) & facts.editable
+        targets = facts.targets_of(claim.holder) & facts.editable
         plan.removals += [(t, claim.holder) for t in sorted(targets)]
         plan.messages.append(f"🗑  Pruning '{claim.holder}' (not in the registry)")
     else:
         taken = facts.taken_by_others(claim.holder) | plan.taken()
         new = allocate(facts.settings, plan.state, taken)
-        plan.moves.append(Move(claim.holder, new, _targets_of(facts, claim.holder)))
+        plan.moves.append(Move(claim.holder, new, facts.targets_of(claim.holder)))
         plan.messages.append(
             f"🔧 Moved '{claim.holder}' ({claim.where}) from port {claim.port} to {new}: "
             f"{claim.port} belongs to {owner.holder}"
@@ -372,7 +367,7 @@ def plan_fix(facts: Facts, *, prune: bool = False) -> Step:
         if facts.registered(service) or service in {m.service for m in plan.moves} | pruned:
             continue
         if prune:
-            targets = (_targets_of(facts, service) | {named(VALUES)}) & facts.editable
+            targets = (facts.targets_of(service) | {named(VALUES)}) & facts.editable
             plan.removals += [(target, service) for target in sorted(targets)]
             plan.messages.append(f"🗑  Pruning '{service}' (not in the registry): {path}")
         else:

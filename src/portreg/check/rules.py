@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
-from portreg.targets.base import HOST, NODE, Observation
+from portreg.targets.base import NODE, Observation
 from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
 FIX = "run `portreg fix`"
@@ -471,7 +471,7 @@ def scanned_drift(facts: Facts) -> Iterator[Hit]:
             continue
         if obs.role == "port" and facts.owners.get(obs.port, obs.service) != obs.service:
             continue
-        if facts.expected(obs) in {o.port for o in _bindings_in_file(facts, obs)}:
+        if facts.expected(obs) in {o.port for o in facts.host_bindings_in_file(obs)}:
             continue  # its port is bound here too: this one is a second port (a debugger)
         message = (
             f"{obs.field} {obs.port} for {obs.service}, the registry gives {facts.expected(obs)}"
@@ -488,8 +488,8 @@ def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
     if facts.part(obs.target) != FORWARDS or obs.field == "dict":
         return ""
     port = facts.state.port_of(service)
-    forwards = [o for o in _bindings_in_file(facts, obs) if o.field != "dict"]
-    kind_binds = any(o.service == service and o.port == port for o in facts.by_part(CLUSTER))
+    forwards = [o for o in facts.host_bindings_in_file(obs) if o.field != "dict"]
+    kind_binds = port is not None and (service, port) in facts.cluster_bound
     if len(forwards) > 1:
         return f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
     if kind_binds and not facts.in_skip(port):
@@ -498,15 +498,6 @@ def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
             "twice; declare who owns it with [kind] skip-host-ports, or edit it by hand"
         )
     return ""
-
-
-def _bindings_in_file(facts: Facts, obs: Observation) -> list[Observation]:
-    """The host bindings of the observation's service in the observation's file."""
-    return [
-        o
-        for o in facts.by_target(obs.target)
-        if o.path == obs.path and o.service == obs.service and o.namespace == HOST
-    ]
 
 
 # ------------------------------------------------------------- user targets
