@@ -32,11 +32,42 @@ SEED_REGISTRY = """\
 """
 
 
+# The seed's Helm layout, written down: for a repo whose files no longer show it (its
+# values folder empty or gone), as `portreg init` writes it for a repo that has it.
+SEED_HELM_CONFIG = """\
+[helm]
+values = "helm/rerp-microservice/values/{service}.yaml"
+
+[helm.set]
+"service.port" = "{port}"
+"service.containerPort" = "{port}"
+"service.nodePort" = "{node_port}"
+"service.name" = "{service}"
+"image.name" = "rerp-{service}"
+"app.serviceName" = "{service}"
+"app.binaryName" = "{service_snake}_service_api"
+"""
+# What a command run in a repo with no portreg.toml says first, on stderr.
+NO_CONFIG = (
+    "ℹ️  no portreg.toml: using the layout and ports found in the files "
+    "(`portreg init` writes them down)\n"
+)
+
+
+def without_notice(err: str) -> str:
+    """stderr without the one line a repo with no config gets."""
+    return err.replace(NO_CONFIG, "", 1)
+
+
 @dataclass(frozen=True)
 class Run:
+    """A CLI run; ``err`` without the no-config line, which ``no_config`` records (most
+    tests run in a repo with no portreg.toml, and assert what else the command says)."""
+
     code: int
     out: str
     err: str
+    no_config: bool = False
 
 
 CliRunner = Callable[..., Run]
@@ -107,7 +138,8 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRunner:
         finally:
             os.chdir(previous)
         captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        err = without_notice(captured.err)
+        return Run(code, captured.out, err, no_config=err != captured.err)
 
     return run
 

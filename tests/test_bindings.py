@@ -167,7 +167,7 @@ def test_a_range_outside_the_node_port_band_without_kind_or_helm(
     tmp_path: Path, cli: CliRunner
 ) -> None:
     config = "first-port = 3000\nlast-port = 3099\n"
-    root = repo(tmp_path, {"portreg.toml": config}, {})
+    root = repo(tmp_path, {"portreg.toml": config + "[kind]\nenabled = true\n"}, {})
     refused = cli("--root", str(root), "assign", "web")  # kind derives NodePorts: refused
     assert refused.code == 2
     assert "outside node-port-range" in refused.err

@@ -167,7 +167,8 @@ def test_first_assign_in_an_empty_repo_creates_the_registry(repo: Path, cli: Cli
         "   NodePort: 31001\n"
         "   Created scripts/port-registry.json\n"
     )
-    assert '\n  "reserved_ports": [8080],\n' in (repo / REGISTRY).read_text()  # the seed's form
+    # nothing reserved: no infrastructure binds a port here (the seed's form, a list)
+    assert '\n  "reserved_ports": [],\n' in (repo / REGISTRY).read_text()
     assert registry(repo)["assignments"] == {"invoice": 8001}
     assert registry(repo)["next_port"] == 8002
 
@@ -233,7 +234,7 @@ def test_read_only_registry_is_refused_and_unchanged(seed_repo: Path, cli: CliRu
 
 
 def test_bad_config_is_exit_2_naming_the_key(seed_repo: Path, cli: CliRunner) -> None:
-    (seed_repo / "portreg.toml").write_text("last-port = 9999\n")
+    (seed_repo / "portreg.toml").write_text("last-port = 9999\n[kind]\nenabled = true\n")
     run = cli("--root", str(seed_repo), "list")
     assert run.code == 2
     assert run.err.startswith("portreg: error: ")
@@ -243,6 +244,13 @@ def test_bad_config_is_exit_2_naming_the_key(seed_repo: Path, cli: CliRunner) ->
 def test_init_writes_config_registry_and_compat_script(repo: Path, cli: CliRunner) -> None:
     run = cli("--root", str(repo), "init", "--compat-script")
     assert run.out == (
+        "🔎 kind cluster configs: none\n"
+        "🔎 Helm values per service: none\n"
+        "🔎 Tiltfiles: none\n"
+        "🔎 compose files: none\n"
+        "🔎 Kubernetes manifests with a Service: none\n"
+        "🔎 range 8001-8999: holds no service port yet\n"
+        "🔎 NodePorts: no kind mapping or values file reaches one\n"
         "✅ Created portreg.toml\n"
         "✅ Created scripts/port-registry.json\n"
         "✅ Created scripts/assign-port.py\n"

@@ -10,13 +10,16 @@ from portreg.config import Settings, find_root, load_settings, settings_from_tab
 from portreg.errors import ConfigError
 
 
-def test_defaults_are_the_seeds() -> None:
-    settings = load_settings(Path(__file__).parent, environ={})
+def test_defaults_belong_to_no_project(tmp_path: Path) -> None:
+    """The seed's layout is one `init` finds in a repo's files; no default names it."""
+    settings = Settings(root=tmp_path)
     assert (settings.first_port, settings.last_port, settings.reserved) == (8001, 8999, None)
-    assert settings.new_reserved == (8080,)  # what a new registry records
+    assert settings.new_reserved == (8080,)  # what a new registry records unless init chose
     assert settings.node_port(8002) == 31002
     assert settings.registry == "scripts/port-registry.json"
-    assert dict(settings.helm.set)["image.name"] == "rerp-{service}"
+    assert settings.helm.values == "helm/values/{service}.yaml"
+    assert dict(settings.helm.set) == {"service.port": "{port}", "service.nodePort": "{node_port}"}
+    assert "rerp" not in repr(settings)
 
 
 def test_portreg_toml_is_read(repo: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from portreg.config import HelmSettings, Settings
+from portreg.config.detect import SEED_SET, SEED_VALUES
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
@@ -71,6 +72,11 @@ app:
 """
 
 
+def seed_settings(root: Path) -> Settings:
+    """Settings for the seed's layout (``init`` finds it in a repo's files)."""
+    return replace(Settings(root=root), helm=HelmSettings(values=SEED_VALUES, set=SEED_SET))
+
+
 def _setup(tmp_path: Path, text: str | None, name: str = "invoice") -> Path:
     folder = tmp_path / VALUES_DIR
     folder.mkdir(parents=True)
@@ -84,7 +90,7 @@ def _run(
     tmp_path: Path, settings: Settings | None = None, **kwargs: bool
 ) -> tuple[Workspace, list[str]]:
     ws = Workspace(tmp_path)
-    target = HelmTarget(settings or Settings(root=tmp_path))
+    target = HelmTarget(settings or seed_settings(tmp_path))
     return ws, target.update(ws, INVOICE, **kwargs)
 
 
@@ -134,10 +140,8 @@ service:
   port: 8002
   containerPort: 8002
   nodePort: 31002
-
 image:
   name: rerp-invoice
-
 app:
   serviceName: invoice
   binaryName: invoice_service_api
@@ -151,16 +155,19 @@ def test_configured_template_and_set_table(tmp_path: Path) -> None:
     path = _setup(tmp_path, None)
     (tmp_path / "values.tmpl").write_text("# {service_title}\nservice:\n  port: 1\n")
     helm = HelmSettings(
+        values=SEED_VALUES,
         template="values.tmpl",
         set=(("service.port", "{port}"), ("labels.team", "{SERVICE_UPPER}")),
     )
-    ws, _ = _run(tmp_path, replace(Settings(root=tmp_path), helm=helm))
+    ws, _ = _run(tmp_path, replace(seed_settings(tmp_path), helm=helm))
     assert ws.read(path) == "# Invoice\nservice:\n  port: 8002\nlabels:\n  team: INVOICE\n"
 
 
 def test_missing_configured_template_is_refused(tmp_path: Path) -> None:
     _setup(tmp_path, None)
-    settings = replace(Settings(root=tmp_path), helm=HelmSettings(template="nope.tmpl"))
+    settings = replace(
+        seed_settings(tmp_path), helm=HelmSettings(values=SEED_VALUES, template="nope.tmpl")
+    )
     with pytest.raises(FileEditError, match="template not found"):
         _run(tmp_path, settings)
 
@@ -186,7 +193,7 @@ def test_service_as_list_is_refused(tmp_path: Path) -> None:
 def test_remove_deletes_the_services_own_values_file(tmp_path: Path) -> None:
     path = _setup(tmp_path, BEFORE)
     ws = Workspace(tmp_path)
-    assert HelmTarget(Settings(root=tmp_path)).remove(ws, "invoice") == []
+    assert HelmTarget(seed_settings(tmp_path)).remove(ws, "invoice") == []
     [edit] = ws.edits()
     assert (edit.path, edit.before, edit.after) == (path, BEFORE, None)
 
@@ -195,7 +202,7 @@ def test_remove_never_deletes_a_shared_values_file(tmp_path: Path) -> None:
     (tmp_path / "values.yaml").write_text(BEFORE)
     helm = HelmSettings(values="values.yaml")
     ws = Workspace(tmp_path)
-    assert HelmTarget(replace(Settings(root=tmp_path), helm=helm)).remove(ws, "invoice") == []
+    assert HelmTarget(replace(seed_settings(tmp_path), helm=helm)).remove(ws, "invoice") == []
     assert ws.edits() == []
 
 
@@ -205,7 +212,7 @@ def test_used_ports_and_scan(tmp_path: Path) -> None:
         "service:\n  port: 8001\n  nodePort: 31001\n"
     )
     ws = Workspace(tmp_path)
-    target = HelmTarget(Settings(root=tmp_path))
+    target = HelmTarget(seed_settings(tmp_path))
     assert ports_in_use(ws, [target]) >= {8001, 31001, 30802}
     gl = f"{VALUES_DIR}/general-ledger.yaml"
     inv = f"{VALUES_DIR}/invoice.yaml"

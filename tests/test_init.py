@@ -11,7 +11,7 @@ import pytest
 
 from portreg import config
 from portreg.config import Settings, settings_from_table
-from portreg.extras.init import COMPAT_SCRIPT, CONFIG_TEMPLATE
+from portreg.extras.init import COMPAT_SCRIPT, render_config
 
 from conftest import CliRunner, tree
 
@@ -20,8 +20,19 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 SEED_SCRIPT = "#!/usr/bin/env python3\nprint('the seed')\n"
 
 
-def test_the_config_init_writes_holds_every_default(tmp_path: Path) -> None:
-    table = tomllib.loads(CONFIG_TEMPLATE)
+def found_notes(out: str) -> tuple[list[str], list[str]]:
+    """init's output: the lines saying what it found and chose (🔎), and the rest."""
+    lines = out.splitlines()
+    return [x for x in lines if x.startswith("🔎")], [x for x in lines if not x.startswith("🔎")]
+
+
+def readme_config() -> str:
+    text = README.read_text()
+    return text.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```\n", 1)[0]
+
+
+def test_the_readme_config_holds_every_default(tmp_path: Path) -> None:
+    table = tomllib.loads(readme_config())
     assert settings_from_table(tmp_path, table, None) == Settings(root=tmp_path)
 
 
@@ -31,25 +42,32 @@ def test_the_config_init_writes_holds_every_default(tmp_path: Path) -> None:
     + [(name, schema) for name, (_cls, schema) in config.SECTIONS.items()]
     + [("targets", config.TARGET_SCHEMA)],
 )
-def test_the_config_init_writes_shows_every_key(section: str, schema: config.Schema) -> None:
-    """Set or as a commented example: a user reads what can be set in the file itself."""
+def test_the_readme_config_shows_every_key(section: str, schema: config.Schema) -> None:
+    """Set or as a commented example: a user reads what can be set in one place."""
+    block = readme_config()
     if section:
         header = "[[targets]]" if section == "targets" else f"[{section}]"
-        assert re.search(rf"^(# )?{re.escape(header)}$", CONFIG_TEMPLATE, re.M), header
+        assert re.search(rf"^(# )?{re.escape(header)}$", block, re.M), header
     for key in schema:
         if key != "set":
-            assert re.search(rf"^(# )?{re.escape(key)} = ", CONFIG_TEMPLATE, re.M), key
+            assert re.search(rf"^(# )?{re.escape(key)} = ", block, re.M), key
 
 
-def test_the_readme_shows_the_config_init_writes() -> None:
-    text = README.read_text()
-    block = text.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```\n", 1)[0]
-    assert block == CONFIG_TEMPLATE
-
-
-def test_init_writes_the_template(repo: Path, cli: CliRunner) -> None:
-    assert cli("--root", str(repo), "init").code == 0
-    assert (repo / "portreg.toml").read_text() == CONFIG_TEMPLATE
+def test_init_writes_what_it_found_in_an_empty_repo(repo: Path, cli: CliRunner) -> None:
+    run = cli("--root", str(repo), "init")
+    assert run.code == 0, run.err
+    assert (repo / "portreg.toml").read_text() == render_config(
+        {
+            "first-port": 8001,
+            "last-port": 8999,
+            "reserved": [],
+            "helm": {"enabled": False},
+            "kind": {"enabled": False},
+            "tilt": {"enabled": False},
+            "compose": {"enabled": False},
+            "manifests": {"enabled": False},
+        }
+    )
 
 
 @pytest.fixture
@@ -69,7 +87,21 @@ def test_init_in_a_repo_with_services_says_what_it_found_and_what_to_run(
 ) -> None:
     run = cli("init", cwd=existing)
     assert (run.code, run.err) == (0, "")
-    lines = run.out.splitlines()
+    notes, lines = found_notes(run.out)
+    assert (
+        notes
+        == [
+            "🔎 kind cluster configs: 1 file (kind-config.yaml)",
+            "🔎 Helm values per service: 3 files (helm/rerp-microservice/values/{service}.yaml, "
+            "the seed's layout)",
+            "🔎 Tiltfiles: 1 file (Tiltfile)",
+            "🔎 compose files: none",
+            "🔎 Kubernetes manifests with a Service: none",
+            "🔎 range 8001-8999: holds the 2 service port(s) found",
+            "🔎 NodePorts: 31000 + (port - 8000), as the repo's mappings derive them",
+            "🔎 .env files with a service's *_PORT= line: none",
+        ][: len(notes)]
+    )
     assert lines[:2] == ["✅ Created portreg.toml", "✅ Created scripts/port-registry.json"]
     found = lines[2]
     assert found.startswith("ℹ️  Found 3 services the registry does not know: ")
@@ -130,8 +162,8 @@ def test_init_with_a_broken_registry_warns_and_still_writes_the_config(
     (repo / "scripts" / "port-registry.json").write_text("{\n")
     run = cli("--root", str(repo), "init")
     assert run.code == 0
-    assert run.out.splitlines()[0] == "✅ Created portreg.toml"
-    lines = run.out.splitlines()
+    _notes, lines = found_notes(run.out)
+    assert lines[0] == "✅ Created portreg.toml"
     assert lines[1].startswith("⚠️  Cannot read scripts/port-registry.json:2:1: not valid JSON")
     assert lines[-1] == (
         "   Next: repair the registry or config by hand (or restore from git), then `portreg check`"

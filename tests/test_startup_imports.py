@@ -57,6 +57,8 @@ def busy(seed_repo: Path) -> Path:
         "  - containerPort: 31002\n    hostPort: 8002\n"
     )
     (seed_repo / "Tiltfile").write_text("k8s_resource('invoice', port_forwards='8002:8002')\n")
+    # a repo `init` made (a repo with no config reads every file for its ports first)
+    (seed_repo / "portreg.toml").write_text("first-port = 8001\nlast-port = 8999\n")
     return seed_repo
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliRunner, tree
+from conftest import SEED_HELM_CONFIG, CliRunner, tree
 
 VALUES = "helm/rerp-microservice/values/invoice.yaml"
 
@@ -132,6 +132,7 @@ def test_release_finds_an_uncommented_mapping_by_its_values(rerp: Path, cli: Cli
 
 def test_scaffold_creates_a_missing_values_file_in_a_new_folder(rerp: Path, cli: CliRunner) -> None:
     shutil.rmtree(rerp / "helm")
+    (rerp / "portreg.toml").write_text(SEED_HELM_CONFIG)
     run = cli("assign", "payroll", "--scaffold", cwd=rerp)
     assert run.code == 0, run.err
     created = (rerp / "helm/rerp-microservice/values/payroll.yaml").read_text()
@@ -142,6 +143,7 @@ def test_scaffold_creates_a_missing_values_file_in_a_new_folder(rerp: Path, cli:
 
 def test_missing_values_file_warns_and_still_assigns(rerp: Path, cli: CliRunner) -> None:
     (rerp / VALUES).unlink()
+    (rerp / "portreg.toml").write_text(SEED_HELM_CONFIG)
     run = cli("assign", "invoice", "--update-configs", cwd=rerp)
     assert run.code == 0, run.err
     assert run.err.startswith(

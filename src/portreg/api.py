@@ -89,6 +89,10 @@ class Registry:
         store: str | None = None,
     ) -> Registry:
         settings = load_settings(root, config)
+        if settings.source is None:  # no config: the ports the files call for, too
+            from portreg.check.layout import settings_found
+
+            settings = settings_found(settings)
         return cls(settings, open_store(settings, store))
 
     # ------------------------------------------------------------- reading

@@ -25,11 +25,11 @@ from reliability_cases import STATEFUL_COMMANDS
 
 from portreg.cli import main
 
-from conftest import tree
+from conftest import SEED_HELM_CONFIG, tree
 
 SERVICES = ("alpha", "beta", "gamma", "delta", "epsilon")
 FIRST, LAST, RESERVED = 8001, 8006, 8003
-TOML = f"first-port = {FIRST}\nlast-port = {LAST}\nreserved = [{RESERVED}]\n"
+TOML = f"first-port = {FIRST}\nlast-port = {LAST}\nreserved = [{RESERVED}]\n" + SEED_HELM_CONFIG
 KIND = "kind: Cluster\nnodes:\n- role: control-plane\n- role: worker\n"
 VALUES = "helm/rerp-microservice/values/{}.yaml"
 REGISTRY = "scripts/port-registry.json"

@@ -260,7 +260,10 @@ class Facts:
     @cached_property
     def derives_node_ports(self) -> bool:
         """Whether the repo derives NodePorts from host ports: values files under the
-        NodePort convention, or kind mappings that reach NodePorts."""
+        NodePort convention, or kind mappings that reach NodePorts; never where the config
+        says the repo derives none (``derive-node-ports = false``)."""
+        if self.settings.derive_node_ports is False:
+            return False
         return self.nodeport_convention or any(obs.link for obs in self.observations)
 
     def portregs(self, port: int) -> bool:

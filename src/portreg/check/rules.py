@@ -404,12 +404,16 @@ def node_port_range(facts: Facts) -> Iterator[Hit]:
     Registered services are left to the drift rules; so is a Helm nodePort
     that PR005 already reports. A mapping that is not portreg's (PostgreSQL on
     30432, Grafana on 30300) is never held to portreg's own node-port-range:
-    nothing could clear that, since no service of the registry owns it.
+    nothing could clear that, since no service of the registry owns it. Nor is a kind
+    containerPort no service owns: it is a port of the node (kind's own ingress example
+    maps 80 there), a NodePort only when a Service asks for it, which PR024 reads.
     """
     k8s_low, k8s_high = K8S_NODE_PORT_RANGE
     for obs in facts.observations:
         if obs.role != "node_port" or facts.registered(obs.service):
             continue
+        if facts.part(obs.target) == CLUSTER:
+            continue  # a kind containerPort no service owns: the node's own port, or a link
         if facts.part(obs.target) == VALUES and _formula_node_port(facts, obs) not in (
             None,
             obs.port,

@@ -40,10 +40,19 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+NO_CONFIG = (
+    "ℹ️  no portreg.toml: using the layout and ports found in the files "
+    "(`portreg init` writes them down)"
+)
+
+
 def _registry(args: argparse.Namespace) -> Registry:
     from portreg.api import Registry
 
-    return Registry.open(args.root, config=args.config, store=args.store)
+    registry = Registry.open(args.root, config=args.config, store=args.store)
+    # said once, after the command's own output, and never beside an error's one line
+    args.no_config = registry.settings.source is None
+    return registry
 
 
 def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
@@ -147,8 +156,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         script = read_text(settings.root / COMPAT_PATH)
     except PortregError:
         script = ""  # a folder or a FIFO by that name: not portreg's, left as it is
+    settings, config, notes = _found(settings)
     edits = init_edits(
         settings,
+        config=config,
         compat_script=args.compat_script,
         timestamp=timestamp(),
         read=read_text,
@@ -157,7 +168,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.git:
         require_git_checkout(settings.root)
         edits += git_edits(settings, read_text)
+    if args.dry_run:
+        from portreg.edit.diff import render_diff
+
+        _print_found(notes)
+        sys.stdout.write(render_diff(edits))
+        _err("(dry run: nothing was written)" if edits else "(dry run: nothing to change)")
+        return EXIT_OK
     apply_edits(edits, root=settings.root)  # refuses a path outside before git is touched
+    _print_found(notes)
     if args.git:
         register_merge_driver(settings.root)
     for edit in edits:
@@ -170,6 +189,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     for note in survey_notes(found, compat_script=args.compat_script, force=args.force):
         _out(note)
     return EXIT_OK
+
+
+def _print_found(notes: list[str]) -> None:
+    for note in notes:
+        _out(f"🔎 {note}")
+
+
+def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
+    """The settings, config text and notes ``init`` writes for a repo with no config (a
+    repo that has one keeps it: the settings it describes, and no note)."""
+    if settings.source is not None:
+        return settings, "", []
+    from portreg.check.layout import found_config
+    from portreg.config import settings_from_table
+    from portreg.extras.init import render_config
+
+    found = found_config(settings)
+    chosen = settings_from_table(settings.root, found.table, None)
+    return chosen, render_config(found.table), found.notes
 
 
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
@@ -649,13 +687,18 @@ def _add_complete(sub: Subparsers) -> None:
 
 
 def _add_init(sub: Subparsers) -> None:
-    init = _command(sub, "init", "write portreg.toml and an empty registry")
+    init = _command(
+        sub, "init", "find the repo's layout and ports; write portreg.toml and an empty registry"
+    )
     init.add_argument(
         "--compat-script", action="store_true", help="also write scripts/assign-port.py"
     )
     init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
     init.add_argument(
         "--force", action="store_true", help="with --compat-script: replace an existing script"
+    )
+    init.add_argument(
+        "--dry-run", action="store_true", help="show the files init would write; write nothing"
     )
     init.set_defaults(handler=cmd_init)
 
@@ -814,7 +857,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
-        return handler(args)
+        code = handler(args)
+        if getattr(args, "no_config", False):
+            _err(NO_CONFIG)
+        return code
     except SystemExit as exc:  # --help and --version print and stop there
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except PortregError as exc:

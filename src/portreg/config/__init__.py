@@ -102,6 +102,9 @@ class Settings:
     node_port_base: int = discovery.NODE_PORT_BASE
     node_port_offset: int = discovery.NODE_PORT_OFFSET
     node_port_range: PortRange = discovery.NODE_PORT_RANGE
+    # None: NodePorts are derived wherever kind or Helm is on; False: the repo's kind
+    # mappings and values files do not follow the formula (its ports are its own)
+    derive_node_ports: bool | None = None
     lock_timeout: float = discovery.LOCK_TIMEOUT
     store: str | None = None
     docs: tuple[str, ...] = ()
@@ -120,6 +123,9 @@ class Settings:
     ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
     targets: tuple[TargetSpec, ...] = ()
     source: str | None = None
+    # what was found in the files for the sections the config does not write, and why
+    layout: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    layout_notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def registry_path(self) -> Path:
@@ -142,6 +148,8 @@ class Settings:
     def derives_node_ports(self) -> bool:
         """Whether NodePorts are derived from the registry's ports (kind mappings or Helm
         values): only then must the port range map into node-port-range."""
+        if self.derive_node_ports is not None:
+            return self.derive_node_ports
         return self.kind.enabled or self.helm.enabled
 
 
@@ -325,6 +333,7 @@ TOP_SCHEMA: Schema = {
     "node-port-base": ("node_port_base", _port),
     "node-port-offset": ("node_port_offset", _int),
     "node-port-range": ("node_port_range", _range),
+    "derive-node-ports": ("derive_node_ports", _bool),
     "lock-timeout": ("lock_timeout", _positive),
     "store": ("store", _str),
     "docs": ("docs", _repo_paths),
@@ -572,6 +581,23 @@ def validate_ranges(settings: Settings) -> None:
 
 # ---------------------------------------------------------------- discovery
 
+LAYOUT_SECTIONS = ("helm", "kind", "tilt", "compose", "manifests")
+
+
+def found_layout(root: Path, table: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Each layout section ``table`` does not write, found in the repo's files
+    (``config.detect``), and a note per kind of file."""
+    missing = [name for name in LAYOUT_SECTIONS if name not in table]
+    if not missing:
+        return {}, []
+    from portreg.config.detect import detect_layout
+    from portreg.io.listing import repo_files
+    from portreg.io.workspace import Workspace
+
+    ws = Workspace(root)
+    layout = detect_layout(repo_files(str(root)), lambda name: ws.read(root / name), missing)
+    return layout.table, layout.notes
+
 
 def find_root(start: Path, *, new: bool = False) -> Path:
     """Walk up from ``start`` to the first folder that looks like a portreg repo.
@@ -697,14 +723,16 @@ def load_settings(
     config_path = Path(found) if found else None
     source = str(config_path) if config_path else None
     table = _config_table(config_path, shown_path(root_path, source or ""))
+    layout, notes = found_layout(root_path, table)
     try:
-        settings = settings_from_table(root_path, table, source)
+        settings = settings_from_table(root_path, {**layout, **table}, source)
     except ConfigError as exc:
         exc.where = exc.where or settings_name(root_path, source)
         raise
+    from dataclasses import replace
+
+    settings = replace(settings, layout=layout, layout_notes=tuple(notes))
     store = env.get("PORTREG_STORE")
     if store:
-        from dataclasses import replace
-
         settings = replace(settings, store=store)
     return settings

@@ -1,6 +1,8 @@
 """The defaults, and finding the repo root and its config file.
 
-``config.Settings`` takes its defaults from here, so they are declared once.
+``config.Settings`` takes its defaults from here, so they are declared once. They
+belong to no one project: a repo's own layout is found in its files (``config.detect``)
+for every section its config does not write.
 """
 
 from __future__ import annotations
@@ -16,19 +18,16 @@ NODE_PORT_BASE = 31000
 NODE_PORT_OFFSET = 8000
 NODE_PORT_RANGE = (31000, 31999)
 LOCK_TIMEOUT = 10.0
-HELM_VALUES = "helm/rerp-microservice/values/{service}.yaml"
+HELM_VALUES = "helm/values/{service}.yaml"
 KIND_CONFIG = "kind-config.yaml"
 TILT_FILES = ("Tiltfile",)
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml")
 MANIFEST_FILES = ("k8s/**/*.yaml", "manifests/**/*.yaml")
+# the port fields only: anything else in a values file (an image's name, a binary's) is
+# the repo's own convention, which `init` reads from its files (config.detect)
 HELM_SET = (
     ("service.port", "{port}"),
-    ("service.containerPort", "{port}"),
     ("service.nodePort", "{node_port}"),
-    ("service.name", "{service}"),
-    ("image.name", "rerp-{service}"),
-    ("app.serviceName", "{service}"),
-    ("app.binaryName", "{service_snake}_service_api"),
 )
 KIND_NODE_ROLE = "control-plane"
 KIND_COMMENT = "# {service_title} Service"

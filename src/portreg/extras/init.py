@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
@@ -12,108 +13,55 @@ from portreg.errors import PortregError
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
 
-CONFIG_TEMPLATE = """\
-# portreg: the port registry of this repo. Every key is optional: the values
-# below are the defaults (the seed's conventions), and a commented key shows
-# how to set what has no default. `portreg COMMAND --help` says more.
-
-# Where the registry lives (JSON, kept in git).
-registry = "scripts/port-registry.json"
-# A registry shared by several checkouts or teams, instead (or --store, $PORTREG_STORE):
-# store = "etcd://127.0.0.1:2379/portreg/myteam"
-
-# Service ports are handed out from this range, lowest free first.
-first-port = 8001
-last-port = 8999
-# Never handed out to a service. Unset, the registry's reserved_ports stands (a new
-# registry records [8080]); set here, this list stands and `fix` records it there.
-# reserved = [8080]
-
-# NodePort = node-port-base + (port - node-port-offset); it must stay inside
-# node-port-range and Kubernetes' 30000-32767.
-node-port-base = 31000
-node-port-offset = 8000
-node-port-range = [31000, 31999]
-
-# Seconds to wait for another portreg holding the registry lock.
-lock-timeout = 10
-
-# Markdown files holding a port table between <!-- portreg:begin --> and
-# <!-- portreg:end -->: `portreg docs` rewrites it, `check` reports it stale.
-docs = []
-
-[helm]
-enabled = true
-# One values file per service.
-values = "helm/rerp-microservice/values/{service}.yaml"
-# The file `assign --scaffold` copies for a new service:
-# template = "helm/rerp-microservice/values/_template.yaml"
-
-[helm.set]
-# dotted key = template; placeholders: {service} {port} {node_port}
-# {service_snake} {service_title} {SERVICE_UPPER}. A numeric result stays an int.
-# Only the port fields are kept in line by fix; the others are written when
-# portreg creates a file, or by `update-configs --all-fields`.
-"service.port" = "{port}"
-"service.containerPort" = "{port}"
-"service.nodePort" = "{node_port}"
-"service.name" = "{service}"
-"image.name" = "rerp-{service}"
-"app.serviceName" = "{service}"
-"app.binaryName" = "{service_snake}_service_api"
-
-[kind]
-enabled = true
-config = "kind-config.yaml"
-node-role = "control-plane"
-comment = "# {service_title} Service"
-# Host ports something else binds (e.g. [[8001, 8099]] when Tilt forwards them):
-# no kind hostPort mapping there, and fix removes one that is.
-skip-host-ports = []
-
-# Read for the ports they use (fix moves a service's literal port forwards).
-[tilt]
-enabled = true
-files = ["Tiltfile"]
-
-[compose]
-enabled = true
-files = ["compose.yaml", "compose.yml", "docker-compose*.yml", "docker-compose*.yaml"]
-# files that run together (docker compose -f a -f b), e.g. [["compose.yaml", "compose.load.yaml"]];
-# a file and its override file (compose.override.yaml) always do, other files are apart
-projects = []
-
-[manifests]
-enabled = true
-files = ["k8s/**/*.yaml", "manifests/**/*.yaml"]
-
-# What check never reports and fix never edits (also: `# portreg: ignore[PR005]`
-# at the end of a line).
-[ignore]
-files = []      # globs, e.g. ["helm/legacy/**"]
-services = []   # e.g. ["postgres"]
-ports = []      # e.g. [5433, 30432]
-codes = []      # e.g. ["PR014"]
-
-# For etcd:// and etcds:// stores.
-[etcd]
-# ca = "certs/ca.pem"
-# cert = "certs/client.pem"
-# key = "certs/client-key.pem"
-# username = "portreg"
-password-env = "PORTREG_ETCD_PASSWORD"
-timeout = 3.0
-retries = 20
-
-# More files that hold a service's port (see the README's "User-defined targets"):
-# [[targets]]
-# name = "env"
-# files = "services/{service}/.env"
-# kind = "text"
-# line = "PORT={port}"
-# create = false     # true: add a missing line or key (default: warn)
-# required = false   # true: a glob matching no file is a config error
+CONFIG_HEADER = """\
+# portreg: the port registry of this repo, written by `portreg init` from what the
+# repo's files show. Every key is optional; the README's "Configuration" section
+# lists them all.
 """
+SECTION_ORDER = ("helm", "kind", "tilt", "compose", "manifests")
+
+
+def render_config(table: Mapping[str, Any], notes: Sequence[str] = ()) -> str:
+    """The ``portreg.toml`` for a found config table: top-level keys, then one table per
+    section; ``notes`` (what was found and chosen) head the file as comments."""
+    lines = [CONFIG_HEADER.rstrip("\n")]
+    lines += [f"#   {note}" for note in notes]
+    top = [(k, v) for k, v in table.items() if not isinstance(v, dict | list) or _plain(v)]
+    lines += ["", *(f"{key} = {_toml(value)}" for key, value in top if key != "targets")]
+    for name in SECTION_ORDER:
+        section = table.get(name)
+        if isinstance(section, dict):
+            lines += ["", *_section(name, section)]
+    for target in table.get("targets", []):
+        lines += ["", "[[targets]]", *(f"{k} = {_toml(v)}" for k, v in target.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _section(name: str, section: Mapping[str, Any]) -> list[str]:
+    lines = [f"[{name}]"]
+    lines += [f"{k} = {_toml(v)}" for k, v in section.items() if not isinstance(v, dict)]
+    for key, value in section.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{name}.{key}]"]
+            lines += [f"{_toml(k)} = {_toml(v)}" for k, v in value.items()]
+    return lines
+
+
+def _plain(value: Any) -> bool:
+    """A list of scalars or of lists of scalars (a TOML inline array)."""
+    return isinstance(value, list) and all(not isinstance(v, dict) for v in value)
+
+
+def _toml(value: Any) -> str:
+    """A TOML literal: JSON's strings, numbers and arrays are TOML's."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
 
 COMPAT_SCRIPT = '''\
 #!/usr/bin/env python3
@@ -144,15 +92,17 @@ COMPAT_PATH = "scripts/assign-port.py"
 def init_edits(
     settings: Settings,
     *,
+    config: str,
     compat_script: bool,
     timestamp: str,
     read: Callable[[Path], str | None],
     force: bool = False,
 ) -> list[FileEdit]:
     """New files only: an existing config or registry is never overwritten, and an
-    existing ``scripts/assign-port.py`` only with ``compat_script`` and ``force``."""
+    existing ``scripts/assign-port.py`` only with ``compat_script`` and ``force``.
+    ``settings`` are those ``config`` (the text to write) describes."""
     root = settings.root
-    wanted: list[tuple[Path, str, int]] = [(root / CONFIG_FILE, CONFIG_TEMPLATE, 0o644)]
+    wanted: list[tuple[Path, str, int]] = [(root / CONFIG_FILE, config, 0o644)]
     registry = RegistryState(
         reserved_ports=settings.new_reserved,
         next_port=settings.first_port,

@@ -1,6 +1,7 @@
-"""Helm values files (``helm/rerp-microservice/values/{service}.yaml``): one per service.
+"""Helm values files (``[helm] values``, e.g. ``helm/values/{service}.yaml``): one per service.
 
-``update`` sets the ``[helm.set]`` keys (the seed's seven fields by default)
+``update`` sets the ``[helm.set]`` keys (the port fields by default; ``init`` reads the
+repo's own convention for the others)
 with byte-exact edits; a missing file is a warning (the seed's words), or is
 created from a template with ``--scaffold`` or a configured ``[helm] template``.
 ``remove`` leaves the values file alone: it is the user's file, not portreg's.
@@ -28,16 +29,6 @@ DEFAULT_TEMPLATE = """\
 # (`portreg query {service}` shows them; `portreg assign {service} --force` changes them).
 service:
   name: {service}
-  port: {port}
-  containerPort: {port}
-  nodePort: {node_port}
-
-image:
-  name: rerp-{service}
-
-app:
-  serviceName: {service}
-  binaryName: {service_snake}_service_api
 """
 
 SCANNED = (

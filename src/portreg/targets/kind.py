@@ -140,6 +140,8 @@ class KindTarget:
         ours = self._ours(entries, wanted.service, wanted.port)
         self._refuse_second(entries, wanted.service, source)
         self._refuse_clash(_every_entry(doc), ours, wanted, source)
+        if ours is None and not self.settings.derives_node_ports:
+            return text  # no NodePort to reach: a new mapping is the repo's own to write
         if ours is None:
             item: list[tuple[str, yamledit.Scalar]] = [
                 ("containerPort", wanted.node_port),
@@ -149,9 +151,10 @@ class KindTarget:
             comment = render(self.kind.comment, wanted.values()).strip()
             return yamledit.append_item(text, base, item, source=source, comment=comment)
         changes: dict[yamledit.Path, yamledit.Scalar] = {
-            (*base, ours.index, "containerPort"): wanted.node_port,
-            (*base, ours.index, "hostPort"): wanted.port,
+            (*base, ours.index, "hostPort"): wanted.port
         }
+        if self.settings.derives_node_ports:
+            changes[(*base, ours.index, "containerPort")] = wanted.node_port
         return yamledit.set_values(text, changes, source)
 
     def _without(self, text: str, source: str, service: str, port: int | None) -> str:

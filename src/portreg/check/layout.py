@@ -1,0 +1,90 @@
+"""The whole config the repo's files call for: the layout (``config.detect``), then the
+ports its bindings call for (``config.choose``), read as ``check`` reads them.
+
+``init`` writes it down; a repo with no config runs with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from portreg.config import Settings, settings_from_table
+from portreg.config.choose import HostPort, choose_ports
+from portreg.errors import PortregError
+from portreg.targets.base import HOST, NODE, SERVICE, Observation
+
+
+@dataclass
+class Found:
+    """The config table for the repo, and one note per thing found or chosen."""
+
+    table: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def found_config(settings: Settings) -> Found:
+    """Read the repo under ``settings`` (its layout already found) and choose its ports."""
+    from portreg.api import Registry
+    from portreg.check.commands import read
+    from portreg.io.workspace import Workspace
+    from portreg.store import open_store
+
+    registry = Registry(settings, open_store(settings, None))
+    try:
+        facts = read(registry, Workspace(settings.root))
+    except PortregError:
+        return Found(dict(settings.layout), list(settings.layout_notes))
+    own = [obs for obs in facts.observations if obs.target != "registry"]
+    bindings = [_host_port(obs) for obs in own if obs.namespace == HOST]
+    choice = choose_ports(
+        bindings, dict(facts.state.assignments), node_port_files=_values_pairs(own)
+    )
+    if facts.registry_text is not None:  # the registry's reserved_ports stand
+        choice.table.pop("reserved", None)
+    table = {**settings.layout, **choice.table}
+    if choice.kind and table.get("kind", {}).get("enabled"):
+        table["kind"] = {**table["kind"], **choice.kind}
+    notes = [*settings.layout_notes, *choice.notes]
+    if not settings.targets:
+        services = {*facts.state.assignments, *(b.owner for b in bindings if b.owner)}
+        targets, note = _env_targets(settings, services)
+        if targets:
+            table["targets"] = targets
+            notes.append(note or "")
+    return Found(table, notes)
+
+
+def _env_targets(settings: Settings, services: set[str]) -> tuple[list[dict[str, Any]], str | None]:
+    from portreg.config.detect import env_targets
+    from portreg.io.listing import repo_files
+    from portreg.io.workspace import Workspace
+
+    ws = Workspace(settings.root)
+    files = repo_files(str(settings.root))
+    return env_targets(files, lambda name: ws.read(settings.root / name), services)
+
+
+def _host_port(obs: Observation) -> HostPort:
+    return HostPort(
+        obs.port, obs.service, obs.target, obs.leads_to if obs.target == "kind" else None
+    )
+
+
+def _values_pairs(observations: list[Observation]) -> list[tuple[int, int]]:
+    """(port, nodePort) of each values file that writes both."""
+    ports: dict[str, int] = {}
+    nodes: dict[str, int] = {}
+    for obs in observations:
+        if obs.target == "helm" and obs.namespace == SERVICE:
+            ports.setdefault(obs.path, obs.port)
+        elif obs.target == "helm" and obs.namespace == NODE:
+            nodes.setdefault(obs.path, obs.port)
+    return [(ports[path], nodes[path]) for path in ports if path in nodes]
+
+
+def settings_found(settings: Settings) -> Settings:
+    """``settings`` of a repo with no config, with the ports its files call for."""
+    found = found_config(settings)
+    chosen = settings_from_table(settings.root, found.table, None)
+    return replace(chosen, layout=settings.layout, layout_notes=settings.layout_notes)

@@ -1,0 +1,232 @@
+"""The port settings a repo's own bindings call for (pure): what ``init`` writes, and
+what a repo with no config runs with.
+
+- **The range** holds every service's host port: the registry's, and the ports the
+  files bind for services. Infrastructure (a database, a broker, a collector, an
+  ingress on 80) is not a service: its ports are reserved when they fall inside.
+  A repo whose service ports all lie in 8001-8999 keeps that range.
+- **NodePorts** are derived only where the repo derives them (kind mappings that
+  reach a NodePort, values files under the NodePort convention): the formula is
+  read from those pairs. Elsewhere the range is free of the NodePort band.
+- **Tilt owns the host ports** when its forwards bind the services' ports and the
+  kind cluster maps none of them: kind gets no mapping there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from portreg.config import discovery
+
+K8S_LOW, K8S_HIGH = 30000, 32767
+INFRA_WORDS = frozenset(
+    [
+        "postgres",
+        "postgresql",
+        "pg",
+        "db",
+        "database",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "mongodb",
+        "redis",
+        "valkey",
+        "memcached",
+        "cassandra",
+        "scylla",
+        "clickhouse",
+        "couchdb",
+        "neo4j",
+        "kafka",
+        "zookeeper",
+        "rabbitmq",
+        "nats",
+        "pulsar",
+        "activemq",
+        "elasticsearch",
+        "opensearch",
+        "kibana",
+        "grafana",
+        "prometheus",
+        "alertmanager",
+        "jaeger",
+        "zipkin",
+        "otel",
+        "otelcol",
+        "collector",
+        "loki",
+        "tempo",
+        "minio",
+        "localstack",
+        "mailhog",
+        "mailpit",
+        "smtp",
+        "vault",
+        "consul",
+        "etcd",
+        "keycloak",
+        "registry",
+        "pgadmin",
+        "adminer",
+        "dynamodb",
+        "pubsub",
+        "datastore",
+        "bigtable",
+        "firestore",
+        "emulator",
+        "ingress",
+        "traefik",
+        "nginx",
+        "envoy",
+        "haproxy",
+        "debugger",
+        "debug",
+    ]
+)
+INFRA_PORTS = frozenset(
+    {
+        2181,
+        2379,
+        3306,
+        4317,
+        4318,
+        5432,
+        5433,
+        5672,
+        6379,
+        8500,
+        9042,
+        9092,
+        9200,
+        9300,
+        9411,
+        11211,
+        14268,
+        15672,
+        16686,
+        27017,
+    }
+)
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A host port a file binds: whose, which tool binds it, and the NodePort it reaches."""
+
+    port: int
+    owner: str | None
+    source: str  # the target kind that read it: kind, tilt, compose, ...
+    node_port: int | None = None
+
+
+@dataclass
+class Choice:
+    """Top-level keys (and ``kind`` keys) for the config, and why each was chosen."""
+
+    table: dict[str, Any] = field(default_factory=dict)
+    kind: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def is_infrastructure(owner: str | None, port: int) -> bool:
+    """A port no service of the repo's own serves: a well-known one, or one whose owner's
+    name says what it is (``postgres``, ``redis-cache``, ``otel-collector``)."""
+    if port < 1024 or port in INFRA_PORTS:
+        return True
+    words = set(re.split(r"[^a-z0-9]+", (owner or "").lower()))
+    return bool(words & INFRA_WORDS)
+
+
+def choose_ports(
+    bindings: Iterable[HostPort],
+    registered: dict[str, int],
+    *,
+    node_port_files: Iterable[tuple[int, int]] = (),
+) -> Choice:
+    """The range, reserved ports, NodePort formula and Tilt's share for these bindings;
+    ``node_port_files`` are (port, nodePort) pairs values files write (under the NodePort
+    convention their port is the service's). A binding no one owns (a kind mapping with
+    no comment naming a service) says nothing about the range."""
+    found = list(bindings)
+    values = list(node_port_files)
+    choice = Choice()
+    owned = {b.port for b in found if b.owner and not is_infrastructure(b.owner, b.port)}
+    services = sorted({*registered.values(), *owned, *(port for port, _node in values)})
+    first, last = _range(services)
+    choice.table["first-port"], choice.table["last-port"] = first, last
+    reserved = sorted(
+        {b.port for b in found if first <= b.port <= last and is_infrastructure(b.owner, b.port)}
+        - set(registered.values())
+    )
+    choice.table["reserved"] = reserved
+    choice.notes.append(_range_note(services, first, last, reserved))
+    pairs = [(b.port, b.node_port) for b in found if b.node_port is not None]
+    _node_ports(choice, [*pairs, *values], first, last)
+    _tilt_share(choice, found, first, last)
+    return choice
+
+
+def _range(services: list[int]) -> tuple[int, int]:
+    first, last = discovery.FIRST_PORT, discovery.LAST_PORT
+    if not services or (first <= services[0] and services[-1] <= last):
+        return first, last
+    low = services[0] // 100 * 100
+    return (low + 1 if low == services[0] - 1 else low), services[-1] // 100 * 100 + 99
+
+
+def _range_note(services: list[int], first: int, last: int, reserved: list[int]) -> str:
+    held = f"the {len(services)} service port(s) found" if services else "no service port yet"
+    note = f"range {first}-{last}: holds {held}"
+    if reserved:
+        note += f"; reserved {', '.join(map(str, reserved))} (infrastructure binds them)"
+    return note
+
+
+def _node_ports(choice: Choice, pairs: list[tuple[int, int]], first: int, last: int) -> None:
+    """The formula the pairs follow, when one shift fits the range into the NodePort band;
+    no pairs, or no one shift: NodePorts are not derived."""
+    shifts = Counter(node - port for port, node in pairs if K8S_LOW <= node <= K8S_HIGH)
+    if not shifts:
+        choice.notes.append("NodePorts: no kind mapping or values file reaches one")
+        return
+    default = discovery.NODE_PORT_BASE - discovery.NODE_PORT_OFFSET
+    shift, agreeing = shifts.most_common(1)[0]
+    if default in shifts or sum(shifts.values()) == 1:  # one odd mapping is drift
+        shift = default
+    elif agreeing < 2:
+        choice.table["derive-node-ports"] = False
+        choice.notes.append("NodePorts: not derived (no two mappings follow one formula)")
+        return
+    low, high = first + shift, last + shift
+    if low < K8S_LOW or high > K8S_HIGH:
+        choice.table["derive-node-ports"] = False
+        choice.notes.append(
+            f"NodePorts: not derived (port + {shift} leaves Kubernetes' {K8S_LOW}-{K8S_HIGH} "
+            f"for {first}-{last})"
+        )
+        return
+    offset = discovery.NODE_PORT_OFFSET if shift == default else first // 1000 * 1000
+    base = offset + shift
+    band = [max(K8S_LOW, low // 1000 * 1000), min(K8S_HIGH, high // 1000 * 1000 + 999)]
+    choice.table.update({"node-port-base": base, "node-port-offset": offset})
+    choice.table["node-port-range"] = band
+    choice.notes.append(
+        f"NodePorts: {base} + (port - {offset}), as the repo's mappings derive them"
+    )
+
+
+def _tilt_share(choice: Choice, found: list[HostPort], first: int, last: int) -> None:
+    """Kind maps no host port in the range while Tilt forwards some: Tilt owns them."""
+    inside = [b for b in found if first <= b.port <= last]
+    tilt = any(b.source == "tilt" for b in inside)
+    kind = any(b.source == "kind" for b in inside)
+    if tilt and not kind:
+        choice.kind["skip-host-ports"] = [[first, last]]
+        choice.notes.append(
+            f"host ports {first}-{last}: Tilt forwards them, so kind maps none there"
+        )

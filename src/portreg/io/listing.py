@@ -1,0 +1,85 @@
+"""The repo's own files, as ``init`` and a repo without a config look for its layout.
+
+In a git checkout, git's own list (tracked files and untracked ones it does not
+ignore), so a build folder or a local virtualenv in ``.gitignore`` is never read;
+anywhere else, a walk. A folder symlink is one entry, never followed (as git keeps
+it): what it holds is read only where the config names it, and a link out of the
+repo is then refused. Either way, vendored
+and generated folders (``node_modules``, ``vendor``, ...) and hidden folders are
+left out: their files are someone else's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+SKIPPED_FOLDERS = frozenset(
+    {
+        "node_modules",
+        "vendor",
+        "third_party",
+        "bower_components",
+        "__pycache__",
+        "venv",
+        "site-packages",
+        "dist",
+        "build",
+        "target",
+        "out",
+    }
+)
+MAX_FILES = 200_000  # a listing beyond this is not a service repo's layout
+
+
+def repo_files(root: str) -> list[str]:
+    """Repo-relative ``/``-joined paths of the repo's own files, sorted."""
+    listed = _git_files(root)
+    if listed is None:
+        listed = _walked_files(root)
+    return sorted(name for name in listed if _kept(name))
+
+
+def _kept(name: str) -> bool:
+    *folders, _file = name.split("/")
+    return not any(part in SKIPPED_FOLDERS or part.startswith(".") for part in folders)
+
+
+def _git_files(root: str) -> list[str] | None:
+    """``git ls-files`` at the checkout's top; None when ``root`` is not one (or git fails)."""
+    from portreg.io.lock import git_dir
+
+    if git_dir(root) is None:
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    names = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+    return [name for name in names[:MAX_FILES] if _entry(os.path.join(root, name))]
+
+
+def _entry(path: str) -> bool:
+    """A file, or a symlink (git lists a linked folder as one entry, never its files)."""
+    return os.path.isfile(path) or os.path.islink(path)
+
+
+def _walked_files(root: str) -> list[str]:
+    found: list[str] = []
+    for folder, folders, files in os.walk(root, followlinks=False):
+        relative = os.path.relpath(folder, root)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        kept = [n for n in folders if not n.startswith(".") and n not in SKIPPED_FOLDERS]
+        linked = [n for n in kept if os.path.islink(os.path.join(folder, n))]
+        folders[:] = sorted(set(kept) - set(linked))
+        found += [prefix + name for name in [*files, *linked]]  # a linked folder: one entry
+        if len(found) > MAX_FILES:
+            break
+    return found[:MAX_FILES]
