@@ -351,7 +351,7 @@ def test_building_the_parser_does_not_load_the_reading_code() -> None:
 
 def host_rows(html: str) -> list[list[str]]:
     """The cells of the host bindings table, as text."""
-    table = re.search(r'<table id="host">.*?</table>', html)
+    table = re.search(r'<section id="host">.*?</section>', html)
     assert table is not None
     rows = re.findall(r"<tr data-port=.*?</tr>", table.group(0))
     return [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td.*?</td>", r)] for r in rows]
@@ -366,4 +366,4 @@ def test_export_html_lists_the_host_bindings_before_the_map(bound: Path, cli: Cl
         ["8002", "invoice", "scripts/port-registry.json:7", ""],
     ]  # the .env line names invoice's port (a client's), it binds nothing
     assert "<h2>Host ports (3)</h2>" in run.out
-    assert run.out.index('<table id="host">') < run.out.index('<div class="grid"')
+    assert run.out.index('<section id="host">') < run.out.index('<details class="map"')

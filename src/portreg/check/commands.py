@@ -60,8 +60,13 @@ def read(registry: Registry, ws: Workspace, *, live: bool = False) -> Facts:
 def report(registry: Registry, *, live: bool = False) -> Report:
     """``check``'s whole answer."""
     ws = Workspace(registry.settings.root)
-    facts = read(registry, ws, live=live)
-    findings, ignored = ignores(registry.settings, ws).split(rules.run(facts))
+    return judge(read(registry, ws, live=live), ws)
+
+
+def judge(facts: Facts, ws: Workspace) -> Report:
+    """``check``'s answer from what it read: the rules' findings, the repo's ignores
+    applied (``export -o html`` reads once and asks this too, so it lists the same)."""
+    findings, ignored = ignores(facts.settings, ws).split(rules.run(facts))
     return Report(findings, ignored, facts.unread)
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn, TextIO, TypeAlias
 
     from portreg.api import Outcome, Registry
-    from portreg.check.findings import Finding
+    from portreg.check.commands import Report
     from portreg.commands.ports import Binding
     from portreg.config import Settings
     from portreg.extras.init import Survey
@@ -266,9 +266,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output == "html":
         from portreg.extras.export_html import render_html
 
-        findings, conflicts, host = _check_for_html(registry)
+        found, conflicts, host = _check_for_html(registry)
         text = render_html(
-            registry.settings, registry.state(), findings, conflicts=conflicts, host=host
+            registry.settings,
+            registry.state(),
+            found.findings,
+            conflicts=conflicts,
+            host=host,
+            ignored=len(found.ignored),
         )
     else:
         from portreg.extras.export import RENDERERS
@@ -302,23 +307,21 @@ def _git_dir(registry: Registry) -> str | None:
     return git_dir(str(registry.settings.root))
 
 
-def _check_for_html(
-    registry: Registry,
-) -> tuple[list[Finding], dict[int, list[str]], list[Binding]]:
-    """The findings of ``check``, every port two holders claim (registry or files), and
-    the host bindings ``portreg ports`` lists."""
-    from portreg.check import rules
-    from portreg.check.commands import read
+def _check_for_html(registry: Registry) -> tuple[Report, dict[int, list[str]], list[Binding]]:
+    """What ``check`` reports (its ignores applied), every port two holders claim
+    (registry or files), and the host bindings ``portreg ports`` lists: one reading."""
+    from portreg.check.commands import judge, read
     from portreg.commands import ports
     from portreg.io.workspace import Workspace
 
-    facts = read(registry, Workspace(registry.settings.root))
+    ws = Workspace(registry.settings.root)
+    facts = read(registry, ws)
     conflicts = {}
     for port, claims in facts.holders.items():
         names = list(dict.fromkeys(claim.holder for claim in claims))
         if len(names) > 1:
             conflicts[port] = names
-    return rules.run(facts), conflicts, ports.from_facts(facts).namespace("host")
+    return judge(facts, ws), conflicts, ports.from_facts(facts).namespace("host")
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

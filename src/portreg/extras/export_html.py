@@ -1,18 +1,21 @@
-"""``export --format html``: one self-contained page with a map of the port range (pure).
+"""``export --format html``: one self-contained page about the repo's ports (pure).
 
-The host namespace first: every host binding portreg read (the registry's and
-the files', as ``portreg ports`` lists them). Then the configured range as a
-grid of cells, one per port, coloured by state (assigned, reserved, free, in
-conflict). Below it: the assignments with their NodePorts, and the findings of
-``check``. Everything (CSS, JS) is inline; the page loads nothing, so it can be
-attached to a CI run or opened offline.
+In the order a reader needs it: a one-line summary, then the findings of ``check``
+(its ignores applied: the caller passes what ``check`` reports), then the
+assignments (service, port, NodePort where the repo derives them, the files that
+bind the port on this machine), then the host namespace (every host binding
+portreg read, the registry's and the files', as ``portreg ports`` lists them),
+and last, collapsed in a ``<details>``, a grid of the part of the range in use.
+Everything (CSS, JS) is inline; the page loads nothing, so it can be attached to a
+CI run or opened offline from a file.
 
-Cells carry ``data-port`` and ``data-state``, and a held port's cell its
-``data-services``, ``id`` and hover title, so tests (and scripts) can read the
-map back out of the DOM. A free or reserved cell carries no more than its port
-and state: most of a range is free, and the page stays small (the script gives
-such a cell its title on hover). The JS only adds a detail panel and
-cross-highlighting; the page is complete without it.
+The page stays light at a thousand services: the tables are plain rows laid out
+with ``table-layout: fixed``; the grid draws only the rows (of ``ROW`` ports) from
+the lowest to the highest port in use, and a run of rows with no port in use as a
+single line. Cells (and the rows of the assignments) carry ``data-port`` and their
+state as a class; a held port's cell also a hover title naming its services, so
+tests (and scripts) can read the map back out of the DOM. The JS only adds a detail
+line and cross-highlighting; the page is complete without it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from portreg.model import RegistryState, reserved_ports
 
 STATES = ("assigned", "conflict", "reserved", "free")
 ROW = 50  # cells per row; rows start at multiples of 50 so a column is a port's last digits
+REGISTRY = "registry"  # a host binding's source when it is the registry's own entry
 
 
 class HostBinding(Protocol):
@@ -38,6 +42,8 @@ class HostBinding(Protocol):
     def port(self) -> int: ...
     @property
     def owner(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
     @property
     def where(self) -> str: ...
     @property
@@ -90,9 +96,6 @@ class PortMap:
     def used(self) -> int:
         return self.count("assigned") + self.count("conflict")
 
-    def clashes(self) -> list[Cell]:
-        return [cell for cell in self.cells if cell.state == "conflict"]
-
 
 def holders(
     state: RegistryState, extra: Mapping[int, Iterable[str]] | None = None
@@ -130,6 +133,34 @@ def build_map(
     return PortMap(first, last, tuple(cells), outside, frozenset(state.assignments))
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A run of grid rows ``start`` to ``stop`` (exclusive): drawn, or one line saying
+    that none of its ports is in use."""
+
+    start: int
+    stop: int
+    drawn: bool
+
+
+def grid_rows(pm: PortMap) -> list[Rows]:
+    """The rows of ``ROW`` ports from the lowest to the highest port in use, each run of
+    rows without a port in use merged into one: the grid grows with the services, not
+    with the range (empty when no port of the range is in use)."""
+    used = [cell.port for cell in pm.cells if cell.services]
+    if not used:
+        return []
+    runs: list[Rows] = []
+    held = set(used)
+    for start in range(min(used) - min(used) % ROW, max(used) + 1, ROW):
+        drawn = any(port in held for port in range(start, start + ROW))
+        if runs and not drawn and not runs[-1].drawn:
+            runs[-1] = Rows(runs[-1].start, start + ROW, drawn=False)
+        else:
+            runs.append(Rows(start, start + ROW, drawn))
+    return runs
+
+
 # ------------------------------------------------------------------ pieces
 
 
@@ -138,45 +169,116 @@ def _percent(part: int, whole: int) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
 
 
-def _summary(pm: PortMap) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _summary(pm: PortMap, findings: Sequence[FindingLike], ignored: int) -> str:
+    """One line: how full the range is, how many clash, what ``check`` found."""
     clashes = pm.count("conflict")
-    text = (
+    by = {sev: sum(1 for f in findings if f.severity == sev) for sev in ("error", "warning")}
+    parts = [
         f"<strong>{pm.used} of {pm.usable}</strong> usable ports in use "
-        f"(<strong>{_percent(pm.used, pm.usable)} full</strong>) &middot; "
-        f"{pm.count('free')} free &middot; {pm.count('reserved')} reserved &middot; "
-        f'<span class="{"bad" if clashes else "ok"}">{clashes} in conflict</span>'
-    )
-    if pm.outside:
-        text += f" &middot; {len(pm.outside)} outside the range"
-    bar = "".join(
-        f'<span class="seg {state}" style="width:{100 * pm.count(state) / len(pm.cells):.3f}%">'
-        "</span>"
-        for state in STATES
-    )
+        f"({_percent(pm.used, pm.usable)} full)",
+        f'<span class="{"bad" if clashes else "ok"}">{clashes} in conflict</span>',
+        f'<span class="{"bad" if by["error"] else "ok"}">{_plural(by["error"], "error")}</span>, '
+        f"{_plural(by['warning'], 'warning')}",
+    ]
+    parts += [f"{len(pm.outside)} outside the range"] if pm.outside else []
+    parts += [f"{ignored} ignored ([ignore])"] if ignored else []
     return (
-        f'<section class="summary" id="summary" data-used="{pm.used}" data-usable="{pm.usable}">'
-        f'<p class="headline" id="summary-line">{text}</p><div class="bar">{bar}</div></section>'
+        f'<p class="summary" id="summary" data-used="{pm.used}" data-usable="{pm.usable}">'
+        f"{' &middot; '.join(parts)}</p>"
     )
 
 
-def _clash_callout(pm: PortMap) -> str:
-    clashes = pm.clashes()
-    if not clashes:
-        return ""
-    items = "".join(
-        f'<li><a href="#cell-{c.port}">port {c.port}</a>: {escape(", ".join(c.services))}'
-        f"{' (reserved)' if len(c.services) == 1 else ''}</li>"
-        for c in clashes
-    )
-    noun = "clash" if len(clashes) == 1 else "clashes"
-    return f'<section class="callout"><h2>{len(clashes)} {noun}</h2><ul>{items}</ul></section>'
+def _table(head: Sequence[tuple[str, int]], rows: Sequence[str], empty: str) -> str:
+    """A table with fixed column widths (percent): a browser lays out its first rows
+    without reading the rest, so a thousand rows stay fast."""
+    cols = "".join(f'<col style="width:{width}%">' for _, width in head)
+    ths = "".join(f"<th>{name}</th>" for name, _ in head)
+    body = "".join(rows) or f'<tr><td colspan="{len(head)}" class="empty">{empty}</td></tr>'
+    head_row = f"<colgroup>{cols}</colgroup><thead><tr>{ths}</tr></thead>"
+    return f"<table>{head_row}<tbody>{body}</tbody></table>"
+
+
+def _findings(findings: Sequence[FindingLike]) -> str:
+    rows = []
+    for f in findings:
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        hint = f'<div class="hint">{escape(f.hint)}</div>' if f.hint else ""
+        rows.append(
+            f'<tr data-severity="{escape(f.severity)}">'
+            f'<td><span class="sev {escape(f.severity)}">{escape(f.severity)}</span></td>'
+            f"<td><code>{escape(f.code)}</code></td><td><code>{escape(where)}</code></td>"
+            f"<td>{escape(f.message)}{hint}</td></tr>"
+        )
+    head = [("Severity", 10), ("Code", 8), ("Where", 32), ("What", 50)]
+    table = _table(head, rows, "No findings: the files agree with the registry.")
+    return f'<div class="scroll">{table}</div>'
+
+
+def _files_binding(host: Sequence[HostBinding]) -> dict[int, list[str]]:
+    """Port -> ``path:line`` of each file binding it on this machine (not the registry's
+    own entry), naming the owner when the file gives it to no one or someone else."""
+    files: dict[int, list[str]] = {}
+    for b in host:
+        if b.source != REGISTRY:
+            files.setdefault(b.port, []).append(b.where if b.owner else f"{b.where} (no owner)")
+    return files
+
+
+def _status(pm: PortMap, by_port: Mapping[int, Cell], port: int, service: str) -> tuple[str, str]:
+    """(state, what the Status column says) of one service on one port."""
+    cell = by_port.get(port)
+    state = cell.state if cell else "outside"
+    if cell and state == "conflict":
+        others = [s for s in cell.services if s != service]
+        note = f"conflict with {', '.join(others)}" if others else "conflict: port is reserved"
+    else:
+        note = {"assigned": "ok", "outside": "outside the range"}.get(state, state)
+    if service not in pm.registered:
+        note += " \u00b7 in files only, not registered"
+    return state, note
+
+
+def _assignments(pm: PortMap, settings: Settings, host: Sequence[HostBinding]) -> str:
+    by_port = {c.port: c for c in pm.cells}
+    files = _files_binding(host)
+    nodeports = settings.derives_node_ports
+    entries = [(c.port, s) for c in pm.cells for s in c.services] + [(p, s) for s, p in pm.outside]
+    rows = []
+    for port, service in sorted(entries):
+        state, note = _status(pm, by_port, port, service)
+        node = f"<td>{settings.node_port(port)}</td>" if nodeports else ""
+        bound = "<br>".join(escape(where) for where in files.get(port, ()))
+        rows.append(
+            f'<tr class="{state}" data-port="{port}"><td>{escape(service)}</td><td>{port}</td>'
+            f"{node}<td>{bound or '-'}</td><td>{escape(note)}</td></tr>"
+        )
+    head = [("Service", 24), ("Port", 8)] + ([("NodePort", 9)] if nodeports else [])
+    head += [("Bound in (files)", 39 if nodeports else 48), ("Status", 20)]
+    return _table(head, rows, "No services yet.")
+
+
+def _host(bindings: Sequence[HostBinding]) -> str:
+    """The host namespace: port (and address), owner, file:line, what it leads to."""
+    rows = [
+        f'<tr data-port="{b.port}"><td>'
+        f"{escape(b.address + ':') if b.address else ''}{b.port}</td>"
+        f"<td>{escape(b.owner or '-')}</td><td>{escape(b.where)}</td>"
+        f"<td>{escape(b.leads)}</td></tr>"
+        for b in bindings
+    ]
+    head = [("Port", 12), ("Owner", 26), ("Where", 44), ("Leads to", 18)]
+    return _table(head, rows, "No host bindings.")
 
 
 def _legend(pm: PortMap) -> str:
     labels = {"assigned": "Assigned", "conflict": "In conflict", "reserved": "Reserved"}
     labels["free"] = "Free"
     items = "".join(
-        f'<li><span class="swatch {state}"></span>{labels[state]} '
+        f'<li><i class="cell {state}"></i>{labels[state]} '
         f'<span class="n" data-count="{state}">{pm.count(state)}</span></li>'
         for state in STATES
     )
@@ -184,101 +286,54 @@ def _legend(pm: PortMap) -> str:
 
 
 def _title(cell: Cell, settings: Settings) -> str:
-    node = f"NodePort {settings.node_port(cell.port)}"
+    node = (
+        f" \u00b7 NodePort {settings.node_port(cell.port)}" if settings.derives_node_ports else ""
+    )
     if cell.state == "conflict":
         who = " and ".join(cell.services)
         why = "reserved, yet assigned to" if len(cell.services) == 1 else "held by"
-        return f"{cell.port} \u00b7 CONFLICT: {why} {who} \u00b7 {node}"
-    if cell.state == "assigned":
-        return f"{cell.port} \u00b7 {cell.services[0]} \u00b7 {node}"
-    return f"{cell.port} \u00b7 {cell.state}"
+        return f"{cell.port} \u00b7 CONFLICT: {why} {who}{node}"
+    return f"{cell.port} \u00b7 {cell.services[0]}{node}"
 
 
 def _cell(cell: Cell, settings: Settings) -> str:
-    """A held port's cell in full; a free or reserved one as its port and state only."""
-    head = f'<span class="cell {cell.state}" data-port="{cell.port}" data-state="{cell.state}"'
+    """A held port's cell in full; a free or reserved one as its port and state only
+    (most cells of a row are free)."""
+    head = f'<i class="cell {cell.state}" data-port="{cell.port}"'
     if not cell.services:
-        return f"{head}></span>"
-    services = escape(" ".join(cell.services))
-    return (
-        f'{head} id="cell-{cell.port}" data-services="{services}" '
-        f'title="{escape(_title(cell, settings))}"></span>'
-    )
+        return f"{head}></i>"
+    return f'{head} title="{escape(_title(cell, settings))}"></i>'
 
 
-def _grid(pm: PortMap, settings: Settings) -> str:
+def _grid(pm: PortMap, settings: Settings, runs: Sequence[Rows]) -> str:
     by_port = {cell.port: cell for cell in pm.cells}
-    ticks = "".join(
-        f'<span class="tick">{"+" + str(i) if i % 10 == 0 else ""}</span>' for i in range(ROW)
-    )
+    ticks = "".join(f"<i>{'+' + str(i) if i % 10 == 0 else ''}</i>" for i in range(ROW))
     rows = [f'<div class="row ticks"><span class="label"></span>{ticks}</div>']
-    for start in range(pm.first - pm.first % ROW, pm.last + 1, ROW):
+    for run in runs:
+        if not run.drawn:
+            rows.append(f'<div class="gap">{run.start}\u2013{run.stop - 1}: no port in use</div>')
+            continue
         cells = "".join(
-            _cell(by_port[port], settings) if port in by_port else '<span class="pad"></span>'
-            for port in range(start, start + ROW)
+            _cell(by_port[port], settings) if port in by_port else '<i class="pad"></i>'
+            for port in range(run.start, run.stop)
         )
-        rows.append(f'<div class="row"><span class="label">{start}</span>{cells}</div>')
+        rows.append(f'<div class="row"><span class="label">{run.start}</span>{cells}</div>')
     return f'<div class="grid" id="grid">{"".join(rows)}</div>'
 
 
-def _table(pm: PortMap, settings: Settings) -> str:
-    status = {c.port: c for c in pm.cells}
-    rows = []
-    entries = [(p, s) for c in pm.cells for s in c.services for p in [c.port]]
-    entries += [(p, s) for s, p in pm.outside]
-    for port, service in sorted(entries):
-        cell = status.get(port)
-        state = cell.state if cell else "outside"
-        if cell and state == "conflict":
-            others = [s for s in cell.services if s != service]
-            note = f"conflict with {', '.join(others)}" if others else "conflict: port is reserved"
-        else:
-            note = {"assigned": "ok", "outside": "outside the range"}.get(state, state)
-        if service not in pm.registered:
-            note += " \u00b7 in files only, not registered"
-        rows.append(
-            f'<tr data-port="{port}" data-state="{state}" data-service="{escape(service)}">'
-            f'<td class="svc">{escape(service)}</td><td class="num">{port}</td>'
-            f'<td class="num">{settings.node_port(port)}</td>'
-            f'<td><span class="tag {state}">{escape(note)}</span></td></tr>'
-        )
-    body = "".join(rows) or '<tr><td colspan="4" class="empty">No services yet.</td></tr>'
-    head = "<tr><th>Service</th><th>Port</th><th>NodePort</th><th>Status</th></tr>"
+def _map(pm: PortMap, settings: Settings) -> str:
+    """The grid of the part of the range in use, collapsed: a click opens it."""
+    runs = grid_rows(pm)
+    if runs:
+        shown = f"ports {runs[0].start}\u2013{runs[-1].stop - 1} (the rows with a port in use)"
+    else:
+        shown = "no port of the range is in use"
     return (
-        f'<table class="assignments" id="assignments"><thead>{head}</thead>'
-        f"<tbody>{body}</tbody></table>"
+        f'<details class="map" id="map"><summary><h2>Port grid</h2> {shown}</summary>'
+        f'<div class="maphead">{_legend(pm)}'
+        '<p id="detail" class="detail">Hover a cell to see its port.</p></div>'
+        f"{_grid(pm, settings, runs) if runs else ''}</details>"
     )
-
-
-def _host(bindings: Sequence[HostBinding]) -> str:
-    """The host namespace as a table: port (and address), owner, file:line, leads to."""
-    rows = "".join(
-        f'<tr data-port="{b.port}"><td class="num">'
-        f"{escape(b.address + ':') if b.address else ''}{b.port}</td>"
-        f"<td>{escape(b.owner or '-')}</td><td><code>{escape(b.where)}</code></td>"
-        f"<td>{escape(b.leads)}</td></tr>"
-        for b in bindings
-    )
-    body = rows or '<tr><td colspan="4" class="empty">No host bindings.</td></tr>'
-    head = "<tr><th>Port</th><th>Owner</th><th>Where</th><th>Leads to</th></tr>"
-    return f'<table id="host"><thead>{head}</thead><tbody>{body}</tbody></table>'
-
-
-def _findings(findings: Sequence[FindingLike]) -> str:
-    if not findings:
-        return '<p class="empty" id="findings">No findings: the files agree with the registry.</p>'
-    rows = []
-    for f in findings:
-        where = f"{f.path}:{f.line}" if f.line else f.path
-        hint = f'<div class="hint">{escape(f.hint)}</div>' if f.hint else ""
-        rows.append(
-            f'<tr class="finding" data-severity="{escape(f.severity)}">'
-            f'<td><span class="sev {escape(f.severity)}">{escape(f.severity)}</span></td>'
-            f"<td><code>{escape(f.code)}</code></td><td><code>{escape(where)}</code></td>"
-            f"<td>{escape(f.message)}{hint}</td></tr>"
-        )
-    head = "<tr><th>Severity</th><th>Code</th><th>Where</th><th>What</th></tr>"
-    return f'<table id="findings"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 # -------------------------------------------------------------------- page
@@ -291,33 +346,40 @@ def render_html(
     *,
     conflicts: Mapping[int, Iterable[str]] | None = None,
     host: Sequence[HostBinding] = (),
+    ignored: int = 0,
     generated: str | None = None,
 ) -> str:
-    """The whole page. ``conflicts``: extra port -> services clashes found in files;
-    ``host``: the host bindings, sorted (the table before the map)."""
+    """The whole page. ``findings``: what ``check`` reports (``ignored``: how many more
+    the repo's ignores hid); ``conflicts``: extra port -> services clashes found in
+    files; ``host``: the host bindings, sorted."""
     pm = build_map(settings, state, conflicts)
-    formula = f"NodePort = {settings.node_port_base} + (port \u2212 {settings.node_port_offset})"
-    meta = [settings.registry, f"range {pm.first}\u2013{pm.last}", formula]
+    meta = [settings.registry, f"range {pm.first}\u2013{pm.last}"]
+    if settings.derives_node_ports:
+        base, offset = settings.node_port_base, settings.node_port_offset
+        meta.append(f"NodePort = {base} + (port \u2212 {offset})")
     meta += [f"generated {generated}"] if generated else []
+    nav = " &middot; ".join(
+        f'<a href="#{anchor}">{name}</a>'
+        for anchor, name in [
+            ("findings", "Findings"),
+            ("assignments", "Assignments"),
+            ("host", "Host ports"),
+            ("map", "Port grid"),
+        ]
+    )
     parts = [
         '<header><h1>Port map</h1><p class="meta">',
         " &middot; ".join(escape(m) for m in meta),
-        "</p></header>",
-        _summary(pm),
-        _clash_callout(pm),
-        f"<section><h2>Host ports ({len(host)})</h2>",
+        f"</p><nav>{nav}</nav></header>",
+        _summary(pm, findings, ignored),
+        f'<section id="findings"><h2>Findings ({len(findings)})</h2>',
+        _findings(findings),
+        f'</section><section id="assignments"><h2>Assignments ({len(state.assignments)})</h2>',
+        _assignments(pm, settings, host),
+        f'</section><section id="host"><h2>Host ports ({len(host)})</h2>',
         _host(host),
         "</section>",
-        '<section class="map"><div class="maphead">',
-        _legend(pm),
-        '<p id="detail" class="detail">Hover a cell to see its port.</p></div>',
-        _grid(pm, settings),
-        "</section>",
-        f"<section><h2>Assignments ({len(state.assignments)})</h2>",
-        _table(pm, settings),
-        f"</section><section><h2>Findings ({len(findings)})</h2>",
-        _findings(findings),
-        "</section>",
+        _map(pm, settings),
     ]
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -330,92 +392,71 @@ def render_html(
 
 CSS = """
 :root{--assigned:#2563eb;--conflict:#dc2626;--reserved:#64748b;--free:#e8edf3;
---ink:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc}
+--ink:#0f172a;--muted:#64748b;--line:#e2e8f0}
 *{box-sizing:border-box}
-body{margin:0;padding:28px 36px 48px;font:14px/1.5 system-ui,-apple-system,"Segoe UI",
-Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg)}
-h1{font-size:24px;margin:0}h2{font-size:16px;margin:28px 0 10px}
-.meta{margin:4px 0 0;color:var(--muted)}
-.summary{margin:18px 0 0;padding:16px 18px;background:#fff;border:1px solid var(--line);
-border-radius:10px}
-.headline{margin:0 0 10px;font-size:16px}.bad{color:var(--conflict);font-weight:600}
-.ok{color:#15803d}
-.bar{display:flex;height:12px;border-radius:6px;overflow:hidden;background:var(--free)}
-.seg.assigned{background:var(--assigned)}.seg.conflict{background:var(--conflict)}
-.seg.reserved{background:var(--reserved)}.seg.free{background:var(--free)}
-.callout{margin:14px 0 0;padding:10px 18px;border:1px solid #fecaca;background:#fef2f2;
-border-radius:10px;color:#7f1d1d}.callout h2{margin:4px 0;color:var(--conflict)}
-.callout ul{margin:4px 0 6px;padding-left:20px}.callout a{color:inherit;font-weight:600}
-.map{margin-top:18px;padding:16px 18px;background:#fff;border:1px solid var(--line);
-border-radius:10px}
-.maphead{display:flex;justify-content:space-between;align-items:center;gap:16px;
-margin-bottom:12px;flex-wrap:wrap}
-.legend{display:flex;gap:18px;margin:0;padding:0;list-style:none}
-.legend li{display:flex;align-items:center;gap:6px}.legend .n{color:var(--muted)}
-.swatch{width:14px;height:14px;border-radius:3px;display:inline-block}
-.detail{margin:0;color:var(--muted);min-height:21px;font-variant-numeric:tabular-nums}
-.grid{display:flex;flex-direction:column;gap:3px}
-.row{display:flex;gap:3px;align-items:center}
-.label{width:44px;flex:none;color:var(--muted);font-size:11px;
-font-variant-numeric:tabular-nums}
-.cell,.pad,.tick{flex:1 1 0;max-width:22px;min-width:8px;aspect-ratio:1;border-radius:3px}
-.row>:nth-child(10n+2){margin-left:5px}
-.ticks .tick{aspect-ratio:auto;overflow:visible;white-space:nowrap;color:var(--muted);
-font-size:11px}
-.cell.free,.swatch.free{background:var(--free);box-shadow:inset 0 0 0 1px #d5dde7}
-.cell.assigned,.swatch.assigned{background:var(--assigned)}
-.cell.reserved,.swatch.reserved{background:repeating-linear-gradient(135deg,var(--reserved) 0 3px,
-#94a3b8 3px 6px)}
-.cell.conflict,.swatch.conflict{background:var(--conflict);
-box-shadow:0 0 0 2px #fecaca}
-.cell{cursor:default;transition:transform .08s}
-.cell:hover,.cell.hl{transform:scale(1.35);outline:2px solid var(--ink);outline-offset:1px}
-table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);
-border-radius:10px;overflow:hidden}
-th,td{padding:7px 12px;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
-th{background:#f1f5f9;font-weight:600;font-size:12px;text-transform:uppercase;
-letter-spacing:.04em;color:#475569}
-tr:last-child td{border-bottom:none}
-td.num{font-variant-numeric:tabular-nums}
+body{margin:0;padding:16px 28px 40px;font:14px/1.45 system-ui,sans-serif;color:var(--ink);
+background:#f8fafc}
+h1{font-size:20px;margin:0}h2{font-size:15px;margin:14px 0 6px}
+.meta,nav{margin:2px 0 0;color:var(--muted)}nav a{color:inherit}
+.summary{margin:10px 0 0;padding:8px 12px;background:#fff;border:1px solid var(--line);
+border-radius:8px}
+.bad{color:var(--conflict);font-weight:600}.ok{color:#15803d}
+.scroll{max-height:40vh;overflow:auto;border-radius:8px}
+table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff;
+border:1px solid var(--line)}
+th,td{padding:4px 10px;text-align:left;border-bottom:1px solid var(--line);vertical-align:baseline;
+overflow-wrap:anywhere}
+th{background:#f1f5f9;font-size:12px;color:#475569}
+td{font-variant-numeric:tabular-nums}
 tr.hl td{background:#eff6ff}
-.tag{font-size:12px;padding:1px 8px;border-radius:999px;background:#f1f5f9;color:#334155}
-.tag.conflict{background:#fee2e2;color:#991b1b;font-weight:600}
-.tag.assigned{background:#dcfce7;color:#166534}.tag.outside{background:#fef3c7;color:#92400e}
-tr[data-state="conflict"] td.svc{color:var(--conflict);font-weight:600}
-.sev{font-size:12px;font-weight:600;padding:1px 8px;border-radius:999px;background:#e2e8f0}
-.sev.error{background:#fee2e2;color:#991b1b}.sev.warning{background:#fef3c7;color:#92400e}
-.sev.info{background:#dbeafe;color:#1e40af}
-.hint{color:var(--muted);font-size:13px}.empty{color:var(--muted)}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.sev{font-size:12px;padding:0 7px;border-radius:9px}
+.sev.error{background:#fee2e2;color:#991b1b;font-weight:600}
+.sev.warning{background:#fef3c7;color:#92400e}.sev.info{background:#dbeafe;color:#1e40af}
+tr.assigned td:last-child{color:#15803d}tr.outside td:last-child{color:#92400e}
+tr.conflict td:first-child,tr.conflict td:last-child{color:var(--conflict);font-weight:600}
+.hint,.empty,.gap{color:var(--muted);font-size:13px}
+code,#host td:nth-child(3),#assignments td:nth-last-child(2){font:12px ui-monospace,monospace}
+.map{margin-top:14px;padding:4px 12px;background:#fff;border:1px solid var(--line);
+border-radius:8px}
+.map summary{cursor:pointer;color:var(--muted)}.map summary h2{display:inline;color:var(--ink)}
+.maphead{display:flex;justify-content:space-between;gap:16px;flex-wrap:wrap}
+.legend{display:flex;gap:16px;padding:0;list-style:none}
+.legend li{display:flex;align-items:center;gap:6px}.legend .n{color:var(--muted)}
+.detail{color:var(--muted)}
+.grid{display:flex;flex-direction:column;gap:3px;margin-bottom:10px}
+.row{display:flex;gap:3px;align-items:center}
+.label{width:44px;flex:none;color:var(--muted);font-size:11px}
+.row i{flex:1 1 0;max-width:18px;min-width:6px;aspect-ratio:1;border-radius:3px}
+.row>:nth-child(10n+2){margin-left:5px}
+.ticks i{aspect-ratio:auto;white-space:nowrap;color:var(--muted);font:11px sans-serif}
+.legend .cell{display:inline-block;width:14px;height:14px;border-radius:3px}
+.cell.free{background:var(--free);box-shadow:inset 0 0 0 1px #d5dde7}
+.cell.assigned{background:var(--assigned)}
+.cell.reserved{background:repeating-linear-gradient(135deg,var(--reserved) 0 3px,#94a3b8 3px 6px)}
+.cell.conflict{background:var(--conflict);box-shadow:0 0 0 2px #fecaca}
+.cell:hover,.cell.hl{outline:2px solid var(--ink);outline-offset:1px}
 """
 
-# Detail panel and cell <-> row highlighting (one listener on the grid, not one per
-# cell); a free cell's title is written on its first hover. Marks <html data-js="ready"> so a
-# browser test can tell the script ran without errors.
+# Detail line and cell <-> row highlighting: two listeners on the document, not one per
+# cell or row. Marks <html data-js="ready"> so a browser test can tell it ran to the end.
 JS = """
 (function () {
   var detail = document.getElementById("detail");
-  var grid = document.getElementById("grid");
   function mark(port, on) {
-    var cell = grid.querySelector('.cell[data-port="' + port + '"]');
-    if (cell) { cell.classList.toggle("hl", on); }
-    document.querySelectorAll('tr[data-port="' + port + '"]').forEach(function (row) {
-      row.classList.toggle("hl", on);
+    document.querySelectorAll('[data-port="' + port + '"]').forEach(function (el) {
+      el.classList.toggle("hl", on);
     });
   }
   function hover(event, on) {
-    var cell = event.target;
-    if (!cell.classList.contains("cell")) { return; }
-    if (!cell.title) { cell.title = cell.dataset.port + " \u00b7 " + cell.dataset.state; }
-    if (on) { detail.textContent = cell.title; }
-    mark(cell.dataset.port, on);
+    var el = event.target.closest(".grid .cell, tr[data-port]");
+    if (!el) { return; }
+    if (on && el.classList.contains("cell")) {
+      detail.textContent = el.title || el.dataset.port + " \u00b7 " + el.classList[1];
+    }
+    mark(el.dataset.port, on);
   }
-  grid.addEventListener("mouseover", function (e) { hover(e, true); });
-  grid.addEventListener("mouseout", function (e) { hover(e, false); });
-  document.querySelectorAll("tr[data-port]").forEach(function (row) {
-    row.addEventListener("mouseenter", function () { mark(row.dataset.port, true); });
-    row.addEventListener("mouseleave", function () { mark(row.dataset.port, false); });
-  });
+  document.addEventListener("mouseover", function (e) { hover(e, true); });
+  document.addEventListener("mouseout", function (e) { hover(e, false); });
   document.documentElement.dataset.js = "ready";
 })();
 """
