@@ -56,10 +56,13 @@ def test_json_is_a_list_of_objects():
 
 @pytest.mark.parametrize("fmt", ["markdown", "json", "csv", "env", "html"])
 def test_export_command_writes_stdout(seed_repo: Path, cli, fmt):
+    (seed_repo / "kind-config.yaml").write_text(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+    )
     run = cli("--root", str(seed_repo), "export", "--format", fmt)
     assert run.code == 0
     assert "8002" in run.out
-    assert "31002" in run.out  # NodePorts in every format
+    assert "31002" in run.out  # NodePorts in every format, where the repo derives them
 
 
 def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
