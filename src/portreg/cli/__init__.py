@@ -142,6 +142,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
 
+    if args.force and not args.compat_script:  # --force alone would do nothing, silently
+        raise PortregError(
+            "--force replaces scripts/assign-port.py, so it needs --compat-script",
+            where="init",
+            hint="run `portreg init --compat-script --force`, or drop --force",
+        )
     settings = load_settings(args.root, args.config, new=True)
     try:
         script = read_text(settings.root / COMPAT_PATH)
@@ -680,6 +686,29 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
 }
 
 
+QUICK_START = """\
+Quick start:
+  portreg init            write portreg.toml and an empty registry
+  portreg check           report every port clash and file out of line
+  portreg fix --dry-run   preview the edits that make `check` pass (then: portreg fix)"""
+ABOUT = "A port registry for microservice repos on kind + Helm (+ Tilt)."
+
+
+def short_help() -> str:
+    """What ``portreg`` alone prints: the quick start, then every command in a line."""
+    import argparse
+
+    lines = [QUICK_START, "", "Commands:"]
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines += [
+                f"  {c.dest:<16}{(c.help or '').replace('%%', '%')}"
+                for c in action._choices_actions
+            ]
+    lines += ["", "`portreg COMMAND --help` says more about one; `portreg --help`: every option."]
+    return "\n".join(lines) + "\n"
+
+
 def command_of(argv: Sequence[str]) -> str | None:
     """The command word of ``argv`` (after the global options), if it names one."""
     index = 0
@@ -718,6 +747,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         def __init__(self, prog: str) -> None:
             super().__init__(prog, width=_columns() - 2)
 
+        def _fill_text(self, text: str, width: int, indent: str) -> str:
+            """The quick start keeps its lines (argparse would run them together)."""
+            return "".join(indent + line + "\n" for line in text.splitlines())
+
     class Parser(argparse.ArgumentParser):
         """Usage mistakes are one line too (``-lead`` would otherwise print the usage block)."""
 
@@ -730,7 +763,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser: argparse.ArgumentParser = Parser(
         prog="portreg",
-        description="A port registry for microservice repos on kind + Helm (+ Tilt).",
+        description=f"{QUICK_START}\n\n{ABOUT}",
         epilog="Exit codes: 0 done; 1 nothing found / check found errors; 2 fix something first.",
     )
     from portreg import __version__
@@ -811,6 +844,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     _degrade_output()
+    if not argv:  # a newcomer's first try: the way in, not a usage error
+        sys.stdout.write(short_help())
+        return EXIT_OK
     try:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
