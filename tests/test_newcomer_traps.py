@@ -3,6 +3,7 @@ held by a real CLI run: its exact output and exit code, and the files before and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import CliRunner, tree
@@ -43,3 +44,40 @@ def test_init_force_without_compat_script_is_a_usage_error(repo: Path, cli: CliR
         "--compat-script (run `portreg init --compat-script --force`, or drop --force)\n"
     )
     assert tree(repo) == before
+
+
+def test_list_and_every_export_format_share_one_order_by_port(
+    repo: Path, cli: CliRunner
+) -> None:
+    # registry order, name order and port order all differ
+    (repo / "scripts" / "port-registry.json").write_text(
+        '{"assignments": {"orders": 8003, "billing": 8005, "audit": 8004}}\n'
+    )
+    root = ("--root", str(repo))
+    assert cli(*root, "list").out == (
+        "Port Assignments:\n"
+        "--------------------------------------------------\n"
+        "  orders                      Port: 8003  NodePort: 31003\n"
+        "  audit                       Port: 8004  NodePort: 31004\n"
+        "  billing                     Port: 8005  NodePort: 31005\n"
+        "--------------------------------------------------\n"
+        "\n"
+        "Total: 3 services\n"
+    )
+    assert cli(*root, "export", "-o", "csv").out == (
+        "service,port,node_port\norders,8003,31003\naudit,8004,31004\nbilling,8005,31005\n"
+    )
+    assert cli(*root, "export", "-o", "markdown").out == (
+        "| Service | Port | NodePort |\n"
+        "| ------- | ---: | -------: |\n"
+        "| orders  | 8003 |    31003 |\n"
+        "| audit   | 8004 |    31004 |\n"
+        "| billing | 8005 |    31005 |\n"
+    )
+    assert cli(*root, "export", "-o", "env").out.splitlines()[::2] == [
+        "ORDERS_PORT=8003",
+        "AUDIT_PORT=8004",
+        "BILLING_PORT=8005",
+    ]
+    for listing in (cli(*root, "list", "-o", "json").out, cli(*root, "export", "-o", "json").out):
+        assert [row["service"] for row in json.loads(listing)] == ["orders", "audit", "billing"]

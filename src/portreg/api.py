@@ -24,6 +24,7 @@ from portreg.model import (
     RegistryState,
     allocate,
     assignment,
+    by_port,
     check_requested_port,
     dump_registry,
     parse_registry,
@@ -107,8 +108,9 @@ class Registry:
         return None if port is None else assignment(self.settings, service, port)
 
     def assignments(self) -> list[Assignment]:
+        """Every assignment, by port then service (the one order of every listing)."""
         state = self.state()
-        return [assignment(self.settings, s, p) for s, p in sorted(state.assignments.items())]
+        return by_port(assignment(self.settings, s, p) for s, p in state.assignments.items())
 
     def targets(self) -> list[Target]:
         """The targets of these (frozen) settings, built once: building one may glob."""
