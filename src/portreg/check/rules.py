@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
+from portreg.config.discovery import NODE_PORT_RANGE
 from portreg.targets.base import NODE, Observation
 from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
@@ -436,12 +437,14 @@ def static_band(size: int) -> int:
 
 
 def static_band_note(facts: Facts) -> Iterator[Hit]:
-    """PR014 (info, once per repo): the NodePort range lies outside the static band."""
-    if not facts.derives_node_ports:
+    """PR014 (info, once per repo): the repo's own NodePort range lies outside the static
+    band. portreg's default range is no news about the repo (its README says so), so the
+    note is given only for a range the repo chose."""
+    low, high = facts.settings.node_port_range
+    if not facts.derives_node_ports or (low, high) == tuple(NODE_PORT_RANGE):
         return
     k8s_low, k8s_high = K8S_NODE_PORT_RANGE
     band_high = k8s_low + static_band(k8s_high - k8s_low + 1) - 1
-    low, high = facts.settings.node_port_range
     if high > band_high:
         where = "lies above" if low > band_high else "reaches above"
         message = (
@@ -449,8 +452,6 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
             f"{k8s_low}-{band_high} (KEP-3668): a Service created without a nodePort is "
             f"given one from above the band first, and may take a port portreg hands out"
         )
-        if facts.config_line("node-port-range") is None:
-            message = f"{message} (the default range)"
         hint = "give every Service an explicit nodePort, or move node-port-range into the band"
         line = facts.config_line("node-port-range") or 1
         yield Hit(facts.config_path or facts.registry_path, line, message, hint)
@@ -701,8 +702,8 @@ RULES: tuple[Rule, ...] = (
         "static-band",
         static_band_note,
         summary=(
-            "the NodePort range lies above Kubernetes' static band (KEP-3668); shown with "
-            "`--verbose`"
+            "a NodePort range the repo sets lies above Kubernetes' static band (KEP-3668); "
+            "shown with `--verbose`"
         ),
         help=(
             "Give every Service an explicit nodePort, or move node-port-range into the static band."
