@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import CliRunner, tree
 
 QUICK_START = """\
@@ -46,9 +48,7 @@ def test_init_force_without_compat_script_is_a_usage_error(repo: Path, cli: CliR
     assert tree(repo) == before
 
 
-def test_list_and_every_export_format_share_one_order_by_port(
-    repo: Path, cli: CliRunner
-) -> None:
+def test_list_and_every_export_format_share_one_order_by_port(repo: Path, cli: CliRunner) -> None:
     # registry order, name order and port order all differ
     (repo / "scripts" / "port-registry.json").write_text(
         '{"assignments": {"orders": 8003, "billing": 8005, "audit": 8004}}\n'
@@ -81,3 +81,104 @@ def test_list_and_every_export_format_share_one_order_by_port(
     ]
     for listing in (cli(*root, "list", "-o", "json").out, cli(*root, "export", "-o", "json").out):
         assert [row["service"] for row in json.loads(listing)] == ["orders", "audit", "billing"]
+
+
+VALUES = "helm/rerp-microservice/values"
+NEWCOMER_REGISTRY = '{\n  "assignments": {\n    "invoice": 8002,\n    "shipping": 8004\n  }\n}\n'
+KIND = """\
+kind: Cluster
+nodes:
+- role: control-plane
+  extraPortMappings:
+  # Invoice Service
+  - containerPort: 31002
+    hostPort: 8002
+  # Orders Service
+  - containerPort: 31001
+    hostPort: 8001
+  # Shipping Service
+  - containerPort: 31004
+    hostPort: 8004
+"""
+
+
+def values(service: str, port: int) -> str:
+    return (
+        f"service:\n  name: {service}\n  type: NodePort\n  port: {port}\n"
+        f"  containerPort: {port}\n  nodePort: {31000 + port - 8000}\n"
+    )
+
+
+@pytest.fixture
+def newcomer(repo: Path) -> Path:
+    """The newcomer's small repo: invoice and shipping registered; orders only in the
+    files (values file and kind mapping, on 8001); a values file named Billing_API."""
+    (repo / "scripts" / "port-registry.json").write_text(NEWCOMER_REGISTRY)
+    (repo / VALUES).mkdir(parents=True)
+    for name, service, port in (
+        ("invoice", "invoice", 8002),
+        ("orders", "orders", 8001),
+        ("shipping", "shipping", 8004),
+        ("Billing_API", "billing", 8010),
+    ):
+        (repo / VALUES / f"{name}.yaml").write_text(values(service, port))
+    (repo / "kind-config.yaml").write_text(KIND)
+    return repo
+
+
+def test_a_values_file_that_names_no_service_is_a_warning_naming_it(
+    newcomer: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(newcomer), "check")
+    assert (run.code, run.err) == (1, "")  # orders' values file (PR006) is the error
+    assert run.out == (
+        f"{VALUES}/Billing_API.yaml:4: warning PR026 values file Billing_API.yaml names no "
+        "service (a service name is lowercase letters, digits and '-'), so no rule checks its "
+        "ports (service.port 8010) and `fix` adopts nothing from it\n"
+        f"    hint: rename it to {VALUES}/billing-api.yaml, or list it in [ignore] files\n"
+        f"{VALUES}/orders.yaml:4: error PR006 values file for orders, which the registry does "
+        "not know\n"
+        "    hint: run `portreg reconcile` to adopt it, or `portreg fix --prune`\n"
+        "❌ 1 error, 1 warning, 0 info\n"
+    )
+    (newcomer / VALUES / "Billing_API.yaml").rename(newcomer / VALUES / "billing-api.yaml")
+    renamed = cli("--root", str(newcomer), "check")
+    assert "PR026" not in renamed.out
+    assert f"{VALUES}/billing-api.yaml:4: error PR006" in renamed.out  # now fix adopts it
+
+
+def test_a_service_left_with_no_host_binding_after_fix_is_a_warning(
+    repo: Path, cli: CliRunner
+) -> None:
+    (repo / "scripts" / "port-registry.json").write_text(
+        '{\n  "assignments": {\n    "invoice": 8002,\n    "ledger": 8003\n  }\n}\n'
+    )
+    (repo / "kind-config.yaml").write_text(
+        "kind: Cluster\nnodes:\n- role: control-plane\n  extraPortMappings:\n"
+        "  # Invoice Service\n  - containerPort: 31002\n    hostPort: 8002\n"
+        "  # Ledger Service\n  - containerPort: 31003\n    hostPort: 8003\n"
+    )
+    (repo / "Tiltfile").write_text("k8s_resource('invoice', port_forwards=8002)\n")
+    (repo / "portreg.toml").write_text(
+        "[helm]\nenabled = false\n[kind]\nskip-host-ports = [[8001, 8099]]\n"
+    )
+    fixed = cli("--root", str(repo), "fix")
+    assert fixed.code == 0
+    assert "🗑  Removed kind mapping for ledger (8003)" in fixed.out
+    run = cli("--root", str(repo), "check")
+    assert (run.code, run.err) == (0, "")  # a warning: fix has nothing to change
+    assert run.out == (
+        "scripts/port-registry.json:4: warning PR027 ledger is registered on 8003, but no file "
+        "binds that port on this machine: [kind] skip-host-ports 8001-8099 leaves it to Tilt, "
+        "and no Tilt forward (nor compose port) binds it\n"
+        "    hint: forward it in the Tiltfile: k8s_resource('ledger', port_forwards=8003), or "
+        "release it: `portreg release ledger --update-configs`\n"
+        "⚠️  0 errors, 1 warning, 0 info\n"
+    )
+    before = tree(repo)
+    assert cli("--root", str(repo), "fix").out == "ℹ️  Nothing to fix\n"
+    assert tree(repo) == before
+    (repo / "Tiltfile").write_text(
+        "k8s_resource('invoice', port_forwards=8002)\nk8s_resource('ledger', port_forwards=8003)\n"
+    )
+    assert cli("--root", str(repo), "check").out.startswith("✅ No port conflicts")
