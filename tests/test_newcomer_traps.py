@@ -182,3 +182,43 @@ def test_a_service_left_with_no_host_binding_after_fix_is_a_warning(
         "k8s_resource('invoice', port_forwards=8002)\nk8s_resource('ledger', port_forwards=8003)\n"
     )
     assert cli("--root", str(repo), "check").out.startswith("✅ No port conflicts")
+
+
+@pytest.mark.parametrize(
+    ("port", "bound"),
+    [
+        (8010, f"{VALUES}/Billing_API.yaml:4 (service.port)"),
+        (
+            8001,
+            f"for orders by {VALUES}/orders.yaml:4 (service.port), kind-config.yaml:10 (hostPort)",
+        ),
+        (8020, "for web by compose.yaml:4 (ports)"),
+        (8030, "for api by Tiltfile:1 (port_forwards)"),
+    ],
+    ids=["unnamed-values-file", "values-and-kind", "compose-published", "tilt-forward"],
+)
+def test_assign_port_refuses_a_port_a_file_binds(
+    newcomer: Path, cli: CliRunner, port: int, bound: str
+) -> None:
+    (newcomer / "compose.yaml").write_text("services:\n  web:\n    ports:\n      - '8020:80'\n")
+    (newcomer / "Tiltfile").write_text("k8s_resource('api', port_forwards='8030:8080')\n")
+    before = tree(newcomer)
+    run = cli("--root", str(newcomer), "assign", "foo", "--port", str(port))
+    assert (run.code, run.out) == (2, "")
+    by = bound if bound.startswith("for ") else f"by {bound}"
+    assert run.err == (
+        f"portreg: error: port {port} is already bound {by} "
+        "(pick another port; `portreg ports` lists what binds each)\n"
+    )
+    assert tree(newcomer) == before
+
+
+def test_assign_port_takes_the_port_the_services_own_files_bind(
+    newcomer: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(newcomer), "assign", "orders", "--port", "8001")
+    assert (run.code, run.out) == (
+        0,
+        "✅ Assigned port 8001 to service 'orders'\n   NodePort: 31001\n"
+        "   Updated scripts/port-registry.json\n",
+    )

@@ -173,6 +173,7 @@ class Registry:
             return Step(state, assignment(self.settings, service, current), messages=[message])
         if port is not None:
             check_requested_port(self.settings, state, service, port)
+            self._require_unbound(state, ws, service, port)
             chosen = port
         else:
             in_files = self._ports_in_files(ws)
@@ -184,6 +185,38 @@ class Registry:
             message += f" (was {current})"
         wanted = assignment(self.settings, service, chosen)
         return Step(new_state, wanted, True, [message, f"   NodePort: {wanted.node_port}"])
+
+    def _require_unbound(
+        self, state: RegistryState, ws: Workspace, service: str, port: int
+    ) -> None:
+        """``--port N`` refuses a port a file binds for anyone else (a values file, a kind
+        hostPort, a Tilt forward, a compose published port, a declared target), as
+        ``check`` would report the clash next: the same claims ``check`` reads."""
+        from portreg.check import scan
+        from portreg.check.facts import REGISTRY
+        from portreg.errors import PortTakenError
+
+        facts = scan.facts(
+            self.settings, state, ws, self.targets(), registry=(self.store.location, None)
+        )
+        places = [
+            (c.holder if c.named else None, f"{c.where} ({c.observation.field})")
+            for c in facts.holders.get(port, [])
+            if c.source != REGISTRY and c.holder != service and c.observation is not None
+        ]
+        places += [
+            (None, f"{o.path}:{o.line} ({o.field})")
+            for o in facts.unnamed_values
+            if o.port == port and o.role == "port"
+        ]
+        if places:
+            owners = sorted({owner for owner, _ in places if owner})
+            whose = f" for {', '.join(owners)}" if owners else ""
+            where = ", ".join(place for _, place in places[:3])
+            raise PortTakenError(
+                f"port {port} is already bound{whose} by {where}",
+                hint="pick another port; `portreg ports` lists what binds each",
+            )
 
     def _still_named(self, ws: Workspace, service: str) -> list[str]:
         """After a release: the entries that still name the service with a port (an OpenAPI
