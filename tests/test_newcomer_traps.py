@@ -222,3 +222,44 @@ def test_assign_port_takes_the_port_the_services_own_files_bind(
         "✅ Assigned port 8001 to service 'orders'\n   NodePort: 31001\n"
         "   Updated scripts/port-registry.json\n",
     )
+
+
+def test_query_of_a_service_the_files_hold_points_at_adoption_where_it_is(
+    newcomer: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(newcomer), "query", "orders")
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        "portreg: error: service 'orders' has no port assigned (the files hold it on 8001: "
+        f"{VALUES}/orders.yaml:4, kind-config.yaml:10; adopt it with `portreg fix --dry-run`, "
+        "then `portreg fix`)\n"
+    )
+    fixed = cli("--root", str(newcomer), "fix")
+    assert fixed.out.startswith(
+        f"➕ Adopted 'orders' on its port 8001 ({VALUES}/orders.yaml:4, kind-config.yaml:10)\n"
+    )
+    assert cli("--root", str(newcomer), "query", "orders").out == (
+        "Service 'orders': Port 8001  NodePort 31001\n"
+    )
+
+
+def test_query_of_a_service_only_a_forward_names_points_at_reconcile(
+    newcomer: Path, cli: CliRunner
+) -> None:
+    (newcomer / "Tiltfile").write_text("k8s_resource('pay', port_forwards=8009)\n")
+    run = cli("--root", str(newcomer), "query", "pay")
+    assert run.err == (  # no error of check names it, so fix would leave it
+        "portreg: error: service 'pay' has no port assigned (the files hold it on 8009: "
+        "Tiltfile:1; adopt it with `portreg reconcile --dry-run`, then `portreg reconcile`)\n"
+    )
+    reconciled = cli("--root", str(newcomer), "reconcile")
+    assert "➕ Adopted 'pay' on its port 8009 (Tiltfile:1)\n" in reconciled.out
+
+
+def test_query_of_a_service_no_file_names_still_says_assign(newcomer: Path, cli: CliRunner) -> None:
+    run = cli("--root", str(newcomer), "query", "nobody")
+    assert (run.code, run.err) == (
+        1,
+        "portreg: error: service 'nobody' has no port assigned "
+        "(assign one with: portreg assign nobody --update-configs)\n",
+    )

@@ -92,11 +92,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    found = _registry(args).query(args.service)
+    registry = _registry(args)
+    found = registry.query(args.service)
     if found is None:
+        from portreg.check.commands import adoption_hint
         from portreg.errors import no_port
 
-        raise no_port(args.service)
+        # a service the files already hold is adopted where it is, not assigned anew
+        raise no_port(args.service, adoption_hint(registry, args.service))
     row = (found.service, found.port, found.node_port)
     _out(output.query_json(row) if args.output == "json" else output.query_text(row))
     return EXIT_OK
