@@ -263,3 +263,36 @@ def test_query_of_a_service_no_file_names_still_says_assign(newcomer: Path, cli:
         "portreg: error: service 'nobody' has no port assigned "
         "(assign one with: portreg assign nobody --update-configs)\n",
     )
+
+
+def test_release_says_what_check_now_reports_and_the_command_that_finishes_it(
+    newcomer: Path, cli: CliRunner
+) -> None:
+    run = cli("--root", str(newcomer), "release", "shipping")
+    assert (run.code, run.out) == (
+        0,
+        "✅ Released port 8004 from service 'shipping'\n   Updated scripts/port-registry.json\n",
+    )
+    assert run.err == (
+        "⚠️  `portreg check` now reports 1 error, 0 warnings about shipping:\n"
+        f"   {VALUES}/shipping.yaml:4: PR006 values file for shipping, which the registry does "
+        "not know\n"
+        "   Finish the release with: portreg release shipping --update-configs\n"
+    )
+    finish = cli("--root", str(newcomer), "release", "shipping", "--update-configs")
+    assert (finish.code, finish.err) == (0, "")
+    assert finish.out == (
+        "✅ Removed what still named 'shipping' (its port was released)\n"
+        f"   Deleted {VALUES}/shipping.yaml\n"
+        "   Updated kind-config.yaml\n"
+    )
+    assert (newcomer / "kind-config.yaml").read_text() == KIND.replace(
+        "  # Shipping Service\n  - containerPort: 31004\n    hostPort: 8004\n", ""
+    )
+    assert "shipping" not in cli("--root", str(newcomer), "check").out
+    again = cli("--root", str(newcomer), "release", "shipping", "--update-configs")
+    assert (again.code, again.err) == (
+        1,
+        "portreg: error: service 'shipping' has no port assigned "
+        "(`portreg list` shows the services that have one)\n",
+    )

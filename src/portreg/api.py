@@ -37,6 +37,7 @@ from portreg.store import Snapshot, Store, open_store
 
 if TYPE_CHECKING:  # keeps start-up free of target imports
     from portreg.targets import Target
+    from portreg.targets.base import Observation
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,15 @@ class Registry:
     def _still_named(self, ws: Workspace, service: str) -> list[str]:
         """After a release: the entries that still name the service with a port (an OpenAPI
         file, a Tiltfile forward), from which ``fix`` would adopt it again."""
+        found = [o for o in self._named_in_files(ws, service) if o.role == "port"]
+        return [
+            f"⚠️  {o.path}:{o.line} still names {service} on port {o.port}: `portreg fix` "
+            f"would adopt it again (edit it out, or list {service} in [ignore] services)"
+            for o in found
+        ]
+
+    def _named_in_files(self, ws: Workspace, service: str) -> list[Observation]:
+        """Every port the files give ``service``."""
         from portreg.errors import PortregError
 
         found = []
@@ -229,12 +239,8 @@ class Registry:
                 seen = target.scan(ws)
             except PortregError:
                 continue  # a file that cannot be read names nobody; check reports it
-            found += [o for o in seen if o.service == service and o.role == "port"]
-        return [
-            f"⚠️  {o.path}:{o.line} still names {service} on port {o.port}: `portreg fix` "
-            f"would adopt it again (edit it out, or list {service} in [ignore] services)"
-            for o in found
-        ]
+            found += [o for o in seen if o.service == service]
+        return found
 
     def _ports_in_files(self, ws: Workspace) -> set[int]:
         from portreg.targets.in_use import ports_in_use
@@ -263,7 +269,7 @@ class Registry:
         def plan(state: RegistryState, ws: Workspace) -> Step:
             port = state.port_of(service)
             if port is None:
-                raise no_port(service, hint="`portreg list` shows the services that have one")
+                return self._finish_release(state, ws, service, update_configs)
             step = Step(state.without(service), assignment(self.settings, service, port), True)
             step.messages.append(f"✅ Released port {port} from service '{service}'")
             if update_configs:
@@ -273,6 +279,20 @@ class Registry:
             return step
 
         return self._transact(plan, dry_run)
+
+    def _finish_release(
+        self, state: RegistryState, ws: Workspace, service: str, update_configs: bool
+    ) -> Step:
+        """``release --update-configs`` of a service already released: remove what its
+        files still hold (left by a plain ``release``, which ``check`` then reports)."""
+        held = [o for o in self._named_in_files(ws, service) if o.role == "port"]
+        if not update_configs or not held:
+            raise no_port(service, hint="`portreg list` shows the services that have one")
+        step = Step(state, None)  # the registry stays as it is
+        for target in self.targets():
+            step.warnings += target.remove(ws, service, held[0].port)
+        step.messages.append(f"✅ Removed what still named '{service}' (its port was released)")
+        return step
 
     def update_configs(
         self,

@@ -112,11 +112,35 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    outcome = _registry(args).release(
+    registry = _registry(args)
+    outcome = registry.release(
         args.service, update_configs=args.update_configs, dry_run=args.dry_run
     )
     _print_outcome(outcome)
+    if not outcome.dry_run:
+        _left_behind(registry, args.service, update_configs=args.update_configs)
     return EXIT_OK
+
+
+def _left_behind(registry: Registry, service: str, *, update_configs: bool) -> None:
+    """After a release: what ``check`` now reports about the service, and what finishes
+    the release, so a green exit is not followed by a red check that says nothing of it."""
+    from portreg.check.commands import check
+
+    findings, _ignored = check(registry)
+    about = [f for f in findings if service in (f.service, f.holder)]
+    if not about:
+        return
+    errors = sum(f.severity == "error" for f in about)
+    tally = f"{errors} error{'' if errors == 1 else 's'}, {len(about) - errors} warning"
+    tally += "" if len(about) - errors == 1 else "s"
+    _err(f"⚠️  `portreg check` now reports {tally} about {service}:")
+    for finding in about:
+        _err(f"   {finding.path}:{finding.line}: {finding.code} {finding.message}")
+    if update_configs:  # what is left, the warnings above name: portreg edits none of it
+        _err(f"   Edit them out by hand, or list {service} in [ignore] services")
+    else:
+        _err(f"   Finish the release with: portreg release {service} --update-configs")
 
 
 def cmd_update_configs(args: argparse.Namespace) -> int:
