@@ -282,7 +282,7 @@ def test_release_says_what_check_now_reports_and_the_command_that_finishes_it(
     finish = cli("--root", str(newcomer), "release", "shipping", "--update-configs")
     assert (finish.code, finish.err) == (0, "")
     assert finish.out == (
-        "✅ Removed what still named 'shipping' (its port was released)\n"
+        "✅ Removed what still named 'shipping' (it has no port)\n"
         f"   Deleted {VALUES}/shipping.yaml\n"
         "   Updated kind-config.yaml\n"
     )

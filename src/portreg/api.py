@@ -283,15 +283,16 @@ class Registry:
     def _finish_release(
         self, state: RegistryState, ws: Workspace, service: str, update_configs: bool
     ) -> Step:
-        """``release --update-configs`` of a service already released: remove what its
-        files still hold (left by a plain ``release``, which ``check`` then reports)."""
+        """``release --update-configs`` of a service the registry gives no port (released
+        by a plain ``release``, or never registered): remove what its files still hold."""
         held = [o for o in self._named_in_files(ws, service) if o.role == "port"]
         if not update_configs or not held:
             raise no_port(service, hint="`portreg list` shows the services that have one")
         step = Step(state, None)  # the registry stays as it is
         for target in self.targets():
             step.warnings += target.remove(ws, service, held[0].port)
-        step.messages.append(f"✅ Removed what still named '{service}' (its port was released)")
+        step.warnings += self._still_named(ws, service)  # what no target removes (a forward)
+        step.messages.append(f"✅ Removed what still named '{service}' (it has no port)")
         return step
 
     def update_configs(

@@ -22,6 +22,7 @@ from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
 FIX = "run `portreg fix`"
 SERVICE_NAME = re.compile(SERVICE_LABEL)
+COMPOSE_GROUP = "compose:"  # the run group of a compose project (``targets.base``)
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
 
 
@@ -355,11 +356,18 @@ def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
 
 def no_host_binding(facts: Facts) -> Iterator[Hit]:
     """PR027 (warning): a registered service no file binds on this machine (no kind
-    mapping, Tilt forward or compose port), in a repo whose files bind host ports for its
-    services (or leave them to Tilt with skip-host-ports). Typically ``fix`` removed its
-    kind mapping for Tilt and no forward took over. One PR010 reports is left to it."""
+    mapping, Tilt forward or compose port), in a repo where kind or Tilt binds its other
+    services (or skip-host-ports leaves the port to Tilt). Typically ``fix`` removed its
+    kind mapping for Tilt and no forward took over. A compose project alone is no such
+    sign: it is another way to run the stack, and may run only part of it. One PR010
+    reports is left to it."""
     bound = {c.holder for c in facts.claims if c.binds and c.named}
-    binds_any = bool(bound & facts.state.assignments.keys())
+    with_cluster = {
+        c.holder
+        for c in facts.claims
+        if c.binds and c.named and not c.group.startswith(COMPOSE_GROUP)
+    }
+    binds_any = bool(with_cluster & facts.state.assignments.keys())
     unmapped = set(_wants_kind_mapping(facts))
     for service, port in facts.state.assignments.items():
         skip = _skip_range(facts, port)
@@ -903,8 +911,8 @@ RULES: tuple[Rule, ...] = (
         "no-host-binding",
         no_host_binding,
         summary=(
-            "a registered service no file binds on this machine, where the repo's files "
-            "bind its other services (or skip-host-ports leaves it to Tilt)"
+            "a registered service no file binds on this machine, where kind or Tilt binds the "
+            "repo's other services (or skip-host-ports leaves it to Tilt)"
         ),
         help=(
             "Forward its port in the Tiltfile (or publish it in compose) as the other services'"
