@@ -29,14 +29,28 @@ def clean(seed_repo: Path) -> Path:
 def test_clean_repo_exits_0_and_says_so(cli: CliRunner, clean: Path):
     run = cli("--root", str(clean), "check")
     assert run.code == 0
-    # the KEP-3668 note is counted, and shown only with --verbose
+    # portreg's default NodePort range is no news about the repo: no KEP-3668 note
+    assert run.out == "✅ No port conflicts: every file agrees with the registry\n"
+    assert cli("--root", str(clean), "check", "--verbose").out == run.out
+
+
+def test_the_config_init_writes_gives_no_info_note_either(cli: CliRunner, clean: Path):
+    assert cli("--root", str(clean), "init").code == 0  # every key at its default
+    assert "node-port-range = [31000, 31999]" in (clean / "portreg.toml").read_text()
+    run = cli("--root", str(clean), "check", "--verbose")
+    assert (run.code, run.out) == (0, "✅ No port conflicts: every file agrees with the registry\n")
+
+
+def test_a_range_the_repo_chose_gets_the_note_with_verbose(cli: CliRunner, clean: Path):
+    (clean / "portreg.toml").write_text("node-port-range = [31000, 32767]\n")
+    run = cli("--root", str(clean), "check")
     assert run.out == "✅ 0 errors, 0 warnings, 1 info (--verbose shows it)\n"
     verbose = cli("--root", str(clean), "check", "--verbose")
     assert verbose.out.splitlines() == [
-        "scripts/port-registry.json:1: info PR014 node-port-range 31000-31999 lies above "
+        "portreg.toml:1: info PR014 node-port-range 31000-32767 lies above "
         "Kubernetes' static NodePort band 30000-30085 (KEP-3668): a Service created without a "
         "nodePort is given one from above the band first, and may take a port portreg hands "
-        "out (the default range)",
+        "out",
         "    hint: give every Service an explicit nodePort, or move node-port-range into the band",
         "✅ 0 errors, 0 warnings, 1 info",
     ]
@@ -64,7 +78,7 @@ def test_errors_exit_1_json_is_one_document(cli: CliRunner, clean: Path):
     run = cli("--root", str(clean), "check", "--format", "json")
     assert run.code == 1
     document = json.loads(run.out)
-    assert document["counts"] == {"error": 1, "warning": 0, "info": 1}
+    assert document["counts"] == {"error": 1, "warning": 0, "info": 0}
     assert document["findings"][0] == {
         "code": "PR005",
         "severity": "error",
@@ -80,6 +94,7 @@ def test_errors_exit_1_json_is_one_document(cli: CliRunner, clean: Path):
 
 def test_github_annotations(cli: CliRunner, clean: Path):
     values(clean, "invoice", 8002, 30802)
+    (clean / "portreg.toml").write_text("node-port-range = [31000, 32767]\n")
     run = cli("--root", str(clean), "check", "--format", "github")
     lines = run.out.splitlines()
     assert lines[0] == (
@@ -89,7 +104,7 @@ def test_github_annotations(cli: CliRunner, clean: Path):
     assert len(lines) == 1  # the info note only with --verbose
     verbose = cli("--root", str(clean), "check", "--format", "github", "--verbose")
     notice = verbose.out.splitlines()[1]
-    assert notice.startswith("::notice file=scripts/port-registry.json,line=1,title=PR014::")
+    assert notice.startswith("::notice file=portreg.toml,line=1,title=PR014::")
 
 
 def test_unreadable_registry_exits_2_without_traceback(cli: CliRunner, repo: Path):

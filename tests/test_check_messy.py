@@ -27,7 +27,7 @@ EXPECTED = [
     ("PR008", "error", "kind-config.yaml", 21),  # reporting containerPort 31007
     ("PR009", "error", "kind-config.yaml", 26),  # legacy-billing on invoice's 8002
     ("PR002", "error", "kind-config.yaml", 30),  # old-gateway on notifications' Helm 8010
-    ("PR014", "info", "portreg.toml", 1),  # KEP-3668 static band, once
+    ("PR014", "info", "portreg.toml", 5),  # KEP-3668 static band of its own range, once
     ("PR001", "error", REG, 9),  # payments and accounts-receivable both on 8003
     ("PR010", "warning", REG, 9),  # payments has no kind mapping
     ("PR007", "warning", REG, 10),  # audit has no values file

@@ -115,7 +115,7 @@ def test_no_port_is_said_one_way_with_one_exit_code(
     assert tree(seed_repo) == before
 
 
-def test_list_is_the_seeds_table_sorted_with_correct_node_ports(
+def test_list_is_the_seeds_table_by_port_with_correct_node_ports(
     seed_repo: Path, cli: CliRunner
 ) -> None:
     cli("--root", str(seed_repo), "assign", "accounts-receivable")
@@ -123,20 +123,20 @@ def test_list_is_the_seeds_table_sorted_with_correct_node_ports(
     assert run.out == (
         "Port Assignments:\n"
         "--------------------------------------------------\n"
-        "  accounts-receivable         Port: 8003  NodePort: 31003\n"
         "  general-ledger              Port: 8001  NodePort: 31001\n"
         "  invoice                     Port: 8002  NodePort: 31002\n"
+        "  accounts-receivable         Port: 8003  NodePort: 31003\n"
         "--------------------------------------------------\n"
         "\n"
         "Total: 3 services\n"
     )
     as_json = json.loads(cli("--root", str(seed_repo), "list", "--json").out)
     assert [item["service"] for item in as_json] == [
-        "accounts-receivable",
         "general-ledger",
         "invoice",
+        "accounts-receivable",
     ]
-    assert as_json[1] == {"service": "general-ledger", "port": 8001, "node_port": 31001}
+    assert as_json[0] == {"service": "general-ledger", "port": 8001, "node_port": 31001}
 
 
 def test_release(seed_repo: Path, cli: CliRunner) -> None:

@@ -143,10 +143,12 @@ def test_force_never_overwrites_the_config_or_the_registry(existing: Path, cli: 
     (existing / "portreg.toml").write_text("first-port = 8001\n")
     (existing / "scripts" / "port-registry.json").write_text('{"assignments": {"invoice": 8002}}\n')
     before = tree(existing)
-    run = cli("init", "--force", cwd=existing)
+    run = cli("init", "--compat-script", "--force", cwd=existing)
     assert run.code == 0
-    assert tree(existing) == before
-    assert "Left scripts/assign-port.py (the seed's script)" in run.out
+    assert {k: v for k, v in tree(existing).items() if k != "scripts/assign-port.py"} == {
+        k: v for k, v in before.items() if k != "scripts/assign-port.py"
+    }
+    assert run.out.splitlines()[0] == "✅ Replaced scripts/assign-port.py"
 
 
 def test_init_in_a_registered_clean_repo_names_check(seed_repo: Path, cli: CliRunner) -> None:

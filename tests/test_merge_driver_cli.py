@@ -85,7 +85,7 @@ def test_next_port_stays_inside_the_range_whatever_a_side_holds(
     (repo / "scripts" / "port-registry.json").write_text(merged)
     listed = cli("--root", str(repo), "list", "-o", "json")
     assert listed.code == 0, listed.err
-    assert [a["port"] for a in json.loads(listed.out)] == [8002, 65535, 8001]
+    assert [a["port"] for a in json.loads(listed.out)] == [8001, 8002, 65535]
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ helm/rerp-microservice/values/general-ledger.yaml:13: error PR003 service.port i
     hint: run `portreg fix`
 helm/rerp-microservice/values/general-ledger.yaml:14: error PR004 service.containerPort is 8002, the registry gives general-ledger 8001; 8002 belongs to invoice
     hint: run `portreg fix`
-❌ 2 errors, 0 warnings, 1 info (--verbose shows it); 1 port not read (--verbose names it)
+❌ 2 errors, 0 warnings, 0 info; 1 port not read (--verbose names it)
 """
 FAILED = f"""\
 portreg check............................................................Failed

@@ -24,6 +24,7 @@ from portreg.model import (
     RegistryState,
     allocate,
     assignment,
+    by_port,
     check_requested_port,
     dump_registry,
     parse_registry,
@@ -36,6 +37,7 @@ from portreg.store import Snapshot, Store, open_store
 
 if TYPE_CHECKING:  # keeps start-up free of target imports
     from portreg.targets import Target
+    from portreg.targets.base import Observation
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,9 @@ class Registry:
         return None if port is None else assignment(self.settings, service, port)
 
     def assignments(self) -> list[Assignment]:
+        """Every assignment, by port then service (the one order of every listing)."""
         state = self.state()
-        return [assignment(self.settings, s, p) for s, p in sorted(state.assignments.items())]
+        return by_port(assignment(self.settings, s, p) for s, p in state.assignments.items())
 
     def targets(self) -> list[Target]:
         """The targets of these (frozen) settings, built once: building one may glob."""
@@ -175,6 +178,7 @@ class Registry:
             return Step(state, assignment(self.settings, service, current), messages=[message])
         if port is not None:
             check_requested_port(self.settings, state, service, port)
+            self._require_unbound(state, ws, service, port)
             chosen = port
         else:
             in_files = self._ports_in_files(ws)
@@ -187,9 +191,50 @@ class Registry:
         wanted = assignment(self.settings, service, chosen)
         return Step(new_state, wanted, True, [message, f"   NodePort: {wanted.node_port}"])
 
+    def _require_unbound(
+        self, state: RegistryState, ws: Workspace, service: str, port: int
+    ) -> None:
+        """``--port N`` refuses a port a file binds for anyone else (a values file, a kind
+        hostPort, a Tilt forward, a compose published port, a declared target), as
+        ``check`` would report the clash next: the same claims ``check`` reads."""
+        from portreg.check import scan
+        from portreg.check.facts import REGISTRY
+        from portreg.errors import PortTakenError
+
+        facts = scan.facts(
+            self.settings, state, ws, self.targets(), registry=(self.store.location, None)
+        )
+        places = [
+            (c.holder if c.named else None, f"{c.where} ({c.observation.field})")
+            for c in facts.holders.get(port, [])
+            if c.source != REGISTRY and c.holder != service and c.observation is not None
+        ]
+        places += [
+            (None, f"{o.path}:{o.line} ({o.field})")
+            for o in facts.unnamed_values
+            if o.port == port and o.role == "port"
+        ]
+        if places:
+            owners = sorted({owner for owner, _ in places if owner})
+            whose = f" for {', '.join(owners)}" if owners else ""
+            where = ", ".join(place for _, place in places[:3])
+            raise PortTakenError(
+                f"port {port} is already bound{whose} by {where}",
+                hint="pick another port; `portreg ports` lists what binds each",
+            )
+
     def _still_named(self, ws: Workspace, service: str) -> list[str]:
         """After a release: the entries that still name the service with a port (an OpenAPI
         file, a Tiltfile forward), from which ``fix`` would adopt it again."""
+        found = [o for o in self._named_in_files(ws, service) if o.role == "port"]
+        return [
+            f"⚠️  {o.path}:{o.line} still names {service} on port {o.port}: `portreg fix` "
+            f"would adopt it again (edit it out, or list {service} in [ignore] services)"
+            for o in found
+        ]
+
+    def _named_in_files(self, ws: Workspace, service: str) -> list[Observation]:
+        """Every port the files give ``service``."""
         from portreg.errors import PortregError
 
         found = []
@@ -198,12 +243,8 @@ class Registry:
                 seen = target.scan(ws)
             except PortregError:
                 continue  # a file that cannot be read names nobody; check reports it
-            found += [o for o in seen if o.service == service and o.role == "port"]
-        return [
-            f"⚠️  {o.path}:{o.line} still names {service} on port {o.port}: `portreg fix` "
-            f"would adopt it again (edit it out, or list {service} in [ignore] services)"
-            for o in found
-        ]
+            found += [o for o in seen if o.service == service]
+        return found
 
     def _ports_in_files(self, ws: Workspace) -> set[int]:
         from portreg.targets.in_use import ports_in_use
@@ -232,7 +273,7 @@ class Registry:
         def plan(state: RegistryState, ws: Workspace) -> Step:
             port = state.port_of(service)
             if port is None:
-                raise no_port(service, hint="`portreg list` shows the services that have one")
+                return self._finish_release(state, ws, service, update_configs)
             step = Step(state.without(service), assignment(self.settings, service, port), True)
             step.messages.append(f"✅ Released port {port} from service '{service}'")
             if update_configs:
@@ -242,6 +283,21 @@ class Registry:
             return step
 
         return self._transact(plan, dry_run)
+
+    def _finish_release(
+        self, state: RegistryState, ws: Workspace, service: str, update_configs: bool
+    ) -> Step:
+        """``release --update-configs`` of a service the registry gives no port (released
+        by a plain ``release``, or never registered): remove what its files still hold."""
+        held = [o for o in self._named_in_files(ws, service) if o.role == "port"]
+        if not update_configs or not held:
+            raise no_port(service, hint="`portreg list` shows the services that have one")
+        step = Step(state, None)  # the registry stays as it is
+        for target in self.targets():
+            step.warnings += target.remove(ws, service, held[0].port)
+        step.warnings += self._still_named(ws, service)  # what no target removes (a forward)
+        step.messages.append(f"✅ Removed what still named '{service}' (it has no port)")
+        return step
 
     def update_configs(
         self,

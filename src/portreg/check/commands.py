@@ -130,6 +130,25 @@ def adoptable(registry: Registry) -> tuple[list[tuple[str, str]], list[str]]:
     return [(c.service, c.entries[0].rpartition(":")[0] or c.entries[0]) for c in found], unreadable
 
 
+def adoption_hint(registry: Registry, service: str) -> str | None:
+    """For a service the registry lacks: where the files hold it and the command that adopts
+    it (``fix`` when an error of ``check`` names it, as fix adopts only those; else
+    ``reconcile``). None when no file names it: then ``assign`` is the way."""
+    from portreg.check import repair
+
+    facts = _facts(registry, registry.state(), Workspace(registry.settings.root))
+    found = next((c for c in repair.candidates(facts) if c.service == service), None)
+    if found is None:
+        return None
+    on = f" on {found.port}" if found.port is not None else ""
+    where = ", ".join(found.entries[:3]) + (", ..." if len(found.entries) > 3 else "")
+    command = "fix" if service in repair.named_by_errors(facts) else "reconcile"
+    return (
+        f"the files hold it{on}: {where}; adopt it with `portreg {command} --dry-run`, "
+        f"then `portreg {command}`"
+    )
+
+
 def _as_finding(facts: Facts, item: Unreadable) -> Finding:
     """The PR017 ``check`` would report for an unreadable file: what an ignore is asked."""
     service = facts.values_owner.get(item.path)

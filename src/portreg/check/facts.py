@@ -80,6 +80,9 @@ class Facts:
     stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
     in_use: frozenset[int] = frozenset()  # every number the files hold (targets.in_use)
     unread: tuple[Observation, ...] = ()  # ports a file computes: named by --verbose, not guessed
+    # the port fields of values files whose name names no service (``Billing_API.yaml``):
+    # kept apart from ``observations``, since no service owns them (PR026 names the file)
+    unnamed_values: tuple[Observation, ...] = ()
 
     # --------------------------------------------------------------- registry
 

@@ -8,16 +8,21 @@ on another service's port is PR003, not also PR002), and the others skip it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE
+from portreg.config.discovery import NODE_PORT_RANGE
+from portreg.model import SERVICE_LABEL
 from portreg.targets.base import NODE, Observation
 from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
 FIX = "run `portreg fix`"
+SERVICE_NAME = re.compile(SERVICE_LABEL)
+COMPOSE_GROUP = "compose:"  # the run group of a compose project (``targets.base``)
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
 
 
@@ -251,6 +256,31 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
             yield Hit(path, facts.helm_port_line(path), message, RECONCILE, service, port)
 
 
+def values_file_unnamed(facts: Facts) -> Iterator[Hit]:
+    """PR026 (warning): a values file whose name names no service (``Billing_API.yaml``):
+    no service owns its ports, so no other rule checks them and ``fix`` never adopts it."""
+    first: dict[str, Observation] = {}
+    for obs in facts.unnamed_values:
+        first.setdefault(obs.path, obs)
+    for path, obs in first.items():
+        message = (
+            f"values file {path.rpartition('/')[2]} names no service (a service name is "
+            f"lowercase letters, digits and '-'), so no rule checks its ports ({obs.field} "
+            f"{obs.port}) and `fix` adopts nothing from it"
+        )
+        renamed = _service_path(facts, path)
+        hint = f"rename it to {renamed}" if renamed else "rename it to the service's name"
+        yield Hit(path, obs.line, message, f"{hint}, or list it in [ignore] files", None, obs.port)
+
+
+def _service_path(facts: Facts, path: str) -> str | None:
+    """``Billing_API.yaml`` -> ``.../billing-api.yaml``, when that names a service."""
+    before, _, after = facts.settings.helm.values.partition("{service}")
+    stem = path.removeprefix(before).removesuffix(after)
+    name = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-")
+    return f"{before}{name}{after}" if SERVICE_NAME.fullmatch(name) else None
+
+
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
     """PR007: a registered service with no values file, in a repo whose values files
     follow the NodePort convention (warning)."""
@@ -303,16 +333,60 @@ def kind_missing(facts: Facts) -> Iterator[Hit]:
     """PR010: a registered service with no kind mapping (warning); none is wanted for a
     port inside ``skip-host-ports``, nor for one a Tilt forward or a compose published port
     already binds (a mapping there would be PR022's double bind)."""
+    for service, port in _wants_kind_mapping(facts):
+        message = f"{service} has no port mapping in {facts.kind_config}"
+        hint = f"run `portreg update-configs {service}`"
+        line = facts.registry_line(service)
+        yield Hit(facts.registry_path, line, message, hint, service, port)
+
+
+def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
+    """(service, port) for each registered service PR010 reports: no kind mapping, and
+    none that skip-host-ports or another file's binding makes unwanted."""
     if facts.kind_config is None:
-        return
+        return []
     mapped = {c.holder for c in facts.claims if facts.part(c.source) == CLUSTER and c.named}
     bound = {c.port for c in facts.claims if c.binds and facts.part(c.source) != CLUSTER}
+    return [
+        (service, port)
+        for service, port in facts.state.assignments.items()
+        if service not in mapped and port not in bound and _skip_range(facts, port) is None
+    ]
+
+
+def no_host_binding(facts: Facts) -> Iterator[Hit]:
+    """PR027 (warning): a registered service no file binds on this machine (no kind
+    mapping, Tilt forward or compose port), in a repo where kind or Tilt binds its other
+    services (or skip-host-ports leaves the port to Tilt). Typically ``fix`` removed its
+    kind mapping for Tilt and no forward took over. A compose project alone is no such
+    sign: it is another way to run the stack, and may run only part of it. One PR010
+    reports is left to it."""
+    bound = {c.holder for c in facts.claims if c.binds and c.named}
+    with_cluster = {
+        c.holder
+        for c in facts.claims
+        if c.binds and c.named and not c.group.startswith(COMPOSE_GROUP)
+    }
+    binds_any = bool(with_cluster & facts.state.assignments.keys())
+    unmapped = set(_wants_kind_mapping(facts))
     for service, port in facts.state.assignments.items():
-        if service not in mapped and port not in bound and _skip_range(facts, port) is None:
-            message = f"{service} has no port mapping in {facts.kind_config}"
-            hint = f"run `portreg update-configs {service}`"
-            line = facts.registry_line(service)
-            yield Hit(facts.registry_path, line, message, hint, service, port)
+        skip = _skip_range(facts, port)
+        if service in bound or (service, port) in unmapped or not (binds_any or skip):
+            continue
+        message = f"{service} is registered on {port}, but no file binds that port on this machine"
+        if skip is not None:
+            message += (
+                f": [kind] skip-host-ports {skip[0]}-{skip[1]} leaves it to Tilt, and no Tilt "
+                "forward (nor compose port) binds it"
+            )
+            hint = f"forward it in the Tiltfile: k8s_resource('{service}', port_forwards={port})"
+        else:
+            hint = (
+                "bind it where the repo binds its other services (a Tilt forward, a compose port)"
+            )
+        hint += f", or release it: `portreg release {service} --update-configs`"
+        line = facts.registry_line(service)
+        yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
 def _skip_range(facts: Facts, port: int) -> tuple[int, int] | None:
@@ -440,12 +514,14 @@ def static_band(size: int) -> int:
 
 
 def static_band_note(facts: Facts) -> Iterator[Hit]:
-    """PR014 (info, once per repo): the NodePort range lies outside the static band."""
-    if not facts.derives_node_ports:
+    """PR014 (info, once per repo): the repo's own NodePort range lies outside the static
+    band. portreg's default range is no news about the repo (its README says so), so the
+    note is given only for a range the repo chose."""
+    low, high = facts.settings.node_port_range
+    if not facts.derives_node_ports or (low, high) == tuple(NODE_PORT_RANGE):
         return
     k8s_low, k8s_high = K8S_NODE_PORT_RANGE
     band_high = k8s_low + static_band(k8s_high - k8s_low + 1) - 1
-    low, high = facts.settings.node_port_range
     if high > band_high:
         where = "lies above" if low > band_high else "reaches above"
         message = (
@@ -453,8 +529,6 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
             f"{k8s_low}-{band_high} (KEP-3668): a Service created without a nodePort is "
             f"given one from above the band first, and may take a port portreg hands out"
         )
-        if facts.config_line("node-port-range") is None:
-            message = f"{message} (the default range)"
         hint = "give every Service an explicit nodePort, or move node-port-range into the band"
         line = facts.config_line("node-port-range") or 1
         yield Hit(facts.config_path or facts.registry_path, line, message, hint)
@@ -705,8 +779,8 @@ RULES: tuple[Rule, ...] = (
         "static-band",
         static_band_note,
         summary=(
-            "the NodePort range lies above Kubernetes' static band (KEP-3668); shown with "
-            "`--verbose`"
+            "a NodePort range the repo sets lies above Kubernetes' static band (KEP-3668); "
+            "shown with `--verbose`"
         ),
         help=(
             "Give every Service an explicit nodePort, or move node-port-range into the static band."
@@ -822,6 +896,31 @@ RULES: tuple[Rule, ...] = (
         help=(
             "Run `portreg fix`: portreg.toml's list stands and is written into the registry "
             "(without `reserved` in portreg.toml, the registry's list stands)."
+        ),
+    ),
+    Rule(
+        "PR026",
+        "warning",
+        "values-file-unnamed",
+        values_file_unnamed,
+        summary="a Helm values file whose name names no service (`Billing_API.yaml`)",
+        help=(
+            "Rename the file to its service's name (a DNS-1035 label, `billing-api.yaml`), "
+            "then run `portreg fix` to adopt it; or list it in `[ignore] files`."
+        ),
+    ),
+    Rule(
+        "PR027",
+        "warning",
+        "no-host-binding",
+        no_host_binding,
+        summary=(
+            "a registered service no file binds on this machine, where kind or Tilt binds the "
+            "repo's other services (or skip-host-ports leaves it to Tilt)"
+        ),
+        help=(
+            "Forward its port in the Tiltfile (or publish it in compose) as the other services'"
+            " are, or release the service with `portreg release SERVICE --update-configs`."
         ),
     ),
 )

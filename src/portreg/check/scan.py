@@ -142,6 +142,29 @@ def values_files(settings: Settings, ws: Workspace) -> dict[str, str]:
     return found
 
 
+def unnamed_values(
+    settings: Settings, ws: Workspace, targets: Sequence[Target], named: Mapping[str, str]
+) -> list[Observation]:
+    """The port fields of each values file the pattern matches whose name names no service
+    (``Billing_API.yaml``; ``[helm] template`` aside), owned by nobody. A file that cannot
+    be read holds none: it names no service, so no finding rests on it."""
+    from portreg.targets.helm import HelmTarget
+
+    helm = next((t for t in targets if isinstance(t, HelmTarget)), None)
+    if helm is None:
+        return []
+    skip = {*named.values(), settings.helm.template}
+    found: list[Observation] = []
+    for display in helm.files(ws):
+        if display in skip:
+            continue
+        try:
+            found += helm.scan_values(display, helm.read(ws, display), None)
+        except PortregError:
+            continue
+    return found
+
+
 def _display(root: Path, location: str) -> str:
     try:
         return Path(location).resolve().relative_to(root.resolve()).as_posix()
@@ -179,6 +202,7 @@ def facts(
         config_path=_display(settings.root, settings.source) if settings.source else None,
         config_text=read_text(settings.source) if settings.source else None,
         unreadable=tuple(problems),
+        unnamed_values=tuple(unnamed_values(settings, ws, targets, helm_files)),
         listeners=listeners,
         stale_docs=tuple(_stale_docs(settings, state, ws)),
     )

@@ -101,11 +101,14 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    found = _registry(args).query(args.service)
+    registry = _registry(args)
+    found = registry.query(args.service)
     if found is None:
+        from portreg.check.commands import adoption_hint
         from portreg.errors import no_port
 
-        raise no_port(args.service)
+        # a service the files already hold is adopted where it is, not assigned anew
+        raise no_port(args.service, adoption_hint(registry, args.service))
     row = (found.service, found.port, found.node_port)
     _out(output.query_json(row) if args.output == "json" else output.query_text(row))
     return EXIT_OK
@@ -118,11 +121,35 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    outcome = _registry(args).release(
+    registry = _registry(args)
+    outcome = registry.release(
         args.service, update_configs=args.update_configs, dry_run=args.dry_run
     )
     _print_outcome(outcome)
+    if not outcome.dry_run:
+        _left_behind(registry, args.service, update_configs=args.update_configs)
     return EXIT_OK
+
+
+def _left_behind(registry: Registry, service: str, *, update_configs: bool) -> None:
+    """After a release: what ``check`` now reports about the service, and what finishes
+    the release, so a green exit is not followed by a red check that says nothing of it."""
+    from portreg.check.commands import check
+
+    findings, _ignored = check(registry)
+    about = [f for f in findings if service in (f.service, f.holder)]
+    if not about:
+        return
+    errors = sum(f.severity == "error" for f in about)
+    tally = f"{errors} error{'' if errors == 1 else 's'}, {len(about) - errors} warning"
+    tally += "" if len(about) - errors == 1 else "s"
+    _err(f"⚠️  `portreg check` now reports {tally} about {service}:")
+    for finding in about:
+        _err(f"   {finding.path}:{finding.line}: {finding.code} {finding.message}")
+    if update_configs:  # what is left, the warnings above name: portreg edits none of it
+        _err(f"   Edit them out by hand, or list {service} in [ignore] services")
+    else:
+        _err(f"   Finish the release with: portreg release {service} --update-configs")
 
 
 def cmd_update_configs(args: argparse.Namespace) -> int:
@@ -151,6 +178,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
 
+    if args.force and not args.compat_script:  # --force alone would do nothing, silently
+        raise PortregError(
+            "--force replaces scripts/assign-port.py, so it needs --compat-script",
+            where="init",
+            hint="run `portreg init --compat-script --force`, or drop --force",
+        )
     settings = load_settings(args.root, args.config, new=True)
     try:
         script = read_text(settings.root / COMPAT_PATH)
@@ -726,6 +759,29 @@ COMMANDS: dict[str, Callable[[Subparsers], None]] = {
 }
 
 
+QUICK_START = """\
+Quick start:
+  portreg init            write portreg.toml and an empty registry
+  portreg check           report every port clash and file out of line
+  portreg fix --dry-run   preview the edits that make `check` pass (then: portreg fix)"""
+ABOUT = "A port registry for microservice repos on kind + Helm (+ Tilt)."
+
+
+def short_help() -> str:
+    """What ``portreg`` alone prints: the quick start, then every command in a line."""
+    import argparse
+
+    lines = [QUICK_START, "", "Commands:"]
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            lines += [
+                f"  {c.dest:<16}{(c.help or '').replace('%%', '%')}"
+                for c in action._choices_actions
+            ]
+    lines += ["", "`portreg COMMAND --help` says more about one; `portreg --help`: every option."]
+    return "\n".join(lines) + "\n"
+
+
 def command_of(argv: Sequence[str]) -> str | None:
     """The command word of ``argv`` (after the global options), if it names one."""
     index = 0
@@ -764,6 +820,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         def __init__(self, prog: str) -> None:
             super().__init__(prog, width=_columns() - 2)
 
+        def _fill_text(self, text: str, width: int, indent: str) -> str:
+            """The quick start keeps its lines (argparse would run them together)."""
+            return "".join(indent + line + "\n" for line in text.splitlines())
+
     class Parser(argparse.ArgumentParser):
         """Usage mistakes are one line too (``-lead`` would otherwise print the usage block)."""
 
@@ -776,7 +836,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     parser: argparse.ArgumentParser = Parser(
         prog="portreg",
-        description="A port registry for microservice repos on kind + Helm (+ Tilt).",
+        description=f"{QUICK_START}\n\n{ABOUT}",
         epilog="Exit codes: 0 done; 1 nothing found / check found errors; 2 fix something first.",
     )
     from portreg import __version__
@@ -857,6 +917,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every PortregError becomes one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     _degrade_output()
+    if not argv:  # a newcomer's first try: the way in, not a usage error
+        sys.stdout.write(short_help())
+        return EXIT_OK
     try:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler

@@ -20,7 +20,7 @@ def query_json(row: Row) -> str:
 
 
 def list_text(rows: list[Row]) -> str:
-    """The seed's table, sorted by service, with NodePorts by the formula."""
+    """The seed's table, in the order given (by port), with NodePorts by the formula."""
     rule = "-" * 50
     lines = ["Port Assignments:", rule]
     lines += [f"  {service:<28}Port: {port}  NodePort: {node}" for service, port, node in rows]

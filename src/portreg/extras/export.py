@@ -1,7 +1,7 @@
 """Rendering the assignments for people and other tools (pure: values in, text out).
 
-Rows are sorted by port (then service): an exported table reads as a port map,
-in the order the seed's own ``list`` example shows. ``html`` lives in
+Rows are in the one order of every listing (``model.by_port``: by port, then
+service), as ``list`` prints them. ``html`` lives in
 ``export_html`` because it also needs the range, the reservations and findings.
 """
 
@@ -10,17 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from portreg.model import by_port
 
 if TYPE_CHECKING:
     from portreg.model import Assignment
 
 FORMATS = ("markdown", "json", "csv", "env", "html")
-
-
-def by_port(assignments: Iterable[Assignment]) -> list[Assignment]:
-    return sorted(assignments, key=lambda a: (a.port, a.service))
 
 
 def env_name(service: str) -> str:

@@ -129,7 +129,11 @@ def build_map(
         services = tuple(held.get(port, ()))
         reserved = port in blocked
         cells.append(Cell(port, _cell_state(services, reserved), services, reserved))
-    outside = tuple((s, p) for s, p in sorted(state.assignments.items()) if not first <= p <= last)
+    outside = tuple(
+        (s, p)
+        for s, p in sorted(state.assignments.items(), key=lambda i: (i[1], i[0]))
+        if not first <= p <= last
+    )
     return PortMap(first, last, tuple(cells), outside, frozenset(state.assignments))
 
 

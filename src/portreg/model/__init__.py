@@ -311,6 +311,14 @@ def assignment(settings: Settings, service: str, port: int) -> Assignment:
     return Assignment(service, port, settings.node_port(port))
 
 
+def by_port(assignments: Iterable[Assignment]) -> list[Assignment]:
+    """The one order every listing uses (``list``, ``export``, docs tables): by port, then
+    service. The registry is a port map: neighbours in a listing are neighbours on the
+    host, a clash shows as two lines in a row, and new services (lowest free port) land
+    at the end."""
+    return sorted(assignments, key=lambda a: (a.port, a.service))
+
+
 def check_requested_port(settings: Settings, state: RegistryState, service: str, port: int) -> None:
     """``--port N`` takes exactly N or refuses, naming the holder."""
     from portreg.errors import PortTakenError

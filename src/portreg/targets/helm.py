@@ -186,11 +186,14 @@ class HelmTarget(SetTarget):
     @collector_paused()
     def scan_file(self, display: str, text: str) -> list[Observation]:
         """The three port fields of one values file, with the service its name gives."""
+        service = self._service_of(display)
+        return [] if service is None else self.scan_values(display, text, service)
+
+    def scan_values(self, display: str, text: str, service: str | None) -> list[Observation]:
+        """The three port fields of a values file, as ``service``'s (None: a file whose
+        name names no service, which ``check`` names as such, PR026)."""
         from portreg.targets import yamlscan as ys
 
-        service = self._service_of(display)
-        if service is None:
-            return []
         docs = ys.documents(text, display, limit=2)
         if len(docs) > 1:
             raise FileEditError(
