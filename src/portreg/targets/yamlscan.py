@@ -1,7 +1,8 @@
 """Reading YAML as positioned nodes for the scanners (compose, manifests, Helm values).
 
 ``yaml.compose_all`` gives nodes that know their line, without building Python
-objects or resolving anchors into copies; libyaml's CSafeLoader when present.
+objects or resolving anchors into copies; through the one loader
+(:mod:`portreg.edit.yaml.loader`: libyaml, no regex per plain scalar).
 Only literal scalars are read: a templated value (``{{ .Values.port }}``) is not
 a port and is skipped, never guessed.
 
@@ -20,32 +21,10 @@ from typing import Any
 
 import yaml
 
+from portreg.edit.yaml.loader import Loader
 from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.model import yaml11_int
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
-
-
-class TextLoader(_Loader):
-    """A loader whose nodes carry the text as written and the default tags only.
-
-    Scanners read literals (``port_of`` reads the text, so ``"8001"`` and
-    ``8001`` are alike, and a template is never a port), so they never look at
-    a resolved tag; skipping implicit resolution (a regex per scalar, in
-    Python) takes a third off every compose.
-    """
-
-    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: object) -> str:
-        if kind is yaml.ScalarNode:
-            return str(self.DEFAULT_SCALAR_TAG)
-        if kind is yaml.SequenceNode:
-            return str(self.DEFAULT_SEQUENCE_TAG)
-        return str(self.DEFAULT_MAPPING_TAG)
-
 
 _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 
@@ -56,7 +35,7 @@ def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
     found: list[Any] = []
     try:
         with collector_paused():
-            for node in yaml.compose_all(text, Loader=TextLoader):
+            for node in yaml.compose_all(text, Loader=Loader):
                 if node is not None:
                     found.append(node)
                 if limit is not None and len(found) >= limit:
