@@ -19,9 +19,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
-from portreg.edit.yaml.loader import Loader
 from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.model import yaml11_int
@@ -32,6 +29,11 @@ _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
     """Every document of a YAML stream as a node tree (the first ``limit`` only: a reader
     that refuses a second one need not compose 60,000); a parse error names path:line."""
+    # PyYAML is imported here, on the first file read: importing a reader costs nothing
+    import yaml
+
+    from portreg.edit.yaml.loader import Loader
+
     found: list[Any] = []
     try:
         with collector_paused():
@@ -119,9 +121,17 @@ def int_port_of(node: Any, *, quoted: bool = False) -> int | None:
 def pairs(node: Any, key: str) -> list[tuple[Any, Any]]:
     """Every (key node, value node) of a mapping node under ``key``: more than one when
     the key is written twice."""
-    if node is None or node.id != "mapping":
-        return []
-    return [(k, v) for k, v in node.value if k.id == "scalar" and k.value == key]
+    return by_key(node).get(key, [])
+
+
+def by_key(node: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """:func:`pairs` of every scalar key of a mapping node, in one pass."""
+    found: dict[str, list[tuple[Any, Any]]] = {}
+    if node is not None and node.id == "mapping":
+        for pair in node.value:
+            if pair[0].id == "scalar":
+                found.setdefault(pair[0].value, []).append(pair)
+    return found
 
 
 def last(node: Any, key: str) -> Any:

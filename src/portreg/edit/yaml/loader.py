@@ -15,6 +15,7 @@ text is composed.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import yaml
@@ -30,6 +31,11 @@ _RESOLVER: Any = Resolver()  # holds no state between calls: one for every lazy 
 
 class Loader(_Base):
     """CSafeLoader whose plain scalars carry no tag (None) until ``base.tag_of`` asks."""
+
+    # PyYAML calls these around every node for path resolvers, of which a safe loader
+    # has none (its own methods return at once); C no-ops spare a Python call per node
+    descend_resolver = operator.is_  # type: ignore[assignment]  # (parent, index): not bound
+    ascend_resolver = tuple  # type: ignore[assignment]  # (): an empty tuple, ignored
 
     def resolve(self, kind: type[yaml.Node], value: str | None, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
