@@ -69,7 +69,7 @@ def _parts(spec: str) -> list[tuple[int, int]]:
     """The (start, end) spans of ``[HOST_IP:]HOST:CONTAINER``: the last two colons split
     host and container; a host IP keeps its own colons (``[::1]``, ``::1``). Colons inside
     ``${VAR:-8001}`` split nothing. Linear: one pass, no backtracking."""
-    masked = _VAR.sub(lambda m: "x" * len(m.group()), spec)
+    masked = _VAR.sub(lambda m: "x" * len(m.group()), spec) if "$" in spec else spec
     last = masked.rfind(":")
     cuts = [] if last < 0 else [masked.rfind(":", 0, last), last]
     bounds = [-1, *(cut for cut in cuts if cut >= 0), len(spec)]
@@ -132,6 +132,8 @@ class _Unset(Exception):
 def interpolate(text: str, env: dict[str, str]) -> tuple[str, bool]:
     """``text`` with its variables replaced, and whether a value came from ``env``;
     raises _Unset for a variable with no value anywhere."""
+    if "$" not in text:  # nothing to replace (most entries): no closure, no regex
+        return text, False
     used = False
 
     def one(match: re.Match[str]) -> str:
@@ -333,7 +335,8 @@ def _read_short(project: Project, service: str, entry: _Entry) -> list[Observati
         return []
     address, host, container = split
     hosts = expand(host)
-    field = _named("ports", _raw_host(raw))
+    # the field names the variable the host part is written with; without "$" it has none
+    field = _named("ports", _raw_host(raw)) if "$" in raw else "ports"
     return [
         _observe(
             project, service, entry, (entry.node, field), (port, address, leads), namespace=HOST
