@@ -35,8 +35,8 @@ def test_clean_repo_exits_0_and_says_so(cli: CliRunner, clean: Path):
 
 
 def test_the_config_init_writes_gives_no_info_note_either(cli: CliRunner, clean: Path):
-    assert cli("--root", str(clean), "init").code == 0  # every key at its default
-    assert "node-port-range = [31000, 31999]" in (clean / "portreg.toml").read_text()
+    assert cli("--root", str(clean), "init").code == 0  # what init found: nothing to note
+    assert "first-port = 8001" in (clean / "portreg.toml").read_text()
     run = cli("--root", str(clean), "check", "--verbose")
     assert (run.code, run.out) == (0, "✅ No port conflicts: every file agrees with the registry\n")
 

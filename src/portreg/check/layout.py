@@ -11,6 +11,7 @@ from typing import Any
 
 from portreg.config import Settings, settings_from_table
 from portreg.config.choose import HostPort, choose_ports
+from portreg.config.detect import SEED_VALUES
 from portreg.errors import PortregError
 from portreg.targets.base import HOST, NODE, SERVICE, Observation
 
@@ -37,8 +38,12 @@ def found_config(settings: Settings) -> Found:
         return Found(dict(settings.layout), list(settings.layout_notes))
     own = [obs for obs in facts.observations if obs.target != "registry"]
     bindings = [_host_port(obs) for obs in own if obs.namespace == HOST]
+    seed = settings.layout.get("helm", {}).get("values") == SEED_VALUES
     choice = choose_ports(
-        bindings, dict(facts.state.assignments), node_port_files=_values_pairs(own)
+        bindings,
+        dict(facts.state.assignments),
+        node_port_files=_values_pairs(own),
+        read_formula=not seed,
     )
     if facts.registry_text is not None:  # the registry's reserved_ports stand
         choice.table.pop("reserved", None)

@@ -147,6 +147,7 @@ def choose_ports(
     registered: dict[str, int],
     *,
     node_port_files: Iterable[tuple[int, int]] = (),
+    read_formula: bool = True,
 ) -> Choice:
     """The range, reserved ports, NodePort formula and Tilt's share for these bindings;
     ``node_port_files`` are (port, nodePort) pairs values files write (under the NodePort
@@ -166,7 +167,10 @@ def choose_ports(
     choice.table["reserved"] = reserved
     choice.notes.append(_range_note(services, first, last, reserved))
     pairs = [(b.port, b.node_port) for b in found if b.node_port is not None]
-    _node_ports(choice, [*pairs, *values], first, last)
+    if read_formula:
+        _node_ports(choice, [*pairs, *values], first, last, convention=bool(values))
+    else:
+        choice.notes.append("NodePorts: the seed's formula, 31000 + (port - 8000)")
     _tilt_share(choice, found, first, last)
     return choice
 
@@ -187,17 +191,21 @@ def _range_note(services: list[int], first: int, last: int, reserved: list[int])
     return note
 
 
-def _node_ports(choice: Choice, pairs: list[tuple[int, int]], first: int, last: int) -> None:
-    """The formula the pairs follow, when one shift fits the range into the NodePort band;
-    no pairs, or no one shift: NodePorts are not derived."""
-    shifts = Counter(node - port for port, node in pairs if K8S_LOW <= node <= K8S_HIGH)
+def _node_ports(
+    choice: Choice, pairs: list[tuple[int, int]], first: int, last: int, *, convention: bool
+) -> None:
+    """The formula the pairs follow, when one shift fits the range into the NodePort band.
+    Kind mappings that follow no one shift derive no NodePorts; values files under the
+    NodePort convention (``convention``) do, and a pair off the formula is their drift."""
+    # distinct pairs: one service's port written in two files is one mapping, not two
+    shifts = Counter(node - port for port, node in set(pairs) if K8S_LOW <= node <= K8S_HIGH)
     if not shifts:
         choice.notes.append("NodePorts: no kind mapping or values file reaches one")
         return
     default = discovery.NODE_PORT_BASE - discovery.NODE_PORT_OFFSET
     shift, agreeing = shifts.most_common(1)[0]
-    if default in shifts or sum(shifts.values()) == 1:  # one odd mapping is drift
-        shift = default
+    if default in shifts or sum(shifts.values()) == 1 or (agreeing < 2 and convention):
+        shift = default  # one odd mapping, or values files off their formula: drift
     elif agreeing < 2:
         choice.table["derive-node-ports"] = False
         choice.notes.append("NodePorts: not derived (no two mappings follow one formula)")

@@ -34,6 +34,7 @@ from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
+from portreg.targets import yamlscan as ys
 from portreg.targets.base import HOST, UNREAD, Observation
 
 if TYPE_CHECKING:
@@ -68,9 +69,10 @@ def _parts(spec: str) -> list[tuple[int, int]]:
     """The (start, end) spans of ``[HOST_IP:]HOST:CONTAINER``: the last two colons split
     host and container; a host IP keeps its own colons (``[::1]``, ``::1``). Colons inside
     ``${VAR:-8001}`` split nothing. Linear: one pass, no backtracking."""
-    masked = _VAR.sub(lambda m: "x" * len(m.group()), spec)
-    cuts = [i for i, char in enumerate(masked) if char == ":"][-2:]
-    bounds = [-1, *cuts, len(spec)]
+    masked = _VAR.sub(lambda m: "x" * len(m.group()), spec) if "$" in spec else spec
+    last = masked.rfind(":")
+    cuts = [] if last < 0 else [masked.rfind(":", 0, last), last]
+    bounds = [-1, *(cut for cut in cuts if cut >= 0), len(spec)]
     return [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
@@ -130,6 +132,8 @@ class _Unset(Exception):
 def interpolate(text: str, env: dict[str, str]) -> tuple[str, bool]:
     """``text`` with its variables replaced, and whether a value came from ``env``;
     raises _Unset for a variable with no value anywhere."""
+    if "$" not in text:  # nothing to replace (most entries): no closure, no regex
+        return text, False
     used = False
 
     def one(match: re.Match[str]) -> str:
@@ -247,8 +251,6 @@ def scan_text(display: str, text: str) -> list[Observation]:
 
 
 def _merge(project: Project) -> Merged:
-    from portreg.targets import yamlscan as ys
-
     merged: Merged = {}
     for source in project.files:
         for doc in ys.documents(source.text, source.display):
@@ -275,8 +277,6 @@ def _merge_service(
     *,
     memo: dict[tuple[int, str], Any],
 ) -> None:
-    from portreg.targets import yamlscan as ys
-
     plain, body = written
     if body.tag == _RESET:
         merged.pop(service, None)
@@ -315,8 +315,6 @@ def _key(seen: Observation) -> tuple[object, ...]:
 def _read_entry(
     project: Project, service: str, entry: _Entry, memo: dict[tuple[int, str], Any]
 ) -> list[Observation]:
-    from portreg.targets import yamlscan as ys
-
     try:
         if ys.is_mapping(entry.node):
             return _read_long(project, service, entry, memo)
@@ -331,15 +329,14 @@ def _read_entry(
 
 
 def _read_short(project: Project, service: str, entry: _Entry) -> list[Observation]:
-    from portreg.targets import yamlscan as ys
-
     raw = ys.scalar(entry.node) or ""
     split = _split_short(interpolate(raw, project.env)[0])
     if split is None:
         return []
     address, host, container = split
     hosts = expand(host)
-    field = _named("ports", _raw_host(raw))
+    # the field names the variable the host part is written with; without "$" it has none
+    field = _named("ports", _raw_host(raw)) if "$" in raw else "ports"
     return [
         _observe(
             project, service, entry, (entry.node, field), (port, address, leads), namespace=HOST
@@ -362,8 +359,6 @@ def _named(field: str, written: str) -> str:
 def _read_long(
     project: Project, service: str, entry: _Entry, memo: dict[tuple[int, str], Any]
 ) -> list[Observation]:
-    from portreg.targets import yamlscan as ys
-
     def text(key: str) -> str:
         return interpolate(ys.scalar(ys.lookup(entry.node, key, memo)) or "", project.env)[0]
 
@@ -390,8 +385,6 @@ def _observe(
     *,
     namespace: str,
 ) -> Observation:
-    from portreg.targets import yamlscan as ys
-
     node, field = where
     port, address, leads_to = binding
     role = "port" if namespace == HOST else "other"
@@ -436,8 +429,6 @@ def edit_project(project: Project, service: str, port: int) -> dict[str, str]:
         raise _refused(first, why)
     entry = held[0][1]
     if len(hosts) != 1:
-        from portreg.targets import yamlscan as ys
-
         written = ys.scalar(entry.node) or ys.scalar(ys.get(entry.node, "published"))
         raise _refused(first, f"{written!r} publishes a range of ports")
     text = next(source.text for source in project.files if source.display == entry.display)
@@ -446,7 +437,6 @@ def edit_project(project: Project, service: str, port: int) -> dict[str, str]:
 
 def _moved(project: Project, entry: _Entry, text: str, seen: Observation, port: int) -> str:
     from portreg.edit import yaml as yamledit
-    from portreg.targets import yamlscan as ys
 
     count = len(ys.documents(text, entry.display))
     if count != 1:

@@ -20,6 +20,7 @@ from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
+from portreg.targets import yamlscan as ys
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation, scan_each
 from portreg.targets.fields import SetTarget, service_path_pattern
 
@@ -45,8 +46,6 @@ def _nodeport_convention(root: Any) -> bool:
     A ClusterIP Service's port is its own in-cluster address (``port: 80``), and so is
     one of a file that says neither (``port: 8080`` in every chart): read, never
     rewritten."""
-    from portreg.targets import yamlscan as ys
-
     section = ys.last(root, "service")
     kind = ys.scalar(ys.last(section, "type"))
     if kind is not None:
@@ -57,8 +56,6 @@ def _nodeport_convention(root: Any) -> bool:
 def _number(node: Any) -> int | None:
     """A values file's number as the chart's manifest reads it: the text, quoted or not, is
     written into the template and read there as YAML 1.1 (``017501`` is 8001)."""
-    from portreg.targets import yamlscan as ys
-
     return ys.int_of(node, quoted=True)
 
 
@@ -68,8 +65,6 @@ HELM_TAKES = "Helm takes the last"
 def _field(root: Any, section: str, key: str, display: str) -> Any:
     """The node Helm reads at ``section.key``. A key written twice on the way that holds a
     port is an error naming both lines: Helm silently takes the last."""
-    from portreg.targets import yamlscan as ys
-
     sections = ys.pairs(root, section)
     if len(sections) > 1 and any(_holds_port(node) for _key, node in sections):
         ys.refuse_duplicates(sections, section, display, HELM_TAKES)
@@ -82,8 +77,6 @@ def _field(root: Any, section: str, key: str, display: str) -> Any:
 
 
 def _holds_port(section: Any) -> bool:
-    from portreg.targets import yamlscan as ys
-
     keys = {key for (_section, key), _role, _namespace in SCANNED}
     return any(_number(ys.last(section, key)) is not None for key in keys)
 
@@ -92,8 +85,6 @@ def _in_cluster(text: str, display: str) -> bool:
     """Whether a values file says its Service keeps its ports in-cluster (``type:
     ClusterIP``), so no registry port belongs in it, even when asked by name. A file
     that says no type is the registry's to fill (the seed's files say none)."""
-    from portreg.targets import yamlscan as ys
-
     try:
         docs = ys.documents(text, display)
     except PortregError:
@@ -192,8 +183,6 @@ class HelmTarget(SetTarget):
     def scan_values(self, display: str, text: str, service: str | None) -> list[Observation]:
         """The three port fields of a values file, as ``service``'s (None: a file whose
         name names no service, which ``check`` names as such, PR026)."""
-        from portreg.targets import yamlscan as ys
-
         docs = ys.documents(text, display, limit=2)
         if len(docs) > 1:
             raise FileEditError(
@@ -236,8 +225,6 @@ def _require_mappings(root: Any, display: str) -> None:
     """A values file portreg cannot edit is one check reports (PR017), not one it passes:
     the document must be a mapping (or null: an empty file), and each section holding a
     port field a mapping or nothing at all (``service:``). The editor refuses the rest."""
-    from portreg.targets import yamlscan as ys
-
     plain = root.id == "scalar" and not root.style
     sections = [] if plain and root.value in _NULLS else [("the values file", root)]
     sections += [

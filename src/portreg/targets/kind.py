@@ -22,8 +22,8 @@ same way (by values only when the caller passes the port).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from portreg.config import Settings
 from portreg.config.templates import comment_pattern, render, service_in_comment
@@ -50,22 +50,14 @@ def role_index(doc: yamledit.Document, role: str) -> int | None:
     return None
 
 
-def port_node(entry: yamledit.Node, key: str) -> yamledit.Node | None:
-    """The scalar under ``key`` of a mapping entry when it holds a number, else None.
-
-    Read as kind reads it (go-yaml v2, YAML 1.1: ``017501`` is 8001, ``0x1F41``
-    too); of duplicate keys the last (:func:`_port` refuses those). A quoted
-    ``"8001"`` is a string, which kind refuses for a port: no port.
-    """
-    values = _values(entry, key)
-    return values[-1] if values and _number(values[-1]) is not None else None
-
-
-def _values(entry: yamledit.Node, key: str) -> list[yamledit.Node]:
-    """The value nodes under ``key`` in a mapping entry (two or more: a duplicate key)."""
-    if entry.id != "mapping":
-        return []
-    return [v for k, v in entry.value if k.id == "scalar" and k.value == key]
+def _fields(entry: yamledit.Node) -> dict[str, list[yamledit.Node]]:
+    """An entry's value nodes by scalar key, in one pass (two or more: a duplicate key)."""
+    found: dict[str, list[yamledit.Node]] = {}
+    if entry.id == "mapping":
+        for key, value in entry.value:
+            if key.id == "scalar":
+                found.setdefault(key.value, []).append(value)
+    return found
 
 
 def _number(node: yamledit.Node) -> int | None:
@@ -74,11 +66,10 @@ def _number(node: yamledit.Node) -> int | None:
     return yaml11_int(str(node.value)) if plain else None
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One ``extraPortMappings`` item as parsed (ports None when missing or not a number)."""
 
-    index: int
+    position: int  # its index in the list
     line: int  # 1-based line of the dash
     host_port: int | None
     container_port: int | None
@@ -151,10 +142,10 @@ class KindTarget:
             comment = render(self.kind.comment, wanted.values()).strip()
             return yamledit.append_item(text, base, item, source=source, comment=comment)
         changes: dict[yamledit.Path, yamledit.Scalar] = {
-            (*base, ours.index, "hostPort"): wanted.port
+            (*base, ours.position, "hostPort"): wanted.port
         }
         if self.settings.derives_node_ports:
-            changes[(*base, ours.index, "containerPort")] = wanted.node_port
+            changes[(*base, ours.position, "containerPort")] = wanted.node_port
         return yamledit.set_values(text, changes, source)
 
     def _without(self, text: str, source: str, service: str, port: int | None) -> str:
@@ -167,7 +158,7 @@ class KindTarget:
                 ours = self._ours(_entries(doc, base), service, port)
                 if ours is not None:
                     text = yamledit.remove_item(
-                        text, base, ours.index, source=source, comment=ours.comment
+                        text, base, ours.position, source=source, comment=ours.comment
                     )
                     break
             else:
@@ -316,8 +307,9 @@ def _overlap(one: str, other: str) -> bool:
 def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
     entries = []
     for item in doc.items(base):
-        host, host_line = _port(doc, item.node, "hostPort")
-        container, container_line = _port(doc, item.node, "containerPort")
+        fields = _fields(item.node)
+        host, host_line = _port(doc, item.node, fields, "hostPort")
+        container, container_line = _port(doc, item.node, fields, "containerPort")
         entries.append(
             Entry(
                 item.index,
@@ -327,30 +319,36 @@ def _entries(doc: yamledit.Document, base: yamledit.Path) -> list[Entry]:
                 item.comment,
                 host_line,
                 container_line,
-                _address(item.node),
+                _address(fields),
             )
         )
     return entries
 
 
-def _address(item: yamledit.Node) -> str:
+def _address(fields: dict[str, list[yamledit.Node]]) -> str:
     """An item's ``listenAddress`` ("" when it binds every address: kind's 0.0.0.0)."""
-    if item.id != "mapping":
-        return ""
-    for key, value in item.value:
-        if key.id == "scalar" and key.value == "listenAddress" and value.id == "scalar":
+    for value in fields.get("listenAddress", ()):
+        if value.id == "scalar":
             return "" if value.value in ("", "0.0.0.0", "::") else str(value.value)
     return ""
 
 
-def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | None, int]:
+def _port(
+    doc: yamledit.Document,
+    item: yamledit.Node,
+    fields: dict[str, list[yamledit.Node]],
+    key: str,
+) -> tuple[int | None, int]:
     """An item's port field and its 1-based line ((None, 0) when missing or not a number).
 
-    A port key written twice is refused: kind reads its config strictly and
-    refuses the file, so neither value is the port.
+    Read as kind reads it (go-yaml v2, YAML 1.1: ``017501`` is 8001, ``0x1F41``
+    too). A quoted ``"8001"`` is a string, which kind refuses for a port: no
+    port. A port key written twice is refused: kind reads its config strictly
+    and refuses the file, so neither value is the port.
     """
-    values = _values(item, key)
-    if len(values) > 1 and any(_number(value) is not None for value in values):
+    values = fields.get(key, [])
+    numbers = [_number(value) for value in values]
+    if len(values) > 1 and any(number is not None for number in numbers):
         keys = [k for k, v in item.value if any(v is value for value in values)]
         lines = " and ".join(str(doc.line_of(k)) for k in keys)
         raise FileEditError(
@@ -359,6 +357,6 @@ def _port(doc: yamledit.Document, item: yamledit.Node, key: str) -> tuple[int | 
             where=doc.where(keys[-1].start_mark.line),
             hint="remove the duplicate key",
         )
-    node = port_node(item, key)
-    number = None if node is None else _number(node)
-    return (None, 0) if node is None else (number, doc.line_of(node))
+    if not values or numbers[-1] is None:
+        return None, 0
+    return numbers[-1], doc.line_of(values[-1])

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from portreg.heap import collector_paused
+from portreg.targets import yamlscan as ys
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation
 from portreg.targets.scanned import ScannedTarget
 
@@ -34,8 +35,6 @@ _FIELDS = (
 
 
 def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
-    from portreg.targets import yamlscan as ys
-
     for doc in docs:
         kind = ys.scalar(ys.last(doc, "kind"))
         if kind == "List":
@@ -45,36 +44,30 @@ def _services(docs: list[yaml.Node]) -> Iterator[yaml.Node]:
 
 
 def _service_observations(display: str, obj: yaml.Node) -> Iterator[Observation]:
-    from portreg.targets import yamlscan as ys
-
     name = ys.scalar(ys.last(ys.last(obj, "metadata"), "name"))
     for entry in ys.sequence(ys.last(ys.last(obj, "spec"), "ports")):
+        fields = ys.by_key(entry)
         for key, role, namespace in _FIELDS:
-            node = _field(display, entry, key)
-            port = ys.int_port_of(node)
-            if node is not None and port is not None:
-                line = ys.line_of(node)
+            found = fields.get(key)
+            port = _field(display, found, key) if found else None
+            if found and port is not None and 1 <= port <= 65535:
+                line = ys.line_of(found[-1][1])
                 yield Observation(NAME, display, line, port, key, role, name, namespace)
 
 
-def _field(display: str, entry: yaml.Node, key: str) -> yaml.Node | None:
-    """The node the API server reads under ``key`` (the last of duplicates); a duplicate
+def _field(display: str, found: list[tuple[yaml.Node, yaml.Node]], key: str) -> int | None:
+    """The number the API server reads under ``key`` (the last of duplicates); a duplicate
     holding a number is an error naming both lines."""
-    from portreg.targets import yamlscan as ys
-
-    found = ys.pairs(entry, key)
-    if any(ys.int_of(node) is not None for _key, node in found):
-        taken = ys.int_of(found[-1][1])
-        what = "not a number" if taken is None else str(taken)
+    numbers = [ys.int_of(node) for _key, node in found]
+    if len(found) > 1 and any(number is not None for number in numbers):
+        what = "not a number" if numbers[-1] is None else str(numbers[-1])
         ys.refuse_duplicates(found, f"ports.{key}", display, f"Kubernetes takes the last ({what})")
-    return found[-1][1] if found else None
+    return numbers[-1]
 
 
 @collector_paused()
 def scan_text(display: str, text: str) -> list[Observation]:
     """Observations of one manifest file (raises PortregError if it is not YAML)."""
-    from portreg.targets import yamlscan as ys
-
     found: list[Observation] = []
     for obj in _services(ys.documents(text, display)):
         found.extend(_service_observations(display, obj))

@@ -1,7 +1,8 @@
 """Reading YAML as positioned nodes for the scanners (compose, manifests, Helm values).
 
 ``yaml.compose_all`` gives nodes that know their line, without building Python
-objects or resolving anchors into copies; libyaml's CSafeLoader when present.
+objects or resolving anchors into copies; through the one loader
+(:mod:`portreg.edit.yaml.loader`: libyaml, no regex per plain scalar).
 Only literal scalars are read: a templated value (``{{ .Values.port }}``) is not
 a port and is skipped, never guessed.
 
@@ -18,34 +19,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.model import yaml11_int
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
-
-
-class TextLoader(_Loader):
-    """A loader whose nodes carry the text as written and the default tags only.
-
-    Scanners read literals (``port_of`` reads the text, so ``"8001"`` and
-    ``8001`` are alike, and a template is never a port), so they never look at
-    a resolved tag; skipping implicit resolution (a regex per scalar, in
-    Python) takes a third off every compose.
-    """
-
-    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: object) -> str:
-        if kind is yaml.ScalarNode:
-            return str(self.DEFAULT_SCALAR_TAG)
-        if kind is yaml.SequenceNode:
-            return str(self.DEFAULT_SEQUENCE_TAG)
-        return str(self.DEFAULT_MAPPING_TAG)
-
 
 _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 
@@ -53,10 +29,15 @@ _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")
 def documents(text: str, display: str, limit: int | None = None) -> list[Any]:
     """Every document of a YAML stream as a node tree (the first ``limit`` only: a reader
     that refuses a second one need not compose 60,000); a parse error names path:line."""
+    # PyYAML is imported here, on the first file read: importing a reader costs nothing
+    import yaml
+
+    from portreg.edit.yaml.loader import Loader
+
     found: list[Any] = []
     try:
         with collector_paused():
-            for node in yaml.compose_all(text, Loader=TextLoader):
+            for node in yaml.compose_all(text, Loader=Loader):
                 if node is not None:
                     found.append(node)
                 if limit is not None and len(found) >= limit:
@@ -140,9 +121,17 @@ def int_port_of(node: Any, *, quoted: bool = False) -> int | None:
 def pairs(node: Any, key: str) -> list[tuple[Any, Any]]:
     """Every (key node, value node) of a mapping node under ``key``: more than one when
     the key is written twice."""
-    if node is None or node.id != "mapping":
-        return []
-    return [(k, v) for k, v in node.value if k.id == "scalar" and k.value == key]
+    return by_key(node).get(key, [])
+
+
+def by_key(node: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """:func:`pairs` of every scalar key of a mapping node, in one pass."""
+    found: dict[str, list[tuple[Any, Any]]] = {}
+    if node is not None and node.id == "mapping":
+        for pair in node.value:
+            if pair[0].id == "scalar":
+                found.setdefault(pair[0].value, []).append(pair)
+    return found
 
 
 def last(node: Any, key: str) -> Any:

@@ -52,6 +52,7 @@ INT_TAG = "tag:yaml.org,2002:int"
 
 
 _BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+_BREAK_CHARS = "\n\r\x85\u2028\u2029"  # what ``_BREAK`` matches, for rstrip
 
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+-]+)*")
@@ -124,9 +125,9 @@ def parse_path(text: str) -> Path:
 
 
 def _loader() -> Any:
-    import yaml
+    from portreg.edit.yaml.loader import Loader
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return Loader
 
 
 def _is_empty(node: Node) -> bool:
@@ -134,8 +135,18 @@ def _is_empty(node: Node) -> bool:
     return bool(node.id == "scalar" and node.value == "" and not node.style)
 
 
+def tag_of(node: Node) -> str:
+    """A node's YAML tag: as written, or as PyYAML's SafeLoader resolves a plain scalar
+    (the loader leaves that open: readers never need it)."""
+    if node.tag is not None:
+        return str(node.tag)
+    from portreg.edit.yaml.loader import resolved
+
+    return resolved(node.value)
+
+
 def _is_null(node: Node) -> bool:
-    return bool(node.id == "scalar" and node.tag == "tag:yaml.org,2002:null")
+    return bool(node.id == "scalar" and tag_of(node) == "tag:yaml.org,2002:null")
 
 
 def _describe(node: Node) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from portreg.edit.yaml.base import (
     _BREAK,
+    _BREAK_CHARS,
     _DEFAULT_STEP,
     Item,
     Key,
@@ -111,7 +112,8 @@ class Document:
         if line >= len(self.starts):
             return ""
         end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
-        return _BREAK.sub("", self.text[self.starts[line] : end])
+        # a line holds no break but its own last one (``starts`` is cut at every break)
+        return self.text[self.starts[line] : end].rstrip(_BREAK_CHARS)
 
     def line_end(self, line: int) -> int:
         """The offset just after ``line``'s line break (len(text) on a last line without one)."""

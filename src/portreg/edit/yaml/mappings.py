@@ -14,6 +14,7 @@ from portreg.edit.yaml.base import (
     _is_empty,
     _leading_spaces,
     format_path,
+    tag_of,
 )
 from portreg.edit.yaml.document import (
     Document,
@@ -90,7 +91,7 @@ def _replace_scalar(
             hint="fix the file by hand, then run again",
         )
     new, leaf = render_scalar(value, node.style or None)
-    if leaf == (node.tag, node.value):
+    if leaf == (tag_of(node), node.value):
         return None, leaf
     start, end = doc.offset(node.start_mark), doc.offset(node.end_mark)
     if _is_empty(node):

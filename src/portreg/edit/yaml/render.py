@@ -13,6 +13,7 @@ from portreg.edit.yaml.base import (
     Path,
     Scalar,
     _loader,
+    tag_of,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def _plain_ok(text: str) -> bool:
     except yaml.YAMLError:
         return False
     value = node.value[0][1] if node is not None and node.id == "mapping" else None
-    return bool(value is not None and value.tag == STR_TAG and value.value == text)
+    return bool(value is not None and tag_of(value) == STR_TAG and value.value == text)
 
 
 def _quote(text: str, style: str) -> str:

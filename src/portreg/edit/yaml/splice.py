@@ -12,6 +12,7 @@ from portreg.edit.yaml.base import (
     Path,
     Select,
     _Edit,
+    tag_of,
 )
 from portreg.edit.yaml.document import (
     Document,
@@ -75,7 +76,7 @@ def flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
             continue
         seen.add(id(node))
         if node.id == "scalar":
-            leaves[path] = (node.tag, node.value)
+            leaves[path] = (tag_of(node), node.value)
         elif not node.value:
             leaves[path] = (node.id,)
         elif node.id == "sequence":
@@ -85,7 +86,7 @@ def flatten(root: Node | None) -> dict[tuple[Any, ...], Leaf]:
                 name = key.value if key.id == "scalar" else ("?", position)
                 if value.id == "scalar" and id(value) not in seen:
                     seen.add(id(value))
-                    leaves[(*path, name)] = (value.tag, value.value)
+                    leaves[(*path, name)] = (tag_of(value), value.value)
                 else:
                     stack.append(((*path, name), value))
     return leaves
