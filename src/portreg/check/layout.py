@@ -44,6 +44,7 @@ def found_config(settings: Settings) -> Found:
         dict(facts.state.assignments),
         node_port_files=_values_pairs(own),
         read_formula=not seed,
+        kind_cluster=settings.kind.enabled,
     )
     if facts.registry_text is not None:  # the registry's reserved_ports stand
         choice.table.pop("reserved", None)

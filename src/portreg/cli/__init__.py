@@ -184,6 +184,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             where="init",
             hint="run `portreg init --compat-script --force`, or drop --force",
         )
+    if args.update:
+        return _init_update(args)
     settings = load_settings(args.root, args.config, new=True)
     try:
         script = read_text(settings.root / COMPAT_PATH)
@@ -221,6 +223,50 @@ def cmd_init(args: argparse.Namespace) -> int:
     found = _survey(args, script)
     for note in survey_notes(found, compat_script=args.compat_script, force=args.force):
         _out(note)
+    return EXIT_OK
+
+
+def _init_update(args: argparse.Namespace) -> int:
+    """``init --update``: the config's keys brought in line with what the files show now,
+    shown as a diff (and written unless ``--dry-run``); every other byte stays."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from portreg.check.layout import found_config
+    from portreg.config import found_layout, load_settings, settings_from_table, written_table
+    from portreg.edit.diff import render_diff
+    from portreg.edit.toml import set_keys
+    from portreg.extras.init import update_changes
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
+
+    settings = load_settings(args.root, args.config)
+    if (
+        settings.source is None
+        or not settings.source.endswith(".toml")
+        or (settings.source.endswith("pyproject.toml"))
+    ):
+        raise PortregError(
+            "init --update edits a portreg.toml, and there is none here",
+            hint="run `portreg init` to write one (a [tool.portreg] table is yours to edit)",
+        )
+    written = written_table(settings)
+    layout, notes = found_layout(settings.root, {})
+    fresh = settings_from_table(settings.root, {**written, **layout}, settings.source)
+    found = found_config(replace(fresh, layout=layout, layout_notes=tuple(notes)))
+    before = read_text(settings.source) or ""
+    after = set_keys(before, update_changes(written, found.table))
+    name = settings.config_name or "portreg.toml"
+    edits = [] if after == before else [FileEdit(Path(settings.source), name, before, after)]
+    _print_found(found.notes)
+    sys.stdout.write(render_diff(edits))
+    if args.dry_run or not edits:
+        same = f"ℹ️  {name} already says what the files show"
+        _err("(dry run: nothing was written)" if edits else same)
+        return EXIT_OK
+    apply_edits(edits, root=settings.root)
+    _out(f"✅ Updated {name}")
     return EXIT_OK
 
 
@@ -735,6 +781,11 @@ def _add_init(sub: Subparsers) -> None:
     )
     init.add_argument(
         "--dry-run", action="store_true", help="show the files init would write; write nothing"
+    )
+    init.add_argument(
+        "--update",
+        action="store_true",
+        help="bring portreg.toml's keys in line with what the files show now (shown as a diff)",
     )
     init.set_defaults(handler=cmd_init)
 

@@ -659,6 +659,12 @@ def _require_small_toml(text: str, where: str) -> None:
         raise ConfigError(exc.message.replace("JSON", "TOML"), where=where) from exc
 
 
+def written_table(settings: Settings) -> dict[str, Any]:
+    """The table the settings' config file holds, as parsed (empty with no config)."""
+    source = Path(settings.source) if settings.source else None
+    return _config_table(source, settings.config_name or "")
+
+
 def _config_table(config: Path | None, where: str) -> dict[str, Any]:
     if config is None:
         return {}

@@ -148,11 +148,14 @@ def choose_ports(
     *,
     node_port_files: Iterable[tuple[int, int]] = (),
     read_formula: bool = True,
+    kind_cluster: bool = False,
 ) -> Choice:
     """The range, reserved ports, NodePort formula and Tilt's share for these bindings;
     ``node_port_files`` are (port, nodePort) pairs values files write (under the NodePort
     convention their port is the service's). A binding no one owns (a kind mapping with
-    no comment naming a service) says nothing about the range."""
+    no comment naming a service) says nothing about the range. ``read_formula=False``:
+    the layout brings its formula (the seed's), which the files' pairs do not change;
+    ``kind_cluster``: the repo has a kind cluster, which may leave the range to Tilt."""
     found = list(bindings)
     values = list(node_port_files)
     choice = Choice()
@@ -171,7 +174,8 @@ def choose_ports(
         _node_ports(choice, [*pairs, *values], first, last, convention=bool(values))
     else:
         choice.notes.append("NodePorts: the seed's formula, 31000 + (port - 8000)")
-    _tilt_share(choice, found, first, last)
+    if kind_cluster:
+        _tilt_share(choice, found, first, last)
     return choice
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
+from portreg.edit.toml import key_text, literal
 from portreg.errors import PortregError
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
@@ -27,40 +28,55 @@ def render_config(table: Mapping[str, Any], notes: Sequence[str] = ()) -> str:
     lines = [CONFIG_HEADER.rstrip("\n")]
     lines += [f"#   {note}" for note in notes]
     top = [(k, v) for k, v in table.items() if not isinstance(v, dict | list) or _plain(v)]
-    lines += ["", *(f"{key} = {_toml(value)}" for key, value in top if key != "targets")]
+    lines += ["", *(f"{key} = {literal(value)}" for key, value in top if key != "targets")]
     for name in SECTION_ORDER:
         section = table.get(name)
         if isinstance(section, dict):
             lines += ["", *_section(name, section)]
     for target in table.get("targets", []):
-        lines += ["", "[[targets]]", *(f"{k} = {_toml(v)}" for k, v in target.items())]
+        lines += ["", "[[targets]]", *(f"{k} = {literal(v)}" for k, v in target.items())]
     return "\n".join(lines) + "\n"
+
+
+def update_changes(
+    written: Mapping[str, Any], found: Mapping[str, Any]
+) -> dict[tuple[str, str], Any]:
+    """(table, key) -> value for every key the files now call for that the config does not
+    write as such ("" is the top level). Keys the config has and the files say nothing
+    about (``[ignore]``, ``store``, ``[[targets]]``) are left alone."""
+    changes: dict[tuple[str, str], Any] = {}
+    for key, value in found.items():
+        if isinstance(value, dict):
+            changes.update(_table_changes(key, written.get(key), value))
+        elif key != "targets" and written.get(key) != value:
+            changes[("", key)] = value
+    return changes
+
+
+def _table_changes(name: str, written: Any, found: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    have = written if isinstance(written, dict) else {}
+    changes: dict[tuple[str, str], Any] = {}
+    for key, value in found.items():
+        if isinstance(value, dict):
+            changes.update(_table_changes(f"{name}.{key}", have.get(key), value))
+        elif have.get(key) != value:
+            changes[(name, key)] = value
+    return changes
 
 
 def _section(name: str, section: Mapping[str, Any]) -> list[str]:
     lines = [f"[{name}]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in section.items() if not isinstance(v, dict)]
+    lines += [f"{k} = {literal(v)}" for k, v in section.items() if not isinstance(v, dict)]
     for key, value in section.items():
         if isinstance(value, dict):
             lines += ["", f"[{name}.{key}]"]
-            lines += [f"{_toml(k)} = {_toml(v)}" for k, v in value.items()]
+            lines += [f"{key_text(k)} = {literal(v)}" for k, v in value.items()]
     return lines
 
 
 def _plain(value: Any) -> bool:
     """A list of scalars or of lists of scalars (a TOML inline array)."""
     return isinstance(value, list) and all(not isinstance(v, dict) for v in value)
-
-
-def _toml(value: Any) -> str:
-    """A TOML literal: JSON's strings, numbers and arrays are TOML's."""
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
 
 
 COMPAT_SCRIPT = '''\
