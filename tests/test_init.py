@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tomllib
@@ -112,12 +113,15 @@ def test_init_in_a_repo_with_services_says_what_it_found_and_what_to_run(
         "`portreg init --compat-script --force` replaces it with one that runs portreg"
     )
     assert lines[4] == (
-        "   Next: `portreg fix --dry-run` shows how portreg would record them and bring "
-        "every file in line; then `portreg fix`"
+        "   Next: `portreg reconcile --dry-run` shows how portreg would record them; then "
+        "`portreg reconcile`, and `portreg fix` brings every file in line"
     )
     assert len(lines) == 5
     assert (existing / "scripts" / "assign-port.py").read_text() == SEED_SCRIPT
-    # the step it names works: fix adopts them and check goes green
+    # the steps it names work: reconcile adopts all three, fix aligns, check goes green
+    assert cli("reconcile", cwd=existing).code == 0
+    held = json.loads((existing / "scripts/port-registry.json").read_text())["assignments"]
+    assert set(held) == {"general-ledger", "invoice", "accounts-receivable"}
     assert cli("fix", cwd=existing).code == 0
     assert cli("check", cwd=existing).code == 0
 

@@ -54,6 +54,16 @@ class Claim:
         return f"{self.path}:{self.line}"
 
     @property
+    def whose(self) -> str:
+        """Whose it is and where: ``api (Tiltfile:3)``; an unnamed entry's holder already
+        says where it is."""
+        return (
+            self.holder
+            if self.holder.endswith(f"({self.where})")
+            else f"{self.holder} ({self.where})"
+        )
+
+    @property
     def binds(self) -> bool:
         """Whether a file binds the port on this machine (a registry entry, or a Service
         port governed by convention, only says whose it is)."""

@@ -54,21 +54,23 @@ def found_config(settings: Settings) -> Found:
     notes = [*settings.layout_notes, *choice.notes]
     if not settings.targets:
         services = {*facts.state.assignments, *(b.owner for b in bindings if b.owner)}
-        targets, note = _env_targets(settings, services)
-        if targets:
-            table["targets"] = targets
-            notes.append(note or "")
+        note = _env_files(settings, services)
+        if note:
+            notes.append(note)
     return Found(table, notes)
 
 
-def _env_targets(settings: Settings, services: set[str]) -> tuple[list[dict[str, Any]], str | None]:
-    from portreg.config.detect import env_targets
+def _env_files(settings: Settings, services: set[str]) -> str | None:
+    """A note naming the ``.env`` files with a service's ``*_PORT=`` line. Not declared as
+    targets: such a line is often a variable compose reads for a container port, where
+    two services share a number without clashing; a ``[[targets]]`` entry says which."""
+    from portreg.config.detect import env_files
     from portreg.io.listing import repo_files
     from portreg.io.workspace import Workspace
 
     ws = Workspace(settings.root)
     files = repo_files(str(settings.root))
-    return env_targets(files, lambda name: ws.read(settings.root / name), services)
+    return env_files(files, lambda name: ws.read(settings.root / name), services)
 
 
 def _host_port(obs: Observation) -> HostPort:

@@ -143,10 +143,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
     for other, claim in facts.host_clashes(together=True):
         if _explained(facts, claim):
             continue
-        message = (
-            f"port {claim.port} is held by both {other.holder} ({other.where}) and "
-            f"{claim.holder} ({claim.where})"
-        )
+        message = f"port {claim.port} is held by both {other.whose} and {claim.whose}"
         hint = FIX if governed(facts, claim) else f"edit {claim.where} by hand"
         if facts.part(claim.source) == VALUES and not facts.registered(claim.holder):
             hint = RECONCILE
@@ -161,8 +158,8 @@ def alternative_collisions(facts: Facts) -> Iterator[Hit]:
         if (claim.port, claim.holder) in met:
             continue
         message = (
-            f"port {claim.port} is bound by {other.holder} ({other.where}) and by "
-            f"{claim.holder} ({claim.where}), which do not run together; starting both "
+            f"port {claim.port} is bound by {other.whose} and by {claim.whose}, which do not "
+            "run together; starting both "
             "at once fails with 'address already in use'"
         )
         hint = "if both run at once, move one by hand (or declare them one compose project)"

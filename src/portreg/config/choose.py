@@ -105,6 +105,7 @@ INFRA_PORTS = frozenset(
         9200,
         9300,
         9411,
+        10350,  # Tilt's own UI
         11211,
         14268,
         15672,
@@ -179,16 +180,35 @@ def choose_ports(
     return choice
 
 
+MAX_SPAN = 1000  # a range wider than this is not a range: an outlier stays foreign
+
+
 def _range(services: list[int]) -> tuple[int, int]:
+    """The default range when it holds every service port; else the whole hundreds around
+    the most service ports that fit in MAX_SPAN ports (one outlier, a game server's 25565,
+    does not stretch the range over everything between)."""
     first, last = discovery.FIRST_PORT, discovery.LAST_PORT
     if not services or (first <= services[0] and services[-1] <= last):
         return first, last
-    low = services[0] // 100 * 100
-    return (low + 1 if low == services[0] - 1 else low), services[-1] // 100 * 100 + 99
+    starts = sorted({port // 100 * 100 for port in services})
+    # the most ports; of windows alike, the one nearest the usual dev ports (8001-8999)
+    start = max(
+        starts,
+        key=lambda s: (sum(s <= p < s + MAX_SPAN for p in services), -abs(s - first), -s),
+    )
+    held = [p for p in services if start <= p < start + MAX_SPAN]
+    low = held[0] // 100 * 100
+    return (low + 1 if low == held[0] - 1 else low), held[-1] // 100 * 100 + 99
 
 
 def _range_note(services: list[int], first: int, last: int, reserved: list[int]) -> str:
+    inside = sum(first <= p <= last for p in services)
     held = f"the {len(services)} service port(s) found" if services else "no service port yet"
+    if inside < len(services):
+        held = (
+            f"{inside} of the {len(services)} service ports found (the others are foreign: "
+            "checked, never moved)"
+        )
     note = f"range {first}-{last}: holds {held}"
     if reserved:
         note += f"; reserved {', '.join(map(str, reserved))} (infrastructure binds them)"

@@ -168,7 +168,9 @@ def _tilt(files: list[str]) -> tuple[dict[str, Any], str]:
 
 
 def _is_tiltfile(name: str) -> bool:
-    return name == "Tiltfile" or name.startswith("Tiltfile.")
+    """``Tiltfile``, ``Tiltfile.dev``; not a test's (``Tiltfile.test``) nor a backup."""
+    stem, _, suffix = name.partition(".")
+    return stem == "Tiltfile" and suffix not in ("test", "orig", "bak", "old", "example")
 
 
 def _compose(sniffed: dict[str, str]) -> tuple[dict[str, Any], str]:
@@ -375,12 +377,10 @@ def _template_of(key: str, value: Any, service: str) -> str | None:
 # ---------------------------------------------------------------------- env
 
 
-def env_targets(
-    files: Iterable[str], read: Reader, services: set[str]
-) -> tuple[list[dict[str, Any]], str | None]:
-    """``.env`` files with a ``NAME_PORT=8001`` line for one of ``services``: a text
-    target each, so the line moves with the service's port (``POSTGRES_PORT`` names no
-    service, and a file holding only such lines is not one of portreg's)."""
+def env_files(files: Iterable[str], read: Reader, services: set[str]) -> str | None:
+    """A note naming the ``.env`` files with a ``NAME_PORT=8001`` line for one of
+    ``services`` (``POSTGRES_PORT`` names none), and the target that would keep them in
+    line; None when there are none."""
     wanted = {service.replace("-", "_").upper() for service in services}
     found = []
     for path in files:
@@ -390,17 +390,9 @@ def env_targets(
         if any(match.group(1) in wanted for match in _ENV_PORT.finditer(text)):
             found.append(path)
     if not found:
-        return [], None
-    targets = [
-        {
-            "name": f"env-{index}" if len(found) > 1 else "env",
-            "files": path,
-            "kind": "text",
-            "line": "{SERVICE_UPPER}_PORT={port}",
-        }
-        for index, path in enumerate(found, 1)
-    ]
+        return None
     return (
-        targets,
-        f".env files with a service's *_PORT= line: {_count(len(found), 'file')} ({_names(found)})",
+        f".env files with a service's *_PORT= line: {_count(len(found), 'file')} "
+        f"({_names(found)}); to keep them in line, add a [[targets]] entry "
+        '(kind = "text", line = "{SERVICE_UPPER}_PORT={port}")'
     )

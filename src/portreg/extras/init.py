@@ -180,8 +180,8 @@ def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str
         notes.append(f"   Next: repair {what} by hand (or restore from git), then `portreg check`")
     elif found.adoptable:
         notes.append(
-            "   Next: `portreg fix --dry-run` shows how portreg would record them and bring "
-            "every file in line; then `portreg fix`"
+            "   Next: `portreg reconcile --dry-run` shows how portreg would record them; then "
+            "`portreg reconcile`, and `portreg fix` brings every file in line"
         )
     elif found.registered:
         notes.append("   Next: `portreg check` reports any file that disagrees with the registry")
