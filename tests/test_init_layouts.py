@@ -312,3 +312,36 @@ def test_the_no_config_line_is_said_once_after_the_output_and_never_beside_an_er
     err = capsys.readouterr().err
     assert err.startswith("portreg: error: scripts/port-registry.json:2")
     assert err.count("\n") == 1
+
+
+# ------------------------------------------------ a compose project Tilt starts
+
+TILT_WITH_COMPOSE = """\
+docker_compose("infra/docker-compose.yml")
+k8s_yaml('k8s/app.yaml')
+k8s_resource('app', port_forwards='8001:8080')
+"""
+INFRA = 'services:\n  db: {image: postgres, ports: ["8001:5432"]}\n'
+
+
+def test_a_compose_project_a_tiltfile_starts_runs_with_it(tmp_path: Path, cli: CliRunner) -> None:
+    """Tilt's docker_compose() runs the project beside the Tiltfile's forwards: one host
+    port bound by both is an error (not a clash between stacks that never meet), and fix
+    moves the published side only."""
+    root = git_repo(
+        tmp_path,
+        {
+            "Tiltfile": TILT_WITH_COMPOSE,
+            "infra/docker-compose.yml": INFRA,
+            "k8s/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\n",
+        },
+    )
+    notes, config = init(cli, root)
+    assert notes[2] == (
+        "Tiltfiles: 1 file (Tiltfile); they start 1 compose file (docker_compose), run with them"
+    )
+    assert config["tilt"]["docker-compose"] == {"Tiltfile": ["infra/docker-compose.yml"]}
+    assert errors(cli, root) == [("PR002", "infra/docker-compose.yml", 2)]
+    assert cli("--root", str(root), "fix").code == 0
+    assert (root / "infra/docker-compose.yml").read_text() == INFRA.replace("8001:", "8002:")
+    assert cli("--root", str(root), "check").code == 0

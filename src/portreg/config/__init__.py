@@ -50,6 +50,18 @@ class ScannerSettings:
 
 
 @dataclass(frozen=True)
+class TiltSettings(ScannerSettings):
+    """``[tilt]``: a scanner whose ``docker-compose`` names the compose files each Tiltfile
+    starts (``docker_compose('infra/compose.yaml')``): those projects run with it."""
+
+    docker_compose: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def started_by(self, compose_file: str) -> str | None:
+        """The Tiltfile whose ``docker_compose()`` starts this compose file, if one does."""
+        return next((tilt for tilt, files in self.docker_compose if compose_file in files), None)
+
+
+@dataclass(frozen=True)
 class ComposeSettings(ScannerSettings):
     """``[compose]``: a scanner whose ``projects`` lists files that run together (as
     ``docker compose -f a.yaml -f b.yaml`` runs them), besides a file and its override."""
@@ -110,9 +122,7 @@ class Settings:
     docs: tuple[str, ...] = ()
     helm: HelmSettings = field(default_factory=HelmSettings)
     kind: KindSettings = field(default_factory=KindSettings)
-    tilt: ScannerSettings = field(
-        default_factory=lambda: ScannerSettings(files=discovery.TILT_FILES)
-    )
+    tilt: TiltSettings = field(default_factory=lambda: TiltSettings(files=discovery.TILT_FILES))
     compose: ScannerSettings = field(
         default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
     )
@@ -360,7 +370,17 @@ def _path_lists(key: str, value: Any) -> tuple[tuple[str, ...], ...]:
     return tuple(_repo_paths(f"{key}[{i}]", item) for i, item in enumerate(value))
 
 
+def _file_table(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table of file = [files], got {_shown(value)}")
+    return tuple(
+        (_repo_path(f"{key}.{name}", name), _repo_paths(f"{key}.{name}", files))
+        for name, files in value.items()
+    )
+
+
 COMPOSE_SCHEMA: Schema = {**SCANNER_SCHEMA, "projects": ("projects", _path_lists)}
+TILT_SCHEMA: Schema = {**SCANNER_SCHEMA, "docker-compose": ("docker_compose", _file_table)}
 ETCD_SCHEMA: Schema = {
     "ca": ("ca", _str),
     "cert": ("cert", _str),
@@ -412,7 +432,7 @@ TARGET_SCHEMA: Schema = {
 SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
     "helm": (HelmSettings, HELM_SCHEMA),
     "kind": (KindSettings, KIND_SCHEMA),
-    "tilt": (ScannerSettings, SCANNER_SCHEMA),
+    "tilt": (TiltSettings, TILT_SCHEMA),
     "compose": (ComposeSettings, COMPOSE_SCHEMA),
     "manifests": (ScannerSettings, SCANNER_SCHEMA),
     "etcd": (EtcdSettings, ETCD_SCHEMA),

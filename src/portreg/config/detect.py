@@ -69,7 +69,7 @@ def detect_layout(paths: Iterable[str], read: Reader, sections: Iterable[str]) -
     steps: dict[str, Callable[[], tuple[dict[str, Any], str]]] = {
         "kind": lambda: _kind(sniffed),
         "helm": lambda: (helm.table, helm.note),
-        "tilt": lambda: _tilt(files),
+        "tilt": lambda: _tilt(files, read),
         "compose": lambda: _compose(sniffed),
         "manifests": lambda: _manifests(sniffed),
     }
@@ -157,14 +157,37 @@ def _shallow_first(path: str) -> tuple[int, str]:
     return (path.count("/"), path)
 
 
-def _tilt(files: list[str]) -> tuple[dict[str, Any], str]:
+def _tilt(files: list[str], read: Reader) -> tuple[dict[str, Any], str]:
     found = [p for p in files if _is_tiltfile(p.rsplit("/", 1)[-1])]
     if not found:
         return {"enabled": False}, "Tiltfiles: none"
-    return {
-        "enabled": True,
-        "files": found,
-    }, f"Tiltfiles: {_count(len(found), 'file')} ({_names(found)})"
+    note = f"Tiltfiles: {_count(len(found), 'file')} ({_names(found)})"
+    table: dict[str, Any] = {"enabled": True, "files": found}
+    started = _started_compose(found, read, set(files))
+    if started:
+        table["docker-compose"] = started
+        count = sum(len(paths) for paths in started.values())
+        note += f"; they start {_count(count, 'compose file')} (docker_compose), run with them"
+    return table, note
+
+
+def _started_compose(tiltfiles: list[str], read: Reader, present: set[str]) -> dict[str, list[str]]:
+    """Tiltfile -> the repo's compose files it starts with ``docker_compose()``."""
+    started: dict[str, list[str]] = {}
+    for tiltfile in tiltfiles:
+        text = _read(read, tiltfile)
+        if text is None or "docker_compose" not in text:
+            continue  # no call to read: the Tiltfile reader is not even loaded
+        from portreg.targets.tilt import docker_compose_files
+
+        try:
+            paths = docker_compose_files(tiltfile, text)
+        except PortregError:
+            continue  # check names a Tiltfile it cannot read
+        paths = [path for path in paths if path in present]
+        if paths:
+            started[tiltfile] = paths
+    return started
 
 
 def _is_tiltfile(name: str) -> bool:

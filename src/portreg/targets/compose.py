@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from portreg.config import Settings
+from portreg.config import Settings, TiltSettings
 from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
@@ -509,8 +509,10 @@ class ComposeTarget:
         return sorted(named | {name for group in _declared(self.settings) for name in group})
 
     def projects(self, ws: Workspace) -> list[Project]:
+        tilt = self.settings.tilt
         return [
-            _project(ws, names) for names in group_files(self.files(ws), _declared(self.settings))
+            _project(ws, names, _started_by(tilt, names))
+            for names in group_files(self.files(ws), _declared(self.settings))
         ]
 
     def scan(self, ws: Workspace) -> list[Observation]:
@@ -540,8 +542,18 @@ def _declared(settings: Settings) -> tuple[tuple[str, ...], ...]:
     return projects
 
 
-def _project(ws: Workspace, names: list[str]) -> Project:
-    """The project's files and its folder's .env, read through the workspace."""
+def _started_by(tilt: TiltSettings, names: list[str]) -> str | None:
+    """The run group of the Tiltfile that starts this project (``docker_compose()``):
+    Tilt runs it beside the Tiltfile's own resources and the cluster."""
+    if not tilt.enabled:
+        return None
+    tiltfile = next((t for name in names if (t := tilt.started_by(name)) is not None), None)
+    return None if tiltfile is None else f"tilt:{tiltfile}"
+
+
+def _project(ws: Workspace, names: list[str], group: str | None = None) -> Project:
+    """The project's files and its folder's .env, read through the workspace; ``group``:
+    the run group it runs in when not its own."""
     sources = []
     for name in names:
         text = ws.read(ws.resolve(name))
@@ -550,4 +562,4 @@ def _project(ws: Workspace, names: list[str]) -> Project:
         sources.append(Source(name, text))
     folder = names[0].rpartition("/")[0]
     env = ws.read(ws.resolve(f"{folder}/{ENV_FILE}" if folder else ENV_FILE))
-    return Project(project_of(names[0]), tuple(sources), env_values(env or ""))
+    return Project(group or project_of(names[0]), tuple(sources), env_values(env or ""))

@@ -24,6 +24,7 @@ Starlark interpreter (starlark-go) on generated Tiltfiles.
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import warnings
 from bisect import bisect_left
@@ -120,6 +121,24 @@ def parse(display: str, text: str) -> tuple[ast.Module, _Source]:
     except (RecursionError, MemoryError):  # absurd nesting: Python's parser gives up
         reason, line = "nested too deeply for Python's parser", 1
     raise PortregError(f"cannot read the Tiltfile ({reason})", where=f"{display}:{line}")
+
+
+def docker_compose_files(display: str, text: str) -> list[str]:
+    """The compose files a Tiltfile starts with ``docker_compose(...)`` (a literal path or
+    a list of them), as repo paths: Tilt reads them relative to the Tiltfile's folder."""
+    tree, _source = parse(display, text)
+    folder = posixpath.dirname(display)
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or _callee(node) != "docker_compose":
+            continue
+        held = node.args[0] if node.args else _keyword(node, "configPaths")
+        items = held.elts if isinstance(held, ast.List | ast.Tuple) else [held]
+        for item in items:
+            path = literal(item) if isinstance(item, ast.expr) else None
+            if isinstance(path, str) and path and not path.startswith("/"):
+                found.append(posixpath.normpath(posixpath.join(folder, path)))
+    return [path for path in found if not path.startswith("../")]
 
 
 def literal(node: ast.expr | None) -> int | str | None:
