@@ -54,9 +54,16 @@ NO_CONFIG = (
 )
 
 
+# What a command that leaves no registry says last, on stderr.
+NO_REGISTRY = (
+    "ℹ️  no registry yet (scripts/port-registry.json): `portreg init` writes it, and "
+    "`portreg reconcile` records the services the files hold\n"
+)
+
+
 def without_notice(err: str) -> str:
-    """stderr without the one line a repo with no config gets."""
-    return err.replace(NO_CONFIG, "", 1)
+    """stderr without the lines a repo with no config (or no registry yet) gets."""
+    return err.replace(NO_CONFIG, "", 1).replace(NO_REGISTRY, "", 1)
 
 
 @dataclass(frozen=True)

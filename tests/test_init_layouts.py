@@ -15,7 +15,7 @@ import pytest
 
 from portreg.cli import main
 
-from conftest import NO_CONFIG, CliRunner, tree
+from conftest import NO_CONFIG, NO_REGISTRY, CliRunner, tree
 
 REG = "scripts/port-registry.json"
 
@@ -303,10 +303,15 @@ def test_init_dry_run_shows_the_files_and_writes_nothing(tmp_path: Path, cli: Cl
 def test_the_no_config_line_is_said_once_after_the_output_and_never_beside_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A repo that never ran init: an empty listing says why (no registry yet)."""
     root = git_repo(tmp_path, {"Tiltfile": DEV_TILTFILE})
     assert main(["--root", str(root), "list"]) == 0
-    assert capsys.readouterr().err == NO_CONFIG
+    listed = capsys.readouterr()
+    assert listed.out.endswith("Total: 0 services\n")
+    assert listed.err == NO_CONFIG + NO_REGISTRY
     (root / REG).parent.mkdir()
+    assert main(["--root", str(root), "assign", "api"]) == 0  # it writes the registry
+    assert capsys.readouterr().err == NO_CONFIG
     (root / REG).write_text("{\n")
     assert main(["--root", str(root), "list"]) == 2
     err = capsys.readouterr().err

@@ -43,11 +43,10 @@ def found_config(settings: Settings) -> Found:
         bindings,
         dict(facts.state.assignments),
         node_port_files=_values_pairs(own),
-        read_formula=not seed,
+        seed_layout=seed,
         kind_cluster=settings.kind.enabled,
+        registry_reserves=facts.registry_text is not None,
     )
-    if facts.registry_text is not None:  # the registry's reserved_ports stand
-        choice.table.pop("reserved", None)
     table = {**settings.layout, **choice.table}
     if choice.kind and table.get("kind", {}).get("enabled"):
         table["kind"] = {**table["kind"], **choice.kind}

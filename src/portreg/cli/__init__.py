@@ -40,6 +40,10 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+NO_REGISTRY = (
+    "ℹ️  no registry yet ({registry}): `portreg init` writes it, and `portreg reconcile` "
+    "records the services the files hold"
+)
 NO_CONFIG = (
     "ℹ️  no portreg.toml: using the layout and ports found in the files "
     "(`portreg init` writes them down)"
@@ -52,7 +56,19 @@ def _registry(args: argparse.Namespace) -> Registry:
     registry = Registry.open(args.root, config=args.config, store=args.store)
     # said once, after the command's own output, and never beside an error's one line
     args.no_config = registry.settings.source is None
+    if registry.settings.store is None:  # a file registry: said when the command leaves none
+        args.registry_file = (registry.settings.registry_path, registry.settings.registry)
     return registry
+
+
+def _after(args: argparse.Namespace) -> None:
+    """What a command says last about the repo itself: no config, no registry yet (so an
+    empty listing or a clean check never reads as a healthy registry)."""
+    if getattr(args, "no_config", False):
+        _err(NO_CONFIG)
+    registry = getattr(args, "registry_file", None)
+    if registry is not None and not os.path.lexists(registry[0]):
+        _err(NO_REGISTRY.format(registry=registry[1]))
 
 
 def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
@@ -975,8 +991,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser(only=command_of(argv)).parse_args(argv)
         handler: Command = args.handler
         code = handler(args)
-        if getattr(args, "no_config", False):
-            _err(NO_CONFIG)
+        _after(args)
         return code
     except SystemExit as exc:  # --help and --version print and stop there
         return exc.code if isinstance(exc.code, int) else EXIT_OK

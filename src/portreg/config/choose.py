@@ -148,15 +148,18 @@ def choose_ports(
     registered: dict[str, int],
     *,
     node_port_files: Iterable[tuple[int, int]] = (),
-    read_formula: bool = True,
+    seed_layout: bool = False,
     kind_cluster: bool = False,
+    registry_reserves: bool = False,
 ) -> Choice:
     """The range, reserved ports, NodePort formula and Tilt's share for these bindings;
     ``node_port_files`` are (port, nodePort) pairs values files write (under the NodePort
     convention their port is the service's). A binding no one owns (a kind mapping with
-    no comment naming a service) says nothing about the range. ``read_formula=False``:
-    the layout brings its formula (the seed's), which the files' pairs do not change;
-    ``kind_cluster``: the repo has a kind cluster, which may leave the range to Tilt."""
+    no comment naming a service) says nothing about the range. ``seed_layout``: the
+    seed's layout brings its formula and its reserved port (8080), which the files' pairs
+    do not change;
+    ``kind_cluster``: the repo has a kind cluster, which may leave the range to Tilt;
+    ``registry_reserves``: a registry exists, whose reserved_ports stand."""
     found = list(bindings)
     values = list(node_port_files)
     choice = Choice()
@@ -164,14 +167,19 @@ def choose_ports(
     services = sorted({*registered.values(), *owned, *(port for port, _node in values)})
     first, last = _range(services)
     choice.table["first-port"], choice.table["last-port"] = first, last
-    reserved = sorted(
-        {b.port for b in found if first <= b.port <= last and is_infrastructure(b.owner, b.port)}
-        - set(registered.values())
-    )
-    choice.table["reserved"] = reserved
-    choice.notes.append(_range_note(services, first, last, reserved))
+    note = _range_note(services, first, last)
+    if not registry_reserves:
+        infrastructure = {b.port for b in found if is_infrastructure(b.owner, b.port)}
+        brought = set(discovery.RESERVED) if seed_layout else set()
+        free = {p for p in infrastructure | brought if first <= p <= last} - set(services)
+        infra = sorted(free & infrastructure)
+        seeds = sorted(free - infrastructure)
+        choice.table["reserved"] = sorted([*infra, *seeds])
+        note += _reserved_note(infra, "infrastructure binds them")
+        note += _reserved_note(seeds, "the seed's layout keeps it free")
+    choice.notes.append(note)
     pairs = [(b.port, b.node_port) for b in found if b.node_port is not None]
-    if read_formula:
+    if not seed_layout:
         _node_ports(choice, [*pairs, *values], first, last, convention=bool(values))
     else:
         choice.notes.append("NodePorts: the seed's formula, 31000 + (port - 8000)")
@@ -201,7 +209,11 @@ def _range(services: list[int]) -> tuple[int, int]:
     return (low + 1 if low == held[0] - 1 else low), held[-1] // 100 * 100 + 99
 
 
-def _range_note(services: list[int], first: int, last: int, reserved: list[int]) -> str:
+def _reserved_note(ports: list[int], why: str) -> str:
+    return f"; reserved {', '.join(map(str, ports))} ({why})" if ports else ""
+
+
+def _range_note(services: list[int], first: int, last: int) -> str:
     inside = sum(first <= p <= last for p in services)
     held = f"the {len(services)} service port(s) found" if services else "no service port yet"
     if inside < len(services):
@@ -209,10 +221,7 @@ def _range_note(services: list[int], first: int, last: int, reserved: list[int])
             f"{inside} of the {len(services)} service ports found (the others are foreign: "
             "checked, never moved)"
         )
-    note = f"range {first}-{last}: holds {held}"
-    if reserved:
-        note += f"; reserved {', '.join(map(str, reserved))} (infrastructure binds them)"
-    return note
+    return f"range {first}-{last}: holds {held}"
 
 
 def _node_ports(
