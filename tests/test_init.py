@@ -98,7 +98,8 @@ def test_init_in_a_repo_with_services_says_what_it_found_and_what_to_run(
             "🔎 Tiltfiles: 1 file (Tiltfile)",
             "🔎 compose files: none",
             "🔎 Kubernetes manifests with a Service: none",
-            "🔎 range 8001-8999: holds the 2 service port(s) found",
+            "🔎 range 8001-8999: holds the 2 service port(s) found; reserved 8080 "
+            "(the seed's layout keeps it free)",
             "🔎 NodePorts: the seed's formula, 31000 + (port - 8000)",
             "🔎 .env files with a service's *_PORT= line: none",
         ][: len(notes)]
