@@ -172,13 +172,17 @@ def _is_tiltfile(name: str) -> bool:
 
 
 def _compose(sniffed: dict[str, str]) -> tuple[dict[str, Any], str]:
-    found = sorted(p for p, k in sniffed.items() if k == "compose")
+    from portreg.targets.compose import group_files, is_override
+
+    named = sorted(p for p, k in sniffed.items() if k == "compose")
+    # a project is a file with its overrides; an override alone runs nowhere (compose
+    # reads it only beside the file it overrides)
+    projects = [group for group in group_files(named, ()) if not is_override(group[0])]
+    found = sorted(p for group in projects for p in group)
     if not found:
         return {"enabled": False}, "compose files: none"
-    overrides = [p for p in found if ".override." in p.rsplit("/", 1)[-1]]
-    projects = len(found) - len(overrides)
     note = (
-        f"compose files: {_count(len(found), 'file')} in {_count(projects, 'project')} "
+        f"compose files: {_count(len(found), 'file')} in {_count(len(projects), 'project')} "
         f"({_names(found)}; a file runs with its override file, projects apart)"
     )
     return {"enabled": True, "files": found}, note
@@ -218,7 +222,7 @@ def _helm(files: list[str], read: Reader) -> _Helm:
     seed = _seed_layout(files)
     if seed is not None:
         return seed
-    candidates = [*_values_folders(files), *_chart_per_service(files)]
+    candidates = [*_values_folders(files), *_chart_per_service(files, read)]
     if not candidates:
         return _Helm({"enabled": False}, "Helm values per service: none")
     pattern, services = max(candidates, key=lambda c: len(c[1]))
@@ -288,15 +292,19 @@ def _values_folders(files: list[str]) -> list[tuple[str, list[str]]]:
     return [(f"{folder}/{{service}}.{suffix}", s) for (folder, suffix), s in folders.items() if s]
 
 
-def _chart_per_service(files: list[str]) -> list[tuple[str, list[str]]]:
+def _chart_per_service(files: list[str], read: Reader) -> list[tuple[str, list[str]]]:
     """``x/{service}/y/values.yaml``: charts (a ``Chart.yaml`` beside ``values.yaml``) that
-    differ in one folder's name, the service's; two charts at least."""
+    differ in one folder's name, the service's; two charts at least. A library chart
+    (``type: library``, shared by the others) deploys nothing: it is no service."""
+    from portreg.targets.helm import is_library_chart
+
     present = set(files)
     charts = [
         p.split("/")
         for p in files
         if p.rsplit("/", 1)[-1] in ("values.yaml", "values.yml")
-        and p.rpartition("/")[0] + "/Chart.yaml" in present
+        and (chart := p.rpartition("/")[0] + "/Chart.yaml") in present
+        and not is_library_chart(_read(read, chart) or "")
     ]
     patterns: dict[str, list[str]] = {}
     for parts in charts:

@@ -6,7 +6,8 @@ anywhere else, a walk. A folder symlink is one entry, never followed (as git kee
 it): what it holds is read only where the config names it, and a link out of the
 repo is then refused. Either way, vendored
 and generated folders (``node_modules``, ``vendor``, ...) and hidden folders are
-left out: their files are someone else's.
+left out: their files are someone else's; so are test fixtures (``fixtures``,
+``testdata``): files that stand for another repo's, fed to a test, never run here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ SKIPPED_FOLDERS = frozenset(
         "build",
         "target",
         "out",
+        "fixtures",
+        "__fixtures__",
+        "test-fixtures",
+        "test_fixtures",
+        "testdata",
     }
 )
 MAX_FILES = 200_000  # a listing beyond this is not a service repo's layout

@@ -195,7 +195,8 @@ def _base_of(display: str) -> tuple[str, str]:
     return folder, stem.removesuffix(".override")
 
 
-def _is_override(display: str) -> bool:
+def is_override(display: str) -> bool:
+    """``compose.override.yaml``, ``x.override.yml``: a file compose reads only beside its own."""
     name = display.rpartition("/")[2]
     return (name.rpartition(".")[0] or name).endswith(".override")
 
@@ -210,7 +211,7 @@ def group_files(files: Sequence[str], declared: Sequence[Sequence[str]]) -> list
         if name not in taken:
             rest.setdefault(_base_of(name), []).append(name)
     for names in rest.values():
-        projects.append(sorted(names, key=lambda n: (_is_override(n), n)))
+        projects.append(sorted(names, key=lambda n: (is_override(n), n)))
     return projects
 
 

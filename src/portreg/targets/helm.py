@@ -10,6 +10,7 @@ created from a template with ``--scaffold`` or a configured ``[helm] template``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,13 @@ class HelmTarget(SetTarget):
 
     def files(self, ws: Workspace) -> list[str]:
         """Every file the values pattern matches: those whose name gives no service are
-        read too (their ports count for allocation), but hold no service's ports."""
-        return ws.glob_names(self.pattern.replace("{service}", "*"))
+        read too (their ports count for allocation), but hold no service's ports. A
+        library chart's values (``charts/common/values.yaml`` beside a ``Chart.yaml`` of
+        ``type: library``) are no file of the pattern: a library deploys nothing."""
+        names = ws.glob_names(self.pattern.replace("{service}", "*"))
+        if "{service}" not in self.pattern.rpartition("/")[0]:
+            return names  # a values folder: its files are not charts
+        return [name for name in names if not _in_library_chart(ws, name)]
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.root / display) or ""
@@ -219,6 +225,20 @@ class HelmTarget(SetTarget):
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_LIBRARY_CHART = re.compile(r"(?m)^type:[ \t]*[\"']?library[\"']?[ \t]*(?:#.*)?$")
+
+
+def is_library_chart(chart_yaml: str) -> bool:
+    """A ``Chart.yaml`` of ``type: library``: a chart other charts share, never installed."""
+    return bool(_LIBRARY_CHART.search(chart_yaml))
+
+
+def _in_library_chart(ws: Workspace, display: str) -> bool:
+    try:
+        chart = ws.read(ws.root / display.rpartition("/")[0] / "Chart.yaml")
+    except PortregError:
+        return False  # one that cannot be read says nothing: the values file is read
+    return chart is not None and is_library_chart(chart)
 
 
 def _require_mappings(root: Any, display: str) -> None:

@@ -1,0 +1,133 @@
+"""``portreg init`` (and a repo with no config) against layouts that invite a wrong
+guess: files that look like the repo's layout but never run as it (a test fixture's
+compose file, an override file with no file to override, a shared library chart)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from conftest import CliRunner, tree
+
+
+def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def init(cli: CliRunner, root: Path) -> tuple[list[str], dict[str, Any]]:
+    """Run ``init``; its notes (the 🔎 lines) and the config it wrote, parsed."""
+    run = cli("--root", str(root), "init")
+    assert run.code == 0, run.err
+    notes = [line[2:] for line in run.out.splitlines() if line.startswith("🔎 ")]
+    return notes, tomllib.loads((root / "portreg.toml").read_text())
+
+
+def compose(service: str, port: int) -> str:
+    return f'services:\n  {service}:\n    image: acme/{service}\n    ports: ["{port}:80"]\n'
+
+
+# ------------------------------------------------------------ compose files that never run
+
+
+def test_a_test_fixtures_compose_file_is_not_the_repos_layout(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """A fixture stands for someone else's repo (the tests feed it to a parser): it is
+    never run here, so its ports are not this repo's and init does not govern it."""
+    root = git_repo(
+        tmp_path,
+        {
+            "compose.yaml": compose("api", 8001),
+            "tests/fixtures/docker-compose.yml": compose("fake", 8001),
+            "pkg/testdata/compose.yaml": compose("other", 8002),
+        },
+    )
+    before = tree(root)
+    check = cli("--root", str(root), "check")
+    assert (check.code, check.out) == (
+        0,
+        "✅ No port conflicts: every file agrees with the registry\n",
+    )
+    assert tree(root) == before
+    notes, config = init(cli, root)
+    assert notes[3] == (
+        "compose files: 1 file in 1 project (compose.yaml; a file runs with its override "
+        "file, projects apart)"
+    )
+    assert config["compose"] == {"enabled": True, "files": ["compose.yaml"]}
+
+
+def test_an_override_file_alone_is_not_a_project(tmp_path: Path, cli: CliRunner) -> None:
+    """compose reads ``docker-compose.override.yml`` only with ``docker-compose.yml``:
+    alone it runs nowhere. Beside its file (in a sub-folder, .yml or .yaml) it is one
+    project with it."""
+    root = git_repo(
+        tmp_path,
+        {
+            "docker-compose.override.yml": compose("api", 8001),
+            "stack/compose.yaml": compose("web", 8002),
+            "stack/compose.override.yml": compose("web", 8003),
+        },
+    )
+    notes, config = init(cli, root)
+    assert notes[3] == (
+        "compose files: 2 files in 1 project (stack/compose.override.yml, "
+        "stack/compose.yaml; a file runs with its override file, projects apart)"
+    )
+    assert config["compose"] == {
+        "enabled": True,
+        "files": ["stack/compose.override.yml", "stack/compose.yaml"],
+    }
+
+
+# ------------------------------------------------------------------ a shared library chart
+
+CHART = (
+    "apiVersion: v2\nname: {name}\ndependencies:\n- name: common\n  repository: file://../common\n"
+)
+VALUES = """\
+image:
+  name: shop-{name}
+service:
+  type: NodePort
+  port: {port}
+  nodePort: {node}
+"""
+LIBRARY_VALUES = """\
+image:
+  name: shop-common
+service:
+  type: NodePort
+  port: 8000
+  nodePort: 30000
+"""
+
+
+def test_a_library_chart_beside_the_services_charts_is_not_a_service(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """``charts/common`` is ``type: library``: it deploys nothing, so it is no service and
+    its values say nothing about the services' convention."""
+    files = {
+        "charts/common/Chart.yaml": "apiVersion: v2\nname: common\ntype: library\n",
+        "charts/common/values.yaml": LIBRARY_VALUES,
+    }
+    for name, port in (("api", 8001), ("web", 8002)):
+        files[f"charts/{name}/Chart.yaml"] = CHART.format(name=name)
+        files[f"charts/{name}/values.yaml"] = VALUES.format(name=name, port=port, node=port + 22000)
+    root = git_repo(tmp_path, files)
+    notes, config = init(cli, root)
+    assert notes[1] == "Helm values per service: 2 files (charts/{service}/values.yaml, NodePorts)"
+    assert config["helm"]["values"] == "charts/{service}/values.yaml"
+    fix = cli("--root", str(root), "fix")
+    assert fix.code == 0, fix.err
+    registry = json.loads((root / "scripts/port-registry.json").read_text())
+    assert (registry["assignments"], registry["next_port"]) == ({"api": 8001, "web": 8002}, 8003)
