@@ -131,3 +131,42 @@ def test_a_library_chart_beside_the_services_charts_is_not_a_service(
     assert fix.code == 0, fix.err
     registry = json.loads((root / "scripts/port-registry.json").read_text())
     assert (registry["assignments"], registry["next_port"]) == ({"api": 8001, "web": 8002}, 8003)
+
+
+# ------------------------------------------------------ a file named like a manifest folder
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  ports:
+  - port: 8001
+"""
+
+
+def test_a_file_named_k8s_is_no_manifest_folder_and_a_linked_one_is(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """``bin/k8s`` (a wrapper script) and a file ``manifests`` are files, not folders of
+    manifests; a folder symlink ``k8s`` (one entry, never followed by the listing) is."""
+    root = git_repo(
+        tmp_path,
+        {
+            "bin/k8s": '#!/bin/sh\nexec kubectl "$@"\n',
+            "manifests": "see deploy/\n",
+            "deploy/base/api.yaml": SERVICE,
+        },
+    )
+    notes, config = init(cli, root)
+    assert notes[4] == "Kubernetes manifests with a Service: 1 file in 1 folder"
+    assert config["manifests"] == {"enabled": True, "files": ["deploy/base/*.yaml"]}
+    (root / "portreg.toml").unlink()
+    (root / "k8s").symlink_to("deploy/base", target_is_directory=True)
+    notes, config = init(cli, root)
+    assert notes[4] == "Kubernetes manifests with a Service: 2 files in 2 folders"
+    assert config["manifests"] == {
+        "enabled": True,
+        "files": ["deploy/base/*.yaml", "k8s/**/*.yaml"],
+    }

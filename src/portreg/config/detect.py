@@ -98,8 +98,9 @@ def _sniff(files: list[str], read: Reader, taken: set[str]) -> dict[str, str]:
     content; Helm values files and chart templates are not read."""
     kinds: dict[str, str] = {}
     for path in files:
-        if path.rsplit("/", 1)[-1] in MANIFEST_FOLDERS:  # a linked folder: one entry
-            kinds[path + "/**/*.yaml"] = "manifest"
+        if path.endswith("/"):  # a linked folder: one entry, its files unlisted
+            if path[:-1].rsplit("/", 1)[-1] in MANIFEST_FOLDERS:
+                kinds[path + "**/*.yaml"] = "manifest"
             continue
         if not path.endswith(YAML_SUFFIXES) or path in taken or "templates" in path.split("/"):
             continue

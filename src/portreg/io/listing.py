@@ -2,10 +2,10 @@
 
 In a git checkout, git's own list (tracked files and untracked ones it does not
 ignore), so a build folder or a local virtualenv in ``.gitignore`` is never read;
-anywhere else, a walk. A folder symlink is one entry, never followed (as git keeps
-it): what it holds is read only where the config names it, and a link out of the
-repo is then refused. Either way, vendored
-and generated folders (``node_modules``, ``vendor``, ...) and hidden folders are
+anywhere else, a walk. A folder symlink is one entry ending in ``/`` (``k8s/``),
+never followed (as git keeps it): what it holds is read only where the config names
+it, and a link out of the repo is then refused. Either way, vendored and generated
+folders (``node_modules``, ``vendor``, ...) and hidden folders are
 left out: their files are someone else's; so are test fixtures (``fixtures``,
 ``testdata``): files that stand for another repo's, fed to a test, never run here.
 """
@@ -39,7 +39,8 @@ MAX_FILES = 200_000  # a listing beyond this is not a service repo's layout
 
 
 def repo_files(root: str) -> list[str]:
-    """Repo-relative ``/``-joined paths of the repo's own files, sorted."""
+    """Repo-relative ``/``-joined paths of the repo's own files, sorted; a linked folder's
+    ends in ``/``, so it is told from a file of the same name."""
     listed = _git_files(root)
     if listed is None:
         listed = _walked_files(root)
@@ -69,12 +70,16 @@ def _git_files(root: str) -> list[str] | None:
     if done.returncode != 0:
         return None
     names = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
-    return [name for name in names[:MAX_FILES] if _entry(os.path.join(root, name))]
+    return [entry for name in names[:MAX_FILES] if (entry := _entry(root, name)) is not None]
 
 
-def _entry(path: str) -> bool:
-    """A file, or a symlink (git lists a linked folder as one entry, never its files)."""
-    return os.path.isfile(path) or os.path.islink(path)
+def _entry(root: str, name: str) -> str | None:
+    """A file as it is, a linked folder as ``name/`` (git lists one as one entry, never
+    its files), anything else (a FIFO, a socket, a file gone since) None."""
+    path = os.path.join(root, name)
+    if os.path.islink(path):
+        return name + "/" if os.path.isdir(path) else name
+    return name if os.path.isfile(path) else None
 
 
 def _walked_files(root: str) -> list[str]:
@@ -85,7 +90,7 @@ def _walked_files(root: str) -> list[str]:
         kept = [n for n in folders if not n.startswith(".") and n not in SKIPPED_FOLDERS]
         linked = [n for n in kept if os.path.islink(os.path.join(folder, n))]
         folders[:] = sorted(set(kept) - set(linked))
-        found += [prefix + name for name in [*files, *linked]]  # a linked folder: one entry
+        found += [prefix + name for name in files] + [prefix + name + "/" for name in linked]
         if len(found) > MAX_FILES:
             break
     return found[:MAX_FILES]
