@@ -170,3 +170,37 @@ def test_a_file_named_k8s_is_no_manifest_folder_and_a_linked_one_is(
         "enabled": True,
         "files": ["deploy/base/*.yaml", "k8s/**/*.yaml"],
     }
+
+
+# ------------------------------------------------- one broken compose file hides no other
+
+
+def test_a_broken_compose_file_is_one_finding_and_the_other_projects_are_read(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """A half-written compose file in one folder: its own finding. The other projects
+    are read all the same (their clash is reported, their ports set init's range);
+    before, the one file left every compose project unread."""
+    root = git_repo(
+        tmp_path,
+        {
+            "broken/docker-compose.yml": "services:\n  api: [\n",
+            "compose.yaml": compose("api", 8101),
+            "demo/compose.yaml": compose("web", 8101),
+        },
+    )
+    check = cli("--root", str(root), "check")
+    assert (check.code, check.out) == (
+        1,
+        "broken/docker-compose.yml:3: error PR017 not valid YAML (did not find expected "
+        "node content); its ports were not checked\n"
+        "    hint: fix the file so it parses\n"
+        "demo/compose.yaml:4: warning PR023 port 8101 is bound by api (compose.yaml:4) and by "
+        "web (demo/compose.yaml:4), which do not run together; starting both at once fails "
+        "with 'address already in use'\n"
+        "    hint: if both run at once, move one by hand (or declare them one compose "
+        "project)\n"
+        "❌ 1 error, 1 warning, 0 info\n",
+    )
+    notes, _config = init(cli, root)
+    assert "range 8001-8999: holds the 1 service port(s) found" in notes

@@ -20,7 +20,7 @@ from portreg.errors import PortregError
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
-from portreg.targets.base import UNREAD, FileScanner, Observation, Target
+from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs
@@ -106,6 +106,9 @@ def scan(
             continue
         try:
             parts.append((target.scan(ws), []))
+        except PartlyRead as exc:
+            unread = [_unreadable(target.name, error, target.name) for error in exc.errors]
+            parts.append((exc.found, unread))
         except PortregError as exc:
             parts.append(([], [_unreadable(target.name, exc, target.name)]))
     _scan_all(ws, [slot for part in parts if isinstance(part, list) for slot in part], split)

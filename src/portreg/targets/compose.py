@@ -35,7 +35,7 @@ from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
 from portreg.targets import yamlscan as ys
-from portreg.targets.base import HOST, UNREAD, Observation
+from portreg.targets.base import HOST, UNREAD, Observation, PartlyRead
 
 if TYPE_CHECKING:
     from portreg.edit.yaml import Path as YamlPath
@@ -515,7 +515,18 @@ class ComposeTarget:
         ]
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        return [seen for project in self.projects(ws) for seen in scan_project(project)]
+        """Every project's ports; a project that cannot be read is its own error
+        (``PartlyRead``), and the other projects are read all the same."""
+        found: list[Observation] = []
+        errors: list[PortregError] = []
+        for names in group_files(self.files(ws), _declared(self.settings)):
+            try:
+                found += scan_project(_project(ws, names))
+            except PortregError as exc:
+                errors.append(exc if exc.where else PortregError(exc.message, where=names[0]))
+        if errors:
+            raise PartlyRead(found, errors)
+        return found
 
     def update(
         self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
