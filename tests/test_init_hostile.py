@@ -204,3 +204,46 @@ def test_a_broken_compose_file_is_one_finding_and_the_other_projects_are_read(
     )
     notes, _config = init(cli, root)
     assert "range 8001-8999: holds the 1 service port(s) found" in notes
+
+
+# -------------------------------------------------- a CI job named after kind is no cluster
+
+CI_JOB = """\
+name: e2e on kind
+on: [push]
+jobs:
+  e2e:
+    runs-on: ubuntu-latest
+    steps:
+    - uses: helm/kind-action@v1
+"""
+KIND_CLUSTER = """\
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - containerPort: 30001   # api
+    hostPort: 8001
+"""
+
+
+def test_a_ci_job_named_kind_yml_is_not_the_cluster_config(tmp_path: Path, cli: CliRunner) -> None:
+    """``ci/kind.yml`` runs the tests on a kind cluster; it is not one. The cluster's
+    config is found by what it says, wherever it is and whatever its name."""
+    root = git_repo(
+        tmp_path,
+        {"ci/kind.yml": CI_JOB, "test/kind-e2e.yaml": "steps:\n  - run: kind create cluster\n"},
+    )
+    notes, config = init(cli, root)
+    assert notes[0] == "kind cluster configs: none"
+    assert config["kind"] == {"enabled": False}
+    (root / "portreg.toml").unlink()
+    (root / "dev").mkdir()
+    (root / "dev/cluster.yaml").write_text(KIND_CLUSTER)
+    (root / "dev/kind-config.yaml").write_text("kind: Cluster\nnodes: [\n")  # half-written
+    notes, config = init(cli, root)
+    assert notes[0] == (
+        "kind cluster configs: 2 files (dev/cluster.yaml, dev/kind-config.yaml); "
+        "reading dev/cluster.yaml (one cluster per repo)"
+    )

@@ -110,13 +110,24 @@ def _sniff(files: list[str], read: Reader, taken: set[str]) -> dict[str, str]:
             if named is not None:  # one it cannot read is named by check, not skipped
                 kinds[path] = named
             continue
-        if (_KIND_CLUSTER.search(text) and "kind.x-k8s.io" in text) or _is_kind_name(path):
+        if _is_kind_config(path, text):
             kinds[path] = "kind"
         elif _COMPOSE_NAME.fullmatch(path.rsplit("/", 1)[-1]) and _COMPOSE_BODY.search(text):
             kinds[path] = "compose"
         elif _K8S_SERVICE.search(text) and "{{" not in text:
             kinds[path] = "manifest"
     return kinds
+
+
+def _is_kind_config(path: str, text: str) -> bool:
+    """A cluster config of ``kind.x-k8s.io``; or one named like it whose text says
+    anything of kind's (a half-written one, which ``check`` names), not any file so
+    named (a CI job ``ci/kind.yml`` that starts a cluster)."""
+    cluster = bool(_KIND_CLUSTER.search(text))
+    api = "kind.x-k8s.io" in text
+    if cluster and api:
+        return True
+    return _is_kind_name(path) and (cluster or api or "extraPortMappings" in text)
 
 
 def _is_kind_name(path: str) -> bool:
