@@ -247,3 +247,60 @@ def test_a_ci_job_named_kind_yml_is_not_the_cluster_config(tmp_path: Path, cli: 
         "kind cluster configs: 2 files (dev/cluster.yaml, dev/kind-config.yaml); "
         "reading dev/cluster.yaml (one cluster per repo)"
     )
+
+
+# ------------------------------------------ a service on a port some infrastructure uses
+
+TILT_8500 = """\
+k8s_resource('billing', port_forwards=['8499:8080'])
+k8s_resource('orders', port_forwards=['8500:8080'])
+k8s_resource('users', port_forwards=['8501:8080'])
+"""
+STACK_8500 = """\
+services:
+  api:
+    image: acme/api
+    ports: ["8600:80"]
+  consul:
+    image: hashicorp/consul
+    ports: ["8500:8500"]
+  pg:
+    image: postgres:16
+    ports: ["8502:5432"]
+"""
+
+
+def test_a_service_on_consuls_port_is_a_service_and_fix_leaves_it_there(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """``orders`` serves 8080 behind host port 8500 (Consul's well-known port) and has
+    its own chart: a service, not infrastructure. init reserved 8500, and ``fix``
+    moved ``orders`` to 8001 in its values file and the Tiltfile. What a forward leads
+    to is what is served: ``8502:5432`` is a database's."""
+    files = {"Tiltfile": TILT_8500}
+    for name, port in (("billing", 8499), ("orders", 8500), ("users", 8501)):
+        files[f"charts/{name}/Chart.yaml"] = f"apiVersion: v2\nname: {name}\n"
+        files[f"charts/{name}/values.yaml"] = (
+            f"service:\n  type: NodePort\n  port: {port}\n  nodePort: {port + 22000}\n"
+        )
+    root = git_repo(tmp_path, files)
+    notes, config = init(cli, root)
+    assert notes[5] == "range 8001-8999: holds the 3 service port(s) found"
+    assert config["reserved"] == []
+    before = tree(root)
+    fix = cli("--root", str(root), "fix")
+    assert fix.code == 0, fix.err
+    registry = json.loads((root / "scripts/port-registry.json").read_text())
+    assert registry["assignments"] == {"billing": 8499, "orders": 8500, "users": 8501}
+    after = tree(root)
+    assert [name for name in after if after[name] != before.get(name)] == [
+        "scripts/port-registry.json"
+    ]
+    assert cli("--root", str(root), "check").code == 0
+
+    stack = git_repo(tmp_path / "stack", {"compose.yaml": STACK_8500})
+    notes, config = init(cli, stack)
+    assert notes[5] == (
+        "range 8001-8999: holds the 1 service port(s) found; reserved 8500, 8502 "
+        "(infrastructure binds them)"
+    )

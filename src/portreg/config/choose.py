@@ -116,12 +116,18 @@ INFRA_PORTS = frozenset(
 
 @dataclass(frozen=True)
 class HostPort:
-    """A host port a file binds: whose, which tool binds it, and the NodePort it reaches."""
+    """A host port a file binds: whose, which tool binds it, the NodePort it reaches (a
+    kind mapping) and the port it leads to, the one the process serves (``8502:5432``)."""
 
     port: int
     owner: str | None
     source: str  # the target kind that read it: kind, tilt, compose, ...
     node_port: int | None = None
+    serves: int | None = None
+
+    def infrastructure(self) -> bool:
+        """Infrastructure binds it: by the port it serves, or its owner's name."""
+        return is_infrastructure(self.owner, self.port, self.serves)
 
 
 @dataclass
@@ -133,10 +139,12 @@ class Choice:
     notes: list[str] = field(default_factory=list)
 
 
-def is_infrastructure(owner: str | None, port: int) -> bool:
-    """A port no service of the repo's own serves: a well-known one, or one whose owner's
-    name says what it is (``postgres``, ``redis-cache``, ``otel-collector``)."""
-    if port < 1024 or port in INFRA_PORTS:
+def is_infrastructure(owner: str | None, port: int, serves: int | None = None) -> bool:
+    """A port no service of the repo's own serves: a privileged one, a well-known one
+    served (``serves``, the port a forward leads to, else ``port``: ``8502:5432`` is a
+    database's, ``8500:8080`` no Consul's), or one whose owner's name says what it is
+    (``postgres``, ``redis-cache``, ``otel-collector``)."""
+    if port < 1024 or (port if serves is None else serves) in INFRA_PORTS:
         return True
     words = set(re.split(r"[^a-z0-9]+", (owner or "").lower()))
     return bool(words & INFRA_WORDS)
@@ -156,13 +164,14 @@ def choose_ports(
     found = list(bindings)
     values = list(node_port_files)
     choice = Choice()
-    owned = {b.port for b in found if b.owner and not is_infrastructure(b.owner, b.port)}
-    services = sorted({*registered.values(), *owned, *(port for port, _node in values)})
+    owned = {b.port for b in found if b.owner and not b.infrastructure()}
+    # the registry's ports and those values files give their service are services' ports
+    known = {*registered.values(), *(port for port, _node in values)}
+    services = sorted(known | owned)
     first, last = _range(services)
     choice.table["first-port"], choice.table["last-port"] = first, last
     reserved = sorted(
-        {b.port for b in found if first <= b.port <= last and is_infrastructure(b.owner, b.port)}
-        - set(registered.values())
+        {b.port for b in found if first <= b.port <= last and b.infrastructure()} - known
     )
     choice.table["reserved"] = reserved
     choice.notes.append(_range_note(services, first, last, reserved))
