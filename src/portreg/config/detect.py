@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from portreg.config.compose_projects import group_files, is_override
 from portreg.errors import PortregError
 
 Reader = Callable[[str], "str | None"]
@@ -41,6 +42,7 @@ _COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:[.-][-.\w]+)?\.ya?ml")
 _COMPOSE_BODY = re.compile(r"(?m)^services:[ \t]*(?:#.*)?$")
 _ENV_NAME = re.compile(r"(?:\.env(?:\.[-\w]+)?|[-\w]+\.env)")
 _ENV_PORT = re.compile(r"(?m)^(?:export[ \t]+)?([A-Z][A-Z0-9_]*)_PORT=[0-9]{1,5}[ \t]*$")
+_LIBRARY_CHART = re.compile(r"(?m)^type:[ \t]*[\"']?library[\"']?[ \t]*(?:#.*)?$")
 _NODE_PORT_VALUES = re.compile(
     r"(?m)^[ \t]+(?:type:[ \t]*[\"']?(?:NodePort|LoadBalancer)\b|nodePort:[ \t]*[0-9]+)"
 )
@@ -184,8 +186,6 @@ def _is_tiltfile(name: str) -> bool:
 
 
 def _compose(sniffed: dict[str, str]) -> tuple[dict[str, Any], str]:
-    from portreg.targets.compose import group_files, is_override
-
     named = sorted(p for p, k in sniffed.items() if k == "compose")
     # a project is a file with its overrides; an override alone runs nowhere (compose
     # reads it only beside the file it overrides)
@@ -308,8 +308,6 @@ def _chart_per_service(files: list[str], read: Reader) -> list[tuple[str, list[s
     """``x/{service}/y/values.yaml``: charts (a ``Chart.yaml`` beside ``values.yaml``) that
     differ in one folder's name, the service's; two charts at least. A library chart
     (``type: library``, shared by the others) deploys nothing: it is no service."""
-    from portreg.targets.helm import is_library_chart
-
     present = set(files)
     charts = [
         p.split("/")
@@ -325,6 +323,11 @@ def _chart_per_service(files: list[str], read: Reader) -> list[tuple[str, list[s
                 pattern = "/".join([*parts[:index], "{service}", *parts[index + 1 :]])
                 patterns.setdefault(pattern, []).append(part)
     return [(p, sorted(set(s))) for p, s in patterns.items() if len(set(s)) >= 2]
+
+
+def is_library_chart(chart_yaml: str) -> bool:
+    """A ``Chart.yaml`` of ``type: library``: a chart other charts share, never installed."""
+    return bool(_LIBRARY_CHART.search(chart_yaml))
 
 
 def _template_file(files: list[str], pattern: str) -> str | None:

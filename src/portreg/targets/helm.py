@@ -10,11 +10,11 @@ created from a template with ``--scaffold`` or a configured ``[helm] template``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from portreg.config import Settings, TargetSpec
+from portreg.config.detect import is_library_chart
 from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError, PortregError
@@ -225,12 +225,6 @@ class HelmTarget(SetTarget):
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_LIBRARY_CHART = re.compile(r"(?m)^type:[ \t]*[\"']?library[\"']?[ \t]*(?:#.*)?$")
-
-
-def is_library_chart(chart_yaml: str) -> bool:
-    """A ``Chart.yaml`` of ``type: library``: a chart other charts share, never installed."""
-    return bool(_LIBRARY_CHART.search(chart_yaml))
 
 
 def _in_library_chart(ws: Workspace, display: str) -> bool:
