@@ -304,3 +304,37 @@ def test_a_service_on_consuls_port_is_a_service_and_fix_leaves_it_there(
         "range 8001-8999: holds the 1 service port(s) found; reserved 8500, 8502 "
         "(infrastructure binds them)"
     )
+
+
+# ----------------------------------------------- one NodePort pair is the repo's formula
+
+
+def test_one_values_file_keeps_its_nodeport_and_fix_moves_nothing(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """One service, ``port: 8001`` and ``nodePort: 30001``: the repo's formula is
+    30000 + (port - 8000). It was the seed's 31000, so ``check`` (no config, and after
+    init) reported a false PR005 and ``fix`` moved the nodePort to 31001."""
+    root = git_repo(
+        tmp_path,
+        {"helm/values/api.yaml": "service:\n  type: NodePort\n  port: 8001\n  nodePort: 30001\n"},
+    )
+    check = cli("--root", str(root), "check")
+    assert (check.code, check.out) == (
+        1,
+        "helm/values/api.yaml:3: error PR006 values file for api, which the registry does "
+        "not know\n"
+        "    hint: run `portreg reconcile` to adopt it, or `portreg fix --prune`\n"
+        "❌ 1 error, 0 warnings, 1 info (--verbose shows it)\n",
+    )
+    notes, config = init(cli, root)
+    assert notes[6] == "NodePorts: 30000 + (port - 8000), as the repo's mappings derive them"
+    assert (config["node-port-base"], config["node-port-offset"]) == (30000, 8000)
+    before = tree(root)
+    fix = cli("--root", str(root), "fix")
+    assert fix.code == 0, fix.err
+    after = tree(root)
+    assert [name for name in after if after[name] != before.get(name)] == [
+        "scripts/port-registry.json"
+    ]
+    assert cli("--root", str(root), "check").code == 0

@@ -203,9 +203,10 @@ def _range_note(services: list[int], first: int, last: int, reserved: list[int])
 def _node_ports(
     choice: Choice, pairs: list[tuple[int, int]], first: int, last: int, *, convention: bool
 ) -> None:
-    """The formula the pairs follow, when one shift fits the range into the NodePort band.
-    Kind mappings that follow no one shift derive no NodePorts; values files under the
-    NodePort convention (``convention``) do, and a pair off the formula is their drift."""
+    """The formula the pairs follow, when one shift fits the range into the NodePort band
+    (one pair alone follows its own: nothing says it drifted). Kind mappings that follow
+    no one shift derive no NodePorts; values files under the NodePort convention
+    (``convention``) do, and a pair off the formula is their drift."""
     # distinct pairs: one service's port written in two files is one mapping, not two
     shifts = Counter(node - port for port, node in set(pairs) if K8S_LOW <= node <= K8S_HIGH)
     if not shifts:
@@ -213,9 +214,9 @@ def _node_ports(
         return
     default = discovery.NODE_PORT_BASE - discovery.NODE_PORT_OFFSET
     shift, agreeing = shifts.most_common(1)[0]
-    if default in shifts or sum(shifts.values()) == 1 or (agreeing < 2 and convention):
-        shift = default  # one odd mapping, or values files off their formula: drift
-    elif agreeing < 2:
+    if default in shifts or (agreeing < 2 and len(shifts) > 1 and convention):
+        shift = default  # the seed's formula where one follows it; values files off any
+    elif agreeing < 2 and len(shifts) > 1:
         choice.table["derive-node-ports"] = False
         choice.notes.append("NodePorts: not derived (no two mappings follow one formula)")
         return
