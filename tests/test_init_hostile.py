@@ -5,6 +5,7 @@ compose file, an override file with no file to override, a shared library chart)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tomllib
 from pathlib import Path
@@ -338,3 +339,34 @@ def test_one_values_file_keeps_its_nodeport_and_fix_moves_nothing(
         "scripts/port-registry.json"
     ]
     assert cli("--root", str(root), "check").code == 0
+
+
+# ------------------------------------------------------ a file name that is not UTF-8
+
+
+def test_a_name_that_is_not_utf8_is_left_out_and_no_command_fails(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """A folder ``k\\xe9`` (Latin-1) holding a kind config, in a folder that is no git
+    checkout: no config can name it, and every command stopped with "kind.config: ...
+    holds a control character" (exit 2), ``list`` too. Such a name is no part of the
+    layout; the rest is read as usual."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "compose.yaml").write_text(compose("api", 8001))
+    latin = Path(os.fsdecode(bytes(root) + b"/k\xe9"))
+    latin.mkdir()
+    (latin / "kind.yaml").write_text("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n")
+    before = tree(root)
+    listed = cli("--root", str(root), "list")
+    assert (listed.code, listed.err) == (0, "")
+    check = cli("--root", str(root), "check")
+    assert (check.code, check.out, check.err) == (
+        0,
+        "✅ No port conflicts: every file agrees with the registry\n",
+        "",
+    )
+    assert tree(root) == before
+    notes, config = init(cli, root)
+    assert notes[0] == "kind cluster configs: none"
+    assert config["compose"] == {"enabled": True, "files": ["compose.yaml"]}

@@ -48,8 +48,13 @@ def repo_files(root: str) -> list[str]:
 
 
 def _kept(name: str) -> bool:
+    """Not in a skipped folder, and a name a config can hold (printable, as every config
+    string must be): one that is not UTF-8 (its bytes kept as surrogates) or holds a
+    control character is written in no ``portreg.toml``, so it is no part of a layout."""
     *folders, _file = name.split("/")
-    return not any(part in SKIPPED_FOLDERS or part.startswith(".") for part in folders)
+    if any(part in SKIPPED_FOLDERS or part.startswith(".") for part in folders):
+        return False
+    return name.isprintable()
 
 
 def _git_files(root: str) -> list[str] | None:
@@ -69,7 +74,7 @@ def _git_files(root: str) -> list[str] | None:
         return None
     if done.returncode != 0:
         return None
-    names = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+    names = [name for name in os.fsdecode(done.stdout).split("\0") if name]
     return [entry for name in names[:MAX_FILES] if (entry := _entry(root, name)) is not None]
 
 
