@@ -370,3 +370,27 @@ def test_a_name_that_is_not_utf8_is_left_out_and_no_command_fails(
     notes, config = init(cli, root)
     assert notes[0] == "kind cluster configs: none"
     assert config["compose"] == {"enabled": True, "files": ["compose.yaml"]}
+
+
+# --------------------------------------------------------- a service on the last hundred
+
+
+def test_a_service_in_the_last_hundred_gives_a_range_that_ends_at_65535(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """A forward on 65500: the range's whole hundreds ran to 65599, and every command
+    of the repo with no config stopped with "last-port: 65599 is not a TCP port"."""
+    tiltfile = (
+        "k8s_resource('web', port_forwards=['8001:8080'])\n"
+        "k8s_resource('api', port_forwards=['65500:8080'])\n"
+    )
+    root = git_repo(tmp_path, {"Tiltfile": tiltfile})
+    check = cli("--root", str(root), "check")
+    assert (check.code, check.out, check.err) == (
+        0,
+        "✅ No port conflicts: every file agrees with the registry\n",
+        "",
+    )
+    notes, config = init(cli, root)
+    assert (config["first-port"], config["last-port"]) == (8001, 65535)
+    assert notes[5] == "range 8001-65535: holds the 2 service port(s) found"

@@ -23,6 +23,7 @@ from typing import Any
 from portreg.config import discovery
 
 K8S_LOW, K8S_HIGH = 30000, 32767
+MAX_PORT = 65535
 INFRA_WORDS = frozenset(
     [
         "postgres",
@@ -189,7 +190,8 @@ def _range(services: list[int]) -> tuple[int, int]:
     if not services or (first <= services[0] and services[-1] <= last):
         return first, last
     low = services[0] // 100 * 100
-    return (low + 1 if low == services[0] - 1 else low), services[-1] // 100 * 100 + 99
+    high = min(services[-1] // 100 * 100 + 99, MAX_PORT)  # 65500's hundred ends at 65535
+    return (low + 1 if low == services[0] - 1 else low), high
 
 
 def _range_note(services: list[int], first: int, last: int, reserved: list[int]) -> str:
