@@ -47,7 +47,8 @@ def kind(text: str) -> list[Any]:
 
 def helm(text: str) -> list[Any]:
     return HelmTarget(Settings(root=Path("."))).scan_file(
-        "helm/rerp-microservice/values/a.yaml", text
+        "helm/values/a.yaml",
+        text,  # the default values pattern
     )
 
 

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portreg.api import Registry
 from portreg.check import scan
 from portreg.cli import main
 from portreg.config import load_settings
@@ -291,12 +292,13 @@ def test_every_observed_port_is_in_the_skip_set(repo: Repo) -> None:
 def test_assign_hands_out_no_observed_port_or_node_port(repo: Repo) -> None:
     with built(repo) as root:
         observations, _ = observe(root)
+        formula = Registry.open(root).settings  # the formula the repo's mappings derive
         code, out, err = run_cli("--root", str(root), "assign", "newsvc", "--json")
         registry = json.loads((root / "scripts/port-registry.json").read_text())
     assert (code, without_notice(err)) == (0, "")
     given_out = json.loads(out)
     port, node_port = given_out["port"], given_out["node_port"]
-    assert node_port == 31000 + port - 8000
+    assert node_port == formula.node_port(port)
     observed = {obs.port for obs in observations}
     assert port not in observed
     assert node_port not in observed

@@ -236,11 +236,14 @@ class Registry:
     def _named_in_files(self, ws: Workspace, service: str) -> list[Observation]:
         """Every port the files give ``service``."""
         from portreg.errors import PortregError
+        from portreg.targets.base import PartlyRead
 
         found = []
         for target in self.targets():
             try:
                 seen = target.scan(ws)
+            except PartlyRead as exc:
+                seen = exc.found  # the files that could be read
             except PortregError:
                 continue  # a file that cannot be read names nobody; check reports it
             found += [o for o in seen if o.service == service]

@@ -73,9 +73,9 @@ def _env_files(settings: Settings, services: set[str]) -> str | None:
 
 
 def _host_port(obs: Observation) -> HostPort:
-    return HostPort(
-        obs.port, obs.service, obs.target, obs.leads_to if obs.target == "kind" else None
-    )
+    if obs.target == "kind":  # a mapping leads to a NodePort, not a served port
+        return HostPort(obs.port, obs.service, obs.target, node_port=obs.leads_to)
+    return HostPort(obs.port, obs.service, obs.target, serves=obs.leads_to)
 
 
 def _values_pairs(observations: list[Observation]) -> list[tuple[int, int]]:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from portreg.check.facts import Facts, Unreadable
 from portreg.config import Settings
 from portreg.errors import PortregError
-from portreg.io.files import glob_files, read_text
+from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
-from portreg.targets.base import UNREAD, FileScanner, Observation, Target
+from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
     from portreg.extras.docs import StaleDocs
@@ -106,6 +106,9 @@ def scan(
             continue
         try:
             parts.append((target.scan(ws), []))
+        except PartlyRead as exc:
+            unread = [_unreadable(target.name, error, target.name) for error in exc.errors]
+            parts.append((exc.found, unread))
         except PortregError as exc:
             parts.append(([], [_unreadable(target.name, exc, target.name)]))
     _scan_all(ws, [slot for part in parts if isinstance(part, list) for slot in part], split)
@@ -129,14 +132,12 @@ def values_files(settings: Settings, ws: Workspace) -> dict[str, str]:
     if not settings.helm.enabled or "{service}" not in settings.helm.values:
         return {}
     from portreg.targets.fields import service_path_pattern
+    from portreg.targets.helm import HelmTarget
 
-    before, _, after = settings.helm.values.partition("{service}")
     pattern = service_path_pattern(settings.helm.values)
     found: dict[str, str] = {}
-    # plain strings, not Paths: this runs over every values file on each check
-    root = str(settings.root)
-    for name in glob_files(root, before + "*" + after):
-        match = pattern.fullmatch(name.replace(os.sep, "/"))
+    for name in HelmTarget(settings).files(ws):  # the files the Helm target reads, no other
+        match = pattern.fullmatch(name)
         if match:
             found[match.group("service")] = match.group(0)
     return found

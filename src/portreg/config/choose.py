@@ -23,6 +23,7 @@ from typing import Any
 from portreg.config import discovery
 
 K8S_LOW, K8S_HIGH = 30000, 32767
+MAX_PORT = 65535
 INFRA_WORDS = frozenset(
     [
         "postgres",
@@ -117,12 +118,18 @@ INFRA_PORTS = frozenset(
 
 @dataclass(frozen=True)
 class HostPort:
-    """A host port a file binds: whose, which tool binds it, and the NodePort it reaches."""
+    """A host port a file binds: whose, which tool binds it, the NodePort it reaches (a
+    kind mapping) and the port it leads to, the one the process serves (``8502:5432``)."""
 
     port: int
     owner: str | None
     source: str  # the target kind that read it: kind, tilt, compose, ...
     node_port: int | None = None
+    serves: int | None = None
+
+    def infrastructure(self) -> bool:
+        """Infrastructure binds it: by the port it serves, or its owner's name."""
+        return is_infrastructure(self.owner, self.port, self.serves)
 
 
 @dataclass
@@ -134,10 +141,12 @@ class Choice:
     notes: list[str] = field(default_factory=list)
 
 
-def is_infrastructure(owner: str | None, port: int) -> bool:
-    """A port no service of the repo's own serves: a well-known one, or one whose owner's
-    name says what it is (``postgres``, ``redis-cache``, ``otel-collector``)."""
-    if port < 1024 or port in INFRA_PORTS:
+def is_infrastructure(owner: str | None, port: int, serves: int | None = None) -> bool:
+    """A port no service of the repo's own serves: a privileged one, a well-known one
+    served (``serves``, the port a forward leads to, else ``port``: ``8502:5432`` is a
+    database's, ``8500:8080`` no Consul's), or one whose owner's name says what it is
+    (``postgres``, ``redis-cache``, ``otel-collector``)."""
+    if port < 1024 or (port if serves is None else serves) in INFRA_PORTS:
         return True
     words = set(re.split(r"[^a-z0-9]+", (owner or "").lower()))
     return bool(words & INFRA_WORDS)
@@ -163,13 +172,15 @@ def choose_ports(
     found = list(bindings)
     values = list(node_port_files)
     choice = Choice()
-    owned = {b.port for b in found if b.owner and not is_infrastructure(b.owner, b.port)}
-    services = sorted({*registered.values(), *owned, *(port for port, _node in values)})
+    owned = {b.port for b in found if b.owner and not b.infrastructure()}
+    # the registry's ports and those values files give their service are services' ports
+    known = {*registered.values(), *(port for port, _node in values)}
+    services = sorted(known | owned)
     first, last = _range(services)
     choice.table["first-port"], choice.table["last-port"] = first, last
     note = _range_note(services, first, last)
     if not registry_reserves:
-        infrastructure = {b.port for b in found if is_infrastructure(b.owner, b.port)}
+        infrastructure = {b.port for b in found if b.infrastructure()}
         brought = set(discovery.RESERVED) if seed_layout else set()
         free = {p for p in infrastructure | brought if first <= p <= last} - set(services)
         infra = sorted(free & infrastructure)
@@ -206,7 +217,8 @@ def _range(services: list[int]) -> tuple[int, int]:
     )
     held = [p for p in services if start <= p < start + MAX_SPAN]
     low = held[0] // 100 * 100
-    return (low + 1 if low == held[0] - 1 else low), held[-1] // 100 * 100 + 99
+    high = min(held[-1] // 100 * 100 + 99, MAX_PORT)  # 65500's hundred ends at 65535
+    return (low + 1 if low == held[0] - 1 else low), high
 
 
 def _reserved_note(ports: list[int], why: str) -> str:
@@ -227,9 +239,10 @@ def _range_note(services: list[int], first: int, last: int) -> str:
 def _node_ports(
     choice: Choice, pairs: list[tuple[int, int]], first: int, last: int, *, convention: bool
 ) -> None:
-    """The formula the pairs follow, when one shift fits the range into the NodePort band.
-    Kind mappings that follow no one shift derive no NodePorts; values files under the
-    NodePort convention (``convention``) do, and a pair off the formula is their drift."""
+    """The formula the pairs follow, when one shift fits the range into the NodePort band
+    (one pair alone follows its own: nothing says it drifted). Kind mappings that follow
+    no one shift derive no NodePorts; values files under the NodePort convention
+    (``convention``) do, and a pair off the formula is their drift."""
     # distinct pairs: one service's port written in two files is one mapping, not two
     shifts = Counter(node - port for port, node in set(pairs) if K8S_LOW <= node <= K8S_HIGH)
     if not shifts:
@@ -237,9 +250,9 @@ def _node_ports(
         return
     default = discovery.NODE_PORT_BASE - discovery.NODE_PORT_OFFSET
     shift, agreeing = shifts.most_common(1)[0]
-    if default in shifts or sum(shifts.values()) == 1 or (agreeing < 2 and convention):
-        shift = default  # one odd mapping, or values files off their formula: drift
-    elif agreeing < 2:
+    if default in shifts or (agreeing < 2 and len(shifts) > 1 and convention):
+        shift = default  # the seed's formula where one follows it; values files off any
+    elif agreeing < 2 and len(shifts) > 1:
         choice.table["derive-node-ports"] = False
         choice.notes.append("NodePorts: not derived (no two mappings follow one formula)")
         return

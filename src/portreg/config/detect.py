@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from portreg.config.compose_projects import group_files, is_override
 from portreg.errors import PortregError
 
 Reader = Callable[[str], "str | None"]
@@ -35,12 +36,14 @@ YAML_SUFFIXES = (".yaml", ".yml")
 MAX_SNIFF = 1 << 20  # a kind config or a compose file is never this big; a data dump may be
 _SERVICE = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _KIND_CLUSTER = re.compile(r"(?m)^kind:[ \t]*[\"']?Cluster[\"']?[ \t]*(?:#.*)?$")
+KIND_CONFIG_NAMES = ("kind-config.yaml", "kind-config.yml")
 _KIND_NAME = re.compile(r"kind(?:-config|-cluster)?(?:[.-][-.\w]+)?\.ya?ml")
 _K8S_SERVICE = re.compile(r"(?m)^kind:[ \t]*[\"']?Service[\"']?[ \t]*(?:#.*)?$")
 _COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:[.-][-.\w]+)?\.ya?ml")
 _COMPOSE_BODY = re.compile(r"(?m)^services:[ \t]*(?:#.*)?$")
 _ENV_NAME = re.compile(r"(?:\.env(?:\.[-\w]+)?|[-\w]+\.env)")
 _ENV_PORT = re.compile(r"(?m)^(?:export[ \t]+)?([A-Z][A-Z0-9_]*)_PORT=[0-9]{1,5}[ \t]*$")
+_LIBRARY_CHART = re.compile(r"(?m)^type:[ \t]*[\"']?library[\"']?[ \t]*(?:#.*)?$")
 _NODE_PORT_VALUES = re.compile(
     r"(?m)^[ \t]+(?:type:[ \t]*[\"']?(?:NodePort|LoadBalancer)\b|nodePort:[ \t]*[0-9]+)"
 )
@@ -98,8 +101,9 @@ def _sniff(files: list[str], read: Reader, taken: set[str]) -> dict[str, str]:
     content; Helm values files and chart templates are not read."""
     kinds: dict[str, str] = {}
     for path in files:
-        if path.rsplit("/", 1)[-1] in MANIFEST_FOLDERS:  # a linked folder: one entry
-            kinds[path + "/**/*.yaml"] = "manifest"
+        if path.endswith("/"):  # a linked folder: one entry, its files unlisted
+            if path[:-1].rsplit("/", 1)[-1] in MANIFEST_FOLDERS:
+                kinds[path + "**/*.yaml"] = "manifest"
             continue
         if not path.endswith(YAML_SUFFIXES) or path in taken or "templates" in path.split("/"):
             continue
@@ -109,13 +113,27 @@ def _sniff(files: list[str], read: Reader, taken: set[str]) -> dict[str, str]:
             if named is not None:  # one it cannot read is named by check, not skipped
                 kinds[path] = named
             continue
-        if (_KIND_CLUSTER.search(text) and "kind.x-k8s.io" in text) or _is_kind_name(path):
+        if _is_kind_config(path, text):
             kinds[path] = "kind"
         elif _COMPOSE_NAME.fullmatch(path.rsplit("/", 1)[-1]) and _COMPOSE_BODY.search(text):
             kinds[path] = "compose"
         elif _K8S_SERVICE.search(text) and "{{" not in text:
             kinds[path] = "manifest"
     return kinds
+
+
+def _is_kind_config(path: str, text: str) -> bool:
+    """A cluster config of ``kind.x-k8s.io``; or one named like it whose text says
+    anything of kind's (a half-written one, which ``check`` names), not any file so
+    named (a CI job ``ci/kind.yml`` that starts a cluster). ``kind-config.yaml``, the
+    name kind's own docs use, is one whatever it holds: a broken one is named by check."""
+    if path.rsplit("/", 1)[-1] in KIND_CONFIG_NAMES:
+        return True
+    cluster = bool(_KIND_CLUSTER.search(text))
+    api = "kind.x-k8s.io" in text
+    if cluster and api:
+        return True
+    return _is_kind_name(path) and (cluster or api or "extraPortMappings" in text)
 
 
 def _is_kind_name(path: str) -> bool:
@@ -197,13 +215,15 @@ def _is_tiltfile(name: str) -> bool:
 
 
 def _compose(sniffed: dict[str, str]) -> tuple[dict[str, Any], str]:
-    found = sorted(p for p, k in sniffed.items() if k == "compose")
+    named = sorted(p for p, k in sniffed.items() if k == "compose")
+    # a project is a file with its overrides; an override alone runs nowhere (compose
+    # reads it only beside the file it overrides)
+    projects = [group for group in group_files(named, ()) if not is_override(group[0])]
+    found = sorted(p for group in projects for p in group)
     if not found:
         return {"enabled": False}, "compose files: none"
-    overrides = [p for p in found if ".override." in p.rsplit("/", 1)[-1]]
-    projects = len(found) - len(overrides)
     note = (
-        f"compose files: {_count(len(found), 'file')} in {_count(projects, 'project')} "
+        f"compose files: {_count(len(found), 'file')} in {_count(len(projects), 'project')} "
         f"({_names(found)}; a file runs with its override file, projects apart)"
     )
     return {"enabled": True, "files": found}, note
@@ -243,7 +263,7 @@ def _helm(files: list[str], read: Reader) -> _Helm:
     seed = _seed_layout(files)
     if seed is not None:
         return seed
-    candidates = [*_values_folders(files), *_chart_per_service(files)]
+    candidates = [*_values_folders(files), *_chart_per_service(files, read)]
     if not candidates:
         return _Helm({"enabled": False}, "Helm values per service: none")
     pattern, services = max(candidates, key=lambda c: len(c[1]))
@@ -284,7 +304,12 @@ SEED_SET = (
 def _seed_layout(files: list[str]) -> _Helm | None:
     """The layout the seed's script kept (one chart, ``values/{service}.yaml``, NodePorts,
     ``rerp-{service}`` images): a repo that has it keeps working as it did."""
-    held = [p for p in files if p.startswith(SEED_CHART) or SEED_CHART.startswith(p + "/")]
+    # a linked folder on the way (``helm/``) is held too: reading it is then refused
+    held = [
+        p
+        for p in files
+        if p.startswith(SEED_CHART) or (p.endswith("/") and SEED_CHART.startswith(p))
+    ]
     if not held:
         return None
     services = _values_folders(held)
@@ -313,15 +338,17 @@ def _values_folders(files: list[str]) -> list[tuple[str, list[str]]]:
     return [(f"{folder}/{{service}}.{suffix}", s) for (folder, suffix), s in folders.items() if s]
 
 
-def _chart_per_service(files: list[str]) -> list[tuple[str, list[str]]]:
+def _chart_per_service(files: list[str], read: Reader) -> list[tuple[str, list[str]]]:
     """``x/{service}/y/values.yaml``: charts (a ``Chart.yaml`` beside ``values.yaml``) that
-    differ in one folder's name, the service's; two charts at least."""
+    differ in one folder's name, the service's; two charts at least. A library chart
+    (``type: library``, shared by the others) deploys nothing: it is no service."""
     present = set(files)
     charts = [
         p.split("/")
         for p in files
         if p.rsplit("/", 1)[-1] in ("values.yaml", "values.yml")
-        and p.rpartition("/")[0] + "/Chart.yaml" in present
+        and (chart := p.rpartition("/")[0] + "/Chart.yaml") in present
+        and not is_library_chart(_read(read, chart) or "")
     ]
     patterns: dict[str, list[str]] = {}
     for parts in charts:
@@ -330,6 +357,11 @@ def _chart_per_service(files: list[str]) -> list[tuple[str, list[str]]]:
                 pattern = "/".join([*parts[:index], "{service}", *parts[index + 1 :]])
                 patterns.setdefault(pattern, []).append(part)
     return [(p, sorted(set(s))) for p, s in patterns.items() if len(set(s)) >= 2]
+
+
+def is_library_chart(chart_yaml: str) -> bool:
+    """A ``Chart.yaml`` of ``type: library``: a chart other charts share, never installed."""
+    return bool(_LIBRARY_CHART.search(chart_yaml))
 
 
 def _template_file(files: list[str], pattern: str) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from portreg.errors import PortregError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 
@@ -83,6 +84,17 @@ def declared(found: Observation) -> Observation:
     return Observation(*found[:7], NAMED, *found[8:])
 
 
+class PartlyRead(PortregError):
+    """A scan some of whose parts (a compose project) could not be read: what the others
+    gave, and each part's error, so one broken file is one finding and hides no other."""
+
+    def __init__(self, found: list[Observation], errors: list[PortregError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, where=first.where, hint=first.hint)
+        self.found = found
+        self.errors = errors
+
+
 class Target(Protocol):
     name: str
 
@@ -142,6 +154,7 @@ __all__ = [
     "UNREAD",
     "FileScanner",
     "Observation",
+    "PartlyRead",
     "Target",
     "declared",
     "overlap",

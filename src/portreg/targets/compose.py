@@ -26,16 +26,17 @@ process environment is not read: a check must not depend on the shell it runs in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from portreg.config import Settings, TiltSettings
+from portreg.config.compose_projects import base_of, group_files
 from portreg.errors import FileEditError, PortregError
 from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
 from portreg.targets import yamlscan as ys
-from portreg.targets.base import HOST, UNREAD, Observation
+from portreg.targets.base import HOST, UNREAD, Observation, PartlyRead
 
 if TYPE_CHECKING:
     from portreg.edit.yaml import Path as YamlPath
@@ -186,32 +187,6 @@ class Project(NamedTuple):
     group: str
     files: tuple[Source, ...]
     env: dict[str, str]
-
-
-def _base_of(display: str) -> tuple[str, str]:
-    """(folder, stem) an override file shares with the file it overrides."""
-    folder, _, name = display.rpartition("/")
-    stem = name.rpartition(".")[0] or name
-    return folder, stem.removesuffix(".override")
-
-
-def _is_override(display: str) -> bool:
-    name = display.rpartition("/")[2]
-    return (name.rpartition(".")[0] or name).endswith(".override")
-
-
-def group_files(files: Sequence[str], declared: Sequence[Sequence[str]]) -> list[list[str]]:
-    """The projects: each declared list as given, then every other file with its override
-    files (the file first, as compose reads them); a file alone is its own project."""
-    taken = {name for group in declared for name in group}
-    projects = [list(group) for group in declared if group]
-    rest: dict[tuple[str, str], list[str]] = {}
-    for name in files:
-        if name not in taken:
-            rest.setdefault(_base_of(name), []).append(name)
-    for names in rest.values():
-        projects.append(sorted(names, key=lambda n: (_is_override(n), n)))
-    return projects
 
 
 def project_of(display: str) -> str:
@@ -516,7 +491,19 @@ class ComposeTarget:
         ]
 
     def scan(self, ws: Workspace) -> list[Observation]:
-        return [seen for project in self.projects(ws) for seen in scan_project(project)]
+        """Every project's ports; a project that cannot be read is its own error
+        (``PartlyRead``), and the other projects are read all the same."""
+        found: list[Observation] = []
+        errors: list[PortregError] = []
+        tilt = self.settings.tilt
+        for names in group_files(self.files(ws), _declared(self.settings)):
+            try:
+                found += scan_project(_project(ws, names, _started_by(tilt, names)))
+            except PortregError as exc:
+                errors.append(exc if exc.where else PortregError(exc.message, where=names[0]))
+        if errors:
+            raise PartlyRead(found, errors)
+        return found
 
     def update(
         self, ws: Workspace, wanted: Assignment, *, scaffold: bool = False, ports_only: bool = False
@@ -532,7 +519,7 @@ class ComposeTarget:
 
 def _overrides(ws: Workspace, display: str) -> list[str]:
     """The override files compose reads with ``display`` (``compose.override.yaml``)."""
-    folder, stem = _base_of(display)
+    folder, stem = base_of(display)
     prefix = f"{folder}/" if folder else ""
     return [n for ext in ("yaml", "yml") for n in ws.glob_names(f"{prefix}{stem}.override.{ext}")]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from portreg.config import Settings, TargetSpec
+from portreg.config.detect import is_library_chart
 from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
 from portreg.errors import FileEditError, PortregError
@@ -165,8 +166,13 @@ class HelmTarget(SetTarget):
 
     def files(self, ws: Workspace) -> list[str]:
         """Every file the values pattern matches: those whose name gives no service are
-        read too (their ports count for allocation), but hold no service's ports."""
-        return ws.glob_names(self.pattern.replace("{service}", "*"))
+        read too (their ports count for allocation), but hold no service's ports. A
+        library chart's values (``charts/common/values.yaml`` beside a ``Chart.yaml`` of
+        ``type: library``) are no file of the pattern: a library deploys nothing."""
+        names = ws.glob_names(self.pattern.replace("{service}", "*"))
+        if "{service}" not in self.pattern.rpartition("/")[0]:
+            return names  # a values folder: its files are not charts
+        return [name for name in names if not _in_library_chart(ws, name)]
 
     def read(self, ws: Workspace, display: str) -> str:
         return ws.read(ws.root / display) or ""
@@ -219,6 +225,14 @@ class HelmTarget(SetTarget):
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def _in_library_chart(ws: Workspace, display: str) -> bool:
+    try:
+        chart = ws.read(ws.root / display.rpartition("/")[0] / "Chart.yaml")
+    except PortregError:
+        return False  # one that cannot be read says nothing: the values file is read
+    return chart is not None and is_library_chart(chart)
 
 
 def _require_mappings(root: Any, display: str) -> None:
