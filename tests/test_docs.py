@@ -15,11 +15,11 @@ from conftest import CliRunner
 
 TABLE = "| Service | Port |\n| ------- | ---: |\n| a       | 8001 |\n"
 
-SEED_TABLE = (
-    "| Service        | Port | NodePort |\n"
-    "| -------------- | ---: | -------: |\n"
-    "| general-ledger | 8001 |    31001 |\n"
-    "| invoice        | 8002 |    31002 |\n"
+SEED_TABLE = (  # the seed's registry alone: no kind cluster, no Helm values, no NodePorts
+    "| Service        | Port |\n"
+    "| -------------- | ---: |\n"
+    "| general-ledger | 8001 |\n"
+    "| invoice        | 8002 |\n"
 )
 
 

@@ -66,6 +66,9 @@ def test_export_command_writes_stdout(seed_repo: Path, cli, fmt):
 
 
 def test_export_to_a_file(seed_repo: Path, cli, tmp_path: Path):
+    (seed_repo / "kind-config.yaml").write_text(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+    )
     target = tmp_path / "ports.env"
     run = cli("--root", str(seed_repo), "export", "-o", "env", "--out", str(target))
     assert run.code == 0

@@ -57,24 +57,24 @@ def test_list_and_every_export_format_share_one_order_by_port(repo: Path, cli: C
     assert cli(*root, "list").out == (
         "Port Assignments:\n"
         "--------------------------------------------------\n"
-        "  orders                      Port: 8003  NodePort: 31003\n"
-        "  audit                       Port: 8004  NodePort: 31004\n"
-        "  billing                     Port: 8005  NodePort: 31005\n"
+        "  orders                      Port: 8003\n"
+        "  audit                       Port: 8004\n"
+        "  billing                     Port: 8005\n"
         "--------------------------------------------------\n"
         "\n"
         "Total: 3 services\n"
     )
     assert cli(*root, "export", "-o", "csv").out == (
-        "service,port,node_port\norders,8003,31003\naudit,8004,31004\nbilling,8005,31005\n"
+        "service,port,node_port\norders,8003,\naudit,8004,\nbilling,8005,\n"
     )
     assert cli(*root, "export", "-o", "markdown").out == (
-        "| Service | Port | NodePort |\n"
-        "| ------- | ---: | -------: |\n"
-        "| orders  | 8003 |    31003 |\n"
-        "| audit   | 8004 |    31004 |\n"
-        "| billing | 8005 |    31005 |\n"
+        "| Service | Port |\n"
+        "| ------- | ---: |\n"
+        "| orders  | 8003 |\n"
+        "| audit   | 8004 |\n"
+        "| billing | 8005 |\n"
     )
-    assert cli(*root, "export", "-o", "env").out.splitlines()[::2] == [
+    assert cli(*root, "export", "-o", "env").out.splitlines() == [
         "ORDERS_PORT=8003",
         "AUDIT_PORT=8004",
         "BILLING_PORT=8005",
@@ -296,3 +296,25 @@ def test_release_says_what_check_now_reports_and_the_command_that_finishes_it(
         "portreg: error: service 'shipping' has no port assigned "
         "(`portreg list` shows the services that have one)\n",
     )
+
+
+def test_a_repo_that_derives_no_nodeports_is_shown_none(tmp_path: Path, cli: CliRunner) -> None:
+    """compose only: no kind cluster, no Helm values, so no NodePort is derived, and
+    assign, query and list name none (a NodePort 48566 nothing would ever use misled)."""
+    root = tmp_path / "shop"
+    (root / "scripts").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "compose.yaml").write_text('services:\n  web: {image: nginx, ports: ["8001:80"]}\n')
+    at = ("--root", str(root))
+    assigned = cli(*at, "assign", "api")
+    assert (assigned.code, assigned.out) == (
+        0,
+        "✅ Assigned port 8002 to service 'api'\n   Created scripts/port-registry.json\n",
+    )
+    assert cli(*at, "query", "api").out == "Service 'api': Port 8002\n"
+    assert json.loads(cli(*at, "query", "api", "-o", "json").out) == {
+        "service": "api",
+        "port": 8002,
+        "node_port": None,
+    }
+    assert "  api                         Port: 8002\n" in cli(*at, "list").out

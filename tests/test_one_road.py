@@ -90,7 +90,7 @@ def test_empty_registry_becomes_one_whole_document(
     if argv == ("assign", "svc"):
         assert (
             run.out
-            == "✅ Assigned port 8001 to service 'svc'\n   NodePort: 31001\n   Updated scripts/port-registry.json\n"
+            == "✅ Assigned port 8001 to service 'svc'\n   Updated scripts/port-registry.json\n"
         )
     if argv[-1] == "--json":
         assert json.loads(run.out) == {

@@ -189,7 +189,10 @@ class Registry:
         if current is not None:
             message += f" (was {current})"
         wanted = assignment(self.settings, service, chosen)
-        return Step(new_state, wanted, True, [message, f"   NodePort: {wanted.node_port}"])
+        lines = [message]
+        if self.settings.derives_node_ports:
+            lines.append(f"   NodePort: {wanted.node_port}")
+        return Step(new_state, wanted, True, lines)
 
     def _require_unbound(
         self, state: RegistryState, ws: Workspace, service: str, port: int

@@ -218,4 +218,5 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     from portreg.model import assignment
 
     rows = [assignment(settings, service, port) for service, port in state.assignments.items()]
-    return stale_docs(settings.docs, render_markdown(rows), ws.read, settings.root)
+    table = render_markdown(rows, settings.derives_node_ports)
+    return stale_docs(settings.docs, table, ws.read, settings.root)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portreg.commands.ports import Binding
     from portreg.config import Settings
     from portreg.extras.init import Survey
+    from portreg.model import Assignment
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
@@ -125,15 +126,22 @@ def cmd_query(args: argparse.Namespace) -> int:
 
         # a service the files already hold is adopted where it is, not assigned anew
         raise no_port(args.service, adoption_hint(registry, args.service))
-    row = (found.service, found.port, found.node_port)
+    row = _row(registry, found)
     _out(output.query_json(row) if args.output == "json" else output.query_text(row))
     return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = [(a.service, a.port, a.node_port) for a in _registry(args).assignments()]
+    registry = _registry(args)
+    rows = [_row(registry, a) for a in registry.assignments()]
     _out(output.list_json(rows) if args.output == "json" else output.list_text(rows))
     return EXIT_OK
+
+
+def _row(registry: Registry, found: Assignment) -> output.Row:
+    """A service's row; its NodePort only where the repo derives NodePorts."""
+    derived = registry.settings.derives_node_ports
+    return (found.service, found.port, found.node_port if derived else None)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -373,7 +381,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         from portreg.extras.export import RENDERERS
 
-        text = RENDERERS[args.output](registry.assignments())
+        text = RENDERERS[args.output](registry.assignments(), registry.settings.derives_node_ports)
     if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -439,7 +447,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
         require_user_output(name, _own_files(registry), _git_dir(registry))
     # files named on the command line are the user's choice; the config's stay in the repo
     read = read_text if args.files else Workspace(registry.settings.root).read
-    edits, current = docs_plan(files, render_markdown(registry.assignments()), read)
+    edits, current = docs_plan(
+        files,
+        render_markdown(registry.assignments(), registry.settings.derives_node_ports),
+        read,
+    )
     if args.check:
         for edit in edits:
             stale = f"{edit.display}: port table is out of date"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-Row = tuple[str, int, int]  # service, port, node port
+Row = tuple[str, int, int | None]  # service, port, node port (None: the repo derives none)
 
 
 def row_json(row: Row) -> dict[str, object]:
@@ -12,7 +12,8 @@ def row_json(row: Row) -> dict[str, object]:
 
 
 def query_text(row: Row) -> str:
-    return f"Service '{row[0]}': Port {row[1]}  NodePort {row[2]}"
+    node = "" if row[2] is None else f"  NodePort {row[2]}"
+    return f"Service '{row[0]}': Port {row[1]}{node}"
 
 
 def query_json(row: Row) -> str:
@@ -20,10 +21,14 @@ def query_json(row: Row) -> str:
 
 
 def list_text(rows: list[Row]) -> str:
-    """The seed's table, in the order given (by port), with NodePorts by the formula."""
+    """The seed's table, in the order given (by port), with NodePorts by the formula
+    where the repo derives them."""
     rule = "-" * 50
     lines = ["Port Assignments:", rule]
-    lines += [f"  {service:<28}Port: {port}  NodePort: {node}" for service, port, node in rows]
+    lines += [
+        f"  {service:<28}Port: {port}" + ("" if node is None else f"  NodePort: {node}")
+        for service, port, node in rows
+    ]
     total = len(rows)
     lines += [rule, "", f"Total: {total} service{'' if total == 1 else 's'}"]
     return "\n".join(lines)

@@ -26,40 +26,55 @@ def env_name(service: str) -> str:
     return service.upper().replace("-", "_")
 
 
-def render_markdown(assignments: Sequence[Assignment]) -> str:
-    """A GitHub table with aligned columns, so a one-line change is a one-line diff."""
+def render_markdown(assignments: Sequence[Assignment], node_ports: bool = True) -> str:
+    """A GitHub table with aligned columns, so a one-line change is a one-line diff; the
+    NodePort column only where the repo derives NodePorts."""
     rows = [("Service", "Port", "NodePort")]
     rows += [(a.service, str(a.port), str(a.node_port)) for a in by_port(assignments)]
-    width = [max(len(row[i]) for row in rows) for i in range(3)]
+    columns = 3 if node_ports else 2
+    width = [max(len(row[i]) for row in rows) for i in range(columns)]
     lines = [
-        f"| {row[0]:<{width[0]}} | {row[1]:>{width[1]}} | {row[2]:>{width[2]}} |" for row in rows
+        "| "
+        + " | ".join(
+            row[i].rjust(width[i]) if i else row[0].ljust(width[0]) for i in range(columns)
+        )
+        + " |"
+        for row in rows
     ]
-    rule = f"| {'-' * width[0]} | {'-' * (width[1] - 1)}: | {'-' * (width[2] - 1)}: |"
+    rule = "| " + " | ".join(["-" * width[0], *("-" * (w - 1) + ":" for w in width[1:])]) + " |"
     return "\n".join([lines[0], rule, *lines[1:]]) + "\n"
 
 
-def render_json(assignments: Sequence[Assignment]) -> str:
-    return json.dumps([a.as_json() for a in by_port(assignments)], indent=2) + "\n"
+def render_json(assignments: Sequence[Assignment], node_ports: bool = True) -> str:
+    rows = [
+        {**a.as_json(), **({} if node_ports else {"node_port": None})} for a in by_port(assignments)
+    ]
+    return json.dumps(rows, indent=2) + "\n"
 
 
-def render_csv(assignments: Sequence[Assignment]) -> str:
+def render_csv(assignments: Sequence[Assignment], node_ports: bool = True) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["service", "port", "node_port"])
-    writer.writerows([a.service, a.port, a.node_port] for a in by_port(assignments))
+    writer.writerows(
+        [a.service, a.port, a.node_port if node_ports else ""] for a in by_port(assignments)
+    )
     return buffer.getvalue()
 
 
-def render_env(assignments: Sequence[Assignment]) -> str:
-    """``INVOICE_PORT=8002`` and ``INVOICE_NODE_PORT=31002``: sourceable by sh and dotenv."""
+def render_env(assignments: Sequence[Assignment], node_ports: bool = True) -> str:
+    """``INVOICE_PORT=8002`` and ``INVOICE_NODE_PORT=31002`` (where the repo derives
+    NodePorts): sourceable by sh and dotenv."""
     lines = []
     for item in by_port(assignments):
         name = env_name(item.service)
-        lines += [f"{name}_PORT={item.port}", f"{name}_NODE_PORT={item.node_port}"]
+        lines.append(f"{name}_PORT={item.port}")
+        if node_ports:
+            lines.append(f"{name}_NODE_PORT={item.node_port}")
     return "".join(line + "\n" for line in lines)
 
 
-RENDERERS: dict[str, Callable[[Sequence[Assignment]], str]] = {
+RENDERERS: dict[str, Callable[[Sequence[Assignment], bool], str]] = {
     "markdown": render_markdown,
     "json": render_json,
     "csv": render_csv,
