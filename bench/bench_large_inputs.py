@@ -78,7 +78,7 @@ def kind(text: str) -> Any:
 def helm(text: str) -> Any:
     from portreg.targets.helm import HelmTarget
 
-    return HelmTarget(settings()).scan_file("helm/rerp-microservice/values/a.yaml", text)
+    return HelmTarget(settings()).scan_file("helm/values/a.yaml", text)  # the default pattern
 
 
 def manifests(text: str) -> Any:

@@ -225,8 +225,13 @@ def test_unreadable_file():
 
 
 def test_codes_are_unique_and_stable():
+    """Every @rule is in RULES once, in code order; no code is skipped or reused, and a
+    rule's docstring names its own code."""
     codes = [rule.code for rule in rules.RULES]
-    assert codes == [f"PR{n:03d}" for n in range(1, 28)]
+    assert codes == [f"PR{n:03d}" for n in range(1, len(codes) + 1)]
+    assert len({rule.name for rule in rules.RULES}) == len(codes)
+    for rule in rules.RULES:
+        assert (rule.check.__doc__ or "").startswith(rule.code), rule.code
 
 
 def test_exit_code_and_counts():

@@ -19,9 +19,17 @@ def registry(root: Path) -> dict[str, object]:
     return loaded
 
 
+def with_cluster(root: Path) -> None:
+    """The seed's kind cluster, whose mappings reach NodePorts: NodePorts are derived."""
+    (root / "kind-config.yaml").write_text(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+    )
+
+
 def test_assign_prints_the_seeds_message_and_records_the_port(
     seed_repo: Path, cli: CliRunner
 ) -> None:
+    with_cluster(seed_repo)
     run = cli("--root", str(seed_repo), "assign", "accounts-receivable")
     assert (run.code, run.err) == (0, "")
     assert run.out == (
@@ -84,6 +92,7 @@ def test_force_reassigns_a_new_port(seed_repo: Path, cli: CliRunner) -> None:
 
 
 def test_query(seed_repo: Path, cli: CliRunner) -> None:
+    with_cluster(seed_repo)
     run = cli("--root", str(seed_repo), "query", "general-ledger")
     assert (run.code, run.out) == (0, "Service 'general-ledger': Port 8001  NodePort 31001\n")
     as_json = cli("--root", str(seed_repo), "query", "invoice", "--json")
@@ -118,6 +127,7 @@ def test_no_port_is_said_one_way_with_one_exit_code(
 def test_list_is_the_seeds_table_by_port_with_correct_node_ports(
     seed_repo: Path, cli: CliRunner
 ) -> None:
+    with_cluster(seed_repo)
     cli("--root", str(seed_repo), "assign", "accounts-receivable")
     run = cli("--root", str(seed_repo), "list")
     assert run.out == (
@@ -163,10 +173,8 @@ def test_dry_run_prints_the_diff_and_writes_nothing(seed_repo: Path, cli: CliRun
 def test_first_assign_in_an_empty_repo_creates_the_registry(repo: Path, cli: CliRunner) -> None:
     run = cli("assign", "invoice", cwd=repo)
     assert run.out == (
-        "✅ Assigned port 8001 to service 'invoice'\n"
-        "   NodePort: 31001\n"
-        "   Created scripts/port-registry.json\n"
-    )
+        "✅ Assigned port 8001 to service 'invoice'\n   Created scripts/port-registry.json\n"
+    )  # no kind cluster, no Helm values: no NodePort is derived, none is shown
     # nothing reserved: no infrastructure binds a port here (the seed's form, a list)
     assert '\n  "reserved_ports": [],\n' in (repo / REGISTRY).read_text()
     assert registry(repo)["assignments"] == {"invoice": 8001}

@@ -1,4 +1,5 @@
-"""One small function per finding code, registered in one explicit table (``RULES``).
+"""One small function per finding code, each declared where it is written (``@rule``:
+code, severity, name, summary, help); ``RULES`` holds them in code order.
 
 Each rule reads a :class:`Facts` and yields :class:`Hit` s; ``run`` stamps
 them with the rule's stable code and severity. A disagreement is reported by
@@ -56,6 +57,22 @@ class Rule:
     help: str
 
 
+_REGISTERED: list[Rule] = []
+
+
+def rule(
+    code: str, severity: Severity, name: str, *, summary: str, help: str
+) -> Callable[[Check], Check]:
+    """Declare the decorated function as the rule ``code``: its severity, name, a one-line
+    summary (the README's rule table) and what to do about a finding."""
+
+    def register(check: Check) -> Check:
+        _REGISTERED.append(Rule(code, severity, name, check, summary, help))
+        return check
+
+    return register
+
+
 def _holder_note(facts: Facts, port: int, service: str | None) -> str:
     """``; 8002 belongs to payments`` when someone else holds the port."""
     owner = facts.owners.get(port)
@@ -65,6 +82,16 @@ def _holder_note(facts: Facts, port: int, service: str | None) -> str:
 # ----------------------------------------------------------------- registry
 
 
+@rule(
+    "PR001",
+    "error",
+    "registry-duplicate",
+    summary="the registry gives one port to two services",
+    help=(
+        "Run `portreg fix`: the first service keeps the port, the other gets the lowest "
+        "free one, and every file that names the moved port follows."
+    ),
+)
 def registry_duplicates(facts: Facts) -> Iterator[Hit]:
     """PR001: the registry gives one port to two services."""
     for port, services in sorted(facts.state.duplicates().items()):
@@ -78,6 +105,16 @@ def registry_duplicates(facts: Facts) -> Iterator[Hit]:
             yield Hit(facts.registry_path, line, message, hint, other, port, services[0])
 
 
+@rule(
+    "PR011",
+    "error",
+    "port-out-of-range",
+    summary="a port outside the configured range",
+    help=(
+        "Run `portreg fix` to move the service into first-port..last-port, or widen the "
+        "range in portreg.toml."
+    ),
+)
 def out_of_range(facts: Facts) -> Iterator[Hit]:
     """PR011: a registered port outside first-port..last-port."""
     first, last = facts.settings.first_port, facts.settings.last_port
@@ -88,6 +125,16 @@ def out_of_range(facts: Facts) -> Iterator[Hit]:
             yield Hit(facts.registry_path, line, message, FIX, service, port)
 
 
+@rule(
+    "PR012",
+    "error",
+    "reserved-port",
+    summary="the registry gives a service a reserved port",
+    help=(
+        "Run `portreg fix` to move the service off the reserved port. A file binding a "
+        "reserved port is no finding: reserved means portreg hands it to no service."
+    ),
+)
 def reserved_in_use(facts: Facts) -> Iterator[Hit]:
     """PR012: the registry gives a service a reserved port. A file binding a reserved
     port is no finding: reserved means portreg hands it out to no service."""
@@ -98,6 +145,16 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
             yield Hit(facts.registry_path, line, message, FIX, service, port)
 
 
+@rule(
+    "PR025",
+    "error",
+    "reserved-drift",
+    summary="portreg.toml's `reserved` and the registry's `reserved_ports` disagree",
+    help=(
+        "Run `portreg fix`: portreg.toml's list stands and is written into the registry "
+        "(without `reserved` in portreg.toml, the registry's list stands)."
+    ),
+)
 def reserved_drift(facts: Facts) -> Iterator[Hit]:
     """PR025: portreg.toml declares ``reserved`` and the registry records other
     ``reserved_ports``; portreg.toml's stands (one source: the declaration)."""
@@ -138,6 +195,19 @@ def governed(facts: Facts, claim: Claim) -> bool:
     return claim.source in facts.editable and facts.portregs(claim.port)
 
 
+@rule(
+    "PR002",
+    "error",
+    "port-collision",
+    summary=(
+        "two services hold one host port in files that run together (registry, kind, "
+        "Tiltfile, compose, NodePort-convention values)"
+    ),
+    help=(
+        "Run `portreg fix`, which adopts unknown services and moves every holder but one "
+        "to a free port; a port outside the range (foreign) is moved by hand."
+    ),
+)
 def port_collisions(facts: Facts) -> Iterator[Hit]:
     """PR002: two services bind one host port in files that run together."""
     for other, claim in facts.host_clashes(together=True):
@@ -150,6 +220,19 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
         yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
 
 
+@rule(
+    "PR023",
+    "warning",
+    "host-port-alternatives",
+    summary=(
+        "two services bind one host port in files that do not run together (two compose"
+        " projects, two Tiltfiles)"
+    ),
+    help=(
+        "Nothing fails until both run at once; then move one of them by hand, or declare "
+        "the files one compose project (`[compose] projects`) to make it an error."
+    ),
+)
 def alternative_collisions(facts: Facts) -> Iterator[Hit]:
     """PR023 (warning): two services bind one host port in files that do not run together
     (two compose projects, two Tiltfiles): starting both at once fails."""
@@ -174,6 +257,16 @@ def _formula_rules(facts: Facts, obs: Observation) -> bool:
     )
 
 
+@rule(
+    "PR024",
+    "error",
+    "node-port-collision",
+    summary="two Services of one cluster ask for the same nodePort",
+    help=(
+        "Give one of them another nodePort by hand: the API server refuses the second. "
+        "A kind containerPort equal to a nodePort is the link working, not a clash."
+    ),
+)
 def node_port_collisions(facts: Facts) -> Iterator[Hit]:
     """PR024: two Services of one cluster ask for the same nodePort (the API server
     refuses the second). A kind containerPort reaching a nodePort is the link, not a
@@ -212,11 +305,31 @@ def _at(facts: Facts, obs: Observation, message: str, hint: str = FIX) -> Hit:
     return Hit(obs.path, obs.line, message, hint, obs.service, obs.port, holder)
 
 
+@rule(
+    "PR003",
+    "error",
+    "helm-port",
+    summary="Helm `service.port` disagrees with the registry",
+    help=(
+        "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
+        "port into the values file."
+    ),
+)
 def helm_port(facts: Facts) -> Iterator[Hit]:
     """PR003: Helm ``service.port`` disagrees with the registry."""
     return _helm_drift(facts, "port")
 
 
+@rule(
+    "PR004",
+    "error",
+    "helm-container-port",
+    summary="Helm `service.containerPort` disagrees with the registry",
+    help=(
+        "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
+        "port into the values file."
+    ),
+)
 def helm_container_port(facts: Facts) -> Iterator[Hit]:
     """PR004: Helm ``service.containerPort`` disagrees with the registry."""
     return _helm_drift(facts, "container_port")
@@ -229,6 +342,13 @@ def _formula_node_port(facts: Facts, obs: Observation) -> int | None:
     return None if port is None else facts.node_port(port)
 
 
+@rule(
+    "PR005",
+    "error",
+    "helm-node-port",
+    summary="Helm `service.nodePort` is not what the formula gives (e.g. `30801` for `31001`)",
+    help="Run `portreg fix`: the NodePort is node-port-base + (port - node-port-offset).",
+)
 def helm_node_port(facts: Facts) -> Iterator[Hit]:
     """PR005: Helm ``service.nodePort`` is not what the NodePort formula gives."""
     settings = facts.settings
@@ -243,6 +363,15 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
             yield Hit(obs.path, obs.line, message, FIX, obs.service, obs.port)
 
 
+@rule(
+    "PR006",
+    "error",
+    "helm-unknown-service",
+    summary="a values file for a service the registry does not know",
+    help=(
+        "Run `portreg reconcile` to adopt the service, or `portreg fix --prune` to remove the file."
+    ),
+)
 def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
     """PR006: a values file the registry governs (the NodePort convention) for a service
     the registry does not know. A ClusterIP chart's values hold no host port: no finding."""
@@ -253,6 +382,16 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
             yield Hit(path, facts.helm_port_line(path), message, RECONCILE, service, port)
 
 
+@rule(
+    "PR026",
+    "warning",
+    "values-file-unnamed",
+    summary="a Helm values file whose name names no service (`Billing_API.yaml`)",
+    help=(
+        "Rename the file to its service's name (a DNS-1035 label, `billing-api.yaml`), "
+        "then run `portreg fix` to adopt it; or list it in `[ignore] files`."
+    ),
+)
 def values_file_unnamed(facts: Facts) -> Iterator[Hit]:
     """PR026 (warning): a values file whose name names no service (``Billing_API.yaml``):
     no service owns its ports, so no other rule checks them and ``fix`` never adopts it."""
@@ -278,6 +417,15 @@ def _service_path(facts: Facts, path: str) -> str | None:
     return f"{before}{name}{after}" if SERVICE_NAME.fullmatch(name) else None
 
 
+@rule(
+    "PR007",
+    "warning",
+    "helm-missing-values",
+    summary="a registered service with no values file (NodePort-convention repos)",
+    help=(
+        "Run `portreg assign SERVICE --scaffold` to create the values file, or release the service."
+    ),
+)
 def helm_missing_values(facts: Facts) -> Iterator[Hit]:
     """PR007: a registered service with no values file, in a repo whose values files
     follow the NodePort convention (warning)."""
@@ -296,6 +444,13 @@ def helm_missing_values(facts: Facts) -> Iterator[Hit]:
 # --------------------------------------------------------------------- kind
 
 
+@rule(
+    "PR008",
+    "error",
+    "kind-drift",
+    summary="a kind mapping disagrees with the registry",
+    help="Run `portreg fix` to write the registry's port and NodePort into kind-config.yaml.",
+)
 def kind_drift(facts: Facts) -> Iterator[Hit]:
     """PR008: a registered service's kind mapping disagrees with the registry (a second,
     stale mapping of the service too: which to keep is the user's call, not fix's)."""
@@ -314,6 +469,13 @@ def kind_drift(facts: Facts) -> Iterator[Hit]:
             yield _at(facts, obs, message, hint if twice else FIX)
 
 
+@rule(
+    "PR009",
+    "error",
+    "kind-stranger",
+    summary="a kind hostPort of an unregistered service on a registered port",
+    help="Run `portreg fix`: the service is adopted and its mapping moves to a free port.",
+)
 def kind_stranger(facts: Facts) -> Iterator[Hit]:
     """PR009: a kind hostPort of an unregistered service on a registered port."""
     for obs in facts.by_part(CLUSTER):
@@ -326,6 +488,16 @@ def kind_stranger(facts: Facts) -> Iterator[Hit]:
             yield _at(facts, obs, message, f"{FIX} (the mapping moves to a free port)")
 
 
+@rule(
+    "PR010",
+    "warning",
+    "kind-missing",
+    summary="a registered service with no kind mapping",
+    help=(
+        "Run `portreg update-configs SERVICE` to add the mapping (none is wanted inside "
+        "`[kind] skip-host-ports`)."
+    ),
+)
 def kind_missing(facts: Facts) -> Iterator[Hit]:
     """PR010: a registered service with no kind mapping (warning); none is wanted for a
     port inside ``skip-host-ports``, nor for one a Tilt forward or a compose published port
@@ -351,6 +523,19 @@ def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
     ]
 
 
+@rule(
+    "PR027",
+    "warning",
+    "no-host-binding",
+    summary=(
+        "a registered service no file binds on this machine, where kind or Tilt binds the "
+        "repo's other services (or skip-host-ports leaves it to Tilt)"
+    ),
+    help=(
+        "Forward its port in the Tiltfile (or publish it in compose) as the other services'"
+        " are, or release the service with `portreg release SERVICE --update-configs`."
+    ),
+)
 def no_host_binding(facts: Facts) -> Iterator[Hit]:
     """PR027 (warning): a registered service no file binds on this machine (no kind
     mapping, Tilt forward or compose port), in a repo where kind or Tilt binds its other
@@ -419,6 +604,19 @@ def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
     )
 
 
+@rule(
+    "PR022",
+    "error",
+    "host-port-bound-twice",
+    summary=(
+        "a host port bound twice by files that run together (a kind `hostPort` and a Tilt "
+        "forward, two mappings)"
+    ),
+    help=(
+        "Say who binds service host ports: if Tilt forwards them, set `[kind] skip-host-"
+        "ports` in portreg.toml and run `portreg fix`; else drop the forward."
+    ),
+)
 def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
     """PR022: one host port bound twice by files that run together: by two mechanisms
     (a kind hostPort and a Tilt forward), or by two entries of one file.
@@ -452,6 +650,17 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
         yield Hit(first.path, first.line, message, hint, service, claim.port, claim.holder)
 
 
+@rule(
+    "PR015",
+    "error",
+    "kind-skip-host-port",
+    summary=(
+        "a registered service's kind hostPort inside `skip-host-ports` (Tilt owns those host ports)"
+    ),
+    help=(
+        "Run `portreg fix`, which removes the kind mapping: something else binds that host port."
+    ),
+)
 def kind_skipped(facts: Facts) -> Iterator[Hit]:
     """PR015: a registered service's kind hostPort inside skip-host-ports (something else
     binds those); a mapping no registered service owns is not portreg's to judge."""
@@ -469,6 +678,16 @@ def kind_skipped(facts: Facts) -> Iterator[Hit]:
 # ---------------------------------------------------------------- NodePorts
 
 
+@rule(
+    "PR013",
+    "error",
+    "node-port-range",
+    summary=(
+        "a NodePort outside Kubernetes' 30000-32767 (a mapping no registered service owns"
+        " is held to nothing stricter)"
+    ),
+    help="Give it a NodePort inside 30000-32767: the API server rejects any other.",
+)
 def node_port_range(facts: Facts) -> Iterator[Hit]:
     """PR013: a NodePort outside Kubernetes' 30000-32767 (the API server rejects it).
 
@@ -510,6 +729,16 @@ def static_band(size: int) -> int:
     return min(max(16, size // 32), 128)
 
 
+@rule(
+    "PR014",
+    "info",
+    "static-band",
+    summary=(
+        "a NodePort range the repo sets lies above Kubernetes' static band (KEP-3668); "
+        "shown with `--verbose`"
+    ),
+    help="Give every Service an explicit nodePort, or move node-port-range into the static band.",
+)
 def static_band_note(facts: Facts) -> Iterator[Hit]:
     """PR014 (info, once per repo): the repo's own NodePort range lies outside the static
     band. portreg's default range is no news about the repo (its README says so), so the
@@ -534,6 +763,13 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
 # ------------------------------------------------------------- other files
 
 
+@rule(
+    "PR018",
+    "error",
+    "scanned-drift",
+    summary="a Tiltfile/compose/manifest gives a registered service another port",
+    help="Run `portreg fix` for the Tiltfile and compose files; edit a manifest by hand.",
+)
 def scanned_drift(facts: Facts) -> Iterator[Hit]:
     """PR018: a Tiltfile/compose/manifest gives a registered service another port (an error
     as every governed port the registry disagrees with: ``fix`` rewrites it).
@@ -578,6 +814,13 @@ def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
 # ------------------------------------------------------------- user targets
 
 
+@rule(
+    "PR019",
+    "error",
+    "target-drift",
+    summary="a user-defined target's value disagrees with the registry",
+    help="Run `portreg fix` to write the registry's port into the target.",
+)
 def target_drift(facts: Facts) -> Iterator[Hit]:
     """PR019: a ``[[targets]]`` value of a registered service disagrees with the registry."""
     for obs in facts.observations:
@@ -590,6 +833,13 @@ def target_drift(facts: Facts) -> Iterator[Hit]:
             yield _at(facts, obs, message)
 
 
+@rule(
+    "PR020",
+    "error",
+    "target-stranger",
+    summary="a user-defined target entry of an unknown service sits on another service's port",
+    help="Run `portreg fix`: the service is adopted and its entry moves to a free port.",
+)
 def target_stranger(facts: Facts) -> Iterator[Hit]:
     """PR020: a ``[[targets]]`` entry of an unregistered service on another service's port."""
     for obs in facts.observations:
@@ -605,6 +855,13 @@ def target_stranger(facts: Facts) -> Iterator[Hit]:
             yield _at(facts, obs, message, f"{FIX} (the entry moves to a free port)")
 
 
+@rule(
+    "PR017",
+    "error",
+    "unreadable-file",
+    summary="a file could not be read (its ports were not checked)",
+    help="Fix the file so it parses, then run `portreg check` again.",
+)
 def unreadable(facts: Facts) -> Iterator[Hit]:
     """PR017: a file a scanner could not read (it was not checked)."""
     for item in facts.unreadable:
@@ -613,12 +870,26 @@ def unreadable(facts: Facts) -> Iterator[Hit]:
         yield Hit(item.path, item.line, message, hint, facts.values_owner.get(item.path))
 
 
+@rule(
+    "PR021",
+    "warning",
+    "docs-stale",
+    summary="a Markdown file listed in `docs` has an out-of-date port table",
+    help="Run `portreg docs` to rewrite the table.",
+)
 def docs_stale(facts: Facts) -> Iterator[Hit]:
     """PR021: a Markdown file listed in ``docs`` whose port table is out of date (warning)."""
     for item in facts.stale_docs:
         yield Hit(item.path, item.line, item.message, item.hint)
 
 
+@rule(
+    "PR016",
+    "warning",
+    "live-listener",
+    summary="`--live`: something on this machine listens on a registered port",
+    help="Stop that process, or move the service with `portreg assign SERVICE --force`.",
+)
 def listening(facts: Facts) -> Iterator[Hit]:
     """PR016 (``--live``): a registered port something on this machine listens on."""
     for service, port in facts.state.assignments.items():
@@ -630,297 +901,7 @@ def listening(facts: Facts) -> Iterator[Hit]:
             yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
-# -------------------------------------------------------------------- table
-
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "PR001",
-        "error",
-        "registry-duplicate",
-        registry_duplicates,
-        summary="the registry gives one port to two services",
-        help=(
-            "Run `portreg fix`: the first service keeps the port, the other gets the lowest "
-            "free one, and every file that names the moved port follows."
-        ),
-    ),
-    Rule(
-        "PR002",
-        "error",
-        "port-collision",
-        port_collisions,
-        summary=(
-            "two services hold one host port in files that run together (registry, kind, "
-            "Tiltfile, compose, NodePort-convention values)"
-        ),
-        help=(
-            "Run `portreg fix`, which adopts unknown services and moves every holder but one "
-            "to a free port; a port outside the range (foreign) is moved by hand."
-        ),
-    ),
-    Rule(
-        "PR003",
-        "error",
-        "helm-port",
-        helm_port,
-        summary="Helm `service.port` disagrees with the registry",
-        help=(
-            "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
-            "port into the values file."
-        ),
-    ),
-    Rule(
-        "PR004",
-        "error",
-        "helm-container-port",
-        helm_container_port,
-        summary="Helm `service.containerPort` disagrees with the registry",
-        help=(
-            "Run `portreg fix` (or `portreg update-configs SERVICE`) to write the registry's "
-            "port into the values file."
-        ),
-    ),
-    Rule(
-        "PR005",
-        "error",
-        "helm-node-port",
-        helm_node_port,
-        summary="Helm `service.nodePort` is not what the formula gives (e.g. `30801` for `31001`)",
-        help="Run `portreg fix`: the NodePort is node-port-base + (port - node-port-offset).",
-    ),
-    Rule(
-        "PR006",
-        "error",
-        "helm-unknown-service",
-        helm_unknown_service,
-        summary="a values file for a service the registry does not know",
-        help=(
-            "Run `portreg reconcile` to adopt the service, or `portreg fix --prune` to remove"
-            " the file."
-        ),
-    ),
-    Rule(
-        "PR007",
-        "warning",
-        "helm-missing-values",
-        helm_missing_values,
-        summary="a registered service with no values file (NodePort-convention repos)",
-        help=(
-            "Run `portreg assign SERVICE --scaffold` to create the values file, or release "
-            "the service."
-        ),
-    ),
-    Rule(
-        "PR008",
-        "error",
-        "kind-drift",
-        kind_drift,
-        summary="a kind mapping disagrees with the registry",
-        help="Run `portreg fix` to write the registry's port and NodePort into kind-config.yaml.",
-    ),
-    Rule(
-        "PR009",
-        "error",
-        "kind-stranger",
-        kind_stranger,
-        summary="a kind hostPort of an unregistered service on a registered port",
-        help="Run `portreg fix`: the service is adopted and its mapping moves to a free port.",
-    ),
-    Rule(
-        "PR010",
-        "warning",
-        "kind-missing",
-        kind_missing,
-        summary="a registered service with no kind mapping",
-        help=(
-            "Run `portreg update-configs SERVICE` to add the mapping (none is wanted inside "
-            "`[kind] skip-host-ports`)."
-        ),
-    ),
-    Rule(
-        "PR011",
-        "error",
-        "port-out-of-range",
-        out_of_range,
-        summary="a port outside the configured range",
-        help=(
-            "Run `portreg fix` to move the service into first-port..last-port, or widen the "
-            "range in portreg.toml."
-        ),
-    ),
-    Rule(
-        "PR012",
-        "error",
-        "reserved-port",
-        reserved_in_use,
-        summary="the registry gives a service a reserved port",
-        help=(
-            "Run `portreg fix` to move the service off the reserved port. A file binding a "
-            "reserved port is no finding: reserved means portreg hands it to no service."
-        ),
-    ),
-    Rule(
-        "PR013",
-        "error",
-        "node-port-range",
-        node_port_range,
-        summary=(
-            "a NodePort outside Kubernetes' 30000-32767 (a mapping no registered service owns"
-            " is held to nothing stricter)"
-        ),
-        help="Give it a NodePort inside 30000-32767: the API server rejects any other.",
-    ),
-    Rule(
-        "PR014",
-        "info",
-        "static-band",
-        static_band_note,
-        summary=(
-            "a NodePort range the repo sets lies above Kubernetes' static band (KEP-3668); "
-            "shown with `--verbose`"
-        ),
-        help=(
-            "Give every Service an explicit nodePort, or move node-port-range into the static band."
-        ),
-    ),
-    Rule(
-        "PR015",
-        "error",
-        "kind-skip-host-port",
-        kind_skipped,
-        summary=(
-            "a registered service's kind hostPort inside `skip-host-ports` (Tilt owns those "
-            "host ports)"
-        ),
-        help=(
-            "Run `portreg fix`, which removes the kind mapping: something else binds that "
-            "host port."
-        ),
-    ),
-    Rule(
-        "PR016",
-        "warning",
-        "live-listener",
-        listening,
-        summary="`--live`: something on this machine listens on a registered port",
-        help="Stop that process, or move the service with `portreg assign SERVICE --force`.",
-    ),
-    Rule(
-        "PR017",
-        "error",
-        "unreadable-file",
-        unreadable,
-        summary="a file could not be read (its ports were not checked)",
-        help="Fix the file so it parses, then run `portreg check` again.",
-    ),
-    Rule(
-        "PR018",
-        "error",
-        "scanned-drift",
-        scanned_drift,
-        summary="a Tiltfile/compose/manifest gives a registered service another port",
-        help="Run `portreg fix` for the Tiltfile and compose files; edit a manifest by hand.",
-    ),
-    Rule(
-        "PR019",
-        "error",
-        "target-drift",
-        target_drift,
-        summary="a user-defined target's value disagrees with the registry",
-        help="Run `portreg fix` to write the registry's port into the target.",
-    ),
-    Rule(
-        "PR020",
-        "error",
-        "target-stranger",
-        target_stranger,
-        summary="a user-defined target entry of an unknown service sits on another service's port",
-        help="Run `portreg fix`: the service is adopted and its entry moves to a free port.",
-    ),
-    Rule(
-        "PR021",
-        "warning",
-        "docs-stale",
-        docs_stale,
-        summary="a Markdown file listed in `docs` has an out-of-date port table",
-        help="Run `portreg docs` to rewrite the table.",
-    ),
-    Rule(
-        "PR022",
-        "error",
-        "host-port-bound-twice",
-        host_port_bound_twice,
-        summary=(
-            "a host port bound twice by files that run together (a kind `hostPort` and a Tilt "
-            "forward, two mappings)"
-        ),
-        help=(
-            "Say who binds service host ports: if Tilt forwards them, set `[kind] skip-host-"
-            "ports` in portreg.toml and run `portreg fix`; else drop the forward."
-        ),
-    ),
-    Rule(
-        "PR023",
-        "warning",
-        "host-port-alternatives",
-        alternative_collisions,
-        summary=(
-            "two services bind one host port in files that do not run together (two compose"
-            " projects, two Tiltfiles)"
-        ),
-        help=(
-            "Nothing fails until both run at once; then move one of them by hand, or declare "
-            "the files one compose project (`[compose] projects`) to make it an error."
-        ),
-    ),
-    Rule(
-        "PR024",
-        "error",
-        "node-port-collision",
-        node_port_collisions,
-        summary="two Services of one cluster ask for the same nodePort",
-        help=(
-            "Give one of them another nodePort by hand: the API server refuses the second. "
-            "A kind containerPort equal to a nodePort is the link working, not a clash."
-        ),
-    ),
-    Rule(
-        "PR025",
-        "error",
-        "reserved-drift",
-        reserved_drift,
-        summary="portreg.toml's `reserved` and the registry's `reserved_ports` disagree",
-        help=(
-            "Run `portreg fix`: portreg.toml's list stands and is written into the registry "
-            "(without `reserved` in portreg.toml, the registry's list stands)."
-        ),
-    ),
-    Rule(
-        "PR026",
-        "warning",
-        "values-file-unnamed",
-        values_file_unnamed,
-        summary="a Helm values file whose name names no service (`Billing_API.yaml`)",
-        help=(
-            "Rename the file to its service's name (a DNS-1035 label, `billing-api.yaml`), "
-            "then run `portreg fix` to adopt it; or list it in `[ignore] files`."
-        ),
-    ),
-    Rule(
-        "PR027",
-        "warning",
-        "no-host-binding",
-        no_host_binding,
-        summary=(
-            "a registered service no file binds on this machine, where kind or Tilt binds the "
-            "repo's other services (or skip-host-ports leaves it to Tilt)"
-        ),
-        help=(
-            "Forward its port in the Tiltfile (or publish it in compose) as the other services'"
-            " are, or release the service with `portreg release SERVICE --update-configs`."
-        ),
-    ),
-)
+RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda r: r.code))
 
 
 def run(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
