@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portreg.extras.export import render_csv, render_env, render_json, render_markdown
+from portreg.commands.export import render_csv, render_env, render_json, render_markdown
 from portreg.model import Assignment
 
 ROWS = [

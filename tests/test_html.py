@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from portreg.commands.export_html import build_map, render_html
 from portreg.config import Settings
-from portreg.extras.export_html import build_map, render_html
 from portreg.model import parse_registry
 
 from conftest import CliRunner

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from portreg import config
+from portreg.commands.init import COMPAT_SCRIPT, render_config
 from portreg.config import Settings, settings_from_table
-from portreg.extras.init import COMPAT_SCRIPT, render_config
 
 from conftest import CliRunner, tree
 

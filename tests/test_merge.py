@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from portreg.commands.merge import Reassignment, merge_states, merge_texts
 from portreg.config import Settings
 from portreg.errors import RegistryError
-from portreg.extras.merge import Reassignment, merge_states, merge_texts
 from portreg.model import RegistryState, parse_registry
 
 SETTINGS = Settings(root=Path("/repo"))

@@ -141,8 +141,8 @@ sides = st.dictionaries(names, st.sampled_from([8001, 8002, 8003, 8080, 8999, 65
 def test_a_merge_never_holds_a_port_twice_and_always_reads_back(
     base: dict[str, int], ours: dict[str, int], theirs: dict[str, int], in_use: set[int]
 ) -> None:
+    from portreg.commands.merge import merge_texts
     from portreg.config import Settings
-    from portreg.extras.merge import merge_texts
     from portreg.model import parse_registry, reserved_ports
 
     settings = Settings(root=Path("/repo"))

@@ -23,7 +23,7 @@ from portreg.model import RegistryState
 from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
-    from portreg.extras.docs import StaleDocs
+    from portreg.commands.docs import StaleDocs
 
 
 def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
@@ -213,8 +213,8 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
-    from portreg.extras.docs import stale_docs
-    from portreg.extras.export import render_markdown
+    from portreg.commands.docs import stale_docs
+    from portreg.commands.export import render_markdown
     from portreg.model import assignment
 
     rows = [assignment(settings, service, port) for service, port in state.assignments.items()]

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
     from portreg.api import Outcome, Registry
     from portreg.check.commands import Report
+    from portreg.commands.init import Survey
     from portreg.commands.ports import Binding
     from portreg.config import Settings
-    from portreg.extras.init import Survey
     from portreg.model import Assignment
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -189,8 +189,7 @@ def cmd_update_configs(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from portreg.config import load_settings
-    from portreg.extras.init import (
+    from portreg.commands.init import (
         COMPAT_PATH,
         git_edits,
         init_edits,
@@ -198,6 +197,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         require_git_checkout,
         survey_notes,
     )
+    from portreg.config import load_settings
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
@@ -257,10 +257,10 @@ def _init_update(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from portreg.check.layout import found_config
+    from portreg.commands.init import update_changes
     from portreg.config import found_layout, load_settings, settings_from_table, written_table
     from portreg.edit.diff import render_diff
     from portreg.edit.toml import set_keys
-    from portreg.extras.init import update_changes
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
@@ -305,8 +305,8 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
     if settings.source is not None:
         return settings, "", []
     from portreg.check.layout import found_config
+    from portreg.commands.init import render_config
     from portreg.config import settings_from_table
-    from portreg.extras.init import render_config
 
     found = found_config(settings)
     chosen = settings_from_table(settings.root, found.table, None)
@@ -316,7 +316,7 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
     """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
     from portreg.check.commands import adoptable
-    from portreg.extras.init import Survey
+    from portreg.commands.init import Survey
 
     try:
         registry = _registry(args)
@@ -328,8 +328,8 @@ def _survey(args: argparse.Namespace, script: str | None) -> Survey:
 
 def cmd_merge_driver(args: argparse.Namespace) -> int:
     """Git merge driver: merge %O %A %B into %A; a clash moved theirs, which we report."""
+    from portreg.commands.merge import merge_texts
     from portreg.config import load_settings
-    from portreg.extras.merge import merge_texts
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
@@ -367,7 +367,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``--out FILE``."""
     registry = _registry(args)
     if args.output == "html":
-        from portreg.extras.export_html import render_html
+        from portreg.commands.export_html import render_html
 
         found, conflicts, host = _check_for_html(registry)
         text = render_html(
@@ -379,7 +379,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             ignored=len(found.ignored),
         )
     else:
-        from portreg.extras.export import RENDERERS
+        from portreg.commands.export import RENDERERS
 
         text = RENDERERS[args.output](registry.assignments(), registry.settings.derives_node_ports)
     if args.out is None:
@@ -429,8 +429,8 @@ def _check_for_html(registry: Registry) -> tuple[Report, dict[int, list[str]], l
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Replace the port table between the portreg markers; ``--check``: exit 1 if stale."""
-    from portreg.extras.docs import docs_plan
-    from portreg.extras.export import render_markdown
+    from portreg.commands.docs import docs_plan
+    from portreg.commands.export import render_markdown
 
     registry = _registry(args)
     from pathlib import Path
@@ -752,7 +752,7 @@ def _add_fix(sub: Subparsers) -> None:
 
 
 def _add_export(sub: Subparsers) -> None:
-    from portreg.extras.export import FORMATS
+    from portreg.commands.export import FORMATS
 
     export = _command(sub, "export", "export the assignments (markdown, json, csv, ...)")
     _add_output(export, FORMATS)

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from portreg.config import Settings, TiltSettings
 from portreg.config.compose_projects import base_of, group_files
+from portreg.edit.heap import collector_paused
 from portreg.errors import FileEditError, PortregError
-from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, is_digits
 from portreg.targets import yamlscan as ys

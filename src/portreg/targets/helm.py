@@ -17,8 +17,8 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.detect import is_library_chart
 from portreg.config.templates import render
 from portreg.edit import yaml as yamledit
+from portreg.edit.heap import collector_paused
 from portreg.errors import FileEditError, PortregError
-from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets import yamlscan as ys

@@ -28,8 +28,8 @@ from typing import NamedTuple
 from portreg.config import Settings
 from portreg.config.templates import comment_pattern, render, service_in_comment
 from portreg.edit import yaml as yamledit
+from portreg.edit.heap import collector_paused
 from portreg.errors import FileEditError
-from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, yaml11_int
 from portreg.targets.base import HOST, NODE, SHARED, Observation, scan_each

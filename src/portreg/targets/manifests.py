@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from portreg.heap import collector_paused
+from portreg.edit.heap import collector_paused
 from portreg.targets import yamlscan as ys
 from portreg.targets.base import CONTAINER, NODE, SERVICE, Observation
 from portreg.targets.scanned import ScannedTarget

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import render, service_from, template_regex
-from portreg.heap import collector_paused
+from portreg.edit.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment
 from portreg.targets.base import Observation, declared, scan_each

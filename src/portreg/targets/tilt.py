@@ -31,8 +31,8 @@ from bisect import bisect_left
 from itertools import accumulate
 from typing import NamedTuple
 
+from portreg.edit.heap import collector_paused
 from portreg.errors import FileEditError, PortregError
-from portreg.heap import collector_paused
 from portreg.model import is_digits
 from portreg.targets.base import HOST, NAMED, UNREAD, Observation
 from portreg.targets.scanned import ScannedTarget

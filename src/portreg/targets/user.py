@@ -21,8 +21,8 @@ from typing import Any
 from portreg.config import Settings, TargetSpec
 from portreg.config.templates import service_from, template_regex
 from portreg.edit import yaml as yamledit
+from portreg.edit.heap import collector_paused
 from portreg.errors import ConfigError
-from portreg.heap import collector_paused
 from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, declared, scan_each
 from portreg.targets.fields import Bindings, SetTarget, role_of, service_path_pattern

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from portreg.edit.heap import collector_paused
 from portreg.errors import FileEditError, PortregError
-from portreg.heap import collector_paused
 from portreg.model import yaml11_int
 
 _NUMBER_TEXT = re.compile(r"[0-9]{1,9}")

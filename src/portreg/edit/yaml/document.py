@@ -69,7 +69,7 @@ class Document:
     def _compose(self) -> Node | None:
         import yaml
 
-        from portreg.heap import collector_paused
+        from portreg.edit.heap import collector_paused
 
         try:
             with collector_paused():

@@ -1,1 +1,0 @@
-"""Commands beside the core: the git merge driver, export, docs tables, init."""
