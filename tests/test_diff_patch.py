@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portreg.edit.diff import render_diff
+from portreg.io.diff import render_diff
 from portreg.io.workspace import FileEdit
 
 from conftest import CliRunner

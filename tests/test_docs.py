@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portreg.commands.docs import BEGIN, END, begin_line, docs_is_current, replace_table, stale_docs
+from portreg.edit.markdown import BEGIN, END, begin_line, docs_is_current, replace_table, stale_docs
 from portreg.errors import FileEditError
 from portreg.io.files import read_text
 

@@ -104,7 +104,7 @@ def test_the_dry_run_is_a_pure_diff_git_and_patch_apply(
 def test_names_git_would_quote_are_quoted_as_git_does(
     tmp_path: Path, name: str, header: str, tool: str
 ) -> None:
-    from portreg.edit.diff import render_diff
+    from portreg.io.diff import render_diff
     from portreg.io.workspace import FileEdit
 
     root = tmp_path / "repo"

@@ -23,18 +23,26 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
     code = main(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
-NEVER_ON_THE_FILE_STORE = ("http.client", "portreg.store.etcd", "difflib", "portreg.commands")
+NEVER_ON_THE_FILE_STORE = (
+    "http.client",
+    "portreg.store.etcd",
+    "difflib",
+    "portreg.commands.init",  # the commands no hot command runs
+    "portreg.commands.merge",
+    "portreg.commands.export_html",
+)
+PARSERS = ("yaml", "portreg.edit.yaml", "portreg.edit.json", "portreg.edit.starlark")
 MUST_NOT_IMPORT = {
     ("query", "invoice"): (
-        "yaml",
-        "portreg.edit",
+        *PARSERS,
+        "portreg.commands.check",
         "portreg.targets",
         "portreg.check",
         "portreg.io.transaction",
     ),
     ("list",): (
-        "yaml",
-        "portreg.edit",
+        *PARSERS,
+        "portreg.commands.check",
         "portreg.targets",
         "portreg.check",
         "portreg.io.transaction",

@@ -84,3 +84,17 @@ class StoreError(PortregError):
 
 class StoreConflictError(StoreError):
     """Another writer changed the registry first; the command may retry."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with anything that could be userinfo (before the last ``@``) as ``***``.
+
+    Generous on purpose: a password may hold ``/`` or ``:``, and a URL may lack its scheme.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" not in rest:
+        return url
+    hidden = f"***@{rest.rpartition('@')[2]}"
+    return f"{scheme}://{hidden}" if sep else hidden

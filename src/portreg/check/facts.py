@@ -19,7 +19,7 @@ from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_tog
 from portreg.targets.kinds import CLUSTER, KINDS, VALUES, kind_of
 
 if TYPE_CHECKING:
-    from portreg.commands.docs import StaleDocs  # (importing docs is for `check` with docs only)
+    from portreg.edit.markdown import StaleDocs  # (importing docs is for `check` with docs only)
 
 REGISTRY = "registry"
 GOVERNED_ROLES = frozenset({"port", "node_port", "container_port"})  # "other" is only read

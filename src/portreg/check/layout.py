@@ -26,14 +26,14 @@ class Found:
 
 def found_config(settings: Settings) -> Found:
     """Read the repo under ``settings`` (its layout already found) and choose its ports."""
-    from portreg.api import Registry
-    from portreg.check.commands import read
+    from portreg.check.scan import read
     from portreg.io.workspace import Workspace
     from portreg.store import open_store
+    from portreg.targets import build_targets
 
-    registry = Registry(settings, open_store(settings, None))
+    store = open_store(settings, None)
     try:
-        facts = read(registry, Workspace(settings.root))
+        facts = read(settings, store, build_targets(settings), Workspace(settings.root))
     except PortregError:
         return Found(dict(settings.layout), list(settings.layout_notes))
     own = [obs for obs in facts.observations if obs.target != "registry"]

@@ -22,7 +22,8 @@ from portreg.check.rules import (
     port_collisions,
     reserved_drift,
 )
-from portreg.model import SERVICE_LABEL, RegistryState, allocate
+from portreg.config import SERVICE_LABEL
+from portreg.model import RegistryState, allocate
 from portreg.model.step import Move, Step
 from portreg.targets.base import HOST, SERVICE, SHARED, Observation, run_together
 from portreg.targets.kinds import CLUSTER, VALUES, named

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
-from portreg.config import K8S_NODE_PORT_RANGE
+from portreg.config import K8S_NODE_PORT_RANGE, SERVICE_LABEL
 from portreg.config.discovery import NODE_PORT_RANGE
-from portreg.model import SERVICE_LABEL
 from portreg.targets.base import NODE, Observation
 from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 

@@ -23,7 +23,8 @@ from portreg.model import RegistryState
 from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
-    from portreg.commands.docs import StaleDocs
+    from portreg.edit.markdown import StaleDocs
+    from portreg.store import Store
 
 
 def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
@@ -173,6 +174,30 @@ def _display(root: Path, location: str) -> str:
         return location
 
 
+def read(
+    settings: Settings,
+    store: Store,
+    targets: Sequence[Target],
+    ws: Workspace,
+    *,
+    live: bool = False,
+) -> Facts:
+    """Everything ``check`` reads (and it only reads): the registry and every target's
+    files, parsed on two cores (a registry that cannot be read raises: exit 2);
+    ``live``: and the ports bound on this machine now."""
+    from portreg.model import parse_registry
+
+    snapshot = store.load()
+    state = parse_registry(snapshot.text, store.location, settings.new_reserved)
+    listeners = None
+    if live:
+        from portreg.check.live import listeners as find_listeners
+
+        listeners = find_listeners(state.assignments.values())
+    registry = (store.location, snapshot.text)
+    return facts(settings, state, ws, targets, registry=registry, listeners=listeners, split=True)
+
+
 def facts(
     settings: Settings,
     state: RegistryState,
@@ -213,10 +238,10 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
-    from portreg.commands.docs import stale_docs
-    from portreg.commands.export import render_markdown
-    from portreg.model import assignment
+    from portreg.edit.markdown import port_table, stale_docs
+    from portreg.model import assignment, by_port
 
-    rows = [assignment(settings, service, port) for service, port in state.assignments.items()]
-    table = render_markdown(rows, settings.derives_node_ports)
+    held = [assignment(settings, service, port) for service, port in state.assignments.items()]
+    rows = [(a.service, a.port, a.node_port) for a in by_port(held)]
+    table = port_table(rows, settings.derives_node_ports)
     return stale_docs(settings.docs, table, ws.read, settings.root)

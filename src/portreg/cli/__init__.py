@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn, TextIO, TypeAlias
 
     from portreg.api import Outcome, Registry
-    from portreg.check.commands import Report
+    from portreg.commands.check import Report
     from portreg.commands.init import Survey
     from portreg.commands.ports import Binding
     from portreg.config import Settings
@@ -77,7 +77,7 @@ def _print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     for warning in outcome.warnings:
         _err(warning)
     if outcome.dry_run:
-        from portreg.edit.diff import render_diff
+        from portreg.io.diff import render_diff
 
         if not json_output:  # as JSON, the diff is a field of the result
             sys.stdout.write(render_diff(outcome.edits))
@@ -110,7 +110,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
         payload = outcome.assignment.as_json()
         payload.update(new=outcome.new, changed_files=outcome.changed_files)
         if outcome.dry_run:
-            from portreg.edit.diff import render_diff
+            from portreg.io.diff import render_diff
 
             payload.update(dry_run=True, diff=render_diff(outcome.edits))
         _out(json.dumps(payload, ensure_ascii=False))
@@ -121,7 +121,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     registry = _registry(args)
     found = registry.query(args.service)
     if found is None:
-        from portreg.check.commands import adoption_hint
+        from portreg.commands.check import adoption_hint
         from portreg.errors import no_port
 
         # a service the files already hold is adopted where it is, not assigned anew
@@ -158,7 +158,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 def _left_behind(registry: Registry, service: str, *, update_configs: bool) -> None:
     """After a release: what ``check`` now reports about the service, and what finishes
     the release, so a green exit is not followed by a red check that says nothing of it."""
-    from portreg.check.commands import check
+    from portreg.commands.check import check
 
     findings, _ignored = check(registry)
     about = [f for f in findings if service in (f.service, f.holder)]
@@ -228,7 +228,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         require_git_checkout(settings.root)
         edits += git_edits(settings, read_text)
     if args.dry_run:
-        from portreg.edit.diff import render_diff
+        from portreg.io.diff import render_diff
 
         _print_found(notes)
         sys.stdout.write(render_diff(edits))
@@ -259,8 +259,8 @@ def _init_update(args: argparse.Namespace) -> int:
     from portreg.check.layout import found_config
     from portreg.commands.init import update_changes
     from portreg.config import found_layout, load_settings, settings_from_table, written_table
-    from portreg.edit.diff import render_diff
     from portreg.edit.toml import set_keys
+    from portreg.io.diff import render_diff
     from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
@@ -315,7 +315,7 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
 
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
     """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
-    from portreg.check.commands import adoptable
+    from portreg.commands.check import adoptable
     from portreg.commands.init import Survey
 
     try:
@@ -413,8 +413,8 @@ def _git_dir(registry: Registry) -> str | None:
 def _check_for_html(registry: Registry) -> tuple[Report, dict[int, list[str]], list[Binding]]:
     """What ``check`` reports (its ignores applied), every port two holders claim
     (registry or files), and the host bindings ``portreg ports`` lists: one reading."""
-    from portreg.check.commands import judge, read
     from portreg.commands import ports
+    from portreg.commands.check import judge, read
     from portreg.io.workspace import Workspace
 
     ws = Workspace(registry.settings.root)
@@ -525,9 +525,9 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 clean (warnings allowed), 1 errors (``--strict``: warnings too), 2 cannot run."""
-    from portreg.check.commands import report
     from portreg.check.findings import exit_code
     from portreg.check.format import FORMATS
+    from portreg.commands.check import report
 
     found = report(_registry(args), live=args.live)
     render = FORMATS[args.output]
@@ -554,7 +554,7 @@ def _print_repair(outcome: Outcome) -> None:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from portreg.check.commands import reconcile
+    from portreg.commands.check import reconcile
 
     registry = _registry(args)
     _print_repair(reconcile(registry, update_configs=args.update_configs, dry_run=args.dry_run))
@@ -562,7 +562,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from portreg.check.commands import fix
+    from portreg.commands.check import fix
 
     registry = _registry(args)
     outcome = fix(registry, prune=args.prune, dry_run=args.dry_run, adopt=args.adopt)
@@ -576,8 +576,8 @@ def _errors_left(registry: Registry, outcome: Outcome) -> int:
     """After ``fix``: exit 1, saying so, when ``check`` would still find errors (a file
     portreg cannot read or edit faithfully) or an edit was refused (its Not fixed line
     says which), so a script never takes "fixed" on trust."""
-    from portreg.check.commands import check
     from portreg.check.repair import left_unfixed
+    from portreg.commands.check import check
 
     findings, _ignored = check(registry)
     errors = [finding for finding in findings if finding.severity == "error"]

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from portreg.edit.markdown import port_table
 from portreg.model import by_port
 
 if TYPE_CHECKING:
@@ -27,22 +28,9 @@ def env_name(service: str) -> str:
 
 
 def render_markdown(assignments: Sequence[Assignment], node_ports: bool = True) -> str:
-    """A GitHub table with aligned columns, so a one-line change is a one-line diff; the
-    NodePort column only where the repo derives NodePorts."""
-    rows = [("Service", "Port", "NodePort")]
-    rows += [(a.service, str(a.port), str(a.node_port)) for a in by_port(assignments)]
-    columns = 3 if node_ports else 2
-    width = [max(len(row[i]) for row in rows) for i in range(columns)]
-    lines = [
-        "| "
-        + " | ".join(
-            row[i].rjust(width[i]) if i else row[0].ljust(width[0]) for i in range(columns)
-        )
-        + " |"
-        for row in rows
-    ]
-    rule = "| " + " | ".join(["-" * width[0], *("-" * (w - 1) + ":" for w in width[1:])]) + " |"
-    return "\n".join([lines[0], rule, *lines[1:]]) + "\n"
+    """The port table (``edit.markdown.port_table``) of these assignments, by port."""
+    rows = [(a.service, a.port, a.node_port) for a in by_port(assignments)]
+    return port_table(rows, node_ports)
 
 
 def render_json(assignments: Sequence[Assignment], node_ports: bool = True) -> str:

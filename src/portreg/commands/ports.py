@@ -1,6 +1,6 @@
 """``portreg ports``: every binding portreg read, by namespace, and the ports it could not.
 
-It reads the repo as ``check`` does (``check.commands.read``) and writes nothing.
+It reads the repo as ``check`` does (``commands.check.read``) and writes nothing.
 The registry's assignments are host bindings of the run group ``*`` (they are meant
 to be free wherever the repo runs), so a file's binding of the same port sits next to
 the entry it should agree with.
@@ -97,7 +97,7 @@ class Ports(NamedTuple):
 
 def run(registry: Registry) -> Ports:
     """Read the repo as ``check`` does; nothing is written."""
-    from portreg.check.commands import read
+    from portreg.commands.check import read
     from portreg.io.workspace import Workspace
 
     return from_facts(read(registry, Workspace(registry.settings.root)))

@@ -18,6 +18,7 @@ from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
+SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
 
 DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = discovery.HELM_SET
 
@@ -188,7 +189,7 @@ def _shown(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "a list"
-    from portreg.store import redact_url
+    from portreg.errors import redact_url
 
     text = repr(redact_url(value) if isinstance(value, str) else value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -404,8 +405,6 @@ def _codes(key: str, value: Any) -> tuple[str, ...]:
 
 def _services(key: str, value: Any) -> tuple[str, ...]:
     import re
-
-    from portreg.model import SERVICE_LABEL
 
     names = _strs(key, value)
     for name in names:
@@ -662,8 +661,8 @@ MAX_CONFIG_LINE = 4096  # tomllib takes quadratic time on a key of very many dot
 
 def _require_small_toml(text: str, where: str) -> None:
     """Bound what tomllib is given: its time on long dotted keys, its recursion on nesting."""
+    from portreg.edit.shallow import require_shallow_json
     from portreg.errors import PortregError
-    from portreg.io.files import require_shallow_json
 
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"config is over {MAX_CONFIG_BYTES >> 10} KB", where=where)
@@ -714,7 +713,7 @@ def _require_inside(root: Path, config: str) -> None:
 def _printable(name: str, value: str | None) -> None:
     """A path or URL from the command line or the environment holds no control character."""
     if value and not value.isprintable():
-        from portreg.store import redact_url
+        from portreg.errors import redact_url
 
         shown = redact_url(value)[:60]
         raise ConfigError(f"{name}: {shown!r} holds a control character", hint=f"fix {name}")

@@ -196,7 +196,7 @@ def _started_compose(tiltfiles: list[str], read: Reader, present: set[str]) -> d
         text = _read(read, tiltfile)
         if text is None or "docker_compose" not in text:
             continue  # no call to read: the Tiltfile reader is not even loaded
-        from portreg.targets.tilt import docker_compose_files
+        from portreg.config.compose_projects import docker_compose_files
 
         try:
             paths = docker_compose_files(tiltfile, text)

@@ -113,7 +113,7 @@ class Document:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
-        from portreg.io.files import require_shallow_json
+        from portreg.edit.shallow import require_shallow_json
 
         require_shallow_json(text, source)
         try:

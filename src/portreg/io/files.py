@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from portreg.errors import FileEditError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_JSON_DEPTH = 200  # below the recursion limit of json.loads; no real config nests so deep
 _COUNTER = itertools.count()
 
 
@@ -88,26 +87,6 @@ def require_user_output(path: str, own: Sequence[str], git_dir: str | None = Non
         raise FileEditError(
             f"its folder {folder} does not exist", where=path, hint="create it first"
         )
-
-
-def require_shallow_json(text: str, where: str) -> None:
-    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` before ``json.loads`` recurses
-    into it (libyaml bounds YAML's nesting itself)."""
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return
-
-    depth = 0
-    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
-        bracket = token.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                raise FileEditError(
-                    f"JSON nested more than {MAX_JSON_DEPTH} levels deep; refusing to read it",
-                    where=where,
-                )
-        elif bracket in "]}":
-            depth -= 1
 
 
 def _too_large(where: str) -> FileEditError:

@@ -23,15 +23,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from portreg.edit.shallow import require_shallow_json
 from portreg.errors import WriteError
 from portreg.io import checkpoints
-from portreg.io.files import (
-    RealPaths,
-    fsync_folder,
-    read_text,
-    require_shallow_json,
-    write_beside,
-)
+from portreg.io.files import RealPaths, fsync_folder, read_text, write_beside
 from portreg.io.workspace import FileEdit
 
 

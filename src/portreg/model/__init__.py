@@ -8,14 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from portreg.config import Settings
+from portreg.config import SERVICE_LABEL, Settings
 from portreg.errors import PortregError, RangeFullError, RegistryError, ServiceNameError
 from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
 MAX_PORT = 65535  # the highest TCP port, and so the highest next_port a registry holds
 MAX_REGISTRY_BYTES = 8 * 1024 * 1024
-SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
 _DNS_1035 = re.compile(SERVICE_LABEL)
 
 
@@ -220,7 +219,7 @@ def parse_registry(text: str | None, where: str, reserved: tuple[int, ...] = ())
             where=where,
             hint="restore it from git",
         )
-    from portreg.io.files import require_shallow_json
+    from portreg.edit.shallow import require_shallow_json
 
     try:
         require_shallow_json(text, where)

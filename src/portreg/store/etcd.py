@@ -31,17 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError
+from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError, redact_url
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.model import is_digits
-from portreg.store import Snapshot, redact_url
+from portreg.store.base import Snapshot
 
 if TYPE_CHECKING:
     import ssl
 
     from portreg.config import EtcdSettings, Settings
     from portreg.io.workspace import FileEdit
-    from portreg.store import Store
+    from portreg.store.base import Store
 
 DEFAULT_PORT = 2379
 CONNECT_TIMEOUT = 1.0

@@ -17,7 +17,7 @@ from portreg.errors import ConfigError, StoreError
 from portreg.io.files import RealPaths, read_text
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.io.workspace import FileEdit
-from portreg.store import Snapshot
+from portreg.store.base import Snapshot
 
 
 class FileStore:

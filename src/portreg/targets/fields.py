@@ -164,7 +164,7 @@ def service_path_pattern(files: str) -> re.Pattern[str]:
     """A regex reading the service back out of a path the ``files`` glob matched (the one
     rule for Helm values paths and user targets alike). The service part must be a
     DNS-1035 label: ``Upper_Case.yaml`` or ``café.yaml`` names no service."""
-    from portreg.model import SERVICE_LABEL
+    from portreg.config import SERVICE_LABEL
 
     regex = ""
     for part in re.split(r"(\{service\}|\*\*/|\*|\?)", files):

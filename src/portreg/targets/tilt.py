@@ -24,21 +24,17 @@ Starlark interpreter (starlark-go) on generated Tiltfiles.
 from __future__ import annotations
 
 import ast
-import posixpath
 import re
-import warnings
-from bisect import bisect_left
-from itertools import accumulate
 from typing import NamedTuple
 
 from portreg.edit.heap import collector_paused
-from portreg.errors import FileEditError, PortregError
+from portreg.edit.starlark import Source, callee, keyword, literal, parse
+from portreg.errors import FileEditError
 from portreg.model import is_digits
 from portreg.targets.base import HOST, NAMED, UNREAD, Observation
 from portreg.targets.scanned import ScannedTarget
 
 NAME = "tilt"
-_NEWLINE = re.compile(r"\r\n?|\n")  # the line ends Python's tokenizer counts
 _EVERY_ADDRESS = ("0.0.0.0", "::")
 _LEAVES = (ast.Constant, ast.Name)
 _SHOWN = 60  # characters of a computed forward's source text named in its field
@@ -63,89 +59,6 @@ class Located(NamedTuple):
     observation: Observation
     site: _Site | None
     at: tuple[int, int]  # (line, column) in the file: the order observations come in
-
-
-class _Source:
-    """The text and its positions: ast's (line, UTF-8 byte column) as str offsets.
-
-    A leading byte order mark is not Starlark: it is left out of what is parsed and
-    counted back into every offset.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.original = text
-        self.shift = 1 if text.startswith("\ufeff") else 0
-        self.text = text[self.shift :]
-        self._starts: list[int] = []
-        self._bytes: dict[int, list[int] | None] = {}  # line -> its chars' byte offsets
-
-    def offset(self, line: int, column: int) -> int:
-        """The str offset of a byte column of a line, in the original text."""
-        if not self._starts:
-            self._starts = [0, *(match.end() for match in _NEWLINE.finditer(self.text))]
-        start = self._starts[line - 1]
-        if line not in self._bytes:  # once per line: the work stays linear in the text
-            end = self._starts[line] if line < len(self._starts) else len(self.text)
-            chars = self.text[start:end]
-            widths = None if chars.isascii() else (len(c.encode()) for c in chars)
-            self._bytes[line] = None if widths is None else list(accumulate(widths, initial=0))
-        widths_before = self._bytes[line]
-        chars_before = column if widths_before is None else bisect_left(widths_before, column)
-        return self.shift + start + chars_before
-
-    def span(self, node: ast.expr) -> tuple[int, int]:
-        end_line = node.end_lineno or node.lineno
-        end_column = node.end_col_offset if node.end_col_offset is not None else node.col_offset
-        return self.offset(node.lineno, node.col_offset), self.offset(end_line, end_column)
-
-    def written(self, node: ast.expr, limit: int | None = None) -> str:
-        """The source text of an expression (its first ``limit`` characters)."""
-        start, end = self.span(node)
-        if limit is not None:
-            end = min(end, start + limit * 4)  # enough for ``limit`` after blanks fold
-        return self.original[start:end]
-
-
-def parse(display: str, text: str) -> tuple[ast.Module, _Source]:
-    """The syntax tree of a Tiltfile, or one PortregError line naming where it breaks."""
-    source = _Source(text)
-    try:
-        # an invalid escape warns: never onto the terminal
-        with warnings.catch_warnings(), collector_paused():
-            warnings.simplefilter("ignore")
-            return ast.parse(source.text, filename=display), source
-    except SyntaxError as exc:
-        reason, line = exc.msg, exc.lineno or 1
-    except ValueError as exc:  # a NUL byte, before Python 3.12
-        reason, line = str(exc), 1
-    except (RecursionError, MemoryError):  # absurd nesting: Python's parser gives up
-        reason, line = "nested too deeply for Python's parser", 1
-    raise PortregError(f"cannot read the Tiltfile ({reason})", where=f"{display}:{line}")
-
-
-def docker_compose_files(display: str, text: str) -> list[str]:
-    """The compose files a Tiltfile starts with ``docker_compose(...)`` (a literal path or
-    a list of them), as repo paths: Tilt reads them relative to the Tiltfile's folder."""
-    tree, _source = parse(display, text)
-    folder = posixpath.dirname(display)
-    found: list[str] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or _callee(node) != "docker_compose":
-            continue
-        held = node.args[0] if node.args else _keyword(node, "configPaths")
-        items = held.elts if isinstance(held, ast.List | ast.Tuple) else [held]
-        for item in items:
-            path = literal(item) if isinstance(item, ast.expr) else None
-            if isinstance(path, str) and path and not path.startswith("/"):
-                found.append(posixpath.normpath(posixpath.join(folder, path)))
-    return [path for path in found if not path.startswith("../")]
-
-
-def literal(node: ast.expr | None) -> int | str | None:
-    """The value of an int or string literal, else None (a bool is not a port)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | str):
-        return None if isinstance(node.value, bool) else node.value
-    return None
 
 
 def local_port(value: int | str | None) -> int | None:
@@ -184,17 +97,9 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _callee(call: ast.Call) -> str:
-    return call.func.id if isinstance(call.func, ast.Name) else ""
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    return next((kw.value for kw in call.keywords if kw.arg == name), None)
-
-
 def _resource_name(call: ast.Call) -> str | None:
     """The literal name of a ``k8s_resource(...)`` call, positional or ``workload=``."""
-    first = call.args[0] if call.args else _keyword(call, "workload")
+    first = call.args[0] if call.args else keyword(call, "workload")
     name = literal(first)
     return name if isinstance(name, str) else None
 
@@ -202,7 +107,7 @@ def _resource_name(call: ast.Call) -> str | None:
 class _Reader:
     """One walk over a Tiltfile's syntax tree, collecting its forwards."""
 
-    def __init__(self, display: str, source: _Source) -> None:
+    def __init__(self, display: str, source: Source) -> None:
         self.display = display
         self.source = source
         self.group = f"tilt:{display}"
@@ -225,7 +130,7 @@ class _Reader:
 
     def call(self, call: ast.Call, owner: str | None) -> tuple[str | None, list[ast.AST]]:
         """Read one call; its owner for what it holds, and the children still to walk."""
-        name = _callee(call)
+        name = callee(call)
         if name == "k8s_resource":
             owner = _resource_name(call) or owner
         elif name == "port_forward":
@@ -244,7 +149,7 @@ class _Reader:
         items = held.elts if isinstance(held, ast.List | ast.Tuple) else [held]
         for item in items:
             value = literal(item)
-            if isinstance(item, ast.Call) and _callee(item) == "port_forward":
+            if isinstance(item, ast.Call) and callee(item) == "port_forward":
                 calls.append(item)
             elif value is not None:
                 port, address = local_port(value), ""
@@ -263,8 +168,8 @@ class _Reader:
     def forward_call(self, call: ast.Call, owner: str | None) -> None:
         """``port_forward(8001, 80, name='x')`` / ``port_forward(local_port=8001, ...)``."""
         positional = bool(call.args)
-        local = call.args[0] if positional else _keyword(call, "local_port")
-        remote = call.args[1] if len(call.args) > 1 else _keyword(call, "container_port")
+        local = call.args[0] if positional else keyword(call, "local_port")
+        remote = call.args[1] if len(call.args) > 1 else keyword(call, "container_port")
         if local is None:
             return
         value = literal(local)
@@ -274,7 +179,7 @@ class _Reader:
         port = local_port(value) if isinstance(value, int) else None
         if port is None or not isinstance(local, ast.Constant):
             return  # a literal Tilt refuses (a string, 0): no forward
-        host = literal(_keyword(call, "host"))
+        host = literal(keyword(call, "host"))
         address = _address(host) if isinstance(host, str) else ""
         far = literal(remote)
         leads_to = port if remote is None else far if isinstance(far, int) else None
@@ -344,7 +249,7 @@ class _Reader:
         return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-def _read(display: str, text: str) -> tuple[list[Located], _Source]:
+def _read(display: str, text: str) -> tuple[list[Located], Source]:
     tree, source = parse(display, text)
     return _Reader(display, source).read(tree), source
 
@@ -393,7 +298,7 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
 
 
 def _literal_edit(
-    source: _Source, located: Located, port: int, display: str
+    source: Source, located: Located, port: int, display: str
 ) -> tuple[int, int, str]:
     """The (start, end, text) edit that moves one forward's local (host) side to ``port``.
 

@@ -38,23 +38,8 @@ class Report:
 
 
 def read(registry: Registry, ws: Workspace, *, live: bool = False) -> Facts:
-    """Everything ``check`` reads (and it only reads): the registry and every target's
-    files, parsed on two cores (a registry that cannot be read raises: exit 2)."""
-    snapshot, state = registry.snapshot()
-    listeners = None
-    if live:
-        from portreg.check.live import listeners as find_listeners
-
-        listeners = find_listeners(state.assignments.values())
-    return scan.facts(
-        registry.settings,
-        state,
-        ws,
-        registry.targets(),
-        registry=(registry.store.location, snapshot.text),
-        listeners=listeners,
-        split=True,
-    )
+    """Everything ``check`` reads, through the registry's store and targets."""
+    return scan.read(registry.settings, registry.store, registry.targets(), ws, live=live)
 
 
 def report(registry: Registry, *, live: bool = False) -> Report:
