@@ -155,3 +155,15 @@ def test_allocation_keeps_ports_unique_in_range_and_off_reserved(ops: list[str],
         ports = list(registry.assignments.values())
         assert len(ports) == len(set(ports))
         assert all(8001 <= p <= 8040 and p not in (8010, 8020) for p in ports)
+
+
+@given(
+    base=st.integers(min_value=0, max_value=65535),
+    offset=st.integers(min_value=0, max_value=65535),
+    port=st.integers(min_value=1, max_value=65535),
+)
+def test_the_formulas_text_says_what_its_arithmetic_does(base: int, offset: int, port: int) -> None:
+    """One declaration: the text every message and page shows computes the same number."""
+    from portreg.config.formula import formula_text, node_port
+
+    assert eval(formula_text(base, offset, port)) == node_port(base, offset, port)  # noqa: S307

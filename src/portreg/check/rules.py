@@ -17,6 +17,7 @@ from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE, SERVICE_LABEL
 from portreg.config.discovery import NODE_PORT_RANGE
+from portreg.config.formula import formula_text
 from portreg.targets.base import NODE, Observation
 from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
@@ -346,7 +347,7 @@ def _formula_node_port(facts: Facts, obs: Observation) -> int | None:
     "error",
     "helm-node-port",
     summary="Helm `service.nodePort` is not what the formula gives (e.g. `30801` for `31001`)",
-    help="Run `portreg fix`: the NodePort is node-port-base + (port - node-port-offset).",
+    help=f"Run `portreg fix`: the NodePort is {formula_text()}.",
 )
 def helm_node_port(facts: Facts) -> Iterator[Hit]:
     """PR005: Helm ``service.nodePort`` is not what the NodePort formula gives."""
@@ -357,7 +358,7 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
             base = facts.state.port_of(obs.service or "") or facts.helm_port(obs.path)
             message = (
                 f"{obs.field} is {obs.port}, the formula gives {wanted} "
-                f"({settings.node_port_base} + ({base} - {settings.node_port_offset}))"
+                f"({formula_text(settings.node_port_base, settings.node_port_offset, base)})"
             )
             yield Hit(obs.path, obs.line, message, FIX, obs.service, obs.port)
 

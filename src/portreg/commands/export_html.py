@@ -26,6 +26,7 @@ from html import escape
 from typing import Protocol
 
 from portreg.config import Settings
+from portreg.config.formula import formula_text
 from portreg.model import RegistryState, reserved_ports
 
 STATES = ("assigned", "conflict", "reserved", "free")
@@ -360,7 +361,7 @@ def render_html(
     meta = [settings.registry, f"range {pm.first}\u2013{pm.last}"]
     if settings.derives_node_ports:
         base, offset = settings.node_port_base, settings.node_port_offset
-        meta.append(f"NodePort = {base} + (port \u2212 {offset})")
+        meta.append(f"NodePort = {formula_text(base, offset)}")
     meta += [f"generated {generated}"] if generated else []
     nav = " &middot; ".join(
         f'<a href="#{anchor}">{name}</a>'

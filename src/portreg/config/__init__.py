@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portreg.config import discovery
+from portreg.config import discovery, formula
 from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.errors import ConfigError
 
@@ -148,7 +148,7 @@ class Settings:
         return settings_name(self.root, self.source)
 
     def node_port(self, port: int) -> int:
-        return self.node_port_base + (port - self.node_port_offset)
+        return formula.node_port(self.node_port_base, self.node_port_offset, port)
 
     @property
     def new_reserved(self) -> tuple[int, ...]:
@@ -589,8 +589,9 @@ def validate_ranges(settings: Settings) -> None:
         if not low <= node_port <= high:
             raise ConfigError(
                 f"{name}: port {port} maps to NodePort {node_port}, outside node-port-range "
-                f"[{low}, {high}] (NodePort = {settings.node_port_base} + (port - "
-                f"{settings.node_port_offset})); narrow the port range or move node-port-base"
+                f"[{low}, {high}] (NodePort = "
+                f"{formula.formula_text(settings.node_port_base, settings.node_port_offset)}); "
+                "narrow the port range or move node-port-base"
             )
     reserved = settings.new_reserved
     usable = (last - first + 1) - len({p for p in reserved if first <= p <= last})

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portreg.config import discovery
+from portreg.config.formula import formula_text
 
 K8S_LOW, K8S_HIGH = 30000, 32767
 MAX_PORT = 65535
@@ -193,7 +194,7 @@ def choose_ports(
     if not seed_layout:
         _node_ports(choice, [*pairs, *values], first, last, convention=bool(values))
     else:
-        choice.notes.append("NodePorts: the seed's formula, 31000 + (port - 8000)")
+        choice.notes.append(f"NodePorts: the seed's formula, {formula_text(31000, 8000)}")
     if kind_cluster:
         _tilt_share(choice, found, first, last)
     return choice
@@ -270,7 +271,7 @@ def _node_ports(
     choice.table.update({"node-port-base": base, "node-port-offset": offset})
     choice.table["node-port-range"] = band
     choice.notes.append(
-        f"NodePorts: {base} + (port - {offset}), as the repo's mappings derive them"
+        f"NodePorts: {formula_text(base, offset)}, as the repo's mappings derive them"
     )
 
 

@@ -345,9 +345,3 @@ def fsync_folder(folder: str) -> None:
         pass
     finally:
         os.close(descriptor)
-
-
-def replace_file(target: str, text: str) -> None:
-    """Replace one file's text atomically and durably."""
-    os.replace(write_beside(target, text), target)
-    fsync_folder(os.path.dirname(target) or ".")

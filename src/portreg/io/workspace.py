@@ -72,10 +72,6 @@ class Workspace:
             self._current[path] = text
         return self._current[path]
 
-    def is_loaded(self, path: Path) -> bool:
-        """True once ``path`` was read (or written) through this workspace."""
-        return path in self._current
-
     def write(self, path: Path, text: str) -> None:
         self.read(path)
         self._current[path] = text

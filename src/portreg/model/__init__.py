@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portreg.config import SERVICE_LABEL, Settings
+from portreg.config.formula import formula_text
 from portreg.errors import PortregError, RangeFullError, RegistryError, ServiceNameError
 from portreg.model.registry_json import lowest_free, render
 
@@ -145,7 +146,8 @@ def empty_document() -> dict[str, Any]:
         "metadata": {
             "description": "Port registry for microservices, managed by portreg",
             "last_updated": None,
-            "notes": "Edit with `portreg`, not by hand. NodePort = base + (port - offset).",
+            "notes": "Edit with `portreg`, not by hand. NodePort = "
+            f"{formula_text('base', 'offset')}.",
         },
     }
 

@@ -1,7 +1,8 @@
 """The targets portreg knows, built from Settings in a fixed order.
 
 Helm values and kind-config are the first two; user-declared ``[[targets]]``
-follow; Tiltfile, compose and manifests are read-only scanners for ``check``.
+follow; then the scanners: Tiltfile and compose (whose literal host ports ``fix``
+moves) and manifests (read only).
 Modules are imported only when a command needs them.
 """
 
@@ -32,7 +33,7 @@ def build_targets(settings: Settings) -> list[Target]:
 
 
 def _scanners(settings: Settings) -> list[Target]:
-    """The read-only scanners (``check``, and ports to skip when allocating), each switchable."""
+    """The scanners (``check``, and ports to skip when allocating), each switchable."""
     scanners: list[Target] = []
     if settings.tilt.enabled:
         from portreg.targets.tilt import TiltTarget

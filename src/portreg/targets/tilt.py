@@ -1,4 +1,5 @@
-"""Tiltfile (read-only): the port forwards Tilt will open, read from its syntax tree.
+"""Tiltfile: the port forwards Tilt will open, read from its syntax tree; ``fix`` moves a
+literal forward's local side (``set_port``).
 
 A Tiltfile is Starlark, whose syntax is a subset of Python's, so Python's own parser
 (``ast``) reads it, with exact positions; nothing is evaluated. Read:
