@@ -166,4 +166,4 @@ def test_the_formulas_text_says_what_its_arithmetic_does(base: int, offset: int,
     """One declaration: the text every message and page shows computes the same number."""
     from portreg.config.formula import formula_text, node_port
 
-    assert eval(formula_text(base, offset, port)) == node_port(base, offset, port)  # noqa: S307
+    assert eval(formula_text(base, offset, port)) == node_port(base, offset, port)
