@@ -178,7 +178,7 @@ def test_scanners_are_registered_after_helm_and_kind(tmp_path: Path):
 
 def test_each_scanner_can_be_switched_off(tmp_path: Path):
     off = ScannerSettings(enabled=False)
-    settings = Settings(root=tmp_path, tilt=off, compose=off, manifests=off)
+    settings = Settings(root=tmp_path, tilt=off, compose=off, scanners={"manifests": off})
     assert [t.name for t in build_targets(settings)] == ["helm", "kind"]
 
 

@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from portreg.config import Settings
+from portreg.config.kinds import CLUSTER, KINDS, VALUES, kind_of
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
-from portreg.targets.kinds import CLUSTER, KINDS, VALUES, kind_of
 
 if TYPE_CHECKING:
     from portreg.edit.markdown import StaleDocs  # (importing docs is for `check` with docs only)

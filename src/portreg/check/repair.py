@@ -23,10 +23,10 @@ from portreg.check.rules import (
     reserved_drift,
 )
 from portreg.config import SERVICE_LABEL
+from portreg.config.kinds import CLUSTER, VALUES, named
 from portreg.model import RegistryState, allocate
 from portreg.model.step import Move, Step
 from portreg.targets.base import HOST, SERVICE, SHARED, Observation, run_together
-from portreg.targets.kinds import CLUSTER, VALUES, named
 
 _LABEL = re.compile(SERVICE_LABEL)
 

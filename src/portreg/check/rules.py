@@ -18,8 +18,8 @@ from portreg.check.findings import Finding, Severity
 from portreg.config import K8S_NODE_PORT_RANGE, SERVICE_LABEL
 from portreg.config.discovery import NODE_PORT_RANGE
 from portreg.config.formula import formula_text
+from portreg.config.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 from portreg.targets.base import NODE, Observation
-from portreg.targets.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
 
 FIX = "run `portreg fix`"
 SERVICE_NAME = re.compile(SERVICE_LABEL)

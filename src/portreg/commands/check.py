@@ -17,12 +17,12 @@ from portreg.check.facts import Facts, Unreadable
 from portreg.check.findings import Finding
 from portreg.check.ignore import Ignores
 from portreg.config import Settings
+from portreg.config.kinds import VALUES, named
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.model.step import Step
 from portreg.targets.base import Observation, Target
-from portreg.targets.kinds import VALUES, named
 
 P = ParamSpec("P")
 

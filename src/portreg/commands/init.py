@@ -9,6 +9,7 @@ from typing import Any
 
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
+from portreg.config.kinds import KINDS
 from portreg.edit.toml import key_text, literal
 from portreg.errors import PortregError
 from portreg.io.workspace import FileEdit
@@ -19,7 +20,7 @@ CONFIG_HEADER = """\
 # repo's files show. Every key is optional; the README's "Configuration" section
 # lists them all.
 """
-SECTION_ORDER = ("helm", "kind", "tilt", "compose", "manifests")
+SECTION_ORDER = tuple(KINDS)
 
 
 def render_config(table: Mapping[str, Any], notes: Sequence[str] = ()) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from portreg.config import discovery, formula
 from portreg.config.discovery import DEFAULT_REGISTRY
+from portreg.config.kinds import KINDS
 from portreg.errors import ConfigError
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
@@ -127,11 +128,10 @@ class Settings:
     compose: ScannerSettings = field(
         default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
     )
-    manifests: ScannerSettings = field(
-        default_factory=lambda: ScannerSettings(files=discovery.MANIFEST_FILES)
-    )
     etcd: EtcdSettings = field(default_factory=EtcdSettings)
     ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
+    # the sections of the kinds of file (config.kinds) that have no field above
+    scanners: Mapping[str, ScannerSettings] = field(default_factory=dict, hash=False)
     targets: tuple[TargetSpec, ...] = ()
     source: str | None = None
     # what was found in the files for the sections the config does not write, and why
@@ -141,6 +141,12 @@ class Settings:
     @property
     def registry_path(self) -> Path:
         return self.root / self.registry
+
+    def section(self, kind: str) -> Any:
+        """The config section of a kind of file (``[tilt]``; a new kind's ``[procfile]``)."""
+        if kind in self.__dataclass_fields__:
+            return getattr(self, kind)
+        return self.scanners.get(kind) or ScannerSettings(files=KINDS[kind].files)
 
     @property
     def config_name(self) -> str | None:
@@ -428,14 +434,18 @@ TARGET_SCHEMA: Schema = {
     "create": ("create", _bool),
     "required": ("required", _bool),
 }
-SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
+_TYPED: Mapping[str, tuple[type[Any], Schema]] = {
     "helm": (HelmSettings, HELM_SCHEMA),
     "kind": (KindSettings, KIND_SCHEMA),
     "tilt": (TiltSettings, TILT_SCHEMA),
     "compose": (ComposeSettings, COMPOSE_SCHEMA),
-    "manifests": (ScannerSettings, SCANNER_SCHEMA),
     "etcd": (EtcdSettings, ETCD_SCHEMA),
     "ignore": (IgnoreSettings, IGNORE_SCHEMA),
+}
+# every kind of file has a section; one with no typed settings is a scanner's
+SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
+    **{name: _TYPED.get(name, (ScannerSettings, SCANNER_SCHEMA)) for name in KINDS},
+    **_TYPED,
 }
 TARGET_KINDS = ("yaml", "json", "text")
 
@@ -548,9 +558,15 @@ def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None
     values: dict[str, Any] = {"root": root, "source": source}
     top = {k: v for k, v in table.items() if k not in SECTIONS and k != "targets"}
     values.update(_apply(TOP_SCHEMA, top, ""))
+    scanners: dict[str, ScannerSettings] = {}
     for name in SECTIONS:
         if name in table:
-            values[name] = _section(name, table[name], getattr(default, name))
+            section = _section(name, table[name], default.section(name))
+            if name in default.__dataclass_fields__:
+                values[name] = section
+            elif section != default.section(name):  # a default section is no entry
+                scanners[name] = section
+    values["scanners"] = scanners
     if "targets" in table:
         if not isinstance(table["targets"], list):
             raise ConfigError("targets: expected an array of tables ([[targets]])")
@@ -601,7 +617,7 @@ def validate_ranges(settings: Settings) -> None:
 
 # ---------------------------------------------------------------- discovery
 
-LAYOUT_SECTIONS = ("helm", "kind", "tilt", "compose", "manifests")
+LAYOUT_SECTIONS = tuple(KINDS)
 
 
 def found_layout(root: Path, table: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

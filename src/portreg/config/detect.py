@@ -25,9 +25,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from typing import Any
 
 from portreg.config.compose_projects import group_files, is_override
+from portreg.config.kinds import KINDS, Kind
 from portreg.errors import PortregError
 
 Reader = Callable[[str], "str | None"]
@@ -76,12 +78,28 @@ def detect_layout(paths: Iterable[str], read: Reader, sections: Iterable[str]) -
         "compose": lambda: _compose(sniffed),
         "manifests": lambda: _manifests(sniffed),
     }
-    for name, step in steps.items():
+    for name in [*steps, *(kind for kind in KINDS if kind not in steps)]:
         if name in wanted:
-            table, note = step()
+            table, note = steps[name]() if name in steps else _by_names(KINDS[name], files)
             layout.table[name] = table
             layout.notes.append(note)
     return layout
+
+
+def _by_names(kind: Kind, files: list[str]) -> tuple[dict[str, Any], str]:
+    """A kind ``init`` finds by its files' names alone (``found_by``): on where it has any."""
+    found = [
+        path
+        for path in files
+        if any(fnmatch(path.rsplit("/", 1)[-1], name) for name in kind.found_by)
+    ]
+    label = kind.label or f"{kind.name} files"
+    if not found:
+        return {"enabled": False}, f"{label}: none"
+    return {
+        "enabled": True,
+        "files": found,
+    }, f"{label}: {_count(len(found), 'file')} ({_names(found)})"
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:

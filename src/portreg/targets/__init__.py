@@ -1,50 +1,33 @@
-"""The targets portreg knows, built from Settings in a fixed order.
-
-Helm values and kind-config are the first two; user-declared ``[[targets]]``
-follow; then the scanners: Tiltfile and compose (whose literal host ports ``fix``
-moves) and manifests (read only).
-Modules are imported only when a command needs them.
+"""The targets portreg knows, built from Settings in the order of the kinds table
+(``config.kinds``): Helm values and kind-config first, then the user-declared
+``[[targets]]``, then the scanned files (Tiltfile and compose, whose literal host ports
+``fix`` moves; manifests, read only). A target's module is imported only when its
+section is on.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from portreg.config import Settings
+from portreg.config.kinds import CLUSTER, KINDS, VALUES, Kind
 from portreg.targets.base import Observation, Target
 
 __all__ = ["Observation", "Target", "build_targets"]
 
 
 def build_targets(settings: Settings) -> list[Target]:
-    targets: list[Target] = []
-    if settings.helm.enabled:
-        from portreg.targets.helm import HelmTarget
-
-        targets.append(HelmTarget(settings))
-    if settings.kind.enabled:
-        from portreg.targets.kind import KindTarget
-
-        targets.append(KindTarget(settings))
+    kinds = [kind for kind in KINDS.values() if settings.section(kind.name).enabled]
+    first = [kind for kind in kinds if kind.part in (VALUES, CLUSTER)]
+    targets = [_built(kind, settings) for kind in first]
     if settings.targets:
         from portreg.targets.user import build
 
         targets += build(settings)
-    targets += _scanners(settings)
-    return targets
+    return targets + [_built(kind, settings) for kind in kinds if kind not in first]
 
 
-def _scanners(settings: Settings) -> list[Target]:
-    """The scanners (``check``, and ports to skip when allocating), each switchable."""
-    scanners: list[Target] = []
-    if settings.tilt.enabled:
-        from portreg.targets.tilt import TiltTarget
-
-        scanners.append(TiltTarget(settings))
-    if settings.compose.enabled:
-        from portreg.targets.compose import ComposeTarget
-
-        scanners.append(ComposeTarget(settings))
-    if settings.manifests.enabled:
-        from portreg.targets.manifests import ManifestsTarget
-
-        scanners.append(ManifestsTarget(settings))
-    return scanners
+def _built(kind: Kind, settings: Settings) -> Target:
+    module, _, name = kind.target.partition(":")
+    target: Target = getattr(importlib.import_module(module), name)(settings)
+    return target

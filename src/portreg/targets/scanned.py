@@ -23,7 +23,7 @@ class ScannedTarget:
 
     @property
     def config(self) -> ScannerSettings:
-        config: ScannerSettings = getattr(self.settings, self.name)
+        config: ScannerSettings = self.settings.section(self.name)
         return config
 
     def scan_file(self, display: str, text: str) -> list[Observation]:
