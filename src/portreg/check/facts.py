@@ -281,12 +281,11 @@ class Facts:
 
     def portregs(self, port: int) -> bool:
         """Whether a port lies in portreg's range (else it is infrastructure's business)."""
-        return self.settings.first_port <= port <= self.settings.last_port
+        return self.settings.in_range(port)
 
     def in_skip(self, port: int | None) -> bool:
         """Whether ``[kind] skip-host-ports`` leaves this host port to Tilt."""
-        ranges = self.settings.kind.skip_host_ports
-        return port is not None and any(low <= port <= high for low, high in ranges)
+        return self.settings.kind.skipping(port) is not None
 
     def drifted(self, obs: Observation) -> bool:
         expected = self.expected(obs)

@@ -52,8 +52,8 @@ def _keep_reason(facts: Facts, state: RegistryState, port: int | None) -> str:
     settings = facts.settings
     if port is None:
         return "its values file has no literal service.port"
-    if not settings.first_port <= port <= settings.last_port:
-        return f"{port} is outside {settings.first_port}-{settings.last_port}"
+    if not settings.in_range(port):
+        return f"{port} is outside {settings.range_text}"
     if port in facts.reserved:
         return f"{port} is reserved"
     # Only the registry (with the services adopted before this one) can take the port away:
@@ -224,8 +224,8 @@ def _registry_problem(facts: Facts, service: str, port: int, seen: dict[int, str
     settings = facts.settings
     if port in seen:
         return f"{port} is also {seen[port]}'s, which was assigned first"
-    if not settings.first_port <= port <= settings.last_port:
-        return f"{port} is outside {settings.first_port}-{settings.last_port}"
+    if not settings.in_range(port):
+        return f"{port} is outside {settings.range_text}"
     return f"{port} is reserved" if port in facts.reserved else ""
 
 
@@ -285,7 +285,6 @@ def _move_stranger(facts: Facts, plan: Step, owner: Claim, claim: Claim, prune: 
 def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[list[str], frozenset[str]]]:
     """Registered services whose editable entries disagree with the registry: what ``fix``
     says and which targets it rewrites. What it must not do goes to ``plan.warnings``."""
-    skip = facts.settings.kind.skip_host_ports
     found: dict[str, tuple[list[str], set[str]]] = {}
     for obs in facts.observations:
         service = obs.service
@@ -293,10 +292,10 @@ def _drifted(facts: Facts, plan: Step) -> dict[str, tuple[list[str], frozenset[s
             service = facts.owners.get(obs.port)  # an unnamed mapping on a registered port
         if obs.target not in facts.editable or service is None or not facts.registered(service):
             continue
-        ranges = [(lo, hi) for lo, hi in skip if lo <= obs.port <= hi]
+        skipped = facts.settings.kind.skipping(obs.port)
         message = ""
-        if facts.part(obs.target) == CLUSTER and obs.role == "port" and ranges:
-            low, high = ranges[0]
+        if facts.part(obs.target) == CLUSTER and obs.role == "port" and skipped:
+            low, high = skipped
             message = (
                 f"🗑  Removed kind mapping for {service} ({obs.port}): [kind] "
                 f"skip-host-ports {low}-{high} leaves these host ports to Tilt"

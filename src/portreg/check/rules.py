@@ -117,10 +117,12 @@ def registry_duplicates(facts: Facts) -> Iterator[Hit]:
 )
 def out_of_range(facts: Facts) -> Iterator[Hit]:
     """PR011: a registered port outside first-port..last-port."""
-    first, last = facts.settings.first_port, facts.settings.last_port
+    settings = facts.settings
     for service, port in facts.state.assignments.items():
-        if not first <= port <= last:
-            message = f"{service} holds port {port}, outside the configured range {first}-{last}"
+        if not settings.in_range(port):
+            message = (
+                f"{service} holds port {port}, outside the configured range {settings.range_text}"
+            )
             line = facts.registry_line(service)
             yield Hit(facts.registry_path, line, message, FIX, service, port)
 
@@ -519,7 +521,9 @@ def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
     return [
         (service, port)
         for service, port in facts.state.assignments.items()
-        if service not in mapped and port not in bound and _skip_range(facts, port) is None
+        if service not in mapped
+        and port not in bound
+        and facts.settings.kind.skipping(port) is None
     ]
 
 
@@ -552,7 +556,7 @@ def no_host_binding(facts: Facts) -> Iterator[Hit]:
     binds_any = bool(with_cluster & facts.state.assignments.keys())
     unmapped = set(_wants_kind_mapping(facts))
     for service, port in facts.state.assignments.items():
-        skip = _skip_range(facts, port)
+        skip = facts.settings.kind.skipping(port)
         if service in bound or (service, port) in unmapped or not (binds_any or skip):
             continue
         message = f"{service} is registered on {port}, but no file binds that port on this machine"
@@ -571,12 +575,6 @@ def no_host_binding(facts: Facts) -> Iterator[Hit]:
         yield Hit(facts.registry_path, line, message, hint, service, port)
 
 
-def _skip_range(facts: Facts, port: int) -> tuple[int, int] | None:
-    return next(
-        ((lo, hi) for lo, hi in facts.settings.kind.skip_host_ports if lo <= port <= hi), None
-    )
-
-
 def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
     """What settles a double bind: declaring who owns the port, or, where skip-host-ports
     already leaves it to Tilt, the kind mapping going (by fix for a service it can adopt)."""
@@ -584,7 +582,7 @@ def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
     mapping = next((c for c in claims if facts.part(c.source) == CLUSTER), None)
     if mapping is None or not mapping.named:  # no service fix could register owns it
         return "drop one of the two bindings by hand (the second to start fails)"
-    if _skip_range(facts, port) is None:
+    if facts.settings.kind.skipping(port) is None:
         return (
             "say who binds service host ports: if Tilt forwards them, set [kind] "
             f"skip-host-ports = [[{port}, {port}]] (or the whole range) in portreg.toml and "
@@ -598,7 +596,7 @@ def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
     """Whether PR015 reports this double bind instead: a registered service's kind mapping
     inside ``skip-host-ports``, which ``fix`` removes. A mapping no service of the
     registry owns stays PR022: fix never removes it."""
-    return _skip_range(facts, claims[0].port) is not None and any(
+    return facts.settings.kind.skipping(claims[0].port) is not None and any(
         facts.part(c.source) == CLUSTER and (facts.registered(c.holder) or c.port in facts.owners)
         for c in claims
     )
@@ -669,10 +667,11 @@ def kind_skipped(facts: Facts) -> Iterator[Hit]:
             continue
         if not facts.registered(obs.service) and obs.port not in facts.owners:
             continue
-        for low, high in facts.settings.kind.skip_host_ports:
-            if low <= obs.port <= high:
-                message = f"kind hostPort {obs.port} is inside skip-host-ports {low}-{high}"
-                yield _at(facts, obs, message)
+        skipped = facts.settings.kind.skipping(obs.port)
+        if skipped is not None:
+            low, high = skipped
+            message = f"kind hostPort {obs.port} is inside skip-host-ports {low}-{high}"
+            yield _at(facts, obs, message)
 
 
 # ---------------------------------------------------------------- NodePorts

@@ -42,6 +42,11 @@ class KindSettings:
     comment: str = discovery.KIND_COMMENT
     skip_host_ports: tuple[PortRange, ...] = ()
 
+    def skipping(self, port: int | None) -> PortRange | None:
+        """The ``skip-host-ports`` range that leaves this host port to another tool."""
+        held = (r for r in self.skip_host_ports if port is not None and r[0] <= port <= r[1])
+        return next(held, None)
+
 
 @dataclass(frozen=True)
 class ScannerSettings:
@@ -152,6 +157,14 @@ class Settings:
     def config_name(self) -> str | None:
         """The config file as messages name it (repo-relative when it lies in the repo)."""
         return settings_name(self.root, self.source)
+
+    def in_range(self, port: int) -> bool:
+        """Whether a port lies in first-port..last-port (portreg hands it out)."""
+        return self.first_port <= port <= self.last_port
+
+    @property
+    def range_text(self) -> str:
+        return f"{self.first_port}-{self.last_port}"
 
     def node_port(self, port: int) -> int:
         return formula.node_port(self.node_port_base, self.node_port_offset, port)

@@ -324,10 +324,9 @@ def check_requested_port(settings: Settings, state: RegistryState, service: str,
     """``--port N`` takes exactly N or refuses, naming the holder."""
     from portreg.errors import PortTakenError
 
-    first, last = settings.first_port, settings.last_port
-    if not first <= port <= last:
+    if not settings.in_range(port):
         raise PortTakenError(
-            f"port {port} is outside the configured range {first}-{last}",
+            f"port {port} is outside the configured range {settings.range_text}",
             hint="pick a port in range or widen first-port/last-port",
         )
     if port in reserved_ports(settings, state):

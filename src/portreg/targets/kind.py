@@ -215,7 +215,7 @@ class KindTarget:
         return service_in_comment(self.comment_regex, comment)
 
     def _skipped(self, port: int) -> bool:
-        return any(low <= port <= high for low, high in self.kind.skip_host_ports)
+        return self.kind.skipping(port) is not None
 
     def _node_index(self, doc: yamledit.Document) -> int | None:
         """Index of the node whose role is ``[kind] node-role``; None when there is no ``nodes``."""
