@@ -74,3 +74,28 @@ def test_a_waiting_process_proceeds_once_the_lock_is_free(repo: Path) -> None:
         assert waiting.poll() is None
     waiting.communicate(timeout=30)
     assert waiting.returncode == 0
+
+
+def test_docs_and_export_into_the_repo_wait_for_the_registry_lock(repo: Path) -> None:
+    """They write files made from the registry: under its lock, as every writing command
+    does (a fix running beside them never sees half a table, nor writes under one)."""
+    (repo / "portreg.toml").write_text('lock-timeout = 0.5\ndocs = ["PORTS.md"]\n')
+    (repo / "scripts/port-registry.json").write_text('{"assignments": {"api": 8001}}\n')
+    (repo / "PORTS.md").write_text("<!-- portreg:begin -->\n<!-- portreg:end -->\n")
+    before = tree(repo)
+    with (repo / ".git/portreg.lock").open("w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        holder.write(f"{os.getpid()}\n")
+        holder.flush()
+        runs = [spawn(repo, "docs"), spawn(repo, "export", "--out", str(repo / "ports.md"))]
+        results = [run.communicate(timeout=30) for run in runs]
+    assert [run.returncode for run in runs] == [2, 2]
+    for _out, err in results:
+        assert "the registry is locked by another portreg" in err, err
+    assert tree(repo) == before
+    docs = spawn(repo, "docs")  # the lock is free: the table is written
+    assert docs.communicate(timeout=30)[0] == "✅ Updated the port table in PORTS.md\n"
+    assert (repo / "PORTS.md").read_text() == (
+        "<!-- portreg:begin -->\n| Service | Port |\n| ------- | ---: |\n| api     | 8001 |\n"
+        "<!-- portreg:end -->\n"
+    )

@@ -336,6 +336,24 @@ class Registry:
 
     # --------------------------------------------------------- transaction
 
+    def write_out(
+        self, plan: Callable[[list[Assignment]], Sequence[FileEdit]], *, in_repo: bool
+    ) -> list[FileEdit]:
+        """Files made from the assignments (a docs table, an export), planned and written
+        under the registry's lock, all or none; ``in_repo``: every file lies in the repo,
+        so the write is journaled too (a user's path elsewhere is written all or none)."""
+        from portreg.io import transaction
+
+        with self.store.session():
+            snapshot = self.store.load()
+            state = parse_registry(snapshot.text, self.store.location, self.settings.new_reserved)
+            held = by_port(assignment(self.settings, s, p) for s, p in state.assignments.items())
+            edits = list(plan(held))
+            root = self.settings.root if in_repo else None
+            journal = self.store.journal_path if in_repo else None
+            transaction.apply_edits(edits, root=root, journal=journal)
+        return edits
+
     def transact(self, planner: Planner, *, dry_run: bool = False, check: bool = True) -> Outcome:
         """Run a planner as one transaction (used by check/fix/reconcile and merge tooling)."""
         return self._transact(planner, dry_run, check=check)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portreg.commands.init import Survey
     from portreg.commands.ports import Binding
     from portreg.config import Settings
+    from portreg.io.workspace import FileEdit
     from portreg.model import Assignment
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -387,13 +388,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_OK
     from pathlib import Path
 
-    from portreg.io.files import read_text, require_user_output
-    from portreg.io.transaction import apply_edits
+    from portreg.io.files import RealPaths, read_text, require_user_output
     from portreg.io.workspace import FileEdit
 
     path = Path(args.out)
     require_user_output(args.out, _own_files(registry), _git_dir(registry))
-    apply_edits([FileEdit(path, args.out, read_text(path), text)], root=None)  # user's path
+    in_repo = RealPaths(str(registry.settings.root)).inside(str(path.absolute()))
+    registry.write_out(lambda _: [FileEdit(path, args.out, read_text(path), text)], in_repo=in_repo)
     _err(f"✅ Wrote {args.out}")
     return EXIT_OK
 
@@ -447,19 +448,21 @@ def cmd_docs(args: argparse.Namespace) -> int:
         require_user_output(name, _own_files(registry), _git_dir(registry))
     # files named on the command line are the user's choice; the config's stay in the repo
     read = read_text if args.files else Workspace(registry.settings.root).read
-    edits, current = docs_plan(
-        files,
-        render_markdown(registry.assignments(), registry.settings.derives_node_ports),
-        read,
-    )
-    if args.check:
-        for edit in edits:
-            stale = f"{edit.display}: port table is out of date"
-            _err(f"portreg: docs: {stale} (run `portreg docs {edit.display}`)")
-        return EXIT_NOT_FOUND if edits else EXIT_OK
-    from portreg.io.transaction import apply_edits
+    derived = registry.settings.derives_node_ports
+    current: list[str] = []
 
-    apply_edits(edits, root=None if args.files else registry.settings.root)
+    def plan(held: list[Assignment]) -> list[FileEdit]:
+        edits, current[:] = docs_plan(files, render_markdown(held, derived), read)
+        return edits
+
+    if args.check:
+        stale = plan(registry.assignments())
+        for edit in stale:
+            why = f"{edit.display}: port table is out of date"
+            _err(f"portreg: docs: {why} (run `portreg docs {edit.display}`)")
+        return EXIT_NOT_FOUND if stale else EXIT_OK
+    # the config's files lie in the repo; files named on the command line are the user's
+    edits = registry.write_out(plan, in_repo=not args.files)
     for edit in edits:
         _out(f"✅ Updated the port table in {edit.display}")
     for name in current:
