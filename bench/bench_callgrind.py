@@ -4,10 +4,11 @@
     .venv/bin/python bench/bench_callgrind.py [SRC ...]
 
 Each SRC is a `src/` folder of a portreg checkout (default: this one's); every
-version runs on the same generated repo, one run per case (callgrind counts are
-repeatable to a fraction of a percent). Two floors run beside them: `python -c pass`
-and a seed-like query (argparse and json, reading the registry and printing one
-line, as the seed's `scripts/assign-port.py` does by its README).
+version runs on the same generated repo, with no config (the layout and ports found
+at each run) and after `portreg init` (the config written down), one run per case
+(callgrind counts are repeatable to a fraction of a percent). Two floors run beside
+them: `python -c pass` and a seed-like query (argparse and json, reading the registry
+and printing one line, as the seed's `scripts/assign-port.py` does by its README).
 """
 
 from __future__ import annotations
@@ -58,16 +59,26 @@ def main() -> None:
         repo = Path(tmp) / "repo"
         build_repo(repo)
         python = sys.executable
+        configured = Path(tmp) / "configured"  # the same repo after `portreg init`
+        build_repo(configured)
+        subprocess.run(
+            [python, "-m", "portreg", "init"], cwd=configured, check=True, capture_output=True
+        )
         for src in sources:  # byte-compiled first, as an installed package is
             subprocess.run([python, "-m", "compileall", "-q", str(src)], check=True)
         rows = [
             ("python -c pass", instructions([python, "-c", "pass"], repo)),
             ("seed-like query", instructions([python, "-c", SEED_LIKE, "q", "service-100"], repo)),
         ]
-        for src in sources:
-            for name, args in (("query service-100", ["query", "service-100"]), ("list", ["list"])):
-                argv = [python, "-m", "portreg", *args]
-                rows.append((f"{name} ({src.parent.name})", instructions(argv, repo, src)))
+        for where, folder in (("no config", repo), ("after init", configured)):
+            for src in sources:
+                for name, args in (
+                    ("query service-100", ["query", "service-100"]),
+                    ("list", ["list"]),
+                ):
+                    argv = [python, "-m", "portreg", *args]
+                    case = f"{name}, {where} ({src.parent.name})"
+                    rows.append((case, instructions(argv, folder, src)))
     print("| case | instructions |\n|---|---:|")
     for name, count in rows:
         print(f"| {name} | {count / 1e6:.1f} M |")
