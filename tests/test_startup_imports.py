@@ -35,14 +35,14 @@ PARSERS = ("yaml", "portreg.edit.yaml", "portreg.edit.json", "portreg.edit.starl
 MUST_NOT_IMPORT = {
     ("query", "invoice"): (
         *PARSERS,
-        "portreg.commands.check",
+        "portreg.commands.engine",
         "portreg.targets",
         "portreg.check",
         "portreg.io.transaction",
     ),
     ("list",): (
         *PARSERS,
-        "portreg.commands.check",
+        "portreg.commands.engine",
         "portreg.targets",
         "portreg.check",
         "portreg.io.transaction",

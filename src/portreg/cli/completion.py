@@ -11,7 +11,22 @@ by any other command.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from portreg.commands import (
+    command,
+    open_registry,
+    out,
+)
+from portreg.errors import EXIT_OK, PortregError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.commands import Subparsers
+
 
 SERVICE_DESTS = ("service", "services")
 GLOBAL_WITH_VALUE = ("--root", "--config", "--store")
@@ -311,8 +326,8 @@ def render_fish(parser: argparse.ArgumentParser) -> str:
         f"complete -c portreg -n __fish_use_subcommand -a {c.name} -d {_quote(c.help)}"
         for c in found
     ]
-    for command in found:
-        lines += _fish_lines(command)
+    for each in found:
+        lines += _fish_lines(each)
     return "\n".join(lines) + "\n"
 
 
@@ -321,3 +336,41 @@ RENDERERS = {"bash": render_bash, "zsh": render_zsh, "fish": render_fish}
 
 def render_completion(shell: str, parser: argparse.ArgumentParser) -> str:
     return RENDERERS[shell](parser)
+
+
+# ------------------------------------------------------------- the command
+
+
+def main(args: argparse.Namespace) -> int:
+    from portreg.cli import build_parser
+
+    sys.stdout.write(render_completion(args.shell, build_parser()))
+    return EXIT_OK
+
+
+def complete(args: argparse.Namespace) -> int:
+    """Hidden: words for shell completion. Silent on any error: a prompt is no place for one."""
+    try:
+        names = sorted(open_registry(args).state().assignments)
+    except PortregError:
+        return EXIT_OK
+    out("\n".join(names))
+    return EXIT_OK
+
+
+def add(sub: Subparsers) -> None:
+    completion = command(
+        sub,
+        "completion",
+        "print a shell completion script",
+        example="portreg completion bash > ~/.local/share/bash-completion/completions/portreg",
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+    completion.set_defaults(handler=main)
+
+
+def add_hidden(sub: Subparsers) -> None:
+    """The hidden ``__complete`` the completion scripts call (its parser has no help)."""
+    hidden = sub.add_parser("__complete")
+    hidden.add_argument("what", choices=("services",))
+    hidden.set_defaults(handler=complete)

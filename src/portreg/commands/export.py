@@ -19,6 +19,28 @@ from portreg.model import by_port
 if TYPE_CHECKING:
     from portreg.model import Assignment
 
+import sys
+
+from portreg.commands import (
+    add_output,
+    command,
+    err,
+    git_dir_of,
+    open_registry,
+    own_files,
+)
+from portreg.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.api import Registry
+    from portreg.commands import Subparsers
+    from portreg.commands.engine import Report
+    from portreg.commands.ports import Binding
+    from portreg.model import Assignment
+
+
 FORMATS = ("markdown", "json", "csv", "env", "html")
 
 
@@ -68,3 +90,72 @@ RENDERERS: dict[str, Callable[[Sequence[Assignment], bool], str]] = {
     "csv": render_csv,
     "env": render_env,
 }
+
+
+# ------------------------------------------------------------- the command
+
+
+def _check_for_html(registry: Registry) -> tuple[Report, dict[int, list[str]], list[Binding]]:
+    """What ``check`` reports (its ignores applied), every port two holders claim
+    (registry or files), and the host bindings ``portreg ports`` lists: one reading."""
+    from portreg.commands import ports
+    from portreg.commands.engine import judge, read
+    from portreg.io.workspace import Workspace
+
+    ws = Workspace(registry.settings.root)
+    facts = read(registry, ws)
+    conflicts = {}
+    for port, claims in facts.holders.items():
+        names = list(dict.fromkeys(claim.holder for claim in claims))
+        if len(names) > 1:
+            conflicts[port] = names
+    return judge(facts, ws), conflicts, ports.from_facts(facts).namespace("host")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Assignments as markdown, json, csv, env or an HTML port map; stdout or ``--out FILE``."""
+    registry = open_registry(args)
+    if args.output == "html":
+        from portreg.commands.export_html import render_html
+
+        found, conflicts, host = _check_for_html(registry)
+        text = render_html(
+            registry.settings,
+            registry.state(),
+            found.findings,
+            conflicts=conflicts,
+            host=host,
+            ignored=len(found.ignored),
+        )
+    else:
+        from portreg.commands.export import RENDERERS
+
+        text = RENDERERS[args.output](registry.assignments(), registry.settings.derives_node_ports)
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    from pathlib import Path
+
+    from portreg.io.files import RealPaths, read_text, require_user_output
+    from portreg.io.workspace import FileEdit
+
+    path = Path(args.out)
+    require_user_output(args.out, own_files(registry), git_dir_of(registry))
+    in_repo = RealPaths(str(registry.settings.root)).inside(str(path.absolute()))
+    registry.write_out(lambda _: [FileEdit(path, args.out, read_text(path), text)], in_repo=in_repo)
+    err(f"✅ Wrote {args.out}")
+    return EXIT_OK
+
+
+def add(sub: Subparsers) -> None:
+    from portreg.commands.export import FORMATS
+
+    export = command(
+        sub,
+        "export",
+        "export the assignments (markdown, json, csv, ...)",
+        example="portreg export -o html --out ports.html",
+    )
+    add_output(export, FORMATS)
+    export.add_argument("--out", metavar="FILE", help="write to FILE, not stdout")
+    export.set_defaults(handler=main)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from portreg.commands import (
+    command,
+    err,
+    open_registry,
+    out,
+)
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
 from portreg.config.kinds import KINDS
 from portreg.edit.toml import key_text, literal
-from portreg.errors import PortregError
+from portreg.errors import EXIT_OK, PortregError
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.commands import Subparsers
+    from portreg.config import Settings
+    from portreg.io.workspace import FileEdit
+
 
 CONFIG_HEADER = """\
 # portreg: the port registry of this repo, written by `portreg init` from what the
@@ -263,10 +278,13 @@ def register_merge_driver(root: Path) -> None:
     import subprocess
 
     found = require_git_checkout(root)
-    for command in git_config_commands():
+    for git_args in git_config_commands():
         try:
             done = subprocess.run(
-                ["git", f"--git-dir={found}", *command], capture_output=True, text=True, check=False
+                ["git", f"--git-dir={found}", *git_args],
+                capture_output=True,
+                text=True,
+                check=False,
             )
         except FileNotFoundError as exc:
             raise PortregError("git is not installed", hint="install git, then rerun") from exc
@@ -277,3 +295,169 @@ def register_merge_driver(root: Path) -> None:
                 where=str(root),
                 hint="run `git init` first, or run `portreg init --git` inside the clone",
             )
+
+
+# ------------------------------------------------------------- the command
+
+
+def _init_update(args: argparse.Namespace) -> int:
+    """``init --update``: the config's keys brought in line with what the files show now,
+    shown as a diff (and written unless ``--dry-run``); every other byte stays."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from portreg.check.layout import found_config
+    from portreg.commands.init import update_changes
+    from portreg.config import found_layout, load_settings, settings_from_table, written_table
+    from portreg.edit.toml import set_keys
+    from portreg.io.diff import render_diff
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
+
+    settings = load_settings(args.root, args.config)
+    if (
+        settings.source is None
+        or not settings.source.endswith(".toml")
+        or (settings.source.endswith("pyproject.toml"))
+    ):
+        raise PortregError(
+            "init --update edits a portreg.toml, and there is none here",
+            hint="run `portreg init` to write one (a [tool.portreg] table is yours to edit)",
+        )
+    written = written_table(settings)
+    layout, notes = found_layout(settings.root, {})
+    fresh = settings_from_table(settings.root, {**written, **layout}, settings.source)
+    found = found_config(replace(fresh, layout=layout, layout_notes=tuple(notes)))
+    before = read_text(settings.source) or ""
+    after = set_keys(before, update_changes(written, found.table))
+    name = settings.config_name or "portreg.toml"
+    edits = [] if after == before else [FileEdit(Path(settings.source), name, before, after)]
+    _print_found(found.notes)
+    sys.stdout.write(render_diff(edits))
+    if args.dry_run or not edits:
+        same = f"ℹ️  {name} already says what the files show"
+        err("(dry run: nothing was written)" if edits else same)
+        return EXIT_OK
+    apply_edits(edits, root=settings.root)
+    out(f"✅ Updated {name}")
+    return EXIT_OK
+
+
+def _print_found(notes: list[str]) -> None:
+    for note in notes:
+        out(f"🔎 {note}")
+
+
+def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
+    """The settings, config text and notes ``init`` writes for a repo with no config (a
+    repo that has one keeps it: the settings it describes, and no note)."""
+    if settings.source is not None:
+        return settings, "", []
+    from portreg.check.layout import found_config
+    from portreg.commands.init import render_config
+    from portreg.config import settings_from_table
+
+    found = found_config(settings)
+    chosen = settings_from_table(settings.root, found.table, None)
+    return chosen, render_config(found.table), found.notes
+
+
+def _survey(args: argparse.Namespace, script: str | None) -> Survey:
+    """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
+    from portreg.commands.engine import adoptable
+    from portreg.commands.init import Survey
+
+    try:
+        registry = open_registry(args)
+        services, unreadable = adoptable(registry)
+        return Survey(services, len(registry.state().assignments), script, unreadable)
+    except PortregError as exc:
+        return Survey([], 0, script, [exc.line()], broken=True)
+
+
+def main(args: argparse.Namespace) -> int:
+    from portreg.commands.init import (
+        COMPAT_PATH,
+        git_edits,
+        init_edits,
+        register_merge_driver,
+        require_git_checkout,
+        survey_notes,
+    )
+    from portreg.config import load_settings
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.model.registry_json import timestamp
+
+    if args.force and not args.compat_script:  # --force alone would do nothing, silently
+        raise PortregError(
+            "--force replaces scripts/assign-port.py, so it needs --compat-script",
+            where="init",
+            hint="run `portreg init --compat-script --force`, or drop --force",
+        )
+    if args.update:
+        return _init_update(args)
+    settings = load_settings(args.root, args.config, new=True)
+    try:
+        script = read_text(settings.root / COMPAT_PATH)
+    except PortregError:
+        script = ""  # a folder or a FIFO by that name: not portreg's, left as it is
+    settings, config, notes = _found(settings)
+    edits = init_edits(
+        settings,
+        config=config,
+        compat_script=args.compat_script,
+        timestamp=timestamp(),
+        read=read_text,
+        force=args.force,
+    )
+    if args.git:
+        require_git_checkout(settings.root)
+        edits += git_edits(settings, read_text)
+    if args.dry_run:
+        from portreg.io.diff import render_diff
+
+        _print_found(notes)
+        sys.stdout.write(render_diff(edits))
+        err("(dry run: nothing was written)" if edits else "(dry run: nothing to change)")
+        return EXIT_OK
+    apply_edits(edits, root=settings.root)  # refuses a path outside before git is touched
+    _print_found(notes)
+    if args.git:
+        register_merge_driver(settings.root)
+    for edit in edits:
+        out(f"✅ {'Created' if edit.before is None else 'Replaced'} {edit.display}")
+    if args.git:
+        out("✅ Registered the git merge driver (git config merge.portreg.driver)")
+    elif not edits:
+        out("ℹ️  Nothing to do: portreg.toml and the registry already exist")
+    found = _survey(args, script)
+    for note in survey_notes(found, compat_script=args.compat_script, force=args.force):
+        out(note)
+    return EXIT_OK
+
+
+def add(sub: Subparsers) -> None:
+    init = command(
+        sub,
+        "init",
+        "find the repo's layout and ports; write portreg.toml and an empty registry",
+        example="portreg init --git",
+    )
+    init.add_argument(
+        "--compat-script", action="store_true", help="also write scripts/assign-port.py"
+    )
+    init.add_argument("--git", action="store_true", help="register the registry's git merge driver")
+    init.add_argument(
+        "--force", action="store_true", help="with --compat-script: replace an existing script"
+    )
+    init.add_argument(
+        "--dry-run", action="store_true", help="show the files init would write; write nothing"
+    )
+    init.add_argument(
+        "--update",
+        action="store_true",
+        help="bring portreg.toml's keys in line with what the files show now (shown as a diff)",
+    )
+    init.set_defaults(handler=main)

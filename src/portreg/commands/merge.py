@@ -26,9 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from portreg.commands import (
+    command,
+    err,
+)
 from portreg.config import Settings
+from portreg.errors import EXIT_OK, PortregError
 from portreg.model import (
     MAX_PORT,
     RegistryState,
@@ -37,6 +42,13 @@ from portreg.model import (
     parse_registry,
     reserved_ports,
 )
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.commands import Subparsers
+    from portreg.config import Settings
+
 
 # Keys whose merge is done on parsed values rather than copied from one side.
 _MANAGED = frozenset({"next_port", "reserved_ports", "assignments"})
@@ -197,3 +209,56 @@ def merge_texts(
     result = merge_states(settings, base_state, ours_state, theirs_state, in_use=in_use)
     stamps = [s for s in (_updated(states[1]), _updated(states[2])) if s]
     return dump_registry(result.state, max(stamps) if stamps else None), result
+
+
+# ------------------------------------------------------------- the command
+
+
+def _ports_in_files(settings: Settings) -> set[int]:
+    """The ports the repo's files use, which a port the merge moves must avoid (as assign's)."""
+    from portreg.io.workspace import Workspace
+    from portreg.targets import build_targets
+    from portreg.targets.in_use import ports_in_use
+
+    return ports_in_use(Workspace(settings.root), build_targets(settings))
+
+
+def main(args: argparse.Namespace) -> int:
+    """Git merge driver: merge %O %A %B into %A; a clash moved theirs, which we report."""
+    from portreg.commands.merge import merge_texts
+    from portreg.config import load_settings
+    from portreg.io.files import read_text
+    from portreg.io.transaction import apply_edits
+    from portreg.io.workspace import FileEdit
+
+    settings = load_settings(args.root, args.config)
+    from pathlib import Path
+
+    ours_path = Path(args.ours)
+    texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
+    if texts[1] is None or texts[2] is None:
+        raise PortregError("merge-driver: ours or theirs does not exist", where=args.ours)
+    in_use = _ports_in_files(settings)
+    merged, result = merge_texts(
+        settings, texts[0], texts[1], texts[2], settings.registry, in_use=in_use
+    )
+    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
+    for move in result.reassigned:
+        err(f"portreg: merge: {move.describe()}")
+    if result.reassigned:
+        names = " ".join(move.service for move in result.reassigned)
+        err(f"portreg: merge: now run `portreg update-configs {names}` and commit the result")
+    return EXIT_OK
+
+
+def add(sub: Subparsers) -> None:
+    merge = command(
+        sub,
+        "merge-driver",
+        "git merge driver for the registry (%%O %%A %%B)",
+        example="git config merge.portreg.driver 'portreg merge-driver %O %A %B'",
+    )
+    merge.add_argument("base", help="git's %%O: the common ancestor's registry")
+    merge.add_argument("ours", help="git's %%A: our registry; the result is written here")
+    merge.add_argument("theirs", help="git's %%B: the other branch's registry")
+    merge.set_defaults(handler=main)

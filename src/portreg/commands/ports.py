@@ -1,6 +1,6 @@
 """``portreg ports``: every binding portreg read, by namespace, and the ports it could not.
 
-It reads the repo as ``check`` does (``commands.check.read``) and writes nothing.
+It reads the repo as ``check`` does (``commands.engine.read``) and writes nothing.
 The registry's assignments are host bindings of the run group ``*`` (they are meant
 to be free wherever the repo runs), so a file's binding of the same port sits next to
 the entry it should agree with.
@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from portreg.api import Registry
     from portreg.check.facts import Facts
     from portreg.targets.base import Observation
+
+import sys
+
+from portreg.commands import (
+    add_output,
+    command,
+    open_registry,
+)
+from portreg.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.api import Registry
+    from portreg.commands import Subparsers
+
 
 HELP = "list every port binding portreg reads, by namespace"
 OUTPUTS = ("text", "json")
@@ -97,7 +113,7 @@ class Ports(NamedTuple):
 
 def run(registry: Registry) -> Ports:
     """Read the repo as ``check`` does; nothing is written."""
-    from portreg.commands.check import read
+    from portreg.commands.engine import read
     from portreg.io.workspace import Workspace
 
     return from_facts(read(registry, Workspace(registry.settings.root)))
@@ -251,3 +267,17 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
         ]
         lines.append("  " + "  ".join(cells).rstrip())
     return lines
+
+
+# ------------------------------------------------------------- the command
+
+
+def main(args: argparse.Namespace) -> int:
+    sys.stdout.write(render(run(open_registry(args)), args.output))
+    return EXIT_OK
+
+
+def add(sub: Subparsers) -> None:
+    parser = command(sub, "ports", HELP, example="portreg ports -o json")
+    add_output(parser, OUTPUTS)
+    parser.set_defaults(handler=main)
