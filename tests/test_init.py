@@ -240,3 +240,11 @@ def test_the_compat_script_without_portreg_says_how_to_install_it(
         "assign-port.py: portreg is not installed "
         "(run: pipx install git+https://github.com/portreg/portreg@v0.1.0)\n"
     )
+
+
+def test_the_readme_config_is_the_one_the_keys_declare() -> None:
+    """Each key is declared once, on its settings field (default, validator, comment);
+    the README's block is rendered from those declarations, byte for byte."""
+    from portreg.config.reference import reference
+
+    assert readme_config() == reference()

@@ -1,15 +1,16 @@
 """Configuration: discovery of the repo root and ``portreg.toml``, and a frozen Settings.
 
-Every key is optional; the defaults are the seed's conventions and are declared
-once, in the ``*_SCHEMA`` tables below, next to their types. Validation errors
-read ``key: what is wrong``.
+Every key is optional. Each is declared once, as its settings field: the default, and
+in the field's metadata (``config_key(...)``) its TOML name, its validator and the comment
+the README's configuration block shows (``reference()`` renders that block; a test
+holds the README to it). Validation errors read ``key: what is wrong``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,175 +25,6 @@ SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a S
 DEFAULT_HELM_SET: tuple[tuple[str, str], ...] = discovery.HELM_SET
 
 PortRange = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class HelmSettings:
-    enabled: bool = True
-    values: str = discovery.HELM_VALUES
-    set: tuple[tuple[str, str], ...] = DEFAULT_HELM_SET
-    template: str | None = None
-
-
-@dataclass(frozen=True)
-class KindSettings:
-    enabled: bool = True
-    config: str = discovery.KIND_CONFIG
-    node_role: str = discovery.KIND_NODE_ROLE
-    comment: str = discovery.KIND_COMMENT
-    skip_host_ports: tuple[PortRange, ...] = ()
-
-    def skipping(self, port: int | None) -> PortRange | None:
-        """The ``skip-host-ports`` range that leaves this host port to another tool."""
-        held = (r for r in self.skip_host_ports if port is not None and r[0] <= port <= r[1])
-        return next(held, None)
-
-
-@dataclass(frozen=True)
-class ScannerSettings:
-    """A read-only scanner (Tiltfile, compose, manifests): on/off and where to look."""
-
-    enabled: bool = True
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TiltSettings(ScannerSettings):
-    """``[tilt]``: a scanner whose ``docker-compose`` names the compose files each Tiltfile
-    starts (``docker_compose('infra/compose.yaml')``): those projects run with it."""
-
-    docker_compose: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def started_by(self, compose_file: str) -> str | None:
-        """The Tiltfile whose ``docker_compose()`` starts this compose file, if one does."""
-        return next((tilt for tilt, files in self.docker_compose if compose_file in files), None)
-
-
-@dataclass(frozen=True)
-class ComposeSettings(ScannerSettings):
-    """``[compose]``: a scanner whose ``projects`` lists files that run together (as
-    ``docker compose -f a.yaml -f b.yaml`` runs them), besides a file and its override."""
-
-    projects: tuple[tuple[str, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class IgnoreSettings:
-    """``[ignore]``: what check never reports and fix never edits."""
-
-    files: tuple[str, ...] = ()  # globs of repo paths
-    services: tuple[str, ...] = ()
-    ports: tuple[int, ...] = ()
-    codes: tuple[str, ...] = ()  # finding codes, e.g. PR014
-
-
-@dataclass(frozen=True)
-class EtcdSettings:
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    username: str | None = None
-    password_env: str = "PORTREG_ETCD_PASSWORD"
-    timeout: float = 3.0
-    retries: int = 20
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """A user-declared target (``[[targets]]``)."""
-
-    name: str
-    files: str
-    kind: str
-    set: tuple[tuple[str, str], ...] = ()
-    line: str | None = None
-    create: bool = False
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class Settings:
-    root: Path
-    registry: str = DEFAULT_REGISTRY
-    first_port: int = discovery.FIRST_PORT
-    last_port: int = discovery.LAST_PORT
-    # None: portreg.toml declares none, and the registry's ``reserved_ports`` stands
-    reserved: tuple[int, ...] | None = None
-    node_port_base: int = discovery.NODE_PORT_BASE
-    node_port_offset: int = discovery.NODE_PORT_OFFSET
-    node_port_range: PortRange = discovery.NODE_PORT_RANGE
-    # None: NodePorts are derived wherever kind or Helm is on; False: the repo's kind
-    # mappings and values files do not follow the formula (its ports are its own)
-    derive_node_ports: bool | None = None
-    lock_timeout: float = discovery.LOCK_TIMEOUT
-    store: str | None = None
-    docs: tuple[str, ...] = ()
-    helm: HelmSettings = field(default_factory=HelmSettings)
-    kind: KindSettings = field(default_factory=KindSettings)
-    tilt: TiltSettings = field(default_factory=lambda: TiltSettings(files=discovery.TILT_FILES))
-    compose: ScannerSettings = field(
-        default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
-    )
-    etcd: EtcdSettings = field(default_factory=EtcdSettings)
-    ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
-    # the sections of the kinds of file (config.kinds) that have no field above
-    scanners: Mapping[str, ScannerSettings] = field(default_factory=dict, hash=False)
-    targets: tuple[TargetSpec, ...] = ()
-    source: str | None = None
-    # what was found in the files for the sections the config does not write, and why
-    layout: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    layout_notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
-
-    @property
-    def registry_path(self) -> Path:
-        return self.root / self.registry
-
-    def section(self, kind: str) -> Any:
-        """The config section of a kind of file (``[tilt]``; a new kind's ``[procfile]``)."""
-        if kind in self.__dataclass_fields__:
-            return getattr(self, kind)
-        return self.scanners.get(kind) or ScannerSettings(files=KINDS[kind].files)
-
-    @property
-    def config_name(self) -> str | None:
-        """The config file as messages name it (repo-relative when it lies in the repo)."""
-        return settings_name(self.root, self.source)
-
-    def in_range(self, port: int) -> bool:
-        """Whether a port lies in first-port..last-port (portreg hands it out)."""
-        return self.first_port <= port <= self.last_port
-
-    @property
-    def range_text(self) -> str:
-        return f"{self.first_port}-{self.last_port}"
-
-    def node_port(self, port: int) -> int:
-        return formula.node_port(self.node_port_base, self.node_port_offset, port)
-
-    @property
-    def new_reserved(self) -> tuple[int, ...]:
-        """What a new registry records as ``reserved_ports``: the config's, else the default."""
-        return discovery.RESERVED if self.reserved is None else self.reserved
-
-    @property
-    def derives_node_ports(self) -> bool:
-        """Whether NodePorts are derived from the registry's ports (kind mappings or Helm
-        values): only then must the port range map into node-port-range."""
-        if self.derive_node_ports is not None:
-            return self.derive_node_ports
-        return self.kind.enabled or self.helm.enabled
-
-
-def shown_path(root: Path, path: str) -> str:
-    """``path`` as a message names it: repo-relative inside the repo, else as given."""
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return path
-
-
-def settings_name(root: Path, source: str | None) -> str | None:
-    return None if source is None else shown_path(root, source)
 
 
 # ---------------------------------------------------------------- validators
@@ -350,40 +182,6 @@ def _templates(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-# ------------------------------------------------------------------ schemas
-# toml key -> (attribute, validator). Defaults live on the dataclasses above.
-
-Schema = Mapping[str, tuple[str, Validator]]
-
-TOP_SCHEMA: Schema = {
-    "registry": ("registry", _repo_path),
-    "first-port": ("first_port", _port),
-    "last-port": ("last_port", _port),
-    "reserved": ("reserved", _ports),
-    "node-port-base": ("node_port_base", _port),
-    "node-port-offset": ("node_port_offset", _int),
-    "node-port-range": ("node_port_range", _range),
-    "derive-node-ports": ("derive_node_ports", _bool),
-    "lock-timeout": ("lock_timeout", _positive),
-    "store": ("store", _str),
-    "docs": ("docs", _repo_paths),
-}
-HELM_SCHEMA: Schema = {
-    "enabled": ("enabled", _bool),
-    "values": ("values", _repo_path),
-    "set": ("set", _templates),
-    "template": ("template", _repo_path),
-}
-KIND_SCHEMA: Schema = {
-    "enabled": ("enabled", _bool),
-    "config": ("config", _repo_path),
-    "node-role": ("node_role", _str),
-    "comment": ("comment", _template),
-    "skip-host-ports": ("skip_host_ports", _ranges),
-}
-SCANNER_SCHEMA: Schema = {"enabled": ("enabled", _bool), "files": ("files", _repo_paths)}
-
-
 def _path_lists(key: str, value: Any) -> tuple[tuple[str, ...], ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{key}: expected a list of lists of files, got {_shown(value)}")
@@ -397,19 +195,6 @@ def _file_table(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
         (_repo_path(f"{key}.{name}", name), _repo_paths(f"{key}.{name}", files))
         for name, files in value.items()
     )
-
-
-COMPOSE_SCHEMA: Schema = {**SCANNER_SCHEMA, "projects": ("projects", _path_lists)}
-TILT_SCHEMA: Schema = {**SCANNER_SCHEMA, "docker-compose": ("docker_compose", _file_table)}
-ETCD_SCHEMA: Schema = {
-    "ca": ("ca", _str),
-    "cert": ("cert", _str),
-    "key": ("key", _str),
-    "username": ("username", _str),
-    "password-env": ("password_env", _password_env),
-    "timeout": ("timeout", _positive),
-    "retries": ("retries", _int),
-}
 
 
 def _codes(key: str, value: Any) -> tuple[str, ...]:
@@ -432,34 +217,372 @@ def _services(key: str, value: Any) -> tuple[str, ...]:
     return names
 
 
-IGNORE_SCHEMA: Schema = {
-    "files": ("files", _repo_paths),
-    "services": ("services", _services),
-    "ports": ("ports", _ports),
-    "codes": ("codes", _codes),
-}
-TARGET_SCHEMA: Schema = {
-    "name": ("name", _str),
-    "files": ("files", _repo_path),
-    "kind": ("kind", _str),
-    "set": ("set", _templates),
-    "line": ("line", _template),
-    "create": ("create", _bool),
-    "required": ("required", _bool),
-}
-_TYPED: Mapping[str, tuple[type[Any], Schema]] = {
-    "helm": (HelmSettings, HELM_SCHEMA),
-    "kind": (KindSettings, KIND_SCHEMA),
-    "tilt": (TiltSettings, TILT_SCHEMA),
-    "compose": (ComposeSettings, COMPOSE_SCHEMA),
-    "etcd": (EtcdSettings, ETCD_SCHEMA),
-    "ignore": (IgnoreSettings, IGNORE_SCHEMA),
+@dataclass(frozen=True)
+class Key:
+    """A config key, declared once beside its field: its TOML name, how its value is
+    checked, the comment the README's configuration block shows above it, and (for a
+    key whose default says nothing, like an unset store) the example shown commented out."""
+
+    name: str
+    check: Validator
+    doc: str = ""
+    example: str = ""
+
+
+def config_key(name: str, check: Validator, doc: str = "", example: str = "") -> dict[str, Key]:
+    """A field's metadata: the one declaration of its config key."""
+    return {"key": Key(name, check, doc, example)}
+
+
+@dataclass(frozen=True)
+class HelmSettings:
+    """``[helm]``: one values file per service."""
+
+    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
+    values: str = field(
+        default=discovery.HELM_VALUES,
+        metadata=config_key("values", _repo_path, "One values file per service."),
+    )
+    set: tuple[tuple[str, str], ...] = field(
+        default=DEFAULT_HELM_SET,
+        metadata=config_key(
+            "set",
+            _templates,
+            "dotted key = template; placeholders: {service} {port} {node_port}\n"
+            "{service_snake} {service_title} {SERVICE_UPPER}. A numeric result stays an int.\n"
+            "Only the port fields are kept in line by fix; the others are written when\n"
+            "portreg creates a file, or by `update-configs --all-fields`. `init` adds the\n"
+            "keys a repo's values files derive from the service's name\n"
+            '(image.name = "shop-{service}").',
+        ),
+    )
+    template: str | None = field(
+        default=None,
+        metadata=config_key(
+            "template",
+            _repo_path,
+            "The file `assign --scaffold` copies for a new service:",
+            '"helm/values/_template.yaml"',
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    """``[kind]``: the cluster's host port mappings."""
+
+    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
+    config: str = field(default=discovery.KIND_CONFIG, metadata=config_key("config", _repo_path))
+    node_role: str = field(default=discovery.KIND_NODE_ROLE, metadata=config_key("node-role", _str))
+    comment: str = field(default=discovery.KIND_COMMENT, metadata=config_key("comment", _template))
+    skip_host_ports: tuple[PortRange, ...] = field(
+        default=(),
+        metadata=config_key(
+            "skip-host-ports",
+            _ranges,
+            "Host ports something else binds (e.g. [[8001, 8099]] when Tilt forwards them):\n"
+            "no kind hostPort mapping there, and fix removes one that is.",
+        ),
+    )
+
+    def skipping(self, port: int | None) -> PortRange | None:
+        """The ``skip-host-ports`` range that leaves this host port to another tool."""
+        held = (r for r in self.skip_host_ports if port is not None and r[0] <= port <= r[1])
+        return next(held, None)
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """A scanned kind of file (Tiltfile, compose, manifests, ...): on/off and where to look."""
+
+    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
+    files: tuple[str, ...] = field(default=(), metadata=config_key("files", _repo_paths))
+
+
+@dataclass(frozen=True)
+class TiltSettings(ScannerSettings):
+    """``[tilt]``: a scanner whose ``docker-compose`` names the compose files each Tiltfile
+    starts (``docker_compose('infra/compose.yaml')``): those projects run with it."""
+
+    docker_compose: tuple[tuple[str, tuple[str, ...]], ...] = field(
+        default=(),
+        metadata=config_key(
+            "docker-compose",
+            _file_table,
+            "The compose files a Tiltfile starts with docker_compose(...): they run with it.",
+            '{ "Tiltfile" = ["infra/docker-compose.yml"] }',
+        ),
+    )
+
+    def started_by(self, compose_file: str) -> str | None:
+        """The Tiltfile whose ``docker_compose()`` starts this compose file, if one does."""
+        return next((tilt for tilt, files in self.docker_compose if compose_file in files), None)
+
+
+@dataclass(frozen=True)
+class ComposeSettings(ScannerSettings):
+    """``[compose]``: a scanner whose ``projects`` lists files that run together (as
+    ``docker compose -f a.yaml -f b.yaml`` runs them), besides a file and its override."""
+
+    projects: tuple[tuple[str, ...], ...] = field(
+        default=(),
+        metadata=config_key(
+            "projects",
+            _path_lists,
+            "files that run together (docker compose -f a -f b), e.g.\n"
+            '[["compose.yaml", "compose.load.yaml"]]; a file and its override file\n'
+            "(compose.override.yaml) always do, other files are apart",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class IgnoreSettings:
+    """``[ignore]``: what check never reports and fix never edits."""
+
+    files: tuple[str, ...] = field(
+        default=(), metadata=config_key("files", _repo_paths, 'globs, e.g. ["helm/legacy/**"]')
+    )
+    services: tuple[str, ...] = field(
+        default=(), metadata=config_key("services", _services, 'e.g. ["postgres"]')
+    )
+    ports: tuple[int, ...] = field(
+        default=(), metadata=config_key("ports", _ports, "e.g. [5433, 30432]")
+    )
+    codes: tuple[str, ...] = field(
+        default=(), metadata=config_key("codes", _codes, 'e.g. ["PR014"]')
+    )
+
+
+@dataclass(frozen=True)
+class EtcdSettings:
+    """``[etcd]``: for etcd:// and etcds:// stores."""
+
+    ca: str | None = field(default=None, metadata=config_key("ca", _str, "", '"certs/ca.pem"'))
+    cert: str | None = field(
+        default=None, metadata=config_key("cert", _str, "", '"certs/client.pem"')
+    )
+    key: str | None = field(
+        default=None, metadata=config_key("key", _str, "", '"certs/client-key.pem"')
+    )
+    username: str | None = field(
+        default=None, metadata=config_key("username", _str, "", '"portreg"')
+    )
+    password_env: str = field(
+        default="PORTREG_ETCD_PASSWORD", metadata=config_key("password-env", _password_env)
+    )
+    timeout: float = field(default=3.0, metadata=config_key("timeout", _positive))
+    retries: int = field(default=20, metadata=config_key("retries", _int))
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A user-declared target (``[[targets]]``); its example is the README's."""
+
+    name: str = field(metadata=config_key("name", _str, "", '"env"'))
+    files: str = field(metadata=config_key("files", _repo_path, "", '"services/{service}/.env"'))
+    kind: str = field(metadata=config_key("kind", _str, "", '"text"'))
+    set: tuple[tuple[str, str], ...] = field(default=(), metadata=config_key("set", _templates))
+    line: str | None = field(
+        default=None, metadata=config_key("line", _template, "", '"PORT={port}"')
+    )
+    create: bool = field(
+        default=False,
+        metadata=config_key(
+            "create", _bool, "", "false     # true: add a missing line or key (default: warn)"
+        ),
+    )
+    required: bool = field(
+        default=False,
+        metadata=config_key(
+            "required", _bool, "", "false   # true: a glob matching no file is a config error"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    registry: str = field(
+        default=DEFAULT_REGISTRY,
+        metadata=config_key(
+            "registry", _repo_path, "Where the registry lives (JSON, kept in git)."
+        ),
+    )
+    store: str | None = field(
+        default=None,
+        metadata=config_key(
+            "store",
+            _str,
+            "A registry shared by several checkouts or teams, instead (or --store,\n"
+            "$PORTREG_STORE):",
+            '"etcd://127.0.0.1:2379/portreg/myteam"',
+        ),
+    )
+    first_port: int = field(
+        default=discovery.FIRST_PORT,
+        metadata=config_key(
+            "first-port", _port, "Service ports are handed out from this range, lowest free first."
+        ),
+    )
+    last_port: int = field(default=discovery.LAST_PORT, metadata=config_key("last-port", _port))
+    # None: portreg.toml declares none, and the registry's ``reserved_ports`` stands
+    reserved: tuple[int, ...] | None = field(
+        default=None,
+        metadata=config_key(
+            "reserved",
+            _ports,
+            "Never handed out to a service. Unset, the registry's reserved_ports stands (a new\n"
+            "registry records [8080]); set here, this list stands and `fix` records it there.",
+            "[8080]",
+        ),
+    )
+    node_port_base: int = field(
+        default=discovery.NODE_PORT_BASE,
+        metadata=config_key(
+            "node-port-base",
+            _port,
+            f"NodePort = {formula.formula_text()}; it must stay inside\n"
+            "node-port-range and Kubernetes' 30000-32767.",
+        ),
+    )
+    node_port_offset: int = field(
+        default=discovery.NODE_PORT_OFFSET, metadata=config_key("node-port-offset", _int)
+    )
+    node_port_range: PortRange = field(
+        default=discovery.NODE_PORT_RANGE, metadata=config_key("node-port-range", _range)
+    )
+    # None: NodePorts are derived wherever kind or Helm is on; False: the repo's kind
+    # mappings and values files do not follow the formula (its ports are its own)
+    derive_node_ports: bool | None = field(
+        default=None,
+        metadata=config_key(
+            "derive-node-ports",
+            _bool,
+            "Unset, NodePorts are derived wherever [kind] or [helm] is on; false: the repo's kind\n"
+            "mappings and values files keep their own NodePorts (the range may then be any ports).",
+            "false",
+        ),
+    )
+    lock_timeout: float = field(
+        default=discovery.LOCK_TIMEOUT,
+        metadata=config_key(
+            "lock-timeout",
+            _positive,
+            "Seconds to wait for another portreg holding the registry lock.",
+        ),
+    )
+    docs: tuple[str, ...] = field(
+        default=(),
+        metadata=config_key(
+            "docs",
+            _repo_paths,
+            "Markdown files holding a port table between <!-- portreg:begin --> and\n"
+            "<!-- portreg:end -->: `portreg docs` rewrites it, `check` reports it stale.",
+        ),
+    )
+    helm: HelmSettings = field(default_factory=HelmSettings)
+    kind: KindSettings = field(default_factory=KindSettings)
+    tilt: TiltSettings = field(default_factory=lambda: TiltSettings(files=discovery.TILT_FILES))
+    compose: ScannerSettings = field(
+        default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
+    )
+    etcd: EtcdSettings = field(default_factory=EtcdSettings)
+    ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
+    # the sections of the kinds of file (config.kinds) that have no field above
+    scanners: Mapping[str, ScannerSettings] = field(default_factory=dict, hash=False)
+    targets: tuple[TargetSpec, ...] = ()
+    source: str | None = None
+    # what was found in the files for the sections the config does not write, and why
+    layout: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    layout_notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / self.registry
+
+    def section(self, kind: str) -> Any:
+        """The config section of a kind of file (``[tilt]``; a new kind's ``[procfile]``)."""
+        if kind in self.__dataclass_fields__:
+            return getattr(self, kind)
+        return self.scanners.get(kind) or ScannerSettings(files=KINDS[kind].files)
+
+    @property
+    def config_name(self) -> str | None:
+        """The config file as messages name it (repo-relative when it lies in the repo)."""
+        return settings_name(self.root, self.source)
+
+    def in_range(self, port: int) -> bool:
+        """Whether a port lies in first-port..last-port (portreg hands it out)."""
+        return self.first_port <= port <= self.last_port
+
+    @property
+    def range_text(self) -> str:
+        return f"{self.first_port}-{self.last_port}"
+
+    def node_port(self, port: int) -> int:
+        return formula.node_port(self.node_port_base, self.node_port_offset, port)
+
+    @property
+    def new_reserved(self) -> tuple[int, ...]:
+        """What a new registry records as ``reserved_ports``: the config's, else the default."""
+        return discovery.RESERVED if self.reserved is None else self.reserved
+
+    @property
+    def derives_node_ports(self) -> bool:
+        """Whether NodePorts are derived from the registry's ports (kind mappings or Helm
+        values): only then must the port range map into node-port-range."""
+        if self.derive_node_ports is not None:
+            return self.derive_node_ports
+        return self.kind.enabled or self.helm.enabled
+
+
+def shown_path(root: Path, path: str) -> str:
+    """``path`` as a message names it: repo-relative inside the repo, else as given."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def settings_name(root: Path, source: str | None) -> str | None:
+    return None if source is None else shown_path(root, source)
+
+
+# ------------------------------------------------------------------ schemas
+
+Schema = Mapping[str, tuple[str, Validator]]  # toml key -> (attribute, validator)
+
+
+def keys_of(cls: type[Any]) -> list[tuple[Key, Any]]:
+    """The config keys a settings class declares, in order, each with its field."""
+    return [(f.metadata["key"], f) for f in fields(cls) if "key" in f.metadata]
+
+
+def schema_of(cls: type[Any]) -> Schema:
+    return {k.name: (f.name, k.check) for k, f in keys_of(cls)}
+
+
+TOP_SCHEMA = schema_of(Settings)
+TARGET_SCHEMA = schema_of(TargetSpec)
+_TYPED: Mapping[str, type[Any]] = {
+    "helm": HelmSettings,
+    "kind": KindSettings,
+    "tilt": TiltSettings,
+    "compose": ComposeSettings,
+    "etcd": EtcdSettings,
+    "ignore": IgnoreSettings,
 }
 # every kind of file has a section; one with no typed settings is a scanner's
 SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
-    **{name: _TYPED.get(name, (ScannerSettings, SCANNER_SCHEMA)) for name in KINDS},
-    **_TYPED,
+    name: (cls, schema_of(cls))
+    for name, cls in {
+        **{name: _TYPED.get(name, ScannerSettings) for name in KINDS},
+        **_TYPED,
+    }.items()
 }
+
+
 TARGET_KINDS = ("yaml", "json", "text")
 
 
