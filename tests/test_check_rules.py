@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from portreg.check import rules
-from portreg.check.facts import Facts, Unreadable
+from portreg.check.facts import Facts
 from portreg.check.findings import Finding, counts, exit_code
 from portreg.config import KindSettings, Settings
+from portreg.errors import Problem
 from portreg.model import RegistryState
 from portreg.targets.base import NODE, Observation
 
@@ -220,7 +221,7 @@ def test_scanned_drift_warns_unless_the_port_is_someone_elses():
 
 
 def test_unreadable_file():
-    facts = make({}, unreadable=(Unreadable("compose", "compose.yaml", 4, "not valid YAML"),))
+    facts = make({}, unreadable=(Problem("compose.yaml", 4, "not valid YAML"),))
     assert hits(rules.unreadable, facts) == [("compose.yaml", 4)]
 
 

@@ -10,6 +10,8 @@ Exit codes: 0 done; 1 nothing found (``query``) or ``check`` found errors;
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_USER = 2
@@ -98,3 +100,13 @@ def redact_url(url: str) -> str:
         return url
     hidden = f"***@{rest.rpartition('@')[2]}"
     return f"{scheme}://{hidden}" if sep else hidden
+
+
+class Problem(NamedTuple):
+    """A problem found in a file and reported, not raised (a file a scanner cannot read,
+    a stale docs table): ``path:line``, what is wrong, and what to do."""
+
+    path: str
+    line: int
+    message: str
+    hint: str = ""

@@ -11,28 +11,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from portreg.config import Settings
 from portreg.config.kinds import CLUSTER, KINDS, VALUES, kind_of
+from portreg.errors import Problem
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
 
-if TYPE_CHECKING:
-    from portreg.edit.markdown import StaleDocs  # (importing docs is for `check` with docs only)
-
 REGISTRY = "registry"
 GOVERNED_ROLES = frozenset({"port", "node_port", "container_port"})  # "other" is only read
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A file a scanner could not read: becomes a finding, never a crash."""
-
-    target: str
-    path: str
-    line: int
-    message: str
 
 
 @dataclass(frozen=True)
@@ -85,9 +73,9 @@ class Facts:
     kind_config: str | None = None  # the kind-config path, when the file exists
     config_path: str | None = None
     config_text: str | None = None
-    unreadable: tuple[Unreadable, ...] = ()
+    unreadable: tuple[Problem, ...] = ()
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
-    stale_docs: tuple[StaleDocs, ...] = ()  # docs files (settings.docs) whose table is stale
+    stale_docs: tuple[Problem, ...] = ()  # docs files (settings.docs) whose table is stale
     in_use: frozenset[int] = frozenset()  # every number the files hold (targets.in_use)
     unread: tuple[Observation, ...] = ()  # ports a file computes: named by --verbose, not guessed
     # the port fields of values files whose name names no service (``Billing_API.yaml``):

@@ -14,25 +14,24 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from portreg.check.facts import Facts, Unreadable
+from portreg.check.facts import Facts
 from portreg.config import Settings
-from portreg.errors import PortregError
+from portreg.errors import PortregError, Problem
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState
 from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
-    from portreg.edit.markdown import StaleDocs
     from portreg.store import Store
 
 
-def _unreadable(target: str, exc: PortregError, fallback: str) -> Unreadable:
+def _unreadable(target: str, exc: PortregError, fallback: str) -> Problem:
     """Split the error's ``path:line`` back out (its ``where``)."""
     where = exc.where or fallback
     path, _, line = where.partition(":")
     number = int(line.split(":")[0]) if line.split(":")[0].isdigit() else 1
-    return Unreadable(target, path, number, exc.message)
+    return Problem(path, number, exc.message)
 
 
 class _Slot:
@@ -43,30 +42,29 @@ class _Slot:
     def __init__(self, scanner: FileScanner, display: str) -> None:
         self.scanner = scanner
         self.display = display
-        self.result: list[Observation] | Unreadable | None = None
+        self.result: list[Observation] | Problem | None = None
 
 
 def _slots(ws: Workspace, scanner: FileScanner) -> list[_Slot]:
     return [_Slot(scanner, display) for display in scanner.files(ws)]
 
 
-def _scan_slot(ws: Workspace, slot: _Slot) -> list[Observation] | Unreadable:
+def _scan_slot(ws: Workspace, slot: _Slot) -> list[Observation] | Problem:
     try:
         return slot.scanner.scan_file(slot.display, slot.scanner.read(ws, slot.display))
     except PortregError as exc:
         return _unreadable(slot.scanner.name, exc, slot.display)
 
 
-def _encode(result: list[Observation] | Unreadable) -> object:
-    if isinstance(result, Unreadable):
-        return {"unreadable": [result.target, result.path, result.line, result.message]}
+def _encode(result: list[Observation] | Problem) -> object:
+    if isinstance(result, Problem):
+        return {"unreadable": list(result)}
     return [list(found) for found in result]
 
 
-def _decode(sent: object) -> list[Observation] | Unreadable | None:
+def _decode(sent: object) -> list[Observation] | Problem | None:
     if isinstance(sent, dict):
-        target, path, line, message = sent["unreadable"]
-        return Unreadable(target, path, line, message)
+        return Problem(*sent["unreadable"])
     return [Observation._make(row) for row in sent] if isinstance(sent, list) else None
 
 
@@ -95,12 +93,12 @@ def scan(
     targets: Sequence[Target],
     *,
     split: bool = False,
-) -> tuple[list[Observation], list[Unreadable]]:
+) -> tuple[list[Observation], list[Problem]]:
     """Every target's observations (paths relative to the root) and unreadable files.
 
     With ``split``, the files to parse are shared with a second process.
     """
-    parts: list[list[_Slot] | tuple[list[Observation], list[Unreadable]]] = []
+    parts: list[list[_Slot] | tuple[list[Observation], list[Problem]]] = []
     for target in targets:
         if isinstance(target, FileScanner):
             parts.append(_slots(ws, target))
@@ -114,14 +112,14 @@ def scan(
             parts.append(([], [_unreadable(target.name, exc, target.name)]))
     _scan_all(ws, [slot for part in parts if isinstance(part, list) for slot in part], split)
     found: list[Observation] = []
-    problems: list[Unreadable] = []
+    problems: list[Problem] = []
     for part in parts:
         if isinstance(part, tuple):
             found.extend(part[0])
             problems.extend(part[1])
             continue
         for slot in part:
-            if isinstance(slot.result, Unreadable):
+            if isinstance(slot.result, Problem):
                 problems.append(slot.result)
             elif slot.result is not None:
                 found.extend(slot.result)
@@ -234,7 +232,7 @@ def facts(
     )
 
 
-def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list[StaleDocs]:
+def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list[Problem]:
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []

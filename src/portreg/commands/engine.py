@@ -15,12 +15,12 @@ from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
 from portreg.check import rules, scan
-from portreg.check.facts import Facts, Unreadable
+from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.check.ignore import Ignores
 from portreg.config import Settings
 from portreg.config.kinds import VALUES, named
-from portreg.errors import FileEditError, PortregError
+from portreg.errors import FileEditError, PortregError, Problem
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState
 from portreg.model.step import Step
@@ -135,7 +135,7 @@ def adoption_hint(registry: Registry, service: str) -> str | None:
     )
 
 
-def _as_finding(facts: Facts, item: Unreadable) -> Finding:
+def _as_finding(facts: Facts, item: Problem) -> Finding:
     """The PR017 ``check`` would report for an unreadable file: what an ignore is asked."""
     service = facts.values_owner.get(item.path)
     return Finding("PR017", "error", item.path, item.line, item.message, "", service)

@@ -27,7 +27,7 @@ from portreg.commands import (
     command,
     open_registry,
 )
-from portreg.errors import EXIT_OK
+from portreg.errors import EXIT_OK, Problem
 
 if TYPE_CHECKING:
     import argparse
@@ -87,14 +87,6 @@ class Binding(NamedTuple):
         document: dict[str, object] = self._asdict()
         document["leads_to"] = self.leads_to._asdict() if self.leads_to else None
         return document
-
-
-class Problem(NamedTuple):
-    """A file portreg could not read: ``path:line`` and the PR017 message."""
-
-    path: str
-    line: int
-    message: str
 
 
 class Ports(NamedTuple):
@@ -213,7 +205,10 @@ def as_json(found: Ports) -> str:
             }
             for obs in found.unread
         ],
-        "unreadable": [problem._asdict() for problem in found.unreadable],
+        "unreadable": [
+            {"path": problem.path, "line": problem.line, "message": problem.message}
+            for problem in found.unreadable
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

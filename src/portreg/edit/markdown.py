@@ -19,10 +19,9 @@ over ``settings.docs``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from portreg.errors import FileEditError
+from portreg.errors import FileEditError, Problem
 
 BEGIN = "<!-- portreg:begin -->"
 END = "<!-- portreg:end -->"
@@ -66,35 +65,25 @@ def begin_line(text: str) -> int | None:
     return None if index < 0 else text.count("\n", 0, index) + 1
 
 
-@dataclass(frozen=True)
-class StaleDocs:
-    """A docs file whose port table is out of date or cannot be found (for ``check``)."""
-
-    path: str
-    line: int
-    message: str
-    hint: str
-
-
 def stale_docs(
     paths: Sequence[str], table: str, read: Callable[[Path], str | None], root: Path
-) -> list[StaleDocs]:
+) -> list[Problem]:
     """Each of ``paths`` (repo-relative, e.g. ``settings.docs``) whose table is not ``table``."""
     problems = []
     for path in paths:
         text = read(root / path)
         if text is None:
-            problems.append(StaleDocs(path, 1, "docs file does not exist", "create it or drop it"))
+            problems.append(Problem(path, 1, "docs file does not exist", "create it or drop it"))
             continue
         try:
             current = docs_is_current(text, table)
         except FileEditError as exc:
-            problems.append(StaleDocs(path, begin_line(text) or 1, exc.message, exc.hint or HINT))
+            problems.append(Problem(path, begin_line(text) or 1, exc.message, exc.hint or HINT))
             continue
         if not current:
             line = begin_line(text) or 1
             problems.append(
-                StaleDocs(path, line, "port table is out of date", f"run `portreg docs {path}`")
+                Problem(path, line, "port table is out of date", f"run `portreg docs {path}`")
             )
     return problems
 
