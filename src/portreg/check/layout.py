@@ -9,10 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from portreg.check.scan import read
 from portreg.config import Settings, settings_from_table
 from portreg.config.choose import HostPort, choose_ports
-from portreg.config.detect import SEED_VALUES
+from portreg.config.detect import SEED_VALUES, env_files
 from portreg.errors import PortregError
+from portreg.io.listing import repo_files
+from portreg.io.workspace import Workspace
+from portreg.store import open_store
+from portreg.targets import build_targets
 from portreg.targets.base import HOST, NODE, SERVICE, Observation
 
 
@@ -26,10 +31,6 @@ class Found:
 
 def found_config(settings: Settings) -> Found:
     """Read the repo under ``settings`` (its layout already found) and choose its ports."""
-    from portreg.check.scan import read
-    from portreg.io.workspace import Workspace
-    from portreg.store import open_store
-    from portreg.targets import build_targets
 
     store = open_store(settings, None)
     try:
@@ -63,9 +64,6 @@ def _env_files(settings: Settings, services: set[str]) -> str | None:
     """A note naming the ``.env`` files with a service's ``*_PORT=`` line. Not declared as
     targets: such a line is often a variable compose reads for a container port, where
     two services share a number without clashing; a ``[[targets]]`` entry says which."""
-    from portreg.config.detect import env_files
-    from portreg.io.listing import repo_files
-    from portreg.io.workspace import Workspace
 
     ws = Workspace(settings.root)
     files = repo_files(str(settings.root))
