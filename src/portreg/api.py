@@ -32,10 +32,10 @@ from portreg.model import (
     validate_service,
 )
 from portreg.model.registry_json import timestamp
-from portreg.model.step import Step
 from portreg.store import Snapshot, Store, open_store
 
-if TYPE_CHECKING:  # keeps start-up free of target imports
+if TYPE_CHECKING:  # keeps start-up free of target imports (and query of the planner's Step)
+    from portreg.model.step import Step
     from portreg.targets import Target
     from portreg.targets.base import Observation
 
@@ -64,7 +64,7 @@ class Outcome:
         return self.assignment.node_port if self.assignment else None
 
 
-Planner = Callable[[RegistryState, Workspace], Step]
+Planner = Callable[[RegistryState, Workspace], "Step"]
 
 
 def _backoff(attempt: int) -> float:
@@ -172,6 +172,8 @@ class Registry:
     def _plan_assign(
         self, state: RegistryState, ws: Workspace, service: str, port: int | None, force: bool
     ) -> Step:
+        from portreg.model.step import Step  # query and list never plan
+
         current = state.port_of(service)
         if current is not None and (port is None or port == current) and not force:
             message = f"ℹ️  Service '{service}' already has port {current}"
@@ -277,6 +279,8 @@ class Registry:
         validate_service(service)
 
         def plan(state: RegistryState, ws: Workspace) -> Step:
+            from portreg.model.step import Step  # query and list never plan
+
             port = state.port_of(service)
             if port is None:
                 return self._finish_release(state, ws, service, update_configs)
@@ -295,6 +299,8 @@ class Registry:
     ) -> Step:
         """``release --update-configs`` of a service the registry gives no port (released
         by a plain ``release``, or never registered): remove what its files still hold."""
+        from portreg.model.step import Step  # query and list never plan
+
         held = [o for o in self._named_in_files(ws, service) if o.role == "port"]
         if not update_configs or not held:
             raise no_port(service, hint="`portreg list` shows the services that have one")
@@ -321,6 +327,8 @@ class Registry:
             validate_service(service)
 
         def plan(state: RegistryState, ws: Workspace) -> Step:
+            from portreg.model.step import Step  # query and list never plan
+
             names = list(services) if services is not None else sorted(state.assignments)
             wanted = []
             for name in names:
