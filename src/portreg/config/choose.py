@@ -200,23 +200,26 @@ def choose_ports(
     return choice
 
 
-MAX_SPAN = 1000  # a range wider than this is not a range: an outlier stays foreign
+GAP = 1000  # a port further than this from every other is an outlier's, not the range's
 
 
 def _range(services: list[int]) -> tuple[int, int]:
     """The default range when it holds every service port; else the whole hundreds around
-    the most service ports that fit in MAX_SPAN ports (one outlier, a game server's 25565,
-    does not stretch the range over everything between)."""
+    the largest run of service ports (sorted, no two more than GAP apart): one outlier, a
+    game server's 25565, does not stretch the range over everything between, and a dense
+    run of a thousand services is never cut."""
     first, last = discovery.FIRST_PORT, discovery.LAST_PORT
     if not services or (first <= services[0] and services[-1] <= last):
         return first, last
-    starts = sorted({port // 100 * 100 for port in services})
-    # the most ports; of windows alike, the one nearest the usual dev ports (8001-8999)
-    start = max(
-        starts,
-        key=lambda s: (sum(s <= p < s + MAX_SPAN for p in services), -abs(s - first), -s),
-    )
-    held = [p for p in services if start <= p < start + MAX_SPAN]
+    runs = [[services[0]]]
+    for port in services[1:]:
+        if port - runs[-1][-1] > GAP:
+            runs.append([])
+        runs[-1].append(port)
+    # the most ports; of runs alike, the one nearest the usual dev ports (8001-8999)
+    held = max(runs, key=lambda run: (len(run), -abs(run[0] - first), -run[0]))
+    if first <= held[0] and held[-1] <= last:
+        return first, last
     low = held[0] // 100 * 100
     high = min(held[-1] // 100 * 100 + 99, MAX_PORT)  # 65500's hundred ends at 65535
     return (low + 1 if low == held[0] - 1 else low), high
