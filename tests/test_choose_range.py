@@ -34,3 +34,14 @@ def test_a_thousand_services_in_a_row_are_one_range_never_cut() -> None:
     ports left the last service out, and init --update moved last-port under it)."""
     ports = [8001 + i for i in range(1001)]
     assert chosen(*ports) == (8001, 9099)
+
+
+def test_the_seeds_formula_ends_the_range_where_its_node_ports_must() -> None:
+    """The seed's layout fixes the formula (31000 + (port - 8000)): the range may not run
+    past the NodePort band in effect, or the config init writes is one load refuses
+    (init --update wrote last-port 9099 beside node-port-range [31000, 32001])."""
+    registered = {f"svc-{i}": 8001 + i for i in range(1001)}
+    wide = choose_ports([], registered, seed_layout=True, node_port_range=(31000, 32001))
+    assert (wide.table["first-port"], wide.table["last-port"]) == (8001, 9001)
+    usual = choose_ports([], registered, seed_layout=True)
+    assert (usual.table["first-port"], usual.table["last-port"]) == (8001, 8999)

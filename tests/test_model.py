@@ -164,6 +164,7 @@ def test_allocation_keeps_ports_unique_in_range_and_off_reserved(ops: list[str],
 )
 def test_the_formulas_text_says_what_its_arithmetic_does(base: int, offset: int, port: int) -> None:
     """One declaration: the text every message and page shows computes the same number."""
-    from portreg.config.formula import formula_text, node_port
+    from portreg.config.formula import formula_text, node_port, port_for
 
     assert eval(formula_text(base, offset, port)) == node_port(base, offset, port)
+    assert port_for(base, offset, node_port(base, offset, port)) == port  # its inverse

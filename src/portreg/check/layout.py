@@ -47,6 +47,7 @@ def found_config(settings: Settings) -> Found:
         seed_layout=seed,
         kind_cluster=settings.kind.enabled,
         registry_reserves=facts.registry_text is not None,
+        node_port_range=settings.node_port_range,
     )
     table = {**settings.layout, **choice.table}
     if choice.kind and table.get("kind", {}).get("enabled"):

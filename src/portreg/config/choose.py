@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portreg.config import discovery
-from portreg.config.formula import formula_text
+from portreg.config.formula import formula_text, port_for
 
 K8S_LOW, K8S_HIGH = 30000, 32767
 MAX_PORT = 65535
@@ -161,6 +161,7 @@ def choose_ports(
     seed_layout: bool = False,
     kind_cluster: bool = False,
     registry_reserves: bool = False,
+    node_port_range: tuple[int, int] = discovery.NODE_PORT_RANGE,
 ) -> Choice:
     """The range, reserved ports, NodePort formula and Tilt's share for these bindings;
     ``node_port_files`` are (port, nodePort) pairs values files write (under the NodePort
@@ -169,7 +170,8 @@ def choose_ports(
     seed's layout brings its formula and its reserved port (8080), which the files' pairs
     do not change;
     ``kind_cluster``: the repo has a kind cluster, which may leave the range to Tilt;
-    ``registry_reserves``: a registry exists, whose reserved_ports stand."""
+    ``registry_reserves``: a registry exists, whose reserved_ports stand;
+    ``node_port_range``: the band the seed's formula must map the range into."""
     found = list(bindings)
     values = list(node_port_files)
     choice = Choice()
@@ -178,6 +180,9 @@ def choose_ports(
     known = {*registered.values(), *(port for port, _node in values)}
     services = sorted(known | owned)
     first, last = _range(services)
+    if seed_layout:  # its formula is fixed: the range ends where its NodePorts must
+        base, offset = discovery.NODE_PORT_BASE, discovery.NODE_PORT_OFFSET
+        last = min(last, port_for(base, offset, node_port_range[1]))
     choice.table["first-port"], choice.table["last-port"] = first, last
     note = _range_note(services, first, last)
     if not registry_reserves:

@@ -12,6 +12,11 @@ def node_port(base: int, offset: int, port: int) -> int:
     return base + (port - offset)
 
 
+def port_for(base: int, offset: int, node_port: int) -> int:
+    """The port whose NodePort the formula makes ``node_port`` (its inverse)."""
+    return node_port - base + offset
+
+
 def formula_text(
     base: object = "node-port-base",
     offset: object = "node-port-offset",
