@@ -25,10 +25,29 @@ SERVICES = 1000
 COLD = "portreg check, cold (files just edited)"
 WARM = "portreg check, warm (files unchanged)"
 FIRST = 8001
+# what `portreg init` writes for this repo (every section written: no detection at each run)
 CONFIG = """\
 first-port = 8001
 last-port = 9001
 node-port-range = [31000, 32001]
+
+[kind]
+enabled = true
+config = "kind-config.yaml"
+
+[helm]
+enabled = true
+values = "helm/rerp-microservice/values/{service}.yaml"
+
+[tilt]
+enabled = true
+files = ["Tiltfile"]
+
+[compose]
+enabled = false
+
+[manifests]
+enabled = false
 """
 PARSE_ONLY = """\
 import glob, sys, yaml
