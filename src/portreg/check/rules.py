@@ -1,7 +1,7 @@
 """One small function per finding code, each declared where it is written (``@rule``:
 code, severity, name, summary, help); ``RULES`` holds them in code order.
 
-Each rule reads a :class:`Facts` and yields :class:`Hit` s; ``run`` stamps
+Each rule reads a :class:`Facts` and yields findings (``hit``); ``run`` stamps
 them with the rule's stable code and severity. A disagreement is reported by
 exactly one rule: the more specific rule wins (a drifted Helm port that lands
 on another service's port is PR003, not also PR002), and the others skip it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portreg.check.facts import Claim, Facts
 from portreg.check.findings import Finding, Severity
@@ -27,21 +27,21 @@ COMPOSE_GROUP = "compose:"  # the run group of a compose project (``targets.base
 RECONCILE = "run `portreg reconcile` to adopt it, or `portreg fix --prune`"
 
 
-@dataclass(frozen=True)
-class Hit:
+def hit(  # noqa: PLR0917 (a Finding's own fields, in its order)
+    path: str,
+    line: int,
+    message: str,
+    hint: str = FIX,
+    service: str | None = None,
+    port: int | None = None,
+    holder: str | None = None,
+) -> Finding:
     """What a rule found: where, what to say and do, and for machines the service, the
-    port and whoever else holds it."""
-
-    path: str
-    line: int
-    message: str
-    hint: str = FIX
-    service: str | None = None
-    port: int | None = None
-    holder: str | None = None
+    port and whoever else holds it; ``run`` stamps it with the rule's code and severity."""
+    return Finding("", "error", path, line, message, hint, service, port, holder)
 
 
-Check = Callable[[Facts], Iterator[Hit]]
+Check = Callable[[Facts], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _holder_note(facts: Facts, port: int, service: str | None) -> str:
         "free one, and every file that names the moved port follows."
     ),
 )
-def registry_duplicates(facts: Facts) -> Iterator[Hit]:
+def registry_duplicates(facts: Facts) -> Iterator[Finding]:
     """PR001: the registry gives one port to two services."""
     for port, services in sorted(facts.state.duplicates().items()):
         for other in services[1:]:
@@ -102,7 +102,7 @@ def registry_duplicates(facts: Facts) -> Iterator[Hit]:
             )
             hint = f"run `portreg fix` ({services[0]} keeps {port}, {other} gets a free port)"
             line = facts.registry_line(other)
-            yield Hit(facts.registry_path, line, message, hint, other, port, services[0])
+            yield hit(facts.registry_path, line, message, hint, other, port, services[0])
 
 
 @rule(
@@ -115,7 +115,7 @@ def registry_duplicates(facts: Facts) -> Iterator[Hit]:
         "range in portreg.toml."
     ),
 )
-def out_of_range(facts: Facts) -> Iterator[Hit]:
+def out_of_range(facts: Facts) -> Iterator[Finding]:
     """PR011: a registered port outside first-port..last-port."""
     settings = facts.settings
     for service, port in facts.state.assignments.items():
@@ -124,7 +124,7 @@ def out_of_range(facts: Facts) -> Iterator[Hit]:
                 f"{service} holds port {port}, outside the configured range {settings.range_text}"
             )
             line = facts.registry_line(service)
-            yield Hit(facts.registry_path, line, message, FIX, service, port)
+            yield hit(facts.registry_path, line, message, FIX, service, port)
 
 
 @rule(
@@ -137,14 +137,14 @@ def out_of_range(facts: Facts) -> Iterator[Hit]:
         "reserved port is no finding: reserved means portreg hands it to no service."
     ),
 )
-def reserved_in_use(facts: Facts) -> Iterator[Hit]:
+def reserved_in_use(facts: Facts) -> Iterator[Finding]:
     """PR012: the registry gives a service a reserved port. A file binding a reserved
     port is no finding: reserved means portreg hands it out to no service."""
     for service, port in facts.state.assignments.items():
         if port in facts.reserved:
             message = f"{service} holds port {port}, which is reserved"
             line = facts.registry_line(service)
-            yield Hit(facts.registry_path, line, message, FIX, service, port)
+            yield hit(facts.registry_path, line, message, FIX, service, port)
 
 
 @rule(
@@ -157,7 +157,7 @@ def reserved_in_use(facts: Facts) -> Iterator[Hit]:
         "(without `reserved` in portreg.toml, the registry's list stands)."
     ),
 )
-def reserved_drift(facts: Facts) -> Iterator[Hit]:
+def reserved_drift(facts: Facts) -> Iterator[Finding]:
     """PR025: portreg.toml declares ``reserved`` and the registry records other
     ``reserved_ports``; portreg.toml's stands (one source: the declaration)."""
     declared = facts.settings.reserved
@@ -169,7 +169,7 @@ def reserved_drift(facts: Facts) -> Iterator[Hit]:
         f"reserved_ports {sorted(set(recorded))}; portreg.toml's stands"
     )
     hint = "run `portreg fix` to record portreg.toml's list in the registry"
-    yield Hit(facts.registry_path, facts.registry_line("reserved_ports"), message, hint)
+    yield hit(facts.registry_path, facts.registry_line("reserved_ports"), message, hint)
 
 
 # -------------------------------------------------------------- collisions
@@ -210,7 +210,7 @@ def governed(facts: Facts, claim: Claim) -> bool:
         "to a free port; a port outside the range (foreign) is moved by hand."
     ),
 )
-def port_collisions(facts: Facts) -> Iterator[Hit]:
+def port_collisions(facts: Facts) -> Iterator[Finding]:
     """PR002: two services bind one host port in files that run together."""
     for other, claim in facts.host_clashes(together=True):
         if _explained(facts, claim):
@@ -219,7 +219,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
         hint = FIX if governed(facts, claim) else f"edit {claim.where} by hand"
         if facts.part(claim.source) == VALUES and not facts.registered(claim.holder):
             hint = RECONCILE
-        yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
+        yield hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
 
 
 @rule(
@@ -235,7 +235,7 @@ def port_collisions(facts: Facts) -> Iterator[Hit]:
         "the files one compose project (`[compose] projects`) to make it an error."
     ),
 )
-def alternative_collisions(facts: Facts) -> Iterator[Hit]:
+def alternative_collisions(facts: Facts) -> Iterator[Finding]:
     """PR023 (warning): two services bind one host port in files that do not run together
     (two compose projects, two Tiltfiles): starting both at once fails."""
     met = {(c.port, c.holder) for _other, c in facts.host_clashes(together=True)}
@@ -248,7 +248,7 @@ def alternative_collisions(facts: Facts) -> Iterator[Hit]:
             "at once fails with 'address already in use'"
         )
         hint = "if both run at once, move one by hand (or declare them one compose project)"
-        yield Hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
+        yield hit(claim.path, claim.line, message, hint, claim.holder, claim.port, other.holder)
 
 
 def _formula_rules(facts: Facts, obs: Observation) -> bool:
@@ -269,7 +269,7 @@ def _formula_rules(facts: Facts, obs: Observation) -> bool:
         "A kind containerPort equal to a nodePort is the link working, not a clash."
     ),
 )
-def node_port_collisions(facts: Facts) -> Iterator[Hit]:
+def node_port_collisions(facts: Facts) -> Iterator[Finding]:
     """PR024: two Services of one cluster ask for the same nodePort (the API server
     refuses the second). A kind containerPort reaching a nodePort is the link, not a
     clash; a Service's own port and its pod's never meet another Service's."""
@@ -290,7 +290,7 @@ def node_port_collisions(facts: Facts) -> Iterator[Hit]:
 # --------------------------------------------------------------------- helm
 
 
-def _helm_drift(facts: Facts, role: str) -> Iterator[Hit]:
+def _helm_drift(facts: Facts, role: str) -> Iterator[Finding]:
     for obs in facts.by_part(VALUES):
         if obs.role == role and facts.drifted(obs):
             message = (
@@ -300,11 +300,11 @@ def _helm_drift(facts: Facts, role: str) -> Iterator[Hit]:
             yield _at(facts, obs, message)
 
 
-def _at(facts: Facts, obs: Observation, message: str, hint: str = FIX) -> Hit:
+def _at(facts: Facts, obs: Observation, message: str, hint: str = FIX) -> Finding:
     """A hit on an observation: its place, its service and port, and the port's owner."""
     owner = facts.owners.get(obs.port)
     holder = owner if owner != obs.service else None
-    return Hit(obs.path, obs.line, message, hint, obs.service, obs.port, holder)
+    return hit(obs.path, obs.line, message, hint, obs.service, obs.port, holder)
 
 
 @rule(
@@ -317,7 +317,7 @@ def _at(facts: Facts, obs: Observation, message: str, hint: str = FIX) -> Hit:
         "port into the values file."
     ),
 )
-def helm_port(facts: Facts) -> Iterator[Hit]:
+def helm_port(facts: Facts) -> Iterator[Finding]:
     """PR003: Helm ``service.port`` disagrees with the registry."""
     return _helm_drift(facts, "port")
 
@@ -332,7 +332,7 @@ def helm_port(facts: Facts) -> Iterator[Hit]:
         "port into the values file."
     ),
 )
-def helm_container_port(facts: Facts) -> Iterator[Hit]:
+def helm_container_port(facts: Facts) -> Iterator[Finding]:
     """PR004: Helm ``service.containerPort`` disagrees with the registry."""
     return _helm_drift(facts, "container_port")
 
@@ -351,7 +351,7 @@ def _formula_node_port(facts: Facts, obs: Observation) -> int | None:
     summary="Helm `service.nodePort` is not what the formula gives (e.g. `30801` for `31001`)",
     help=f"Run `portreg fix`: the NodePort is {formula_text()}.",
 )
-def helm_node_port(facts: Facts) -> Iterator[Hit]:
+def helm_node_port(facts: Facts) -> Iterator[Finding]:
     """PR005: Helm ``service.nodePort`` is not what the NodePort formula gives."""
     settings = facts.settings
     for obs in facts.by_part(VALUES):
@@ -362,7 +362,7 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
                 f"{obs.field} is {obs.port}, the formula gives {wanted} "
                 f"({formula_text(settings.node_port_base, settings.node_port_offset, base)})"
             )
-            yield Hit(obs.path, obs.line, message, FIX, obs.service, obs.port)
+            yield hit(obs.path, obs.line, message, FIX, obs.service, obs.port)
 
 
 @rule(
@@ -374,14 +374,14 @@ def helm_node_port(facts: Facts) -> Iterator[Hit]:
         "Run `portreg reconcile` to adopt the service, or `portreg fix --prune` to remove the file."
     ),
 )
-def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
+def helm_unknown_service(facts: Facts) -> Iterator[Finding]:
     """PR006: a values file the registry governs (the NodePort convention) for a service
     the registry does not know. A ClusterIP chart's values hold no host port: no finding."""
     for service, path in sorted(facts.governed_values.items()):
         if not facts.registered(service):
             message = f"values file for {service}, which the registry does not know"
             port = facts.helm_port(path)
-            yield Hit(path, facts.helm_port_line(path), message, RECONCILE, service, port)
+            yield hit(path, facts.helm_port_line(path), message, RECONCILE, service, port)
 
 
 @rule(
@@ -394,7 +394,7 @@ def helm_unknown_service(facts: Facts) -> Iterator[Hit]:
         "then run `portreg fix` to adopt it; or list it in `[ignore] files`."
     ),
 )
-def values_file_unnamed(facts: Facts) -> Iterator[Hit]:
+def values_file_unnamed(facts: Facts) -> Iterator[Finding]:
     """PR026 (warning): a values file whose name names no service (``Billing_API.yaml``):
     no service owns its ports, so no other rule checks them and ``fix`` never adopts it."""
     first: dict[str, Observation] = {}
@@ -408,7 +408,7 @@ def values_file_unnamed(facts: Facts) -> Iterator[Hit]:
         )
         renamed = _service_path(facts, path)
         hint = f"rename it to {renamed}" if renamed else "rename it to the service's name"
-        yield Hit(path, obs.line, message, f"{hint}, or list it in [ignore] files", None, obs.port)
+        yield hit(path, obs.line, message, f"{hint}, or list it in [ignore] files", None, obs.port)
 
 
 def _service_path(facts: Facts, path: str) -> str | None:
@@ -428,7 +428,7 @@ def _service_path(facts: Facts, path: str) -> str | None:
         "Run `portreg assign SERVICE --scaffold` to create the values file, or release the service."
     ),
 )
-def helm_missing_values(facts: Facts) -> Iterator[Hit]:
+def helm_missing_values(facts: Facts) -> Iterator[Finding]:
     """PR007: a registered service with no values file, in a repo whose values files
     follow the NodePort convention (warning)."""
     if not facts.settings.helm.enabled or not facts.nodeport_convention:
@@ -440,7 +440,7 @@ def helm_missing_values(facts: Facts) -> Iterator[Hit]:
             hint = f"run `portreg assign {service} --scaffold`"
             line = facts.registry_line(service)
             port = facts.state.port_of(service)
-            yield Hit(facts.registry_path, line, message, hint, service, port)
+            yield hit(facts.registry_path, line, message, hint, service, port)
 
 
 # --------------------------------------------------------------------- kind
@@ -453,7 +453,7 @@ def helm_missing_values(facts: Facts) -> Iterator[Hit]:
     summary="a kind mapping disagrees with the registry",
     help="Run `portreg fix` to write the registry's port and NodePort into kind-config.yaml.",
 )
-def kind_drift(facts: Facts) -> Iterator[Hit]:
+def kind_drift(facts: Facts) -> Iterator[Finding]:
     """PR008: a registered service's kind mapping disagrees with the registry (a second,
     stale mapping of the service too: which to keep is the user's call, not fix's)."""
     mapped: dict[str, int] = {}
@@ -478,7 +478,7 @@ def kind_drift(facts: Facts) -> Iterator[Hit]:
     summary="a kind hostPort of an unregistered service on a registered port",
     help="Run `portreg fix`: the service is adopted and its mapping moves to a free port.",
 )
-def kind_stranger(facts: Facts) -> Iterator[Hit]:
+def kind_stranger(facts: Facts) -> Iterator[Finding]:
     """PR009: a kind hostPort of an unregistered service on a registered port."""
     for obs in facts.by_part(CLUSTER):
         owner = facts.owners.get(obs.port)
@@ -500,7 +500,7 @@ def kind_stranger(facts: Facts) -> Iterator[Hit]:
         "`[kind] skip-host-ports`)."
     ),
 )
-def kind_missing(facts: Facts) -> Iterator[Hit]:
+def kind_missing(facts: Facts) -> Iterator[Finding]:
     """PR010: a registered service with no kind mapping (warning); none is wanted for a
     port inside ``skip-host-ports``, nor for one a Tilt forward or a compose published port
     already binds (a mapping there would be PR022's double bind)."""
@@ -508,7 +508,7 @@ def kind_missing(facts: Facts) -> Iterator[Hit]:
         message = f"{service} has no port mapping in {facts.kind_config}"
         hint = f"run `portreg update-configs {service}`"
         line = facts.registry_line(service)
-        yield Hit(facts.registry_path, line, message, hint, service, port)
+        yield hit(facts.registry_path, line, message, hint, service, port)
 
 
 def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
@@ -540,7 +540,7 @@ def _wants_kind_mapping(facts: Facts) -> list[tuple[str, int]]:
         " are, or release the service with `portreg release SERVICE --update-configs`."
     ),
 )
-def no_host_binding(facts: Facts) -> Iterator[Hit]:
+def no_host_binding(facts: Facts) -> Iterator[Finding]:
     """PR027 (warning): a registered service no file binds on this machine (no kind
     mapping, Tilt forward or compose port), in a repo where kind or Tilt binds its other
     services (or skip-host-ports leaves the port to Tilt). Typically ``fix`` removed its
@@ -572,7 +572,7 @@ def no_host_binding(facts: Facts) -> Iterator[Hit]:
             )
         hint += f", or release it: `portreg release {service} --update-configs`"
         line = facts.registry_line(service)
-        yield Hit(facts.registry_path, line, message, hint, service, port)
+        yield hit(facts.registry_path, line, message, hint, service, port)
 
 
 def _double_bind_hint(facts: Facts, *claims: Claim) -> str:
@@ -615,7 +615,7 @@ def _left_to_tilt(facts: Facts, *claims: Claim) -> bool:
         "ports` in portreg.toml and run `portreg fix`; else drop the forward."
     ),
 )
-def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
+def host_port_bound_twice(facts: Facts) -> Iterator[Finding]:
     """PR022: one host port bound twice by files that run together: by two mechanisms
     (a kind hostPort and a Tilt forward), or by two entries of one file.
 
@@ -645,7 +645,7 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
         )
         hint = _double_bind_hint(facts, first, claim)
         service = first.holder if first.named else None
-        yield Hit(first.path, first.line, message, hint, service, claim.port, claim.holder)
+        yield hit(first.path, first.line, message, hint, service, claim.port, claim.holder)
 
 
 @rule(
@@ -659,7 +659,7 @@ def host_port_bound_twice(facts: Facts) -> Iterator[Hit]:
         "Run `portreg fix`, which removes the kind mapping: something else binds that host port."
     ),
 )
-def kind_skipped(facts: Facts) -> Iterator[Hit]:
+def kind_skipped(facts: Facts) -> Iterator[Finding]:
     """PR015: a registered service's kind hostPort inside skip-host-ports (something else
     binds those); a mapping no registered service owns is not portreg's to judge."""
     for obs in facts.by_part(CLUSTER):
@@ -687,7 +687,7 @@ def kind_skipped(facts: Facts) -> Iterator[Hit]:
     ),
     help="Give it a NodePort inside 30000-32767: the API server rejects any other.",
 )
-def node_port_range(facts: Facts) -> Iterator[Hit]:
+def node_port_range(facts: Facts) -> Iterator[Finding]:
     """PR013: a NodePort outside Kubernetes' 30000-32767 (the API server rejects it).
 
     Registered services are left to the drift rules; so is a Helm nodePort
@@ -738,7 +738,7 @@ def static_band(size: int) -> int:
     ),
     help="Give every Service an explicit nodePort, or move node-port-range into the static band.",
 )
-def static_band_note(facts: Facts) -> Iterator[Hit]:
+def static_band_note(facts: Facts) -> Iterator[Finding]:
     """PR014 (info, once per repo): the repo's own NodePort range lies outside the static
     band. portreg's default range is no news about the repo (its README says so), so the
     note is given only for a range the repo chose."""
@@ -756,7 +756,7 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
         )
         hint = "give every Service an explicit nodePort, or move node-port-range into the band"
         line = facts.config_line("node-port-range") or 1
-        yield Hit(facts.config_path or facts.registry_path, line, message, hint)
+        yield hit(facts.config_path or facts.registry_path, line, message, hint)
 
 
 # ------------------------------------------------------------- other files
@@ -769,7 +769,7 @@ def static_band_note(facts: Facts) -> Iterator[Hit]:
     summary="a Tiltfile/compose/manifest gives a registered service another port",
     help="Run `portreg fix` for the Tiltfile and compose files; edit a manifest by hand.",
 )
-def scanned_drift(facts: Facts) -> Iterator[Hit]:
+def scanned_drift(facts: Facts) -> Iterator[Finding]:
     """PR018: a Tiltfile/compose/manifest gives a registered service another port (an error
     as every governed port the registry disagrees with: ``fix`` rewrites it).
 
@@ -820,7 +820,7 @@ def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
     summary="a user-defined target's value disagrees with the registry",
     help="Run `portreg fix` to write the registry's port into the target.",
 )
-def target_drift(facts: Facts) -> Iterator[Hit]:
+def target_drift(facts: Facts) -> Iterator[Finding]:
     """PR019: a ``[[targets]]`` value of a registered service disagrees with the registry."""
     for obs in facts.observations:
         if obs.target in facts.user_targets and facts.drifted(obs):
@@ -839,7 +839,7 @@ def target_drift(facts: Facts) -> Iterator[Hit]:
     summary="a user-defined target entry of an unknown service sits on another service's port",
     help="Run `portreg fix`: the service is adopted and its entry moves to a free port.",
 )
-def target_stranger(facts: Facts) -> Iterator[Hit]:
+def target_stranger(facts: Facts) -> Iterator[Finding]:
     """PR020: a ``[[targets]]`` entry of an unregistered service on another service's port."""
     for obs in facts.observations:
         if obs.target not in facts.user_targets or obs.role != "port":
@@ -861,12 +861,12 @@ def target_stranger(facts: Facts) -> Iterator[Hit]:
     summary="a file could not be read (its ports were not checked)",
     help="Fix the file so it parses, then run `portreg check` again.",
 )
-def unreadable(facts: Facts) -> Iterator[Hit]:
+def unreadable(facts: Facts) -> Iterator[Finding]:
     """PR017: a file a scanner could not read (it was not checked)."""
     for item in facts.unreadable:
         message = f"{item.message}; its ports were not checked"
         hint = "fix the file so it parses"
-        yield Hit(item.path, item.line, message, hint, facts.values_owner.get(item.path))
+        yield hit(item.path, item.line, message, hint, facts.values_owner.get(item.path))
 
 
 @rule(
@@ -876,10 +876,10 @@ def unreadable(facts: Facts) -> Iterator[Hit]:
     summary="a Markdown file listed in `docs` has an out-of-date port table",
     help="Run `portreg docs` to rewrite the table.",
 )
-def docs_stale(facts: Facts) -> Iterator[Hit]:
+def docs_stale(facts: Facts) -> Iterator[Finding]:
     """PR021: a Markdown file listed in ``docs`` whose port table is out of date (warning)."""
     for item in facts.stale_docs:
-        yield Hit(item.path, item.line, item.message, item.hint)
+        yield hit(item.path, item.line, item.message, item.hint)
 
 
 @rule(
@@ -889,7 +889,7 @@ def docs_stale(facts: Facts) -> Iterator[Hit]:
     summary="`--live`: something on this machine listens on a registered port",
     help="Stop that process, or move the service with `portreg assign SERVICE --force`.",
 )
-def listening(facts: Facts) -> Iterator[Hit]:
+def listening(facts: Facts) -> Iterator[Finding]:
     """PR016 (``--live``): a registered port something on this machine listens on."""
     for service, port in facts.state.assignments.items():
         if facts.listeners is not None and port in facts.listeners:
@@ -897,7 +897,7 @@ def listening(facts: Facts) -> Iterator[Hit]:
             message = f"port {port} of {service} is in use on this machine by {who}"
             hint = f"stop that process, or move the service with `portreg assign {service} --force`"
             line = facts.registry_line(service)
-            yield Hit(facts.registry_path, line, message, hint, service, port)
+            yield hit(facts.registry_path, line, message, hint, service, port)
 
 
 RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda r: r.code))
@@ -906,18 +906,8 @@ RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda r: r.code))
 def run(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """Every finding, sorted by file, line and code."""
     findings = [
-        Finding(
-            rule.code,
-            rule.severity,
-            hit.path,
-            hit.line,
-            hit.message,
-            hit.hint,
-            hit.service,
-            hit.port,
-            hit.holder,
-        )
+        replace(found, code=rule.code, severity=rule.severity)
         for rule in rules
-        for hit in rule.check(facts)
+        for found in rule.check(facts)
     ]
     return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.message))
