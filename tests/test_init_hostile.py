@@ -6,29 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from conftest import CliRunner, tree
-
-
-def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
-
-
-def init(cli: CliRunner, root: Path) -> tuple[list[str], dict[str, Any]]:
-    """Run ``init``; its notes (the 🔎 lines) and the config it wrote, parsed."""
-    run = cli("--root", str(root), "init")
-    assert run.code == 0, run.err
-    notes = [line[2:] for line in run.out.splitlines() if line.startswith("🔎 ")]
-    return notes, tomllib.loads((root / "portreg.toml").read_text())
+from conftest import CliRunner, git_repo, init, tree
 
 
 def compose(service: str, port: int) -> str:

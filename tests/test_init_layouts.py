@@ -6,35 +6,15 @@ config written, no false finding, every real collision."""
 from __future__ import annotations
 
 import json
-import subprocess
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from portreg.cli import main
 
-from conftest import NO_CONFIG, NO_REGISTRY, CliRunner, tree
+from conftest import NO_CONFIG, NO_REGISTRY, CliRunner, git_repo, init, tree
 
 REG = "scripts/port-registry.json"
-
-
-def git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
-
-
-def init(cli: CliRunner, root: Path) -> tuple[list[str], dict[str, Any]]:
-    """Run ``init``; its notes (the 🔎 lines) and the config it wrote, parsed."""
-    run = cli("--root", str(root), "init")
-    assert run.code == 0, run.err
-    notes = [line[2:] for line in run.out.splitlines() if line.startswith("🔎 ")]
-    return notes, tomllib.loads((root / "portreg.toml").read_text())
 
 
 def errors(cli: CliRunner, root: Path) -> list[tuple[str, str, int]]:
