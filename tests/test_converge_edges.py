@@ -3,24 +3,15 @@ did not make, never moves infrastructure into the service range, and says what i
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import CliRunner, tree
+from conftest import git_repo as repo
 
 V = "helm/rerp-microservice/values"
 KIND_HEAD = "kind: Cluster\nnodes:\n- role: control-plane\n"
-
-
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
 
 
 def test_a_stale_forward_onto_a_port_kind_maps_is_left_with_a_note(

@@ -252,7 +252,7 @@ class Facts:
         port = self.state.port_of(obs.service) if obs.service else None
         if port is None or obs.role not in GOVERNED_ROLES:
             return None
-        if obs.namespace == HOST and not self.portregs(obs.port):
+        if obs.namespace == HOST and not self.settings.in_range(obs.port):
             return None
         if obs.role != "node_port":
             return port
@@ -266,14 +266,6 @@ class Facts:
         if self.settings.derive_node_ports is False:
             return False
         return self.nodeport_convention or any(obs.link for obs in self.observations)
-
-    def portregs(self, port: int) -> bool:
-        """Whether a port lies in portreg's range (else it is infrastructure's business)."""
-        return self.settings.in_range(port)
-
-    def in_skip(self, port: int | None) -> bool:
-        """Whether ``[kind] skip-host-ports`` leaves this host port to Tilt."""
-        return self.settings.kind.skipping(port) is not None
 
     def drifted(self, obs: Observation) -> bool:
         expected = self.expected(obs)

@@ -171,7 +171,9 @@ def _adoptable(facts: Facts, obs: Observation) -> bool:
     in-cluster; PostgreSQL on 5433 is foreign."""
     if obs.role != "port" or obs.namespace not in (HOST, SERVICE):
         return False
-    return facts.portregs(obs.port) and (obs.namespace != HOST or obs.port not in facts.reserved)
+    return facts.settings.in_range(obs.port) and (
+        obs.namespace != HOST or obs.port not in facts.reserved
+    )
 
 
 def _alternatives(found: list[Candidate]) -> dict[str, str]:

@@ -194,7 +194,7 @@ def _explained(facts: Facts, claim: Claim) -> bool:
 def governed(facts: Facts, claim: Claim) -> bool:
     """Whether ``fix`` may move this claim: an entry of a file it edits, on a port inside
     the registry's range. Anything else is foreign: checked, never moved."""
-    return claim.source in facts.editable and facts.portregs(claim.port)
+    return claim.source in facts.editable and facts.settings.in_range(claim.port)
 
 
 @rule(
@@ -802,7 +802,7 @@ def forward_refusal(facts: Facts, obs: Observation, service: str) -> str:
     kind_binds = port is not None and (service, port) in facts.cluster_bound
     if len(forwards) > 1:
         return f"{service} has {len(forwards)} forwards here; which is its port would be a guess"
-    if kind_binds and not facts.in_skip(port):
+    if kind_binds and facts.settings.kind.skipping(port) is None:
         return (
             f"moving it to {port} would bind the host port kind-config.yaml maps for {service} "
             "twice; declare who owns it with [kind] skip-host-ports, or edit it by hand"
