@@ -221,6 +221,9 @@ def test_assign_dry_run_as_json_is_json_with_the_diff_and_writes_nothing(
 ) -> None:
     import json
 
+    (seed_repo / "kind-config.yaml").write_text(  # the seed's cluster: NodePorts derived
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n"
+    )
     before = tree(seed_repo)  # the work tree (the lock lives in .git, as git's own do)
     run = cli("--root", str(seed_repo), "assign", "payroll", "-o", "json", "--dry-run")
     assert (run.code, run.err) == (0, "(dry run: nothing was written)\n")

@@ -52,6 +52,7 @@ def test_assign_again_is_idempotent_and_changes_nothing(seed_repo: Path, cli: Cl
 
 
 def test_assign_json(seed_repo: Path, cli: CliRunner) -> None:
+    with_cluster(seed_repo)
     run = cli("--root", str(seed_repo), "assign", "payroll", "--json")
     assert json.loads(run.out) == {
         "service": "payroll",

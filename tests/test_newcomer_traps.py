@@ -318,3 +318,27 @@ def test_a_repo_that_derives_no_nodeports_is_shown_none(tmp_path: Path, cli: Cli
         "node_port": None,
     }
     assert "  api                         Port: 8002\n" in cli(*at, "list").out
+
+
+def test_assign_as_json_names_no_nodeport_where_none_is_derived(
+    tmp_path: Path, cli: CliRunner
+) -> None:
+    """A manifest's nodePort 31001 in a repo with no kind and no Helm: assign takes 8001
+    (nothing binds it on the host) and, as query and list, names no NodePort for it."""
+    root = tmp_path / "shop"
+    (root / "scripts").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "k8s").mkdir()
+    (root / "k8s/web.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n"
+        "  ports:\n  - port: 80\n    nodePort: 31001\n"
+    )
+    run = cli("--root", str(root), "assign", "newsvc", "--json")
+    assert run.code == 0
+    assert json.loads(run.out) == {
+        "service": "newsvc",
+        "port": 8001,
+        "node_port": None,
+        "new": True,
+        "changed_files": ["scripts/port-registry.json"],
+    }

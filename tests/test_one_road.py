@@ -96,7 +96,7 @@ def test_empty_registry_becomes_one_whole_document(
         assert json.loads(run.out) == {
             "service": "svc",
             "port": 8001,
-            "node_port": 31001,
+            "node_port": None,  # no kind cluster, no Helm values: none derived
             "new": True,
             "changed_files": [REGISTRY],
         }

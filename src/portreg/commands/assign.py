@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def main(args: argparse.Namespace) -> int:
-    outcome = open_registry(args).assign(
+    registry = open_registry(args)
+    outcome = registry.assign(
         args.service,
         port=args.port,
         force=args.force,
@@ -35,6 +36,8 @@ def main(args: argparse.Namespace) -> int:
     print_outcome(outcome, json_output=json_output)
     if json_output and outcome.assignment is not None:
         payload = outcome.assignment.as_json()
+        if not registry.settings.derives_node_ports:  # as query and list say: none derived
+            payload["node_port"] = None
         payload.update(new=outcome.new, changed_files=outcome.changed_files)
         if outcome.dry_run:
             from portreg.io.diff import render_diff
