@@ -85,6 +85,14 @@ def validate_service(name: str) -> str:
     return name
 
 
+def port_variable(name: str) -> str:
+    """The environment variable that carries a binding's host port in an instance:
+    ``invoice-api`` -> ``INVOICE_API_PORT`` (what `portreg env` sets, and what a
+    compose file's ``${INVOICE_API_PORT:-8002}`` and a Tiltfile's
+    ``os.getenv('INVOICE_API_PORT', '8002')`` read)."""
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") + "_PORT"
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One service's port and NodePort: what the registry says its files should hold."""
