@@ -182,7 +182,7 @@ def test_every_command_a_message_names_exists_with_its_options() -> None:
         }
         for word in words[1:]:
             flag = word.split("=")[0].rstrip(".,")
-            if flag.startswith("--"):
+            if flag.startswith("--") and flag != "--":
                 assert flag in options, f"{where}: `portreg {' '.join(words)}`: no {flag}"
 
 

@@ -58,6 +58,17 @@ def _from_proc(ports: set[int], proc: Path) -> dict[int, str]:
     return {port: names.get(inode, "") for port, inode in inodes.items()}
 
 
+def listening(proc: Path = Path("/proc")) -> frozenset[int]:
+    """Every port something on this machine listens on (empty where /proc does not say)."""
+    found: set[int] = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            found.update(parse_proc_net((proc / "net" / name).read_text()))
+        except OSError:
+            continue
+    return frozenset(found)
+
+
 def _bind_fails(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:

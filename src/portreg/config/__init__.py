@@ -375,6 +375,27 @@ class EtcdSettings:
     retries: int = field(default=20, metadata=config_key("retries", _int))
 
 
+def _strategy(key: str, value: Any) -> str:
+    if value not in ("offset", "loopback"):
+        raise ConfigError(f'{key}: expected "offset" or "loopback", got {_shown(value)}')
+    return str(value)
+
+
+@dataclass(frozen=True)
+class InstancesSettings:
+    """``[instances]``: several checkouts of the repo running at once on one machine."""
+
+    strategy: str = field(
+        default="offset",
+        metadata=config_key(
+            "strategy",
+            _strategy,
+            '"offset": a further checkout shifts every host port by a stride;\n'
+            '"loopback" (Linux): it keeps the numbers on its own 127.0.0.N',
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """A user-declared target (``[[targets]]``); its example is the README's."""
@@ -489,6 +510,7 @@ class Settings:
     )
     etcd: EtcdSettings = field(default_factory=EtcdSettings)
     ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
+    instances: InstancesSettings = field(default_factory=InstancesSettings)
     # the sections of the kinds of file (config.kinds) that have no field above
     scanners: Mapping[str, ScannerSettings] = field(default_factory=dict, hash=False)
     targets: tuple[TargetSpec, ...] = ()
@@ -572,6 +594,7 @@ _TYPED: Mapping[str, type[Any]] = {
     "compose": ComposeSettings,
     "etcd": EtcdSettings,
     "ignore": IgnoreSettings,
+    "instances": InstancesSettings,
 }
 # every kind of file has a section; one with no typed settings is a scanner's
 SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {

@@ -360,3 +360,26 @@ def _port(
     if not values or numbers[-1] is None:
         return None, 0
     return numbers[-1], doc.line_of(values[-1])
+
+
+def cluster_name(text: str, source: str) -> str | None:
+    """The config's ``name:`` (the cluster's name when no --name nor KIND_CLUSTER_NAME)."""
+    node, _line = yamledit.parse(text, source).walk(("name",))
+    value = node.value if node is not None and node.id == "scalar" else None
+    return value if isinstance(value, str) and value else None
+
+
+def for_instance(text: str, source: str, offset: int, host: str, cluster: str) -> str:
+    """The config an instance runs: every mapping's hostPort moved by ``offset`` (or bound
+    on ``host``: its ``listenAddress``), and the cluster named ``cluster``; the rest of
+    the text byte for byte as written."""
+    doc = yamledit.parse(text, source)
+    changes: dict[yamledit.Path, yamledit.Scalar] = {("name",): cluster}
+    for node in doc.items(NODES):
+        path = (*NODES, node.index, MAPPINGS)
+        for entry in _entries(doc, path):
+            if host:
+                changes[(*path, entry.position, "listenAddress")] = host
+            elif entry.host_port is not None and offset:
+                changes[(*path, entry.position, "hostPort")] = entry.host_port + offset
+    return yamledit.set_values(text, changes, source)

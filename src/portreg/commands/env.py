@@ -1,0 +1,85 @@
+"""``portreg env`` and ``portreg exec -- CMD``: the environment of this checkout's
+instance, printed for a shell (or direnv, or JSON) or given to a command.
+
+Cheap on every call after the first: the ledger and the registry are read, no other
+file (``commands.instance.recorded``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from portreg.commands import add_output, command, open_registry, out
+from portreg.commands.instance import ensure, ledger_of, variables
+from portreg.errors import PortregError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from portreg.commands import Subparsers
+
+FORMATS = ("sh", "dotenv", "json")
+EXIT_CANNOT_RUN = 127  # as a shell says when a command is not found
+
+
+def environment(args: argparse.Namespace) -> dict[str, str]:
+    registry = open_registry(args)
+    return variables(ensure(registry, ledger_of(registry)), registry)
+
+
+def main(args: argparse.Namespace) -> int:
+    found = environment(args)
+    if args.output == "json":
+        out(json.dumps(found))
+    elif args.output == "dotenv":
+        out("\n".join(f"{name}={value}" for name, value in found.items()))
+    else:
+        out("\n".join(f"export {name}={shlex.quote(value)}" for name, value in found.items()))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command with the instance's variables set; its exit code (128 + N when a
+    signal N ended it, as a shell says)."""
+    import os
+
+    argv = list(args.argv)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        raise PortregError("no command to run", hint="portreg exec -- tilt up")
+    env = dict(os.environ, **environment(args))
+    sys.stdout.flush()
+    try:
+        code = subprocess.run(argv, env=env, check=False).returncode
+    except OSError as exc:
+        error = PortregError(f"cannot run {argv[0]}: {exc.strerror}", hint="is it installed?")
+        error.exit_code = EXIT_CANNOT_RUN
+        raise error from exc
+    return 128 - code if code < 0 else code
+
+
+def add(sub: Subparsers) -> None:
+    parser = command(
+        sub,
+        "env",
+        "print this checkout's instance variables for a shell (its ports, cluster, project)",
+        example='eval "$(portreg env)"',
+    )
+    add_output(parser, FORMATS)
+    parser.set_defaults(handler=main)
+
+
+def add_exec(sub: Subparsers) -> None:
+    parser = command(
+        sub,
+        "exec",
+        "run a command with this checkout's instance variables set",
+        example="portreg exec -- tilt up",
+    )
+    parser.add_argument("argv", nargs="...", metavar="-- CMD", help="the command and its arguments")
+    parser.set_defaults(handler=run)

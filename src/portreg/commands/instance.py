@@ -1,0 +1,336 @@
+"""``portreg instance [list|release|prune|kind-config]``: this checkout's instance on this
+machine, and every other.
+
+A checkout's instance is found in the machine's ledger (``store.ledger``) by the
+checkout's path. The first command that needs it (``instance``, ``env``, ``exec``)
+records it: the repo's files are read once, as ``check`` reads them, for every host
+port the repo binds, and ``model.instances.choose`` finds the block under the
+ledger's lock. After that, ``env`` reads the ledger and the registry only, as cheap
+as ``query``, unless the registry holds a service the block does not cover.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from portreg.commands import add_output, command, err, open_registry, out
+from portreg.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from portreg.api import Registry
+    from portreg.check.facts import Facts
+    from portreg.commands import Subparsers
+    from portreg.model.instances import Block, Machine
+    from portreg.store.ledger import Ledger
+    from portreg.targets.base import Observation
+
+ACTIONS = ("show", "list", "release", "prune", "kind-config")
+
+
+# ------------------------------------------------------------------ the instance
+
+
+def checkout_of(registry: Registry) -> str:
+    return os.path.realpath(registry.settings.root)
+
+
+def ledger_of(registry: Registry) -> Ledger:
+    from portreg.store.ledger import open_ledger
+
+    return open_ledger(registry.settings)
+
+
+def recorded(registry: Registry, ledger: Ledger) -> Block | None:
+    """This checkout's block as recorded, if it still covers every registered service."""
+    from portreg.model import port_variable
+
+    checkout = checkout_of(registry)
+    mine = next((b for b in ledger.read() if b.checkout == checkout), None)
+    if mine is None:
+        return None
+    held = dict(mine.variables)
+    services = registry.state().assignments.items()
+    if any(held.get(port_variable(s)) != p for s, p in services):
+        return None  # a service was added or moved since: record the block again
+    return mine
+
+
+def ensure(registry: Registry, ledger: Ledger) -> Block:
+    """This checkout's block: as recorded, or recorded now."""
+    return recorded(registry, ledger) or record(registry, ledger)
+
+
+def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Block:
+    """Read the repo (unless ``facts`` is what it read), then place this checkout's block
+    under the ledger's lock (keeping its instance number when it is still clear); reclaim
+    the instances of checkouts that are gone when no block could be found otherwise."""
+    from portreg.model.instances import InstanceError, choose
+
+    wanted = wanted_block(registry, facts or read_repo(registry))
+    strategy = registry.settings.instances.strategy
+
+    def place(blocks: list[Block]) -> list[Block]:
+        mine = next((b for b in blocks if b.checkout == wanted.checkout), None)
+        machine = this_machine(registry.settings.node_port_range)
+        keep = None if mine is None else mine.instance
+        try:
+            placed = choose(wanted, blocks, machine, strategy, keep)
+        except InstanceError:
+            blocks = [b for b in blocks if not gone(b)]
+            placed = choose(wanted, blocks, machine, strategy, keep)
+        if mine is not None:
+            placed = _same_birth(placed, mine)
+        return [b for b in blocks if b.checkout != wanted.checkout] + [placed]
+
+    blocks = ledger.change(place)
+    return next(b for b in blocks if b.checkout == wanted.checkout)
+
+
+def _same_birth(placed: Block, mine: Block) -> Block:
+    from dataclasses import replace
+
+    return replace(placed, created=mine.created)
+
+
+def gone(block: Block) -> bool:
+    """A checkout that no longer exists on this machine (its instance can be reclaimed)."""
+    return not os.path.lexists(os.path.join(block.checkout, ".git"))
+
+
+EPHEMERAL = (32768, 60999)  # Linux's default ip_local_port_range
+
+
+def this_machine(node_ports: tuple[int, int]) -> Machine:
+    """What rules a shifted port out here: the kernel's ephemeral range, the cluster's
+    NodePort range, and every port something listens on now."""
+    from portreg.check.live import listening
+    from portreg.model.instances import Machine
+
+    ephemeral = EPHEMERAL
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
+            low, high = (int(part) for part in handle.read().split())
+        ephemeral = (low, high)
+    except (OSError, ValueError):
+        pass
+    return Machine(ephemeral, node_ports, listening())
+
+
+def read_repo(registry: Registry) -> Facts:
+    from portreg.commands.engine import read
+    from portreg.io.workspace import Workspace
+
+    return read(registry, Workspace(registry.settings.root))
+
+
+def pinned(facts: Facts) -> list[str]:
+    """The host bindings an instance cannot move: a literal port in a compose file or a
+    Tiltfile (a kind mapping moves in the instance's own kind config)."""
+    from portreg.targets.base import HOST
+
+    return [
+        f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
+        f"binds it (take it from the environment: see README, \"Ports from the environment\")"
+        for obs in facts.observations
+        if obs.namespace == HOST and obs.target != "kind" and getattr(obs, "variable", None) is None
+    ]
+
+
+def wanted_block(registry: Registry, facts: Facts) -> Block:
+    """What this checkout binds on the host, read from its files and registry, not yet
+    placed: every host port, the variable that carries each, and the names to suffix."""
+    from portreg.io.workspace import Workspace
+    from portreg.model import port_variable
+    from portreg.model.instances import TILT_UI_PORT, Block
+    from portreg.store.ledger import repo_identity
+    from portreg.targets.base import HOST
+
+    ws = Workspace(registry.settings.root)
+    variables = {port_variable(s): p for s, p in facts.state.assignments.items()}
+    base = set(variables.values())
+    for obs in facts.observations:
+        if obs.namespace == HOST:
+            base.add(obs.port)
+            variable = getattr(obs, "variable", None)
+            if variable is not None:
+                variables.setdefault(variable, obs.port)
+    if any(target.name == "tilt" and target.files(ws) for target in registry.targets()):
+        variables.setdefault("TILT_PORT", TILT_UI_PORT)
+        base.add(variables["TILT_PORT"])
+    identity, name = repo_identity(registry.settings.root)
+    return Block(
+        repo=identity,
+        checkout=checkout_of(registry),
+        instance=0,
+        offset=0,
+        host="",
+        base=tuple(sorted(base)),
+        variables=tuple(sorted(variables.items())),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        names=tuple(sorted(_names(registry, facts.observations, name).items())),
+    )
+
+
+def _names(registry: Registry, observations: Sequence[Observation], repo: str) -> dict[str, str]:
+    """The base names an instance suffixes: the kind cluster's (from its config) and, when
+    the repo has one compose project, the project's."""
+    from portreg.io.workspace import Workspace
+    from portreg.targets.kind import cluster_name
+
+    names = {}
+    kind_files = sorted({obs.path for obs in observations if obs.target == "kind"})
+    if kind_files:
+        text = Workspace(registry.settings.root).read(registry.settings.root / kind_files[0])
+        names["KIND_CLUSTER_NAME"] = cluster_name(text or "", kind_files[0]) or "kind"
+    projects = {obs.group for obs in observations if obs.target == "compose"}
+    if len(projects) == 1:
+        names["COMPOSE_PROJECT_NAME"] = repo
+    return names
+
+
+# ------------------------------------------------------------------ what it sets
+
+
+def variables(block: Block, registry: Registry) -> dict[str, str]:
+    """The environment an instance runs with: a port per binding, the instance, and (in a
+    further instance) the cluster's, project's and kubeconfig's own names."""
+    from portreg.model.instances import suffixed
+    from portreg.store.ledger import instance_folder
+
+    found = {name: str(block.port(port)) for name, port in block.variables}
+    found["PORTREG_INSTANCE"] = str(block.instance)
+    if block.host:
+        found["PORTREG_HOST"] = block.host
+        if "TILT_PORT" in found:
+            found["TILT_HOST"] = block.host
+    else:
+        found["PORTREG_OFFSET"] = str(block.offset)
+    if block.instance:
+        for name, base in block.names:
+            found[name] = suffixed(base, block.instance)
+        found["KUBECONFIG"] = str(instance_folder(block) / "kubeconfig")
+    return dict(sorted(found.items()))
+
+
+# ------------------------------------------------------------------ the command
+
+
+def main(args: argparse.Namespace) -> int:
+    registry = open_registry(args)
+    ledger = ledger_of(registry)
+    action = args.action
+    if action == "list":
+        show_list(ledger.read(), args.output)
+    elif action == "release":
+        checkout = checkout_of(registry)
+        before = ledger.read()
+        ledger.change(lambda blocks: [b for b in blocks if b.checkout != checkout])
+        held = [b for b in before if b.checkout == checkout]
+        out(f"✅ Released instance {held[0].instance}" if held else "ℹ️  no instance here")
+    elif action == "prune":
+        pruned = [b for b in ledger.read() if gone(b)]
+        ledger.change(lambda blocks: [b for b in blocks if not gone(b)])
+        for block in pruned:
+            out(f"✅ Pruned instance {block.instance} of {block.repo} ({block.checkout}: gone)")
+        if not pruned:
+            out("ℹ️  every instance's checkout is still here")
+    elif action == "kind-config":
+        facts = read_repo(registry)
+        out(str(write_kind_config(registry, record(registry, ledger, facts), facts)))
+    else:  # read the repo again: what it binds may have changed since the block was recorded
+        facts = read_repo(registry)
+        block = record(registry, ledger, facts)
+        show(block, registry, args.output)
+        if block.instance:
+            for warning in pinned(facts):
+                err(warning)
+    return EXIT_OK
+
+
+def show(block: Block, registry: Registry, output: str) -> None:
+    env = variables(block, registry)
+    if output == "json":
+        out(json.dumps({"instance": block.as_json(), "env": env}))
+        return
+    where = f"on {block.host}" if block.host else f"offset +{block.offset}"
+    out(f"Instance {block.instance} of {block.repo} ({where})")
+    out(f"  checkout {block.checkout}")
+    width = max((len(name) for name in env), default=0)
+    for name, value in env.items():
+        committed = dict(block.variables).get(name)
+        was = f"  (committed {committed})" if committed is not None and block.offset else ""
+        out(f"  {name:<{width}}  {value}{was}")
+
+
+def show_list(blocks: list[Block], output: str) -> None:
+    from portreg.check.live import listeners
+
+    rows = []
+    for block in sorted(blocks, key=lambda b: (b.repo, b.instance)):
+        bound = len(listeners(block.ports)) if not block.host else None
+        rows.append((block, bound))
+    if output == "json":
+        out(
+            json.dumps(
+                [{**b.as_json(), "bound": n, "gone": gone(b)} for b, n in rows],
+            )
+        )
+        return
+    if not rows:
+        out("ℹ️  no instances on this machine yet (`portreg instance` records this checkout)")
+        return
+    for block, bound in rows:
+        state = "checkout gone" if gone(block) else f"{bound}/{len(block.ports)} ports bound"
+        if bound is None:
+            state = f"on {block.host}"
+        out(f"{block.repo}  instance {block.instance}  +{block.offset}  {state}  {block.checkout}")
+
+
+def write_kind_config(registry: Registry, block: Block, facts: Facts) -> Path:
+    """The instance's kind config, outside the work tree; its path."""
+    from portreg.errors import NotFoundError
+    from portreg.io.workspace import Workspace
+    from portreg.model.instances import suffixed
+    from portreg.store.ledger import instance_folder, write_private
+    from portreg.targets.kind import for_instance
+
+    root = registry.settings.root
+    kind_files = sorted({obs.path for obs in facts.observations if obs.target == "kind"})
+    if not kind_files:
+        raise NotFoundError(
+            "this repo has no kind config with port mappings",
+            where=str(root),
+            hint="portreg instance kind-config moves a kind config's hostPorts",
+        )
+    text = Workspace(root).read(root / kind_files[0]) or ""
+    cluster = suffixed(dict(block.names).get("KIND_CLUSTER_NAME", "kind"), block.instance)
+    written = for_instance(text, kind_files[0], block.offset, block.host, cluster)
+    target = instance_folder(block) / "kind-config.yaml"
+    write_private(target, written)
+    return target
+
+
+def add(sub: Subparsers) -> None:
+    parser = command(
+        sub,
+        "instance",
+        "this checkout's instance: its block of host ports on this machine",
+        example="portreg instance list",
+    )
+    parser.add_argument(
+        "action",
+        nargs="?",
+        default="show",
+        choices=ACTIONS,
+        help="show (default), list every instance on this machine, release this one, "
+        "prune those whose checkout is gone, write this one's kind config",
+    )
+    add_output(parser, ("text", "json"))
+    parser.set_defaults(handler=main)

@@ -1,0 +1,195 @@
+"""Instances: several checkouts of one repo running at once on one machine (pure).
+
+Each checkout has an instance. Instance 0 keeps the committed host ports; instance
+``n`` shifts every host port the repo binds by ``n * stride`` (strategy "offset"), or
+keeps the numbers on its own loopback address ``127.0.0.(n + 1)`` (strategy
+"loopback", where instance 0 binds 127.0.0.1). The ledger (``io.ledger``) holds one
+:class:`Block` per checkout; :func:`choose` finds a new checkout's block among the
+others. NodePorts stay as committed: each instance runs its own cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from portreg.errors import PortregError
+
+STEP = 100  # strides are whole hundreds, so an instance's ports read as the committed ones
+TILT_UI_PORT = 10350  # Tilt's web UI, bound by every `tilt up` (TILT_PORT moves it)
+STRATEGIES = ("offset", "loopback")
+LEDGER_VERSION = 1
+
+
+class InstanceError(PortregError):
+    """No block can be found, or the ledger cannot be read."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One checkout's instance: the host ports it binds and how they are moved.
+
+    ``base``: the committed host ports it binds; ``variables``: the environment
+    variable that carries each of those ports (``INVOICE_PORT`` -> 8002); ``host``:
+    the loopback address every port binds on ("" = the addresses the files name).
+    """
+
+    repo: str
+    checkout: str
+    instance: int
+    offset: int
+    host: str
+    base: tuple[int, ...]
+    variables: tuple[tuple[str, int], ...]
+    created: str
+    names: tuple[tuple[str, str], ...] = ()  # KIND_CLUSTER_NAME -> shop-1
+
+    @property
+    def ports(self) -> frozenset[int]:
+        return frozenset(port + self.offset for port in self.base)
+
+    def port(self, committed: int) -> int:
+        return committed + self.offset
+
+    def clashes(self, ports: Iterable[int], host: str) -> bool:
+        """Would binding ``ports`` on ``host`` meet one of this block's? A port bound on
+        every address meets the same port on any address."""
+        if self.host and host and self.host != host:
+            return False
+        return not self.ports.isdisjoint(ports)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo,
+            "checkout": self.checkout,
+            "instance": self.instance,
+            "offset": self.offset,
+            "host": self.host,
+            "base": list(self.base),
+            "variables": dict(self.variables),
+            "names": dict(self.names),
+            "created": self.created,
+        }
+
+
+def block_from_json(raw: Any) -> Block:
+    """A ledger row; ``ValueError`` names what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ValueError("an instance is not an object")
+    try:
+        block = Block(
+            repo=_text(raw["repo"]),
+            checkout=_text(raw["checkout"]),
+            instance=_number(raw["instance"]),
+            offset=_number(raw["offset"]),
+            host=_text(raw["host"]),
+            base=tuple(sorted(_number(p) for p in raw["base"])),
+            variables=tuple(sorted((_text(k), _number(v)) for k, v in raw["variables"].items())),
+            created=_text(raw["created"]),
+            names=tuple(sorted((_text(k), _text(v)) for k, v in raw.get("names", {}).items())),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"an instance lacks or mistypes {exc}") from exc
+    return block
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a text field")
+    return value
+
+
+def _number(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+        raise TypeError("a port or number field")
+    return value
+
+
+def stride(base: Iterable[int]) -> int:
+    """The smallest whole hundred by which the committed ports, shifted, clear
+    themselves (8001-8150 shift by 200: instance 1 must not meet instance 0)."""
+    ports = set(base)
+    step = STEP
+    while any(port + step in ports for port in ports):
+        step += STEP
+    return step
+
+
+def loopback(instance: int) -> str:
+    return f"127.0.0.{instance + 1}"
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What this machine rules out for a shifted port: the kernel's ephemeral range (its
+    outgoing connections take ports from it), the cluster's NodePort range, and the
+    ports something listens on now (a shifted block must be free when it is handed out)."""
+
+    ephemeral: tuple[int, int]
+    node_ports: tuple[int, int]
+    listening: frozenset[int] = frozenset()
+
+    def rules_out(self, port: int) -> bool:
+        return (
+            not 1 <= port <= 65535
+            or self.ephemeral[0] <= port <= self.ephemeral[1]
+            or self.node_ports[0] <= port <= self.node_ports[1]
+            or port in self.listening
+        )
+
+
+def choose(
+    wanted: Block,
+    ledger: Sequence[Block],
+    machine: Machine,
+    strategy: str = "offset",
+    keep: int | None = None,
+) -> Block:
+    """``wanted`` (instance and offset unset) placed: instance ``keep`` (the number the
+    checkout has now) when its block is still clear, else the lowest number its repo
+    has free whose block meets no other checkout's. Instance 0 is the committed ports
+    as they are (a listener on them may be this checkout's own stack); a new instance's
+    ports must also be clear of what ``machine`` rules out."""
+    others = [block for block in ledger if block.checkout != wanted.checkout]
+    taken = {block.instance for block in others if block.repo == wanted.repo}
+    step = stride(wanted.base)
+    limit = 254 if strategy == "loopback" else 65535 // step
+    order = ([] if keep is None else [keep]) + list(range(limit + 1))
+    for number in order:
+        if number in taken:
+            continue
+        candidate = _placed(wanted, number, step, strategy)
+        if any(port > 65535 for port in candidate.ports):
+            continue
+        fresh = number != keep
+        if number and fresh and any(machine.rules_out(port) for port in candidate.ports):
+            continue
+        if not any(block.clashes(candidate.ports, candidate.host) for block in others):
+            return candidate
+    raise InstanceError(
+        f"no free block of {len(wanted.base)} host ports for {wanted.checkout}",
+        hint="`portreg instance prune` reclaims instances whose checkout is gone; "
+        "`portreg instance list` shows who holds the rest",
+    )
+
+
+def _placed(wanted: Block, number: int, step: int, strategy: str) -> Block:
+    if strategy == "loopback":
+        return replace(wanted, instance=number, offset=0, host=loopback(number))
+    return replace(wanted, instance=number, offset=number * step, host="")
+
+
+def names(base: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(base.items()))
+
+
+_NAME_PART = re.compile(r"[^a-z0-9-]+")
+
+
+def suffixed(name: str, instance: int) -> str:
+    """A cluster's or compose project's name for an instance: ``shop`` stays ``shop`` in
+    instance 0 and is ``shop-2`` in instance 2 (lowercase, as both tools require)."""
+    plain = _NAME_PART.sub("-", name.lower()).strip("-") or "portreg"
+    return plain if instance == 0 else f"{plain}-{instance}"

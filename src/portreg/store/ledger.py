@@ -1,0 +1,200 @@
+"""The machine's ledger of instances: one JSON file under the user's state folder.
+
+Read without a lock (a write replaces the file by a rename, so a reader sees the old
+ledger or the new one, whole); changed only under an exclusive lock beside it, so two
+checkouts asking at the same moment never get overlapping blocks. A process killed
+mid-change leaves the old file and at most a temp file beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from portreg.errors import StoreConflictError
+from portreg.io.files import fsync_folder, read_text, write_beside
+from portreg.io.lock import FileLock, git_dir
+from portreg.model.instances import LEDGER_VERSION, Block, InstanceError, block_from_json
+
+if TYPE_CHECKING:
+    from portreg.config import Settings
+
+LOCK_TIMEOUT = 10.0
+LEDGER_ENV = "PORTREG_LEDGER"  # etcd://host:2379/key: a ledger shared by a CI host's jobs
+Change = Callable[[list[Block]], list[Block]]
+
+
+class Ledger(Protocol):
+    where: str
+
+    def read(self) -> list[Block]: ...
+
+    def change(self, update: Change) -> list[Block]: ...
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The machine's ledger: the file under the state folder, or the etcd key
+    ``$PORTREG_LEDGER`` names (its TLS and credentials from the repo's ``[etcd]``)."""
+    url = os.environ.get(LEDGER_ENV, "")
+    if url:
+        from portreg.store.etcd import EtcdStore
+
+        return EtcdLedger(EtcdStore.from_url(url, settings))
+    return FileLedger(state_folder())
+
+
+def state_folder() -> Path:
+    """``$PORTREG_STATE_HOME``, else ``$XDG_STATE_HOME/portreg``, else
+    ``~/.local/state/portreg`` (the XDG base directory default)."""
+    own = os.environ.get("PORTREG_STATE_HOME")
+    if own:
+        return Path(own)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "portreg"
+
+
+class FileLedger:
+    """The ledger in ``folder``: ``instances.json`` and its lock ``instances.lock``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "instances.json"
+        self.where = str(self.path)
+
+    def read(self) -> list[Block]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InstanceError(
+                f"cannot read the instance ledger: {exc}", where=self.where
+            ) from exc
+        return parse(text, self.where)
+
+    def change(self, update: Change) -> list[Block]:
+        """Apply ``update`` to the ledger under its lock; the ledger it wrote."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InstanceError(
+                f"cannot create the state folder: {exc.strerror}",
+                where=str(self.folder),
+                hint="set PORTREG_STATE_HOME to a writable folder",
+            ) from exc
+        lock = FileLock(self.folder / "instances.lock", LOCK_TIMEOUT, self.where)
+        with lock.held():
+            before = self.read()
+            after = update(list(before))
+            if after != before:
+                temp = write_beside(str(self.path), render(after))
+                os.replace(temp, self.path)
+                fsync_folder(str(self.folder))
+        return after
+
+
+def parse(text: str, where: str) -> list[Block]:
+    """The ledger's blocks; one error line when it is not a ledger."""
+    hint = "delete it: `portreg instance` records this checkout again"
+    try:
+        document = json.loads(text)
+        if not isinstance(document, dict) or document.get("version") != LEDGER_VERSION:
+            raise ValueError(f"not a version {LEDGER_VERSION} ledger")
+        rows = document.get("instances")
+        if not isinstance(rows, list):
+            raise ValueError("no list of instances")
+        return [block_from_json(row) for row in rows]
+    except ValueError as exc:
+        raise InstanceError(
+            f"the instance ledger is damaged: {exc}", where=where, hint=hint
+        ) from exc
+
+
+def render(blocks: list[Block]) -> str:
+    rows = [block.as_json() for block in sorted(blocks, key=lambda b: (b.repo, b.instance))]
+    return json.dumps({"version": LEDGER_VERSION, "instances": rows}, indent=2) + "\n"
+
+
+class EtcdLedger:
+    """The ledger as one etcd key, changed by compare-and-swap (retried on a conflict)."""
+
+    def __init__(self, store: EtcdStore) -> None:
+        self.store = store
+        self.where = store.location
+
+    def read(self) -> list[Block]:
+        text = self.store.load().text
+        return [] if text is None else parse(text, self.where)
+
+    def change(self, update: Change) -> list[Block]:
+        for _attempt in range(100):
+            snapshot = self.store.load()
+            before = [] if snapshot.text is None else parse(snapshot.text, self.where)
+            after = update(list(before))
+            if after == before:
+                return after
+            try:
+                self.store.commit(snapshot, render(after))
+            except StoreConflictError:
+                continue
+            return after
+        raise InstanceError("the ledger kept changing under us; gave up", where=self.where)
+
+
+if TYPE_CHECKING:
+    from portreg.store.etcd import EtcdStore
+
+
+def repo_identity(root: Path) -> tuple[str, str]:
+    """Who a checkout belongs to: its ``origin`` URL (clones of one repo are one repo),
+    else the git dir its worktrees share; and a short name for the repo."""
+    own = git_dir(str(root))
+    if own is None:
+        return os.path.realpath(root), Path(os.path.realpath(root)).name
+    common = own
+    pointer = read_text(os.path.join(own, "commondir"))
+    if pointer:
+        common = os.path.normpath(os.path.join(own, pointer.strip()))
+    common = os.path.realpath(common)
+    url = _origin(read_text(os.path.join(common, "config")) or "")
+    if url:
+        return url, url.rstrip("/").rpartition("/")[2].rpartition(":")[2].removesuffix(".git")
+    return common, Path(common).parent.name
+
+
+def _origin(config: str) -> str:
+    """The ``url`` of ``[remote "origin"]`` in a git config's text."""
+    section = ""
+    for line in config.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+        elif section == '[remote "origin"]' and stripped.startswith("url"):
+            key, _, value = stripped.partition("=")
+            if key.strip() == "url":
+                return value.strip()
+    return ""
+
+
+def instance_folder(block: Block) -> Path:
+    """Where an instance's own files live (its kubeconfig, its kind config): under the
+    state folder, outside every work tree."""
+    digest = hashlib.sha256(block.checkout.encode()).hexdigest()[:12]
+    return state_folder() / "instances" / f"{Path(block.checkout).name}-{digest}"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file of the user's state folder whole (temp file, then rename)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(write_beside(str(path), text), path)
+    except OSError as exc:
+        raise InstanceError(
+            f"cannot write {path.name}: {exc.strerror}",
+            where=str(path.parent),
+            hint="set PORTREG_STATE_HOME to a writable folder",
+        ) from exc

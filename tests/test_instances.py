@@ -1,0 +1,412 @@
+"""Several checkouts of one repo at once: real git worktrees, real processes asking at the
+same moment, real listeners on every port an instance's environment gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+PORTREG = [sys.executable, "-m", "portreg"]
+KIND = """\
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: shop  # the team's cluster
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - containerPort: 31002   # invoice
+    hostPort: 8002
+  - {containerPort: 31003, hostPort: 8003}
+"""
+TILTFILE = """\
+k8s_yaml('k8s.yaml')
+k8s_resource('invoice', port_forwards=[port_forward(8012, 8080, name='debug')])
+k8s_resource('postgres', port_forwards='5432:5432')
+"""
+COMPOSE = """\
+services:
+  web:
+    image: nginx
+    ports:
+      - "${WEB_PORT:-8004}:80"
+"""
+# a listener on every *_PORT its environment names, all at once; "ok" once bound
+LISTEN = """\
+import os, socket, sys
+held = []
+for name, value in sorted(os.environ.items()):
+    if name.endswith("_PORT") and value.isdigit():
+        s = socket.socket()
+        s.bind(("127.0.0.1", int(value)))
+        s.listen()
+        held.append(s)
+print("ok", len(held), flush=True)
+sys.stdin.read()
+"""
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def portreg(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PORTREG, "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+def spawn(root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*PORTREG, "--root", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def make_shop(folder: Path, origin: str | None = "https://example.com/acme/shop.git") -> Path:
+    """A committed repo with kind mappings, Tilt forwards (one infrastructure forward)
+    and a compose port taken from the environment; init and reconcile recorded it."""
+    folder.mkdir(parents=True)
+    (folder / "kind-config.yaml").write_text(KIND)
+    (folder / "Tiltfile").write_text(TILTFILE)
+    (folder / "docker-compose.yml").write_text(COMPOSE)
+    git(folder, "init", "-q")
+    if origin:
+        git(folder, "remote", "add", "origin", origin)
+    portreg(folder, "init")
+    portreg(folder, "reconcile")
+    git(folder, "add", "-A")
+    git(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shop")
+    return folder
+
+
+def worktrees(main: Path, count: int) -> list[Path]:
+    found = []
+    for index in range(count):
+        path = main.parent / f"{main.name}-wt{index}"
+        git(main, "worktree", "add", "-q", "--detach", str(path))
+        found.append(path)
+    return found
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "state"
+    monkeypatch.setenv("PORTREG_STATE_HOME", str(folder))
+    monkeypatch.delenv("PORTREG_LEDGER", raising=False)
+    return folder
+
+
+def env_of(root: Path) -> dict[str, str]:
+    return dict(json.loads(portreg(root, "env", "-o", "json").stdout))
+
+
+def host_ports(env: dict[str, str]) -> set[int]:
+    return {int(v) for k, v in env.items() if k.endswith("_PORT")}
+
+
+def blocks(state: Path) -> list[dict[str, object]]:
+    return list(json.loads((state / "instances.json").read_text())["instances"])
+
+
+def shifted(block: dict[str, object]) -> set[int]:
+    base = block["base"]
+    assert isinstance(base, list)
+    offset = block["offset"]
+    assert isinstance(offset, int)
+    return {port + offset for port in base}
+
+
+def assert_disjoint(found: list[set[int]]) -> None:
+    for index, one in enumerate(found):
+        for other in found[index + 1 :]:
+            assert one.isdisjoint(other), sorted(one & other)
+
+
+# ---------------------------------------------------------------- the instance
+
+
+def test_the_first_checkout_keeps_the_committed_ports(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env = env_of(shop)
+    assert env == {
+        "INVOICE_PORT": "8012",
+        "PORTREG_INSTANCE": "0",
+        "PORTREG_OFFSET": "0",
+        "TILT_PORT": "10350",
+        "WEB_PORT": "8004",
+    }
+
+
+def test_a_second_worktree_gets_every_host_port_shifted(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    env = env_of(second)
+    config = state / "instances" / f"{second.name}-"
+    assert env.pop("KUBECONFIG").startswith(str(config))
+    assert env == {
+        "COMPOSE_PROJECT_NAME": "shop-1",
+        "INVOICE_PORT": "8112",
+        "KIND_CLUSTER_NAME": "shop-1",
+        "PORTREG_INSTANCE": "1",
+        "PORTREG_OFFSET": "100",
+        "TILT_PORT": "10450",
+        "WEB_PORT": "8104",
+    }
+    mine = next(b for b in blocks(state) if b["checkout"] == os.path.realpath(second))
+    assert shifted(mine) == {5532, 8102, 8103, 8104, 8112, 10450}
+
+
+def test_instance_shows_the_block_and_names_what_it_cannot_move(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    run = portreg(second, "instance")
+    lines = run.stdout.splitlines()
+    assert lines[0] == "Instance 1 of https://example.com/acme/shop.git (offset +100)"
+    assert lines[1] == f"  checkout {os.path.realpath(second)}"
+    assert "  INVOICE_PORT          8112  (committed 8012)" in lines
+    assert "  TILT_PORT             10450  (committed 10350)" in lines
+    assert run.stderr.splitlines() == [
+        "⚠️  Tiltfile:2 binds host port 8012 as a literal: every instance binds it "
+        "(take it from the environment: see README, \"Ports from the environment\")",
+        "⚠️  Tiltfile:3 binds host port 5432 as a literal: every instance binds it "
+        "(take it from the environment: see README, \"Ports from the environment\")",
+        "⚠️  docker-compose.yml:5 binds host port 8004 as a literal: every instance binds it "
+        "(take it from the environment: see README, \"Ports from the environment\")",
+    ]
+
+
+def test_env_prints_lines_a_shell_evaluates(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    (second,) = worktrees(shop, 1)
+    env_of(shop)
+    script = f'eval "$({" ".join(PORTREG)} --root {second} env)"; echo "$WEB_PORT $TILT_PORT"'
+    shell = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
+    assert shell.stdout == "8104 10450\n"
+    dotenv = portreg(second, "env", "-o", "dotenv").stdout
+    assert "WEB_PORT=8104\n" in dotenv
+    assert "export" not in dotenv
+
+
+def test_exec_runs_the_command_in_the_instance_and_returns_its_code(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    run = portreg(second, "exec", "--", "sh", "-c", 'echo "$WEB_PORT"; exit 7', check=False)
+    assert (run.returncode, run.stdout, run.stderr) == (7, "8104\n", "")
+    killed = portreg(second, "exec", "--", "sh", "-c", "kill -9 $$", check=False)
+    assert killed.returncode == 128 + signal.SIGKILL
+    missing = portreg(second, "exec", "--", "no-such-command-here", check=False)
+    assert missing.returncode == 127
+    assert missing.stdout == ""
+    assert missing.stderr == (
+        "portreg: error: cannot run no-such-command-here: No such file or directory "
+        "(is it installed?)\n"
+    )
+    empty = portreg(second, "exec", check=False)
+    assert (empty.returncode, empty.stderr) == (
+        2,
+        "portreg: error: no command to run (portreg exec -- tilt up)\n",
+    )
+
+
+# ---------------------------------------------------------------- at once, for real
+
+
+def test_worktrees_asking_at_once_get_blocks_that_all_listen_at_once(
+    tmp_path: Path, state: Path
+) -> None:
+    """Four checkouts ask at the same moment; then each runs a real listener on every port
+    its environment gives, all at the same time: none fails to bind."""
+    shop = make_shop(tmp_path / "shop")
+    checkouts = [shop, *worktrees(shop, 3)]
+    asking = [spawn(root, "env", "-o", "json") for root in checkouts]
+    envs = [json.loads(p.communicate(timeout=120)[0]) for p in asking]
+    assert sorted(int(e["PORTREG_INSTANCE"]) for e in envs) == [0, 1, 2, 3]
+    assert_disjoint([shifted(b) for b in blocks(state)])
+    listeners = [
+        subprocess.Popen(
+            [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", LISTEN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for root in checkouts
+    ]
+    try:
+        ready = [p.stdout.readline() if p.stdout else "" for p in listeners]
+        assert ready == ["ok 3\n"] * 4, [p.stderr.read() for p in listeners if p.poll()]
+    finally:
+        for process in listeners:
+            process.communicate(timeout=30)
+
+
+def test_twenty_processes_in_ten_worktrees_get_ten_distinct_blocks(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    checkouts = worktrees(shop, 10)
+    asking = [spawn(root, "env", "-o", "json") for root in checkouts for _twice in (1, 2)]
+    answers = [p.communicate(timeout=300) for p in asking]
+    assert [p.returncode for p in asking] == [0] * 20, answers
+    envs = [json.loads(out) for out, _err in answers]
+    for first, second in zip(envs[::2], envs[1::2], strict=True):
+        assert first == second  # both processes of one checkout got its one block
+    assert sorted(int(e["PORTREG_INSTANCE"]) for e in envs[::2]) == list(range(10))
+    assert_disjoint([host_ports(e) for e in envs[::2]])
+    assert len(blocks(state)) == 10
+
+
+def test_another_repo_with_the_same_ports_gets_blocks_of_its_own(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    other = make_shop(tmp_path / "fork", origin="https://example.com/someone/fork.git")
+    env_of(shop)
+    env = env_of(other)
+    assert env["PORTREG_INSTANCE"] == "1"  # its instance 0 would be the shop's ports
+    assert env["WEB_PORT"] == "8104"
+    assert_disjoint([shifted(b) for b in blocks(state)])
+
+
+def test_a_process_killed_while_allocating_leaves_the_ledger_whole(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    checkouts = worktrees(shop, 8)
+    asking = [spawn(root, "instance") for root in checkouts]
+    for index, process in enumerate(asking[::2]):
+        time.sleep(0.05 * index)
+        process.send_signal(signal.SIGKILL)
+    for process in asking:
+        process.communicate(timeout=120)
+    survivors = [root for root, p in zip(checkouts, asking, strict=True) if p.returncode == 0]
+    held = blocks(state)  # parses: whole
+    assert {os.path.realpath(r) for r in survivors} <= {b["checkout"] for b in held}
+    assert_disjoint([shifted(b) for b in held])
+    assert not [p for p in state.iterdir() if p.name.endswith(".tmp")]
+    # everyone asks again: the killed ones get blocks now, and still none overlaps
+    again = [env_of(root) for root in checkouts]
+    assert_disjoint([host_ports(e) for e in again])
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def test_release_frees_the_instance_and_prune_reclaims_gone_checkouts(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    first, second = worktrees(shop, 2)
+    assert env_of(first)["PORTREG_INSTANCE"] == "1"
+    assert env_of(second)["PORTREG_INSTANCE"] == "2"
+    assert portreg(first, "instance", "release").stdout == "✅ Released instance 1\n"
+    assert portreg(first, "instance", "release").stdout == "ℹ️  no instance here\n"
+    git(shop, "worktree", "remove", "--force", str(second))
+    pruned = portreg(shop, "instance", "prune").stdout
+    assert pruned == (
+        "✅ Pruned instance 2 of https://example.com/acme/shop.git "
+        f"({os.path.realpath(second)}: gone)\n"
+    )
+    assert [b["instance"] for b in blocks(state)] == [0]
+    assert env_of(first)["PORTREG_INSTANCE"] == "1"
+
+
+def test_instance_list_shows_every_instance_and_what_is_bound(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    env_of(second)
+    listing = portreg(shop, "instance", "list", "-o", "json")
+    rows = json.loads(listing.stdout)
+    assert [(r["instance"], r["gone"]) for r in rows] == [(0, False), (1, False)]
+    assert all(isinstance(r["bound"], int) for r in rows)
+    text = portreg(shop, "instance", "list").stdout.splitlines()
+    assert text[1].startswith("https://example.com/acme/shop.git  instance 1  +100  ")
+    assert text[1].endswith(f"ports bound  {os.path.realpath(second)}")
+
+
+def test_a_new_service_is_covered_at_the_next_env(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    env_of(second)
+    port = json.loads(portreg(second, "assign", "payroll", "-o", "json").stdout)["port"]
+    env = env_of(second)
+    assert env["PAYROLL_PORT"] == str(port + 100)
+    mine = next(b for b in blocks(state) if b["checkout"] == os.path.realpath(second))
+    assert port + 100 in shifted(mine)
+
+
+def test_no_instance_command_changes_what_git_sees(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    checkouts = [shop, *worktrees(shop, 2)]
+    before = [git(root, "status", "--porcelain", "--ignored") for root in checkouts]
+    for root in checkouts:
+        for args in (
+            ("instance",),
+            ("env",),
+            ("env", "-o", "json"),
+            ("instance", "list"),
+            ("instance", "kind-config"),
+            ("exec", "--", "true"),
+        ):
+            portreg(root, *args)
+    assert [git(root, "status", "--porcelain", "--ignored") for root in checkouts] == before
+
+
+def test_the_instance_kind_config_moves_only_the_host_ports_and_the_name(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    path = Path(portreg(second, "instance", "kind-config").stdout.strip())
+    assert not path.is_relative_to(second)
+    written = path.read_text()
+    assert written == KIND.replace("hostPort: 8002", "hostPort: 8102").replace(
+        "hostPort: 8003}", "hostPort: 8103}"
+    ).replace("name: shop ", "name: shop-1 ")
+    expected = yaml.safe_load(KIND)
+    expected["name"] = "shop-1"
+    for mapping in expected["nodes"][0]["extraPortMappings"]:
+        mapping["hostPort"] += 100
+    assert yaml.safe_load(written) == expected
+
+
+def test_a_damaged_ledger_is_one_line_and_left_as_it_was(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    (state / "instances.json").write_text('{"version": 1, "instances": [{"repo": 3}]}\n')
+    run = portreg(shop, "env", check=False)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"portreg: error: {state}/instances.json: the instance ledger is damaged: an "
+        "instance lacks or mistypes a text field (delete it: `portreg instance` records "
+        "this checkout again)\n"
+    )
+    assert (state / "instances.json").read_text() == '{"version": 1, "instances": [{"repo": 3}]}\n'
