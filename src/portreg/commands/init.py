@@ -312,7 +312,6 @@ def _init_update(args: argparse.Namespace) -> int:
     from portreg.edit.toml import set_keys
     from portreg.io.diff import render_diff
     from portreg.io.files import read_text
-    from portreg.io.transaction import apply_edits
     from portreg.io.workspace import FileEdit
 
     settings = load_settings(args.root, args.config)
@@ -329,19 +328,38 @@ def _init_update(args: argparse.Namespace) -> int:
     layout, notes = found_layout(settings.root, {})
     fresh = settings_from_table(settings.root, {**written, **layout}, settings.source)
     found = found_config(replace(fresh, layout=layout, layout_notes=tuple(notes)))
-    before = read_text(settings.source) or ""
-    after = set_keys(before, update_changes(written, found.table))
     name = settings.config_name or "portreg.toml"
-    edits = [] if after == before else [FileEdit(Path(settings.source), name, before, after)]
+    source = settings.source
+
+    def plan() -> list[FileEdit]:
+        before = read_text(source) or ""
+        after = set_keys(before, update_changes(written, found.table))
+        return [] if after == before else [FileEdit(Path(source), name, before, after)]
+
+    edits = plan() if args.dry_run else write_locked(settings, plan)
     _print_found(found.notes)
     sys.stdout.write(render_diff(edits))
     if args.dry_run or not edits:
         same = f"ℹ️  {name} already says what the files show"
         err("(dry run: nothing was written)" if edits else same)
         return EXIT_OK
-    apply_edits(edits, root=settings.root)
     out(f"✅ Updated {name}")
     return EXIT_OK
+
+
+def write_locked(settings: Settings, plan: Callable[[], list[FileEdit]]) -> list[FileEdit]:
+    """Plan and write the edits under the checkout's lock, journaled, all or none, as every
+    writing command does: ``plan`` reads the files only once no other portreg writes
+    them. A repo with no config or registry yet locks where the others will (its git dir)."""
+    from portreg.io.lock import FileLock, checkout_lock_path
+    from portreg.io.transaction import apply_edits, locked
+
+    path = checkout_lock_path(str(settings.root))
+    lock = FileLock(path, settings.lock_timeout, settings.registry)
+    with locked(lock, settings.root) as journal:
+        edits = plan()
+        apply_edits(edits, root=settings.root, journal=journal)
+    return edits
 
 
 def _print_found(notes: list[str]) -> None:
@@ -387,7 +405,6 @@ def main(args: argparse.Namespace) -> int:
     )
     from portreg.config import load_settings
     from portreg.io.files import read_text
-    from portreg.io.transaction import apply_edits
     from portreg.model.registry_json import timestamp
 
     if args.force and not args.compat_script:  # --force alone would do nothing, silently
@@ -404,25 +421,29 @@ def main(args: argparse.Namespace) -> int:
     except PortregError:
         script = ""  # a folder or a FIFO by that name: not portreg's, left as it is
     settings, config, notes = _found(settings)
-    edits = init_edits(
-        settings,
-        config=config,
-        compat_script=args.compat_script,
-        timestamp=timestamp(),
-        read=read_text,
-        force=args.force,
-    )
     if args.git:
         require_git_checkout(settings.root)
-        edits += git_edits(settings, read_text)
+
+    def plan() -> list[FileEdit]:
+        edits = init_edits(
+            settings,
+            config=config,
+            compat_script=args.compat_script,
+            timestamp=timestamp(),
+            read=read_text,
+            force=args.force,
+        )
+        return edits + (git_edits(settings, read_text) if args.git else [])
+
     if args.dry_run:
         from portreg.io.diff import render_diff
 
+        edits = plan()
         _print_found(notes)
         sys.stdout.write(render_diff(edits))
         err("(dry run: nothing was written)" if edits else "(dry run: nothing to change)")
         return EXIT_OK
-    apply_edits(edits, root=settings.root)  # refuses a path outside before git is touched
+    edits = write_locked(settings, plan)  # refuses a path outside before git is touched
     _print_found(notes)
     if args.git:
         register_merge_driver(settings.root)

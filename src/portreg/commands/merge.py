@@ -242,7 +242,11 @@ def main(args: argparse.Namespace) -> int:
     merged, result = merge_texts(
         settings, texts[0], texts[1], texts[2], settings.registry, in_use=in_use
     )
-    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
+    # Git's temp file %A, not the registry: no lock and no journal. git writes the registry
+    # from %A itself, under its own index.lock; a journal naming a temp file git deletes
+    # would stop the next portreg run, and a portreg that runs git holding the lock would
+    # wait on itself.
+    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)
     for move in result.reassigned:
         err(f"portreg: merge: {move.describe()}")
     if result.reassigned:

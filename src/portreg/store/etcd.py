@@ -397,19 +397,10 @@ class EtcdStore:
 
     @contextmanager
     def _local_session(self) -> Iterator[None]:
-        from portreg.io.transaction import recover
+        from portreg.io.transaction import locked
 
         assert self.local_lock is not None
-        assert self.journal_path is not None
-        with self.local_lock.held():
-            try:
-                recover(self.journal_path, self.root or self.journal_path.parent)
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot finish an interrupted command: {exc.strerror}",
-                    where=str(self.journal_path),
-                    hint="make the files writable and run again",
-                ) from exc
+        with locked(self.local_lock, self.root or Path(self.local_lock.path).parent):
             yield
 
     def registry_edit(self, snapshot: Snapshot, text: str) -> FileEdit | None:
@@ -601,5 +592,5 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
         if before == snapshot.text:
             return None, services
         edit = FileEdit(path, local.location, before, snapshot.text)
-        apply_edits([edit], root=settings.root)
+        apply_edits([edit], root=settings.root, journal=local.journal_path)
     return edit, services
