@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,8 +16,6 @@ from portreg.commands import (
 )
 from portreg.config import Settings
 from portreg.config.discovery import CONFIG_FILE
-from portreg.config.kinds import KINDS
-from portreg.edit.toml import key_text, literal
 from portreg.errors import EXIT_OK, PortregError
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
@@ -28,30 +26,6 @@ if TYPE_CHECKING:
     from portreg.commands import Subparsers
     from portreg.config import Settings
     from portreg.io.workspace import FileEdit
-
-
-CONFIG_HEADER = """\
-# portreg: the port registry of this repo, written by `portreg init` from what the
-# repo's files show. Every key is optional; the README's "Configuration" section
-# lists them all.
-"""
-SECTION_ORDER = tuple(KINDS)
-
-
-def render_config(table: Mapping[str, Any], notes: Sequence[str] = ()) -> str:
-    """The ``portreg.toml`` for a found config table: top-level keys, then one table per
-    section; ``notes`` (what was found and chosen) head the file as comments."""
-    lines = [CONFIG_HEADER.rstrip("\n")]
-    lines += [f"#   {note}" for note in notes]
-    top = [(k, v) for k, v in table.items() if not isinstance(v, dict | list) or _plain(v)]
-    lines += ["", *(f"{key} = {literal(value)}" for key, value in top if key != "targets")]
-    for name in SECTION_ORDER:
-        section = table.get(name)
-        if isinstance(section, dict):
-            lines += ["", *_section(name, section)]
-    for target in table.get("targets", []):
-        lines += ["", "[[targets]]", *(f"{k} = {literal(v)}" for k, v in target.items())]
-    return "\n".join(lines) + "\n"
 
 
 def update_changes(
@@ -78,21 +52,6 @@ def _table_changes(name: str, written: Any, found: Mapping[str, Any]) -> dict[tu
         elif have.get(key) != value:
             changes[(name, key)] = value
     return changes
-
-
-def _section(name: str, section: Mapping[str, Any]) -> list[str]:
-    lines = [f"[{name}]"]
-    lines += [f"{k} = {literal(v)}" for k, v in section.items() if not isinstance(v, dict)]
-    for key, value in section.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{name}.{key}]"]
-            lines += [f"{key_text(k)} = {literal(v)}" for k, v in value.items()]
-    return lines
-
-
-def _plain(value: Any) -> bool:
-    """A list of scalars or of lists of scalars (a TOML inline array)."""
-    return isinstance(value, list) and all(not isinstance(v, dict) for v in value)
 
 
 COMPAT_SCRIPT = '''\
@@ -373,8 +332,8 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
     if settings.source is not None:
         return settings, "", []
     from portreg.check.layout import found_config
-    from portreg.commands.init import render_config
     from portreg.config import settings_from_table
+    from portreg.config.reference import render_config
 
     found = found_config(settings)
     chosen = settings_from_table(settings.root, found.table, None)
