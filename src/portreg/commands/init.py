@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,18 +15,22 @@ from portreg.commands import (
     open_registry,
     out,
 )
-from portreg.config import Settings
+from portreg.config import Settings, found_layout, load_settings, settings_from_table, written_table
 from portreg.config.discovery import CONFIG_FILE
+from portreg.config.reference import render_config
+from portreg.edit.toml import set_keys
 from portreg.errors import EXIT_OK, PortregError
+from portreg.io.diff import render_diff
+from portreg.io.files import read_text
+from portreg.io.lock import FileLock, checkout_lock_path, git_dir
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
+from portreg.model.registry_json import timestamp
 
 if TYPE_CHECKING:
     import argparse
 
     from portreg.commands import Subparsers
-    from portreg.config import Settings
-    from portreg.io.workspace import FileEdit
 
 
 def update_changes(
@@ -218,7 +223,6 @@ def git_config_commands() -> list[list[str]]:
 
 def require_git_checkout(root: Path) -> str:
     """``root``'s own git dir, or a clear error (checked before any file is written)."""
-    from portreg.io.lock import git_dir
 
     found = git_dir(str(root))
     if found is None:
@@ -234,7 +238,6 @@ def register_merge_driver(root: Path) -> None:
     """Run the ``git config`` calls on ``root``'s own git dir; a folder that is not the top
     of a git checkout is a clear error (git would walk up to a parent's config, or follow
     a ``.git`` symlink out of the repo)."""
-    import subprocess
 
     found = require_git_checkout(root)
     for git_args in git_config_commands():
@@ -262,16 +265,8 @@ def register_merge_driver(root: Path) -> None:
 def _init_update(args: argparse.Namespace) -> int:
     """``init --update``: the config's keys brought in line with what the files show now,
     shown as a diff (and written unless ``--dry-run``); every other byte stays."""
-    from dataclasses import replace
-    from pathlib import Path
 
     from portreg.check.layout import found_config
-    from portreg.commands.init import update_changes
-    from portreg.config import found_layout, load_settings, settings_from_table, written_table
-    from portreg.edit.toml import set_keys
-    from portreg.io.diff import render_diff
-    from portreg.io.files import read_text
-    from portreg.io.workspace import FileEdit
 
     settings = load_settings(args.root, args.config)
     if (
@@ -310,7 +305,6 @@ def write_locked(settings: Settings, plan: Callable[[], list[FileEdit]]) -> list
     """Plan and write the edits under the checkout's lock, journaled, all or none, as every
     writing command does: ``plan`` reads the files only once no other portreg writes
     them. A repo with no config or registry yet locks where the others will (its git dir)."""
-    from portreg.io.lock import FileLock, checkout_lock_path
     from portreg.io.transaction import apply_edits, locked
 
     path = checkout_lock_path(str(settings.root))
@@ -332,8 +326,6 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
     if settings.source is not None:
         return settings, "", []
     from portreg.check.layout import found_config
-    from portreg.config import settings_from_table
-    from portreg.config.reference import render_config
 
     found = found_config(settings)
     chosen = settings_from_table(settings.root, found.table, None)
@@ -343,7 +335,6 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
     """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
     from portreg.commands.engine import adoptable
-    from portreg.commands.init import Survey
 
     try:
         registry = open_registry(args)
@@ -354,18 +345,6 @@ def _survey(args: argparse.Namespace, script: str | None) -> Survey:
 
 
 def main(args: argparse.Namespace) -> int:
-    from portreg.commands.init import (
-        COMPAT_PATH,
-        git_edits,
-        init_edits,
-        register_merge_driver,
-        require_git_checkout,
-        survey_notes,
-    )
-    from portreg.config import load_settings
-    from portreg.io.files import read_text
-    from portreg.model.registry_json import timestamp
-
     if args.force and not args.compat_script:  # --force alone would do nothing, silently
         raise PortregError(
             "--force replaces scripts/assign-port.py, so it needs --compat-script",
@@ -395,8 +374,6 @@ def main(args: argparse.Namespace) -> int:
         return edits + (git_edits(settings, read_text) if args.git else [])
 
     if args.dry_run:
-        from portreg.io.diff import render_diff
-
         edits = plan()
         _print_found(notes)
         sys.stdout.write(render_diff(edits))

@@ -8,16 +8,25 @@ holds the README to it). Validation errors read ``key: what is wrong``.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from portreg.config import discovery, formula
+from portreg.config.detect import detect_layout
 from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.config.kinds import KINDS
-from portreg.errors import ConfigError
+from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES, unknown_placeholders
+from portreg.edit.shallow import require_shallow_json
+from portreg.errors import ConfigError, FileEditError, PortregError, redact_url
+from portreg.io.files import RealPaths, read_text
+from portreg.io.listing import repo_files
+from portreg.io.workspace import Workspace
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
 SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
@@ -40,7 +49,6 @@ def _shown(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "a list"
-    from portreg.errors import redact_url
 
     text = repr(redact_url(value) if isinstance(value, str) else value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -71,7 +79,6 @@ MAX_SECONDS = 3600.0  # a wait longer than an hour is a hang by another name
 def _positive(key: str, value: Any) -> float:
     """Seconds above zero and at most an hour (``inf`` or ``1e300`` would wait forever on a
     live lock)."""
-    import math
 
     number = _float(key, value)
     if not math.isfinite(number) or not 0 < number <= MAX_SECONDS:
@@ -155,7 +162,6 @@ def _ranges(key: str, value: Any) -> tuple[PortRange, ...]:
 
 def _check_template(key: str, template: str) -> None:
     """Only known ``{placeholders}``, and no brace outside one (a typo like ``{port``)."""
-    from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES
 
     _check_placeholders(key, template)
     if "{" in PLACEHOLDER.sub("", template) or "}" in PLACEHOLDER.sub("", template):
@@ -198,8 +204,6 @@ def _file_table(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def _codes(key: str, value: Any) -> tuple[str, ...]:
-    import re
-
     codes = _strs(key, value)
     for code in codes:
         if not re.fullmatch(r"PR[0-9]{3}", code):
@@ -208,8 +212,6 @@ def _codes(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _services(key: str, value: Any) -> tuple[str, ...]:
-    import re
-
     names = _strs(key, value)
     for name in names:
         if not re.fullmatch(SERVICE_LABEL, name):
@@ -708,8 +710,6 @@ SERVICE_PLACEHOLDERS = ("{service}", "{service_snake}", "{service_title}", "{SER
 
 
 def _check_placeholders(key: str, template: str) -> None:
-    from portreg.config.templates import PLACEHOLDER_NAMES, unknown_placeholders
-
     unknown = unknown_placeholders(template)
     if unknown:
         known = ", ".join("{" + name + "}" for name in PLACEHOLDER_NAMES)
@@ -836,9 +836,6 @@ def found_layout(root: Path, table: Mapping[str, Any]) -> tuple[dict[str, Any], 
     missing = [name for name in LAYOUT_SECTIONS if name not in table]
     if not missing:
         return {}, []
-    from portreg.config.detect import detect_layout
-    from portreg.io.listing import repo_files
-    from portreg.io.workspace import Workspace
 
     ws = Workspace(root)
     layout = detect_layout(repo_files(str(root)), lambda name: ws.read(root / name), missing)
@@ -864,11 +861,6 @@ def find_root(start: Path, *, new: bool = False) -> Path:
 
 
 def _read_toml(path: Path, where: str) -> dict[str, Any]:
-    import tomllib
-
-    from portreg.errors import FileEditError
-    from portreg.io.files import read_text
-
     try:
         text = read_text(path)
     except FileEditError as exc:
@@ -888,8 +880,6 @@ MAX_CONFIG_LINE = 4096  # tomllib takes quadratic time on a key of very many dot
 
 def _require_small_toml(text: str, where: str) -> None:
     """Bound what tomllib is given: its time on long dotted keys, its recursion on nesting."""
-    from portreg.edit.shallow import require_shallow_json
-    from portreg.errors import PortregError
 
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"config is over {MAX_CONFIG_BYTES >> 10} KB", where=where)
@@ -926,7 +916,6 @@ def _config_table(config: Path | None, where: str) -> dict[str, Any]:
 def _require_inside(root: Path, config: str) -> None:
     """A config file found in the repo must lead inside it: a ``portreg.toml`` symlinked to
     a credentials file is never read."""
-    from portreg.io.files import RealPaths
 
     real = RealPaths(str(root))
     if not real.inside(config):
@@ -940,8 +929,6 @@ def _require_inside(root: Path, config: str) -> None:
 def _printable(name: str, value: str | None) -> None:
     """A path or URL from the command line or the environment holds no control character."""
     if value and not value.isprintable():
-        from portreg.errors import redact_url
-
         shown = redact_url(value)[:60]
         raise ConfigError(f"{name}: {shown!r} holds a control character", hint=f"fix {name}")
 
@@ -981,7 +968,6 @@ def load_settings(
     except ConfigError as exc:
         exc.where = exc.where or settings_name(root_path, source)
         raise
-    from dataclasses import replace
 
     settings = replace(settings, layout=layout, layout_notes=tuple(notes))
     store = env.get("PORTREG_STORE")

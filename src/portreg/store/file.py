@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from portreg.errors import ConfigError, StoreError
+from portreg.errors import ConfigError, FileEditError, StoreError
 from portreg.io.files import RealPaths, read_text
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.io.workspace import FileEdit
@@ -73,8 +73,6 @@ class FileStore:
         return self._read()
 
     def _read(self) -> Snapshot:
-        from portreg.errors import FileEditError
-
         try:
             return Snapshot(read_text(self.path))
         except FileEditError as exc:
