@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -447,6 +448,30 @@ def test_store_push_then_pull_round_trips_byte_for_byte(
     assert registry.read_bytes() == ODD_REGISTRY.encode()
     again = cli("--store", url, "store", "pull", cwd=etcd_repo)
     assert again.out == f"ℹ️  scripts/port-registry.json already matches {url}\n"
+
+
+def test_a_pull_killed_mid_write_is_finished_by_the_next_command(
+    etcd: KeyOn, etcd_repo: Path
+) -> None:
+    """store pull journals its write, as every writing command does."""
+    etcd.put(ODD_REGISTRY)
+    registry = etcd_repo / "scripts" / "port-registry.json"
+    killed = portreg_process(
+        etcd_repo, etcd.url, "store", "pull", env={"PORTREG_FAULT": "after-stage:kill"}
+    )
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert not registry.exists()
+    assert (etcd_repo / ".git/portreg.journal").is_file()
+    again = portreg_process(etcd_repo, etcd.url, "store", "pull")
+    out, err = again.communicate(timeout=60)
+    assert (again.returncode, out, err) == (
+        0,
+        f"ℹ️  scripts/port-registry.json already matches {etcd.url}\n",
+        "",
+    )
+    assert registry.read_bytes() == ODD_REGISTRY.encode()
+    assert not (etcd_repo / ".git/portreg.journal").exists()
 
 
 def test_store_push_refuses_to_overwrite_without_force(

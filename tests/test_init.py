@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from portreg import config
-from portreg.commands.init import COMPAT_SCRIPT, render_config
+from portreg.commands.init import COMPAT_SCRIPT
 from portreg.config import Settings, settings_from_table
+from portreg.config.reference import render_config
 
 from conftest import CliRunner, tree
 
@@ -248,3 +249,69 @@ def test_the_readme_config_is_the_one_the_keys_declare() -> None:
     from portreg.config.reference import reference
 
     assert readme_config() == reference()
+
+
+def test_init_writes_each_key_under_its_one_line_comment(repo: Path, cli: CliRunner) -> None:
+    (repo / "Tiltfile").write_text("k8s_resource('api', port_forwards='8001:8001')\n")
+    assert cli("--root", str(repo), "init").code == 0
+    assert (repo / "portreg.toml").read_text() == (
+        "# portreg: the port registry of this repo, written by `portreg init` from what the\n"
+        "# repo's files show. Every key is optional; the README's \"Configuration\" section\n"
+        "# lists them all.\n"
+        "\n"
+        "# The range's lowest port: services get the lowest free one.\n"
+        "first-port = 8001\n"
+        "# The range's highest port.\n"
+        "last-port = 8999\n"
+        "# Never handed out to a service.\n"
+        "reserved = []\n"
+        "\n"
+        "[helm]\n"
+        "# false: portreg leaves the Helm values alone.\n"
+        "enabled = false\n"
+        "\n"
+        "[kind]\n"
+        "# false: portreg leaves the kind config alone.\n"
+        "enabled = false\n"
+        "\n"
+        "[tilt]\n"
+        "# false: portreg neither reads nor edits these files.\n"
+        "enabled = true\n"
+        "# The files to read (globs).\n"
+        'files = ["Tiltfile"]\n'
+        "\n"
+        "[compose]\n"
+        "# false: portreg neither reads nor edits these files.\n"
+        "enabled = false\n"
+        "\n"
+        "[manifests]\n"
+        "# false: portreg neither reads nor edits these files.\n"
+        "enabled = false\n"
+    )
+
+
+@pytest.mark.parametrize("example", ["rerp", "empty"])
+def test_the_comments_change_no_setting(example: str, tmp_path: Path, cli: CliRunner) -> None:
+    """init's portreg.toml loads to the same settings with its comments and without."""
+    root = tmp_path / "repo"
+    if example == "rerp":
+        shutil.copytree(EXAMPLE, root)
+        (root / "portreg.toml").unlink()
+        (root / "scripts" / "port-registry.json").unlink()
+    (root / ".git").mkdir(parents=True)
+    assert cli("--root", str(root), "init").code == 0
+    written = (root / "portreg.toml").read_text()
+    bare = "".join(line for line in written.splitlines(True) if not line.startswith("#"))
+    assert written.count("\n# ") > 8  # there were comments to take away
+    commented = settings_from_table(root, tomllib.loads(written), None)
+    assert commented == settings_from_table(root, tomllib.loads(bare), None)
+
+
+@pytest.mark.parametrize(
+    "section", ["", *config.SECTIONS, "targets"], ids=lambda s: s or "top-level"
+)
+def test_every_key_declares_a_one_line_comment(section: str) -> None:
+    for name, key in config.declared(section).items():
+        assert key.comment.strip(), name
+        assert "\n" not in key.comment, name
+        assert len(f"# {key.comment}") <= 88, name

@@ -9,6 +9,7 @@ Names are imported lazily so ``portreg query`` starts fast.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +32,5 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
-        import importlib
-
         return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'portreg' has no attribute {name!r}")

@@ -9,6 +9,7 @@ follow, retried from the top when another writer won the race.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.config import Settings, load_settings
-from portreg.errors import StoreConflictError, StoreError, WriteError, no_port
+from portreg.errors import (
+    PortregError,
+    PortTakenError,
+    StoreConflictError,
+    StoreError,
+    WriteError,
+    no_port,
+)
 from portreg.io import checkpoints
 from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import (
@@ -69,7 +77,6 @@ Planner = Callable[[RegistryState, Workspace], "Step"]
 
 def _backoff(attempt: int) -> float:
     """Exponential, capped, with jitter so racing writers spread out."""
-    import random
 
     return min(0.5, 0.005 * 2.0**attempt) * (0.5 + random.random())
 
@@ -204,7 +211,6 @@ class Registry:
         ``check`` would report the clash next: the same claims ``check`` reads."""
         from portreg.check import scan
         from portreg.check.facts import REGISTRY
-        from portreg.errors import PortTakenError
 
         facts = scan.facts(
             self.settings, state, ws, self.targets(), registry=(self.store.location, None)
@@ -240,7 +246,6 @@ class Registry:
 
     def _named_in_files(self, ws: Workspace, service: str) -> list[Observation]:
         """Every port the files give ``service``."""
-        from portreg.errors import PortregError
         from portreg.targets.base import PartlyRead
 
         found = []

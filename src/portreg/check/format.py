@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
+from portreg import __version__
 from portreg.check.findings import Finding, counts
 from portreg.targets.base import Observation
 
@@ -150,7 +153,6 @@ def _fingerprints(findings: Sequence[Finding]) -> list[str]:
     """One key per finding that survives edits elsewhere in the file: the code, the file,
     the service, the port and its other holder (not the line, not the message, which names
     other files' lines), and an ordinal when those alone repeat."""
-    import hashlib
 
     seen: dict[str, int] = {}
     keys = []
@@ -163,8 +165,6 @@ def _fingerprints(findings: Sequence[Finding]) -> list[str]:
 
 
 def _sarif_result(f: Finding, index: dict[str, int], key: str, ignored: bool) -> dict[str, Any]:
-    from urllib.parse import quote
-
     uri = quote(f.path, safe="/")  # a URI reference: a space or a '#' in a name is escaped
     location: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
     if f.line >= 1:  # a finding about a whole file (line 0) has no region
@@ -206,7 +206,6 @@ def sarif(
 ) -> str:
     """One SARIF 2.1.0 log for GitHub code scanning: every rule, every finding (info notes
     as ``note``, ``verbose`` or not) and the ignored ones as suppressed results."""
-    from portreg import __version__
 
     rules = _sarif_rules()
     index = {rule["id"]: number for number, rule in enumerate(rules)}

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from portreg.check.facts import Facts
 from portreg.config import Settings
+from portreg.edit.markdown import port_table, stale_docs
 from portreg.errors import PortregError, Problem
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
-from portreg.model import RegistryState
+from portreg.model import RegistryState, assignment, by_port, parse_registry
 from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
@@ -183,7 +184,6 @@ def read(
     """Everything ``check`` reads (and it only reads): the registry and every target's
     files, parsed on two cores (a registry that cannot be read raises: exit 2);
     ``live``: and the ports bound on this machine now."""
-    from portreg.model import parse_registry
 
     snapshot = store.load()
     state = parse_registry(snapshot.text, store.location, settings.new_reserved)
@@ -236,8 +236,6 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
-    from portreg.edit.markdown import port_table, stale_docs
-    from portreg.model import assignment, by_port
 
     held = [assignment(settings, service, port) for service, port in state.assignments.items()]
     rows = [(a.service, a.port, a.node_port) for a in by_port(held)]

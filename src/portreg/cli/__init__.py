@@ -8,16 +8,19 @@ name, bad file, bad config, full range, busy lock, unreachable store).
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from portreg import __version__
 from portreg.commands import after
 from portreg.errors import EXIT_OK, EXIT_USER, PortregError
 
 if TYPE_CHECKING:
-    import argparse
     from typing import Any, NoReturn
 
 
@@ -64,7 +67,6 @@ ABOUT = "A port registry for microservice repos on kind + Helm (+ Tilt)."
 
 def short_help() -> str:
     """What ``portreg`` alone prints: the quick start, then every command in a line."""
-    import argparse
 
     lines = [QUICK_START, "", "Commands:"]
     for action in build_parser()._actions:
@@ -107,8 +109,6 @@ def _columns() -> int:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or with ``only`` just that command's (a run needs one: start-up):
     each command module adds its own options."""
-    import argparse
-    import importlib
 
     class Formatter(argparse.HelpFormatter):
         """argparse's formatter with the width given, so it does not import shutil (and
@@ -136,7 +136,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description=f"{QUICK_START}\n\n{ABOUT}",
         epilog="Exit codes: 0 done; 1 nothing found / check found errors; 2 fix something first.",
     )
-    from portreg import __version__
 
     parser.add_argument("-V", "--version", action="version", version=f"portreg {__version__}")
     parser.add_argument("--root", help="repo root (default: found from the current folder)")
@@ -157,7 +156,6 @@ def usage_error(prog: str, message: str, command: str | None = None) -> PortregE
     these name only public commands and offer the nearest one (``did you mean``).
     """
     import difflib
-    import re
 
     # argparse reports a command's unknown options from the top parser: name the command
     where = prog.removeprefix("portreg").strip() or command or ""

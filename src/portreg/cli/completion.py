@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from portreg.cli import build_parser
 from portreg.commands import (
     command,
     open_registry,
@@ -23,8 +24,6 @@ from portreg.commands import (
 from portreg.errors import EXIT_OK, PortregError
 
 if TYPE_CHECKING:
-    import argparse
-
     from portreg.commands import Subparsers
 
 
@@ -342,8 +341,6 @@ def render_completion(shell: str, parser: argparse.ArgumentParser) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from portreg.cli import build_parser
-
     sys.stdout.write(render_completion(args.shell, build_parser()))
     return EXIT_OK
 

@@ -11,16 +11,21 @@ completion) imports every one of them.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import TYPE_CHECKING, TypeAlias
 
+from portreg.api import Registry
+from portreg.io.diff import render_diff
+from portreg.io.lock import git_dir
+from portreg.model import is_digits
+
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Sequence
     from typing import TextIO
 
-    from portreg.api import Outcome, Registry
+    from portreg.api import Outcome
     from portreg.model import Assignment
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -53,8 +58,6 @@ def err(text: str) -> None:
 
 
 def open_registry(args: argparse.Namespace) -> Registry:
-    from portreg.api import Registry
-
     registry = Registry.open(args.root, config=args.config, store=args.store)
     # said once, after the command's own output, and never beside an error's one line
     args.no_config = registry.settings.source is None
@@ -78,8 +81,6 @@ def print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
     for warning in outcome.warnings:
         err(warning)
     if outcome.dry_run:
-        from portreg.io.diff import render_diff
-
         if not json_output:  # as JSON, the diff is a field of the result
             sys.stdout.write(render_diff(outcome.edits))
         err("(dry run: nothing was written)" if outcome.edits else "(dry run: nothing to change)")
@@ -106,8 +107,6 @@ def own_files(registry: Registry) -> list[str]:
 
 
 def git_dir_of(registry: Registry) -> str | None:
-    from portreg.io.lock import git_dir
-
     return git_dir(str(registry.settings.root))
 
 
@@ -164,9 +163,6 @@ def add_output(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
 
 def port_number(text: str) -> int:
     """``--port``: ASCII digits only (``int`` would take ``٨٠٠٥`` or ``8_005``)."""
-    import argparse
-
-    from portreg.model import is_digits
 
     if not is_digits(text):
         raise argparse.ArgumentTypeError(f"expected a port number (ASCII digits), got {text!r}")

@@ -15,6 +15,7 @@ from portreg.commands import (
     service_command,
 )
 from portreg.errors import EXIT_OK
+from portreg.io.diff import render_diff
 
 if TYPE_CHECKING:
     import argparse
@@ -40,8 +41,6 @@ def main(args: argparse.Namespace) -> int:
             payload["node_port"] = None
         payload.update(new=outcome.new, changed_files=outcome.changed_files)
         if outcome.dry_run:
-            from portreg.io.diff import render_diff
-
             payload.update(dry_run=True, diff=render_diff(outcome.edits))
         out(json.dumps(payload, ensure_ascii=False))
     return EXIT_OK

@@ -14,15 +14,16 @@ from portreg.commands import (
     out,
     own_files,
 )
+from portreg.commands.export import render_markdown
 from portreg.edit.markdown import replace_table
 from portreg.errors import EXIT_NOT_FOUND, EXIT_OK, FileEditError, PortregError
-from portreg.io.workspace import FileEdit
+from portreg.io.files import read_text, require_user_output
+from portreg.io.workspace import FileEdit, Workspace
 
 if TYPE_CHECKING:
     import argparse
 
     from portreg.commands import Subparsers
-    from portreg.io.workspace import FileEdit
     from portreg.model import Assignment
 
 
@@ -53,19 +54,14 @@ def docs_plan(
 
 def main(args: argparse.Namespace) -> int:
     """Replace the port table between the portreg markers; ``--check``: exit 1 if stale."""
-    from portreg.commands.docs import docs_plan
-    from portreg.commands.export import render_markdown
 
     registry = open_registry(args)
-    from pathlib import Path
 
     root = registry.settings.root
     named = [(Path(name), name) for name in args.files]
     files = named or [(root / name, name) for name in registry.settings.docs]
     if not files:
         raise PortregError("name a Markdown file, or list them in portreg.toml (docs = [...])")
-    from portreg.io.files import read_text, require_user_output
-    from portreg.io.workspace import Workspace
 
     for name in args.files:
         require_user_output(name, own_files(registry), git_dir_of(registry))

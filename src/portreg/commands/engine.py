@@ -10,7 +10,7 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
@@ -80,7 +80,6 @@ def ignores(settings: Settings, ws: Workspace) -> Ignores:
 
 def _facts(registry: Registry, state: RegistryState, ws: Workspace) -> Facts:
     """What reconcile and fix plan from: check's facts, and the ports assign would skip."""
-    from dataclasses import replace
 
     from portreg.targets.in_use import ports_in_use
 
@@ -194,8 +193,6 @@ def fix(
     removes it instead), then repair every collision and drift, the Tiltfile included."""
 
     def planner(state: RegistryState, ws: Workspace) -> Step:
-        from dataclasses import replace
-
         from portreg.check import repair
 
         facts = _facts(registry, state, ws)

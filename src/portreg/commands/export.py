@@ -11,9 +11,13 @@ import csv
 import io
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from portreg.commands import ports
 from portreg.edit.markdown import port_table
+from portreg.io.files import RealPaths, read_text, require_user_output
+from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import by_port
 
 if TYPE_CHECKING:
@@ -98,9 +102,7 @@ RENDERERS: dict[str, Callable[[Sequence[Assignment], bool], str]] = {
 def _check_for_html(registry: Registry) -> tuple[Report, dict[int, list[str]], list[Binding]]:
     """What ``check`` reports (its ignores applied), every port two holders claim
     (registry or files), and the host bindings ``portreg ports`` lists: one reading."""
-    from portreg.commands import ports
     from portreg.commands.engine import judge, read
-    from portreg.io.workspace import Workspace
 
     ws = Workspace(registry.settings.root)
     facts = read(registry, ws)
@@ -128,16 +130,10 @@ def main(args: argparse.Namespace) -> int:
             ignored=len(found.ignored),
         )
     else:
-        from portreg.commands.export import RENDERERS
-
         text = RENDERERS[args.output](registry.assignments(), registry.settings.derives_node_ports)
     if args.out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    from pathlib import Path
-
-    from portreg.io.files import RealPaths, read_text, require_user_output
-    from portreg.io.workspace import FileEdit
 
     path = Path(args.out)
     require_user_output(args.out, own_files(registry), git_dir_of(registry))
@@ -148,8 +144,6 @@ def main(args: argparse.Namespace) -> int:
 
 
 def add(sub: Subparsers) -> None:
-    from portreg.commands.export import FORMATS
-
     export = command(
         sub,
         "export",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,44 +15,22 @@ from portreg.commands import (
     open_registry,
     out,
 )
-from portreg.config import Settings
+from portreg.config import Settings, found_layout, load_settings, settings_from_table, written_table
 from portreg.config.discovery import CONFIG_FILE
-from portreg.config.kinds import KINDS
-from portreg.edit.toml import key_text, literal
+from portreg.config.reference import render_config
+from portreg.edit.toml import set_keys
 from portreg.errors import EXIT_OK, PortregError
+from portreg.io.diff import render_diff
+from portreg.io.files import read_text
+from portreg.io.lock import FileLock, checkout_lock_path, git_dir
 from portreg.io.workspace import FileEdit
 from portreg.model import RegistryState, dump_registry, empty_document
+from portreg.model.registry_json import timestamp
 
 if TYPE_CHECKING:
     import argparse
 
     from portreg.commands import Subparsers
-    from portreg.config import Settings
-    from portreg.io.workspace import FileEdit
-
-
-CONFIG_HEADER = """\
-# portreg: the port registry of this repo, written by `portreg init` from what the
-# repo's files show. Every key is optional; the README's "Configuration" section
-# lists them all.
-"""
-SECTION_ORDER = tuple(KINDS)
-
-
-def render_config(table: Mapping[str, Any], notes: Sequence[str] = ()) -> str:
-    """The ``portreg.toml`` for a found config table: top-level keys, then one table per
-    section; ``notes`` (what was found and chosen) head the file as comments."""
-    lines = [CONFIG_HEADER.rstrip("\n")]
-    lines += [f"#   {note}" for note in notes]
-    top = [(k, v) for k, v in table.items() if not isinstance(v, dict | list) or _plain(v)]
-    lines += ["", *(f"{key} = {literal(value)}" for key, value in top if key != "targets")]
-    for name in SECTION_ORDER:
-        section = table.get(name)
-        if isinstance(section, dict):
-            lines += ["", *_section(name, section)]
-    for target in table.get("targets", []):
-        lines += ["", "[[targets]]", *(f"{k} = {literal(v)}" for k, v in target.items())]
-    return "\n".join(lines) + "\n"
 
 
 def update_changes(
@@ -78,21 +57,6 @@ def _table_changes(name: str, written: Any, found: Mapping[str, Any]) -> dict[tu
         elif have.get(key) != value:
             changes[(name, key)] = value
     return changes
-
-
-def _section(name: str, section: Mapping[str, Any]) -> list[str]:
-    lines = [f"[{name}]"]
-    lines += [f"{k} = {literal(v)}" for k, v in section.items() if not isinstance(v, dict)]
-    for key, value in section.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{name}.{key}]"]
-            lines += [f"{key_text(k)} = {literal(v)}" for k, v in value.items()]
-    return lines
-
-
-def _plain(value: Any) -> bool:
-    """A list of scalars or of lists of scalars (a TOML inline array)."""
-    return isinstance(value, list) and all(not isinstance(v, dict) for v in value)
 
 
 COMPAT_SCRIPT = '''\
@@ -259,7 +223,6 @@ def git_config_commands() -> list[list[str]]:
 
 def require_git_checkout(root: Path) -> str:
     """``root``'s own git dir, or a clear error (checked before any file is written)."""
-    from portreg.io.lock import git_dir
 
     found = git_dir(str(root))
     if found is None:
@@ -275,7 +238,6 @@ def register_merge_driver(root: Path) -> None:
     """Run the ``git config`` calls on ``root``'s own git dir; a folder that is not the top
     of a git checkout is a clear error (git would walk up to a parent's config, or follow
     a ``.git`` symlink out of the repo)."""
-    import subprocess
 
     found = require_git_checkout(root)
     for git_args in git_config_commands():
@@ -303,17 +265,8 @@ def register_merge_driver(root: Path) -> None:
 def _init_update(args: argparse.Namespace) -> int:
     """``init --update``: the config's keys brought in line with what the files show now,
     shown as a diff (and written unless ``--dry-run``); every other byte stays."""
-    from dataclasses import replace
-    from pathlib import Path
 
     from portreg.check.layout import found_config
-    from portreg.commands.init import update_changes
-    from portreg.config import found_layout, load_settings, settings_from_table, written_table
-    from portreg.edit.toml import set_keys
-    from portreg.io.diff import render_diff
-    from portreg.io.files import read_text
-    from portreg.io.transaction import apply_edits
-    from portreg.io.workspace import FileEdit
 
     settings = load_settings(args.root, args.config)
     if (
@@ -329,19 +282,37 @@ def _init_update(args: argparse.Namespace) -> int:
     layout, notes = found_layout(settings.root, {})
     fresh = settings_from_table(settings.root, {**written, **layout}, settings.source)
     found = found_config(replace(fresh, layout=layout, layout_notes=tuple(notes)))
-    before = read_text(settings.source) or ""
-    after = set_keys(before, update_changes(written, found.table))
     name = settings.config_name or "portreg.toml"
-    edits = [] if after == before else [FileEdit(Path(settings.source), name, before, after)]
+    source = settings.source
+
+    def plan() -> list[FileEdit]:
+        before = read_text(source) or ""
+        after = set_keys(before, update_changes(written, found.table))
+        return [] if after == before else [FileEdit(Path(source), name, before, after)]
+
+    edits = plan() if args.dry_run else write_locked(settings, plan)
     _print_found(found.notes)
     sys.stdout.write(render_diff(edits))
     if args.dry_run or not edits:
         same = f"ℹ️  {name} already says what the files show"
         err("(dry run: nothing was written)" if edits else same)
         return EXIT_OK
-    apply_edits(edits, root=settings.root)
     out(f"✅ Updated {name}")
     return EXIT_OK
+
+
+def write_locked(settings: Settings, plan: Callable[[], list[FileEdit]]) -> list[FileEdit]:
+    """Plan and write the edits under the checkout's lock, journaled, all or none, as every
+    writing command does: ``plan`` reads the files only once no other portreg writes
+    them. A repo with no config or registry yet locks where the others will (its git dir)."""
+    from portreg.io.transaction import apply_edits, locked
+
+    path = checkout_lock_path(str(settings.root))
+    lock = FileLock(path, settings.lock_timeout, settings.registry)
+    with locked(lock, settings.root) as journal:
+        edits = plan()
+        apply_edits(edits, root=settings.root, journal=journal)
+    return edits
 
 
 def _print_found(notes: list[str]) -> None:
@@ -355,8 +326,6 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
     if settings.source is not None:
         return settings, "", []
     from portreg.check.layout import found_config
-    from portreg.commands.init import render_config
-    from portreg.config import settings_from_table
 
     found = found_config(settings)
     chosen = settings_from_table(settings.root, found.table, None)
@@ -366,7 +335,6 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
     """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
     from portreg.commands.engine import adoptable
-    from portreg.commands.init import Survey
 
     try:
         registry = open_registry(args)
@@ -377,19 +345,6 @@ def _survey(args: argparse.Namespace, script: str | None) -> Survey:
 
 
 def main(args: argparse.Namespace) -> int:
-    from portreg.commands.init import (
-        COMPAT_PATH,
-        git_edits,
-        init_edits,
-        register_merge_driver,
-        require_git_checkout,
-        survey_notes,
-    )
-    from portreg.config import load_settings
-    from portreg.io.files import read_text
-    from portreg.io.transaction import apply_edits
-    from portreg.model.registry_json import timestamp
-
     if args.force and not args.compat_script:  # --force alone would do nothing, silently
         raise PortregError(
             "--force replaces scripts/assign-port.py, so it needs --compat-script",
@@ -404,25 +359,27 @@ def main(args: argparse.Namespace) -> int:
     except PortregError:
         script = ""  # a folder or a FIFO by that name: not portreg's, left as it is
     settings, config, notes = _found(settings)
-    edits = init_edits(
-        settings,
-        config=config,
-        compat_script=args.compat_script,
-        timestamp=timestamp(),
-        read=read_text,
-        force=args.force,
-    )
     if args.git:
         require_git_checkout(settings.root)
-        edits += git_edits(settings, read_text)
-    if args.dry_run:
-        from portreg.io.diff import render_diff
 
+    def plan() -> list[FileEdit]:
+        edits = init_edits(
+            settings,
+            config=config,
+            compat_script=args.compat_script,
+            timestamp=timestamp(),
+            read=read_text,
+            force=args.force,
+        )
+        return edits + (git_edits(settings, read_text) if args.git else [])
+
+    if args.dry_run:
+        edits = plan()
         _print_found(notes)
         sys.stdout.write(render_diff(edits))
         err("(dry run: nothing was written)" if edits else "(dry run: nothing to change)")
         return EXIT_OK
-    apply_edits(edits, root=settings.root)  # refuses a path outside before git is touched
+    edits = write_locked(settings, plan)  # refuses a path outside before git is touched
     _print_found(notes)
     if args.git:
         register_merge_driver(settings.root)

@@ -26,14 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portreg.commands import (
     command,
     err,
 )
-from portreg.config import Settings
+from portreg.config import Settings, load_settings
 from portreg.errors import EXIT_OK, PortregError
+from portreg.io.files import read_text
+from portreg.io.workspace import FileEdit, Workspace
 from portreg.model import (
     MAX_PORT,
     RegistryState,
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
     import argparse
 
     from portreg.commands import Subparsers
-    from portreg.config import Settings
 
 
 # Keys whose merge is done on parsed values rather than copied from one side.
@@ -216,7 +218,6 @@ def merge_texts(
 
 def _ports_in_files(settings: Settings) -> set[int]:
     """The ports the repo's files use, which a port the merge moves must avoid (as assign's)."""
-    from portreg.io.workspace import Workspace
     from portreg.targets import build_targets
     from portreg.targets.in_use import ports_in_use
 
@@ -225,14 +226,9 @@ def _ports_in_files(settings: Settings) -> set[int]:
 
 def main(args: argparse.Namespace) -> int:
     """Git merge driver: merge %O %A %B into %A; a clash moved theirs, which we report."""
-    from portreg.commands.merge import merge_texts
-    from portreg.config import load_settings
-    from portreg.io.files import read_text
     from portreg.io.transaction import apply_edits
-    from portreg.io.workspace import FileEdit
 
     settings = load_settings(args.root, args.config)
-    from pathlib import Path
 
     ours_path = Path(args.ours)
     texts = [read_text(Path(name)) for name in (args.base, args.ours, args.theirs)]
@@ -242,7 +238,11 @@ def main(args: argparse.Namespace) -> int:
     merged, result = merge_texts(
         settings, texts[0], texts[1], texts[2], settings.registry, in_use=in_use
     )
-    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)  # git's path
+    # Git's temp file %A, not the registry: no lock and no journal. git writes the registry
+    # from %A itself, under its own index.lock; a journal naming a temp file git deletes
+    # would stop the next portreg run, and a portreg that runs git holding the lock would
+    # wait on itself.
+    apply_edits([FileEdit(ours_path, args.ours, texts[1], merged)], root=None)
     for move in result.reassigned:
         err(f"portreg: merge: {move.describe()}")
     if result.reassigned:

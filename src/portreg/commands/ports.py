@@ -15,6 +15,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from portreg.io.workspace import Workspace
+
 if TYPE_CHECKING:
     from portreg.api import Registry
     from portreg.check.facts import Facts
@@ -106,7 +108,6 @@ class Ports(NamedTuple):
 def run(registry: Registry) -> Ports:
     """Read the repo as ``check`` does; nothing is written."""
     from portreg.commands.engine import read
-    from portreg.io.workspace import Workspace
 
     return from_facts(read(registry, Workspace(registry.settings.root)))
 

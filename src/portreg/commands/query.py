@@ -14,7 +14,7 @@ from portreg.commands import (
     row_json,
     service_command,
 )
-from portreg.errors import EXIT_OK
+from portreg.errors import EXIT_OK, no_port
 
 if TYPE_CHECKING:
     import argparse
@@ -27,7 +27,6 @@ def main(args: argparse.Namespace) -> int:
     found = registry.query(args.service)
     if found is None:
         from portreg.commands.engine import adoption_hint
-        from portreg.errors import no_port
 
         # a service the files already hold is adopted where it is, not assigned anew
         raise no_port(args.service, adoption_hint(registry, args.service))

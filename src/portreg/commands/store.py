@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from portreg.commands import (
@@ -10,7 +11,9 @@ from portreg.commands import (
     command,
     out,
 )
+from portreg.config import load_settings
 from portreg.errors import EXIT_OK
+from portreg.store import etcd, open_store
 
 if TYPE_CHECKING:
     import argparse
@@ -24,8 +27,6 @@ def _services(count: int) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """``store push|pull|status``: move the registry between the file and etcd."""
-    from portreg.config import load_settings
-    from portreg.store import etcd, open_store
 
     settings = load_settings(args.root, args.config)
     store = etcd.require_etcd(open_store(settings, args.store))
@@ -40,8 +41,6 @@ def main(args: argparse.Namespace) -> int:
         else:
             out(f"✅ Pulled {store.location} ({_services(services)}) into {edit.display}")
     elif args.output == "json":
-        from dataclasses import asdict
-
         out(json.dumps(asdict(etcd.status(store)), ensure_ascii=False))
     else:
         info = etcd.status(store)

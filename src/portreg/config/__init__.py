@@ -8,16 +8,25 @@ holds the README to it). Validation errors read ``key: what is wrong``.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from portreg.config import discovery, formula
+from portreg.config.detect import detect_layout
 from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.config.kinds import KINDS
-from portreg.errors import ConfigError
+from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES, unknown_placeholders
+from portreg.edit.shallow import require_shallow_json
+from portreg.errors import ConfigError, FileEditError, PortregError, redact_url
+from portreg.io.files import RealPaths, read_text
+from portreg.io.listing import repo_files
+from portreg.io.workspace import Workspace
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
 SERVICE_LABEL = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"  # DNS-1035: it becomes a Service name
@@ -40,7 +49,6 @@ def _shown(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "a list"
-    from portreg.errors import redact_url
 
     text = repr(redact_url(value) if isinstance(value, str) else value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -71,7 +79,6 @@ MAX_SECONDS = 3600.0  # a wait longer than an hour is a hang by another name
 def _positive(key: str, value: Any) -> float:
     """Seconds above zero and at most an hour (``inf`` or ``1e300`` would wait forever on a
     live lock)."""
-    import math
 
     number = _float(key, value)
     if not math.isfinite(number) or not 0 < number <= MAX_SECONDS:
@@ -155,7 +162,6 @@ def _ranges(key: str, value: Any) -> tuple[PortRange, ...]:
 
 def _check_template(key: str, template: str) -> None:
     """Only known ``{placeholders}``, and no brace outside one (a typo like ``{port``)."""
-    from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES
 
     _check_placeholders(key, template)
     if "{" in PLACEHOLDER.sub("", template) or "}" in PLACEHOLDER.sub("", template):
@@ -198,8 +204,6 @@ def _file_table(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def _codes(key: str, value: Any) -> tuple[str, ...]:
-    import re
-
     codes = _strs(key, value)
     for code in codes:
         if not re.fullmatch(r"PR[0-9]{3}", code):
@@ -208,8 +212,6 @@ def _codes(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _services(key: str, value: Any) -> tuple[str, ...]:
-    import re
-
     names = _strs(key, value)
     for name in names:
         if not re.fullmatch(SERVICE_LABEL, name):
@@ -219,26 +221,34 @@ def _services(key: str, value: Any) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Key:
-    """A config key, declared once beside its field: its TOML name, how its value is
-    checked, the comment the README's configuration block shows above it, and (for a
-    key whose default says nothing, like an unset store) the example shown commented out."""
+    """A config key, declared once beside its field (which holds its default): its TOML
+    name, how its value is checked, its one-line comment (above the key in the README's
+    configuration block and in the ``portreg.toml`` init writes), what more the README
+    says, and (for a key whose default says nothing, like an unset store) the example
+    the README shows commented out."""
 
     name: str
     check: Validator
-    doc: str = ""
+    comment: str
+    more: str = ""
     example: str = ""
 
 
-def config_key(name: str, check: Validator, doc: str = "", example: str = "") -> dict[str, Key]:
+def config_key(
+    name: str, check: Validator, comment: str, more: str = "", example: str = ""
+) -> dict[str, Key]:
     """A field's metadata: the one declaration of its config key."""
-    return {"key": Key(name, check, doc, example)}
+    return {"key": Key(name, check, comment, more, example)}
 
 
 @dataclass(frozen=True)
 class HelmSettings:
     """``[helm]``: one values file per service."""
 
-    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
+    enabled: bool = field(
+        default=True,
+        metadata=config_key("enabled", _bool, "false: portreg leaves the Helm values alone."),
+    )
     values: str = field(
         default=discovery.HELM_VALUES,
         metadata=config_key("values", _repo_path, "One values file per service."),
@@ -248,7 +258,8 @@ class HelmSettings:
         metadata=config_key(
             "set",
             _templates,
-            "dotted key = template; placeholders: {service} {port} {node_port}\n"
+            "The keys each values file holds, as dotted key = template.",
+            "Placeholders: {service} {port} {node_port}\n"
             "{service_snake} {service_title} {SERVICE_UPPER}. A numeric result stays an int.\n"
             "Only the port fields are kept in line by fix; the others are written when\n"
             "portreg creates a file, or by `update-configs --all-fields`. `init` adds the\n"
@@ -262,6 +273,7 @@ class HelmSettings:
             "template",
             _repo_path,
             "The file `assign --scaffold` copies for a new service:",
+            "",
             '"helm/values/_template.yaml"',
         ),
     )
@@ -271,17 +283,29 @@ class HelmSettings:
 class KindSettings:
     """``[kind]``: the cluster's host port mappings."""
 
-    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
-    config: str = field(default=discovery.KIND_CONFIG, metadata=config_key("config", _repo_path))
-    node_role: str = field(default=discovery.KIND_NODE_ROLE, metadata=config_key("node-role", _str))
-    comment: str = field(default=discovery.KIND_COMMENT, metadata=config_key("comment", _template))
+    enabled: bool = field(
+        default=True,
+        metadata=config_key("enabled", _bool, "false: portreg leaves the kind config alone."),
+    )
+    config: str = field(
+        default=discovery.KIND_CONFIG,
+        metadata=config_key("config", _repo_path, "The kind cluster config."),
+    )
+    node_role: str = field(
+        default=discovery.KIND_NODE_ROLE,
+        metadata=config_key("node-role", _str, "The node whose extraPortMappings portreg adds."),
+    )
+    comment: str = field(
+        default=discovery.KIND_COMMENT,
+        metadata=config_key("comment", _template, "The comment that names a mapping's service."),
+    )
     skip_host_ports: tuple[PortRange, ...] = field(
         default=(),
         metadata=config_key(
             "skip-host-ports",
             _ranges,
-            "Host ports something else binds (e.g. [[8001, 8099]] when Tilt forwards them):\n"
-            "no kind hostPort mapping there, and fix removes one that is.",
+            "Host ports something else binds: kind maps none of them.",
+            "E.g. [[8001, 8099]] when Tilt forwards them; fix removes a mapping there.",
         ),
     )
 
@@ -295,8 +319,15 @@ class KindSettings:
 class ScannerSettings:
     """A scanned kind of file (Tiltfile, compose, manifests, ...): on/off and where to look."""
 
-    enabled: bool = field(default=True, metadata=config_key("enabled", _bool))
-    files: tuple[str, ...] = field(default=(), metadata=config_key("files", _repo_paths))
+    enabled: bool = field(
+        default=True,
+        metadata=config_key(
+            "enabled", _bool, "false: portreg neither reads nor edits these files."
+        ),
+    )
+    files: tuple[str, ...] = field(
+        default=(), metadata=config_key("files", _repo_paths, "The files to read (globs).")
+    )
 
 
 @dataclass(frozen=True)
@@ -310,6 +341,7 @@ class TiltSettings(ScannerSettings):
             "docker-compose",
             _file_table,
             "The compose files a Tiltfile starts with docker_compose(...): they run with it.",
+            "",
             '{ "Tiltfile" = ["infra/docker-compose.yml"] }',
         ),
     )
@@ -329,9 +361,9 @@ class ComposeSettings(ScannerSettings):
         metadata=config_key(
             "projects",
             _path_lists,
-            "files that run together (docker compose -f a -f b), e.g.\n"
-            '[["compose.yaml", "compose.load.yaml"]]; a file and its override file\n'
-            "(compose.override.yaml) always do, other files are apart",
+            "Files that run together (docker compose -f a -f b).",
+            'E.g. [["compose.yaml", "compose.load.yaml"]]; a file and its override file\n'
+            "(compose.override.yaml) always do, other files are apart.",
         ),
     )
 
@@ -341,16 +373,16 @@ class IgnoreSettings:
     """``[ignore]``: what check never reports and fix never edits."""
 
     files: tuple[str, ...] = field(
-        default=(), metadata=config_key("files", _repo_paths, 'globs, e.g. ["helm/legacy/**"]')
+        default=(), metadata=config_key("files", _repo_paths, 'Globs, e.g. ["helm/legacy/**"].')
     )
     services: tuple[str, ...] = field(
-        default=(), metadata=config_key("services", _services, 'e.g. ["postgres"]')
+        default=(), metadata=config_key("services", _services, 'Services, e.g. ["postgres"].')
     )
     ports: tuple[int, ...] = field(
-        default=(), metadata=config_key("ports", _ports, "e.g. [5433, 30432]")
+        default=(), metadata=config_key("ports", _ports, "Ports, e.g. [5433, 30432].")
     )
     codes: tuple[str, ...] = field(
-        default=(), metadata=config_key("codes", _codes, 'e.g. ["PR014"]')
+        default=(), metadata=config_key("codes", _codes, 'Finding codes, e.g. ["PR014"].')
     )
 
 
@@ -358,21 +390,37 @@ class IgnoreSettings:
 class EtcdSettings:
     """``[etcd]``: for etcd:// and etcds:// stores."""
 
-    ca: str | None = field(default=None, metadata=config_key("ca", _str, "", '"certs/ca.pem"'))
+    ca: str | None = field(
+        default=None,
+        metadata=config_key(
+            "ca", _str, "The CA that signed the server's certificate.", "", '"certs/ca.pem"'
+        ),
+    )
     cert: str | None = field(
-        default=None, metadata=config_key("cert", _str, "", '"certs/client.pem"')
+        default=None,
+        metadata=config_key(
+            "cert", _str, "portreg's client certificate.", "", '"certs/client.pem"'
+        ),
     )
     key: str | None = field(
-        default=None, metadata=config_key("key", _str, "", '"certs/client-key.pem"')
+        default=None,
+        metadata=config_key("key", _str, "Its private key.", "", '"certs/client-key.pem"'),
     )
     username: str | None = field(
-        default=None, metadata=config_key("username", _str, "", '"portreg"')
+        default=None,
+        metadata=config_key("username", _str, "The etcd user, if auth is on.", "", '"portreg"'),
     )
     password_env: str = field(
-        default="PORTREG_ETCD_PASSWORD", metadata=config_key("password-env", _password_env)
+        default="PORTREG_ETCD_PASSWORD",
+        metadata=config_key("password-env", _password_env, "The variable holding its password."),
     )
-    timeout: float = field(default=3.0, metadata=config_key("timeout", _positive))
-    retries: int = field(default=20, metadata=config_key("retries", _int))
+    timeout: float = field(
+        default=3.0, metadata=config_key("timeout", _positive, "Seconds to wait for an answer.")
+    )
+    retries: int = field(
+        default=20,
+        metadata=config_key("retries", _int, "Tries when another writer won the race."),
+    )
 
 
 def _strategy(key: str, value: Any) -> str:
@@ -400,23 +448,37 @@ class InstancesSettings:
 class TargetSpec:
     """A user-declared target (``[[targets]]``); its example is the README's."""
 
-    name: str = field(metadata=config_key("name", _str, "", '"env"'))
-    files: str = field(metadata=config_key("files", _repo_path, "", '"services/{service}/.env"'))
-    kind: str = field(metadata=config_key("kind", _str, "", '"text"'))
-    set: tuple[tuple[str, str], ...] = field(default=(), metadata=config_key("set", _templates))
+    name: str = field(metadata=config_key("name", _str, "The target's name.", "", '"env"'))
+    files: str = field(
+        metadata=config_key(
+            "files",
+            _repo_path,
+            "Its files (glob; {service}: one per service).",
+            "",
+            '"services/{service}/.env"',
+        )
+    )
+    kind: str = field(metadata=config_key("kind", _str, "yaml, json or text.", "", '"text"'))
+    set: tuple[tuple[str, str], ...] = field(
+        default=(),
+        metadata=config_key("set", _templates, "yaml and json: dotted key = template."),
+    )
     line: str | None = field(
-        default=None, metadata=config_key("line", _template, "", '"PORT={port}"')
+        default=None,
+        metadata=config_key(
+            "line", _template, "text: the line that holds the port.", "", '"PORT={port}"'
+        ),
     )
     create: bool = field(
         default=False,
         metadata=config_key(
-            "create", _bool, "", "false     # true: add a missing line or key (default: warn)"
+            "create", _bool, "true: add a missing line or key (default: warn).", "", "false"
         ),
     )
     required: bool = field(
         default=False,
         metadata=config_key(
-            "required", _bool, "", "false   # true: a glob matching no file is a config error"
+            "required", _bool, "true: a glob matching no file is a config error.", "", "false"
         ),
     )
 
@@ -435,26 +497,30 @@ class Settings:
         metadata=config_key(
             "store",
             _str,
-            "A registry shared by several checkouts or teams, instead (or --store,\n"
-            "$PORTREG_STORE):",
+            "A registry shared by several checkouts or teams, instead.",
+            "(Or --store, $PORTREG_STORE.)",
             '"etcd://127.0.0.1:2379/portreg/myteam"',
         ),
     )
     first_port: int = field(
         default=discovery.FIRST_PORT,
         metadata=config_key(
-            "first-port", _port, "Service ports are handed out from this range, lowest free first."
+            "first-port", _port, "The range's lowest port: services get the lowest free one."
         ),
     )
-    last_port: int = field(default=discovery.LAST_PORT, metadata=config_key("last-port", _port))
+    last_port: int = field(
+        default=discovery.LAST_PORT,
+        metadata=config_key("last-port", _port, "The range's highest port."),
+    )
     # None: portreg.toml declares none, and the registry's ``reserved_ports`` stands
     reserved: tuple[int, ...] | None = field(
         default=None,
         metadata=config_key(
             "reserved",
             _ports,
-            "Never handed out to a service. Unset, the registry's reserved_ports stands (a new\n"
-            "registry records [8080]); set here, this list stands and `fix` records it there.",
+            "Never handed out to a service.",
+            "Unset, the registry's reserved_ports stands (a new registry records [8080]);\n"
+            "set here, this list stands and `fix` records it there.",
             "[8080]",
         ),
     )
@@ -463,15 +529,17 @@ class Settings:
         metadata=config_key(
             "node-port-base",
             _port,
-            f"NodePort = {formula.formula_text()}; it must stay inside\n"
-            "node-port-range and Kubernetes' 30000-32767.",
+            f"NodePort = {formula.formula_text()}.",
+            "It must stay inside node-port-range and Kubernetes' 30000-32767.",
         ),
     )
     node_port_offset: int = field(
-        default=discovery.NODE_PORT_OFFSET, metadata=config_key("node-port-offset", _int)
+        default=discovery.NODE_PORT_OFFSET,
+        metadata=config_key("node-port-offset", _int, "The port that maps to node-port-base."),
     )
     node_port_range: PortRange = field(
-        default=discovery.NODE_PORT_RANGE, metadata=config_key("node-port-range", _range)
+        default=discovery.NODE_PORT_RANGE,
+        metadata=config_key("node-port-range", _range, "Where every derived NodePort must lie."),
     )
     # None: NodePorts are derived wherever kind or Helm is on; False: the repo's kind
     # mappings and values files do not follow the formula (its ports are its own)
@@ -480,8 +548,9 @@ class Settings:
         metadata=config_key(
             "derive-node-ports",
             _bool,
-            "Unset, NodePorts are derived wherever [kind] or [helm] is on; false: the repo's kind\n"
-            "mappings and values files keep their own NodePorts (the range may then be any ports).",
+            "false: kind mappings and values files keep their own NodePorts.",
+            "Unset, NodePorts are derived wherever [kind] or [helm] is on; false lets the range\n"
+            "be any ports.",
             "false",
         ),
     )
@@ -498,8 +567,9 @@ class Settings:
         metadata=config_key(
             "docs",
             _repo_paths,
-            "Markdown files holding a port table between <!-- portreg:begin --> and\n"
-            "<!-- portreg:end -->: `portreg docs` rewrites it, `check` reports it stale.",
+            "Markdown files holding a port table that `portreg docs` rewrites.",
+            "The table lies between <!-- portreg:begin --> and <!-- portreg:end -->; `check`\n"
+            "reports it stale.",
         ),
     )
     helm: HelmSettings = field(default_factory=HelmSettings)
@@ -581,6 +651,12 @@ def keys_of(cls: type[Any]) -> list[tuple[Key, Any]]:
     return [(f.metadata["key"], f) for f in fields(cls) if "key" in f.metadata]
 
 
+def declared(section: str = "") -> dict[str, Key]:
+    """The keys of a table by TOML name: the top level (""), a section, or ``targets``."""
+    cls = Settings if not section else TargetSpec if section == "targets" else SECTIONS[section][0]
+    return {key.name: key for key, _field in keys_of(cls)}
+
+
 def schema_of(cls: type[Any]) -> Schema:
     return {k.name: (f.name, k.check) for k, f in keys_of(cls)}
 
@@ -657,8 +733,6 @@ SERVICE_PLACEHOLDERS = ("{service}", "{service_snake}", "{service_title}", "{SER
 
 
 def _check_placeholders(key: str, template: str) -> None:
-    from portreg.config.templates import PLACEHOLDER_NAMES, unknown_placeholders
-
     unknown = unknown_placeholders(template)
     if unknown:
         known = ", ".join("{" + name + "}" for name in PLACEHOLDER_NAMES)
@@ -785,9 +859,6 @@ def found_layout(root: Path, table: Mapping[str, Any]) -> tuple[dict[str, Any], 
     missing = [name for name in LAYOUT_SECTIONS if name not in table]
     if not missing:
         return {}, []
-    from portreg.config.detect import detect_layout
-    from portreg.io.listing import repo_files
-    from portreg.io.workspace import Workspace
 
     ws = Workspace(root)
     layout = detect_layout(repo_files(str(root)), lambda name: ws.read(root / name), missing)
@@ -813,11 +884,6 @@ def find_root(start: Path, *, new: bool = False) -> Path:
 
 
 def _read_toml(path: Path, where: str) -> dict[str, Any]:
-    import tomllib
-
-    from portreg.errors import FileEditError
-    from portreg.io.files import read_text
-
     try:
         text = read_text(path)
     except FileEditError as exc:
@@ -837,8 +903,6 @@ MAX_CONFIG_LINE = 4096  # tomllib takes quadratic time on a key of very many dot
 
 def _require_small_toml(text: str, where: str) -> None:
     """Bound what tomllib is given: its time on long dotted keys, its recursion on nesting."""
-    from portreg.edit.shallow import require_shallow_json
-    from portreg.errors import PortregError
 
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"config is over {MAX_CONFIG_BYTES >> 10} KB", where=where)
@@ -875,7 +939,6 @@ def _config_table(config: Path | None, where: str) -> dict[str, Any]:
 def _require_inside(root: Path, config: str) -> None:
     """A config file found in the repo must lead inside it: a ``portreg.toml`` symlinked to
     a credentials file is never read."""
-    from portreg.io.files import RealPaths
 
     real = RealPaths(str(root))
     if not real.inside(config):
@@ -889,8 +952,6 @@ def _require_inside(root: Path, config: str) -> None:
 def _printable(name: str, value: str | None) -> None:
     """A path or URL from the command line or the environment holds no control character."""
     if value and not value.isprintable():
-        from portreg.errors import redact_url
-
         shown = redact_url(value)[:60]
         raise ConfigError(f"{name}: {shown!r} holds a control character", hint=f"fix {name}")
 
@@ -930,7 +991,6 @@ def load_settings(
     except ConfigError as exc:
         exc.where = exc.where or settings_name(root_path, source)
         raise
-    from dataclasses import replace
 
     settings = replace(settings, layout=layout, layout_notes=tuple(notes))
     store = env.get("PORTREG_STORE")

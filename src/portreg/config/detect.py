@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
 
-from portreg.config.compose_projects import group_files, is_override
+from portreg.config.compose_projects import docker_compose_files, group_files, is_override
 from portreg.config.kinds import KINDS, Kind
 from portreg.errors import PortregError
 
@@ -214,7 +214,6 @@ def _started_compose(tiltfiles: list[str], read: Reader, present: set[str]) -> d
         text = _read(read, tiltfile)
         if text is None or "docker_compose" not in text:
             continue  # no call to read: the Tiltfile reader is not even loaded
-        from portreg.config.compose_projects import docker_compose_files
 
         try:
             paths = docker_compose_files(tiltfile, text)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 
+from portreg.errors import PortregError
+from portreg.io.files import read_text
+
 CONFIG_FILE = "portreg.toml"
 DEFAULT_REGISTRY = "scripts/port-registry.json"
 FIRST_PORT = 8001
@@ -35,8 +38,6 @@ KIND_COMMENT = "# {service_title} Service"
 
 def has_tool_table(pyproject: str) -> bool:
     """True when a pyproject.toml has a ``[tool.portreg]`` table (a text search, no parse)."""
-    from portreg.errors import PortregError
-    from portreg.io.files import read_text
 
     try:
         return "[tool.portreg" in (read_text(pyproject) or "")

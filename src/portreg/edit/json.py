@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portreg.edit.shallow import require_shallow_json
 from portreg.edit.yaml import Path, Scalar, Select, format_path, nest
 from portreg.errors import FileEditError
 
@@ -113,7 +114,6 @@ class Document:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
-        from portreg.edit.shallow import require_shallow_json
 
         require_shallow_json(text, source)
         try:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+from portreg.io.lock import git_dir
+
 SKIPPED_FOLDERS = frozenset(
     {
         "node_modules",
@@ -59,7 +61,6 @@ def _kept(name: str) -> bool:
 
 def _git_files(root: str) -> list[str] | None:
     """``git ls-files`` at the checkout's top; None when ``root`` is not one (or git fails)."""
-    from portreg.io.lock import git_dir
 
     if git_dir(root) is None:
         return None

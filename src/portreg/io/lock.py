@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import stat
 import time
@@ -16,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from portreg.errors import LockTimeoutError, StoreError
+from portreg.errors import LockTimeoutError, PortregError, StoreError
+from portreg.io.files import read_text
 
 
 class FileLock:
@@ -119,9 +121,6 @@ def git_dir(root: str) -> str | None:
 
 
 def _worktree_git_dir(root: str, dot_git: str) -> str | None:
-    from portreg.errors import PortregError
-    from portreg.io.files import read_text
-
     try:
         text = read_text(dot_git) or ""
     except PortregError:
@@ -135,7 +134,6 @@ def _worktree_git_dir(root: str, dot_git: str) -> str | None:
 
 def _user_state_folder(root: str) -> str:
     """``$XDG_STATE_HOME/portreg/<checkout>`` (default ``~/.local/state``), made private."""
-    import hashlib
 
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state"

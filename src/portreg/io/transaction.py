@@ -19,14 +19,16 @@ import errno
 import glob
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from portreg.edit.shallow import require_shallow_json
-from portreg.errors import WriteError
+from portreg.errors import StoreError, WriteError
 from portreg.io import checkpoints
 from portreg.io.files import RealPaths, fsync_folder, read_text, write_beside
+from portreg.io.lock import FileLock, journal_path
 from portreg.io.workspace import FileEdit
 
 
@@ -83,8 +85,6 @@ def _failure(edit: FileEdit, exc: OSError, lost: list[str], journal: Path | None
 def journal_text(files: Iterable[tuple[str, str, str | None, str | None]]) -> str:
     """The journal's text, one entry per file: its path relative to the journal's folder,
     how it is shown, and its old and new text (``recover`` reads it back)."""
-    import json
-
     entries = [
         {"path": path, "display": display, "before": before, "after": after}
         for path, display, before, after in files
@@ -172,6 +172,24 @@ def recover(journal: Path, root: Path) -> list[str]:
         _apply(edits, None, registry_last=False)
     _drop_journal(journal)
     return [edit.display for edit in edits]
+
+
+@contextmanager
+def locked(lock: FileLock, root: Path) -> Iterator[Path]:
+    """Hold the checkout's lock (the one every writing command takes, on either store),
+    finish a command killed while writing first, and yield the journal a write under
+    it records itself in (``apply_edits(..., journal=...)``)."""
+    journal = Path(journal_path(str(lock.path)))
+    with lock.held():
+        try:
+            recover(journal, root)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot finish an interrupted command: {exc.strerror}",
+                where=lock.where,
+                hint="make the files writable and run again",
+            ) from exc
+        yield journal
 
 
 # -------------------------------------------------------------------- apply

@@ -10,7 +10,15 @@ from typing import Any
 
 from portreg.config import SERVICE_LABEL, Settings
 from portreg.config.formula import formula_text
-from portreg.errors import PortregError, RangeFullError, RegistryError, ServiceNameError
+from portreg.config.templates import placeholders
+from portreg.edit.shallow import require_shallow_json
+from portreg.errors import (
+    PortregError,
+    PortTakenError,
+    RangeFullError,
+    RegistryError,
+    ServiceNameError,
+)
 from portreg.model.registry_json import lowest_free, render
 
 REGISTRY_VERSION = "1.0"
@@ -106,7 +114,6 @@ class Assignment:
 
     def values(self) -> dict[str, str]:
         """The placeholders every template may use for this service."""
-        from portreg.config.templates import placeholders
 
         return placeholders(self.service, self.port, self.node_port)
 
@@ -229,7 +236,6 @@ def parse_registry(text: str | None, where: str, reserved: tuple[int, ...] = ())
             where=where,
             hint="restore it from git",
         )
-    from portreg.edit.shallow import require_shallow_json
 
     try:
         require_shallow_json(text, where)
@@ -330,7 +336,6 @@ def by_port(assignments: Iterable[Assignment]) -> list[Assignment]:
 
 def check_requested_port(settings: Settings, state: RegistryState, service: str, port: int) -> None:
     """``--port N`` takes exactly N or refuses, naming the holder."""
-    from portreg.errors import PortTakenError
 
     if not settings.in_range(port):
         raise PortTakenError(

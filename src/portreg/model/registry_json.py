@@ -6,6 +6,9 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from portreg.errors import ConfigError
 
 
 def render(
@@ -45,13 +48,10 @@ def has_last_updated(document: Mapping[str, object]) -> bool:
 
 def timestamp() -> str:
     """Now (or SOURCE_DATE_EPOCH, for reproducible output) as the seed writes it."""
-    from datetime import UTC, datetime
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     plain = epoch is not None and epoch.isascii() and epoch.isdigit() and len(epoch) <= 12
     if epoch and not (plain and int(epoch) <= _LAST_EPOCH):
-        from portreg.errors import ConfigError
-
         raise ConfigError(
             f"SOURCE_DATE_EPOCH: expected whole seconds since 1970 (ASCII digits, at most "
             f"{_LAST_EPOCH}), got {epoch[:40]!r}",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from portreg.errors import ConfigError, redact_url
 from portreg.store.base import Snapshot, Store
+from portreg.store.file import FileStore
 
 if TYPE_CHECKING:
     from portreg.config import Settings
@@ -38,7 +39,6 @@ def open_store(settings: Settings, url: str | None = None) -> Store:
             f"store: {redact_url(url)!r} is not a store URL",
             hint="use etcd://host:port/prefix or file:PATH",
         )
-    from portreg.store.file import FileStore
 
     path = settings.root / url[5:] if url else settings.registry_path
     return FileStore(path, settings.root, settings.lock_timeout)

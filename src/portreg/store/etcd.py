@@ -24,6 +24,7 @@ import base64
 import http.client
 import json
 import os
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -33,14 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 from portreg.errors import ConfigError, RegistryError, StoreConflictError, StoreError, redact_url
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
-from portreg.model import is_digits
+from portreg.io.workspace import FileEdit
+from portreg.model import is_digits, parse_registry
 from portreg.store.base import Snapshot
+from portreg.store.file import FileStore
 
 if TYPE_CHECKING:
-    import ssl
-
     from portreg.config import EtcdSettings, Settings
-    from portreg.io.workspace import FileEdit
     from portreg.store.base import Store
 
 DEFAULT_PORT = 2379
@@ -117,8 +117,6 @@ def _config_path(settings: Settings, value: str | None) -> str | None:
 
 
 def _tls_context(settings: Settings) -> ssl.SSLContext:
-    import ssl
-
     ca = _config_path(settings, settings.etcd.ca)
     cert = _config_path(settings, settings.etcd.cert)
     key = _config_path(settings, settings.etcd.key)
@@ -291,7 +289,6 @@ class GatewayClient:
     def _read_within(self, response: http.client.HTTPResponse) -> bytes:
         """The reply body, read in chunks against one deadline for the whole reply and a
         size cap: a server that trickles bytes, or sends without end, cannot hold us."""
-        import time
 
         deadline = time.monotonic() + self.timeout
         chunks: list[bytes] = []
@@ -397,19 +394,10 @@ class EtcdStore:
 
     @contextmanager
     def _local_session(self) -> Iterator[None]:
-        from portreg.io.transaction import recover
+        from portreg.io.transaction import locked
 
         assert self.local_lock is not None
-        assert self.journal_path is not None
-        with self.local_lock.held():
-            try:
-                recover(self.journal_path, self.root or self.journal_path.parent)
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot finish an interrupted command: {exc.strerror}",
-                    where=str(self.journal_path),
-                    hint="make the files writable and run again",
-                ) from exc
+        with locked(self.local_lock, self.root or Path(self.local_lock.path).parent):
             yield
 
     def registry_edit(self, snapshot: Snapshot, text: str) -> FileEdit | None:
@@ -534,8 +522,6 @@ def require_etcd(store: Store) -> EtcdStore:
 
 
 def status(store: EtcdStore) -> StoreStatus:
-    from portreg.model import parse_registry
-
     snapshot = store.load()
     services = None
     if snapshot.revision:
@@ -548,8 +534,6 @@ def status(store: EtcdStore) -> StoreStatus:
 
 def push(settings: Settings, store: EtcdStore, *, force: bool) -> int:
     """Copy the registry file into the key, byte for byte; returns its number of services."""
-    from portreg.model import parse_registry
-    from portreg.store.file import FileStore
 
     where = settings.registry
     text = FileStore(settings.registry_path, settings.root, settings.lock_timeout).load().text
@@ -576,9 +560,6 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
     Returns the edit made (None when the file already matched) and the number of services.
     """
     from portreg.io.transaction import apply_edits
-    from portreg.io.workspace import FileEdit
-    from portreg.model import parse_registry
-    from portreg.store.file import FileStore
 
     snapshot = store.load()
     if snapshot.text is None:
@@ -601,5 +582,5 @@ def pull(settings: Settings, store: EtcdStore) -> tuple[FileEdit | None, int]:
         if before == snapshot.text:
             return None, services
         edit = FileEdit(path, local.location, before, snapshot.text)
-        apply_edits([edit], root=settings.root)
+        apply_edits([edit], root=settings.root, journal=local.journal_path)
     return edit, services

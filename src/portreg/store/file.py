@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from portreg.errors import ConfigError, StoreError
+from portreg.errors import ConfigError, FileEditError, StoreError
 from portreg.io.files import RealPaths, read_text
 from portreg.io.lock import FileLock, checkout_lock_path, journal_path
 from portreg.io.workspace import FileEdit
@@ -55,27 +55,15 @@ class FileStore:
     @contextmanager
     def session(self) -> Iterator[None]:
         """Hold the exclusive lock and finish any interrupted command first."""
+        from portreg.io.transaction import locked  # the write path: not for query and list
+
         self._check_folder()
-        with self.lock.held():
+        with locked(self.lock, self.root):
             self._held = True
             try:
-                self._recover()
                 yield
             finally:
                 self._held = False
-
-    def _recover(self) -> None:
-        """Finish a command that was killed while writing (its journal is still there)."""
-        from portreg.io.transaction import recover
-
-        try:
-            recover(self.journal_path, self.root)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot finish an interrupted command: {exc.strerror}",
-                where=self.location,
-                hint="make the files writable and run again",
-            ) from exc
 
     def load(self) -> Snapshot:
         """The registry text; an interrupted command is finished first, under the lock."""
@@ -85,8 +73,6 @@ class FileStore:
         return self._read()
 
     def _read(self) -> Snapshot:
-        from portreg.errors import FileEditError
-
         try:
             return Snapshot(read_text(self.path))
         except FileEditError as exc:

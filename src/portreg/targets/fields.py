@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from portreg.config import Settings, TargetSpec
+from portreg.config import SERVICE_LABEL, Settings, TargetSpec
 from portreg.config.templates import render, render_value
 from portreg.edit import yaml as yamledit
 from portreg.io.workspace import Workspace
@@ -164,7 +164,6 @@ def service_path_pattern(files: str) -> re.Pattern[str]:
     """A regex reading the service back out of a path the ``files`` glob matched (the one
     rule for Helm values paths and user targets alike). The service part must be a
     DNS-1035 label: ``Upper_Case.yaml`` or ``café.yaml`` names no service."""
-    from portreg.config import SERVICE_LABEL
 
     regex = ""
     for part in re.split(r"(\{service\}|\*\*/|\*|\?)", files):

@@ -15,6 +15,7 @@ the key or list item added in the file's style) and per-file scans for
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from portreg.config import Settings, TargetSpec
 from portreg.config.templates import service_from, template_regex
 from portreg.edit import yaml as yamledit
 from portreg.edit.heap import collector_paused
-from portreg.errors import ConfigError
+from portreg.errors import ConfigError, PortregError
 from portreg.io.workspace import Workspace
 from portreg.targets.base import Observation, declared, scan_each
 from portreg.targets.fields import Bindings, SetTarget, role_of, service_path_pattern
@@ -94,7 +95,6 @@ def _roots(kind: str, text: str, display: str) -> list[tuple[Any, Callable[[Any]
     so it reads JSON too, except what YAML 1.1 refuses (tab indentation), which
     the JSON scanner reads instead.
     """
-    from portreg.errors import PortregError
     from portreg.targets import yamlscan
 
     try:
@@ -175,7 +175,6 @@ def build(settings: Settings) -> list[Any]:
 
 def _require_files(settings: Settings, spec: TargetSpec) -> None:
     """``required = true``: a glob that matches nothing is a config mistake (exit 2)."""
-    import glob
 
     pattern = spec.files.replace("{service}", "*")
     if spec.required and not glob.glob(pattern, root_dir=settings.root, recursive=True):

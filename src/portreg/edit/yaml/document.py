@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from portreg.edit.heap import collector_paused
 from portreg.edit.yaml.base import (
     _BREAK,
     _BREAK_CHARS,
@@ -68,8 +69,6 @@ class Document:
 
     def _compose(self) -> Node | None:
         import yaml
-
-        from portreg.edit.heap import collector_paused
 
         try:
             with collector_paused():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,6 @@ def _plain_ok(text: str) -> bool:
 def _quote(text: str, style: str) -> str:
     if style == "'" and "\n" not in text and text.isprintable():
         return "'" + text.replace("'", "''") + "'"
-    import json
 
     return json.dumps(text, ensure_ascii=False)
 
