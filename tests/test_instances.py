@@ -187,11 +187,11 @@ def test_instance_shows_the_block_and_names_what_it_cannot_move(
     assert "  TILT_PORT             10450  (committed 10350)" in lines
     assert run.stderr.splitlines() == [
         "⚠️  Tiltfile:2 binds host port 8012 as a literal: every instance binds it "
-        "(take it from the environment: see README, \"Ports from the environment\")",
+        '(take it from the environment: see README, "Ports from the environment")',
         "⚠️  Tiltfile:3 binds host port 5432 as a literal: every instance binds it "
-        "(take it from the environment: see README, \"Ports from the environment\")",
+        '(take it from the environment: see README, "Ports from the environment")',
         "⚠️  docker-compose.yml:5 binds host port 8004 as a literal: every instance binds it "
-        "(take it from the environment: see README, \"Ports from the environment\")",
+        '(take it from the environment: see README, "Ports from the environment")',
     ]
 
 

@@ -8,6 +8,7 @@ file (``commands.instance.recorded``).
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -45,8 +46,6 @@ def main(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the command with the instance's variables set; its exit code (128 + N when a
     signal N ended it, as a shell says)."""
-    import os
-
     argv = list(args.argv)
     if argv[:1] == ["--"]:
         argv = argv[1:]

@@ -11,6 +11,7 @@ as ``query``, unless the registry holds a service the block does not cover.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -18,7 +19,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.commands import add_output, command, err, open_registry, out
-from portreg.errors import EXIT_OK
+from portreg.errors import EXIT_OK, NotFoundError
+from portreg.io.workspace import Workspace
+from portreg.model import port_variable
+from portreg.model.instances import (
+    TILT_UI_PORT,
+    Block,
+    InstanceError,
+    Machine,
+    choose,
+    suffixed,
+)
+from portreg.store.ledger import (
+    Ledger,
+    instance_folder,
+    open_ledger,
+    repo_identity,
+    write_private,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -27,8 +45,6 @@ if TYPE_CHECKING:
     from portreg.api import Registry
     from portreg.check.facts import Facts
     from portreg.commands import Subparsers
-    from portreg.model.instances import Block, Machine
-    from portreg.store.ledger import Ledger
     from portreg.targets.base import Observation
 
 ACTIONS = ("show", "list", "release", "prune", "kind-config")
@@ -42,14 +58,12 @@ def checkout_of(registry: Registry) -> str:
 
 
 def ledger_of(registry: Registry) -> Ledger:
-    from portreg.store.ledger import open_ledger
 
     return open_ledger(registry.settings)
 
 
 def recorded(registry: Registry, ledger: Ledger) -> Block | None:
     """This checkout's block as recorded, if it still covers every registered service."""
-    from portreg.model import port_variable
 
     checkout = checkout_of(registry)
     mine = next((b for b in ledger.read() if b.checkout == checkout), None)
@@ -71,7 +85,6 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
     """Read the repo (unless ``facts`` is what it read), then place this checkout's block
     under the ledger's lock (keeping its instance number when it is still clear); reclaim
     the instances of checkouts that are gone when no block could be found otherwise."""
-    from portreg.model.instances import InstanceError, choose
 
     wanted = wanted_block(registry, facts or read_repo(registry))
     strategy = registry.settings.instances.strategy
@@ -94,9 +107,8 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
 
 
 def _same_birth(placed: Block, mine: Block) -> Block:
-    from dataclasses import replace
 
-    return replace(placed, created=mine.created)
+    return dataclasses.replace(placed, created=mine.created)
 
 
 def gone(block: Block) -> bool:
@@ -111,7 +123,6 @@ def this_machine(node_ports: tuple[int, int]) -> Machine:
     """What rules a shifted port out here: the kernel's ephemeral range, the cluster's
     NodePort range, and every port something listens on now."""
     from portreg.check.live import listening
-    from portreg.model.instances import Machine
 
     ephemeral = EPHEMERAL
     try:
@@ -125,7 +136,6 @@ def this_machine(node_ports: tuple[int, int]) -> Machine:
 
 def read_repo(registry: Registry) -> Facts:
     from portreg.commands.engine import read
-    from portreg.io.workspace import Workspace
 
     return read(registry, Workspace(registry.settings.root))
 
@@ -137,7 +147,7 @@ def pinned(facts: Facts) -> list[str]:
 
     return [
         f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
-        f"binds it (take it from the environment: see README, \"Ports from the environment\")"
+        f'binds it (take it from the environment: see README, "Ports from the environment")'
         for obs in facts.observations
         if obs.namespace == HOST and obs.target != "kind" and getattr(obs, "variable", None) is None
     ]
@@ -146,10 +156,6 @@ def pinned(facts: Facts) -> list[str]:
 def wanted_block(registry: Registry, facts: Facts) -> Block:
     """What this checkout binds on the host, read from its files and registry, not yet
     placed: every host port, the variable that carries each, and the names to suffix."""
-    from portreg.io.workspace import Workspace
-    from portreg.model import port_variable
-    from portreg.model.instances import TILT_UI_PORT, Block
-    from portreg.store.ledger import repo_identity
     from portreg.targets.base import HOST
 
     ws = Workspace(registry.settings.root)
@@ -181,7 +187,6 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
 def _names(registry: Registry, observations: Sequence[Observation], repo: str) -> dict[str, str]:
     """The base names an instance suffixes: the kind cluster's (from its config) and, when
     the repo has one compose project, the project's."""
-    from portreg.io.workspace import Workspace
     from portreg.targets.kind import cluster_name
 
     names = {}
@@ -201,8 +206,6 @@ def _names(registry: Registry, observations: Sequence[Observation], repo: str) -
 def variables(block: Block, registry: Registry) -> dict[str, str]:
     """The environment an instance runs with: a port per binding, the instance, and (in a
     further instance) the cluster's, project's and kubeconfig's own names."""
-    from portreg.model.instances import suffixed
-    from portreg.store.ledger import instance_folder
 
     found = {name: str(block.port(port)) for name, port in block.variables}
     found["PORTREG_INSTANCE"] = str(block.instance)
@@ -295,10 +298,6 @@ def show_list(blocks: list[Block], output: str) -> None:
 
 def write_kind_config(registry: Registry, block: Block, facts: Facts) -> Path:
     """The instance's kind config, outside the work tree; its path."""
-    from portreg.errors import NotFoundError
-    from portreg.io.workspace import Workspace
-    from portreg.model.instances import suffixed
-    from portreg.store.ledger import instance_folder, write_private
     from portreg.targets.kind import for_instance
 
     root = registry.settings.root
