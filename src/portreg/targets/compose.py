@@ -516,12 +516,12 @@ def env_form(display: str, text: str, variable_of: Callable[[Observation], str |
             by_entry.setdefault(id(entry.node), []).append((seen, entry))
         for pairs in by_entry.values():
             seen, entry = pairs[0]
-            if len(pairs) != 1 or seen.namespace != HOST or entry.path is None:
+            if len(pairs) != 1 or seen.namespace != HOST:
                 continue
-            variable = variable_of(seen)
-            changed = None if variable is None else _env_entry(entry, seen.port, variable)
-            if changed is not None:
-                changes[changed[0]] = changed[1]
+            rewrite = _env_entry(entry, seen.port)
+            variable = None if rewrite is None else variable_of(seen)
+            if rewrite is not None and variable is not None:
+                changes[rewrite[0]] = rewrite[1](f"${{{variable}:-{seen.port}}}")
     if not changes or len(ys.documents(text, display)) != 1:
         return text
     new = yamledit.set_values(text, changes, display)
@@ -541,27 +541,32 @@ def _published(seen: Observation) -> tuple[object, ...]:
     return (seen.service, seen.namespace, seen.port, seen.address, seen.leads_to)
 
 
-def _env_entry(entry: _Entry, port: int, variable: str) -> tuple[YamlPath, str] | None:
-    """The (path, new value) that takes one literal entry's host port from ``variable``."""
-    assert entry.path is not None
+def _env_entry(entry: _Entry, port: int) -> tuple[YamlPath, Callable[[str], str]] | None:
+    """Where one literal entry's host port is written, and its text with the port's digits
+    replaced by a given ``${VAR:-8002}``; None for an entry that is no literal port."""
+    if entry.path is None:
+        return None
     number = re.compile(rf"(?<![0-9]){port}(?![0-9])")
-    env = f"${{{variable}:-{port}}}"
     if ys.is_mapping(entry.node):
         published = ys.scalar(ys.get(entry.node, "published"))
         if published is None or not is_digits(published.strip()):
             return None
-        return (*entry.path, "published"), number.sub(env, published, count=1)
+        written = published
+        return (*entry.path, "published"), lambda env: number.sub(env, written, count=1)
     short = ys.scalar(entry.node) or ""
     spec, slash, protocol = short.partition("/")
     spans = _parts(spec)
     if "$" in short or len(spans) < 2:
         return None
     start, end = spans[-2]
-    host = spec[start:end]
-    if not is_digits(host.strip()):
+    if not is_digits(spec[start:end].strip()):
         return None
-    moved = spec[:start] + number.sub(env, host, count=1) + spec[end:]
-    return entry.path, moved + slash + protocol
+
+    def moved(env: str) -> str:
+        host = number.sub(env, spec[start:end], count=1)
+        return spec[:start] + host + spec[end:] + slash + protocol
+
+    return entry.path, moved
 
 
 # ------------------------------------------------------------ the target

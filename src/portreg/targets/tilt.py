@@ -429,9 +429,10 @@ def env_form(display: str, text: str, variable_of: Callable[[Observation], str |
         site = located.site
         if site is None or site.form in ("dict", "env"):
             continue
-        variable = variable_of(located.observation)
-        if variable is not None:
-            edits.append(_env_edit(source, located, variable, display))
+        rewrite = _env_edit(source, located)
+        variable = None if rewrite is None else variable_of(located.observation)
+        if rewrite is not None and variable is not None:
+            edits.append(rewrite(variable))
             named[index] = variable
     if not edits:
         return text
@@ -454,33 +455,33 @@ def _bound(seen: Observation, variable: str | None) -> tuple[object, ...]:
     return (seen.service, seen.namespace, seen.port, seen.address, seen.leads_to, variable)
 
 
-def _env_edit(
-    source: Source, located: Located, variable: str, display: str
-) -> tuple[int, int, str]:
-    """The (start, end, text) edit that writes one literal forward in the env form."""
+def _env_edit(source: Source, located: Located) -> Callable[[str], tuple[int, int, str]] | None:
+    """The (start, end, text) edit that writes one literal forward in the env form, given
+    its variable; None for a literal written otherwise than plainly (``r'8002'``, hex)."""
     site, seen = located.site, located.observation
     assert site is not None
     start, end = source.span(site.node)
     written, value = source.original[start:end], site.node.value
-    if not isinstance(value, int | str):
-        value = None  # no literal a forward holds (never read as one)
     quote = written[:1] if written[:1] in ("'", '"') else "'"
-    env = f"int(os.getenv({quote}{variable}{quote}, {quote}{seen.port}{quote}))"
-    plain = written == (str(value) if isinstance(value, int) else f"{quote}{value}{quote}")
-    if not plain or seen.leads_to is None:
-        raise FileEditError(
-            f"the forward of port {seen.port} is not a plain literal portreg can rewrite",
-            where=f"{display}:{site.node.lineno}",
-            hint="edit it by hand",
-        )
+    if isinstance(value, bool) or not isinstance(value, int | str) or seen.leads_to is None:
+        return None
+    if written != (str(value) if isinstance(value, int) else f"{quote}{value}{quote}"):
+        return None
     if site.form == "value":
         parts = value.split(":") if isinstance(value, str) else []
         host = f", host={quote}{parts[0].strip()}{quote}" if len(parts) == 3 else ""
-        return start, end, f"port_forward({env}, {seen.leads_to}{host})"
-    if site.paired:
-        return start, end, env
-    pinned = "" if site.form == "positional" else "container_port="
-    return start, end, f"{env}, {pinned}{seen.leads_to}"
+        after = f", {seen.leads_to}{host})"
+        before = "port_forward("
+    else:
+        pinned = "" if site.form == "positional" else "container_port="
+        after = "" if site.paired else f", {pinned}{seen.leads_to}"
+        before = ""
+
+    def edit(variable: str) -> tuple[int, int, str]:
+        env = f"int(os.getenv({quote}{variable}{quote}, {quote}{seen.port}{quote}))"
+        return start, end, f"{before}{env}{after}"
+
+    return edit
 
 
 class TiltTarget(ScannedTarget):
