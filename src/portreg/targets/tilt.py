@@ -8,7 +8,14 @@ A Tiltfile is Starlark, whose syntax is a subset of Python's, so Python's own pa
   ``'localhost:8001:80'``), a ``port_forward(...)`` call, or a list of them;
 * ``port_forward(8001, 80, name='x')`` / ``port_forward(local_port=8001, container_port=80)``;
 * a dict literal assigned to a name containing ``port`` that maps service names to
-  ports: ``SERVICE_PORTS = {'invoice': 8002}`` (its own entries only).
+  ports: ``SERVICE_PORTS = {'invoice': 8002}`` (its own entries only);
+* the env idiom, a port taken from the environment with the committed port as its
+  default: ``port_forward(int(os.getenv('INVOICE_PORT', '8002')), 8080)`` (the default
+  quoted or not; positional or ``local_port=``). The default is read as the port, with
+  ``variable='INVOICE_PORT'``; ``set_port`` moves only the default's digits, and
+  ``env_form`` (``portreg init --env-ports``) writes a literal forward in this form.
+  A second checkout sets the variable, and the committed Tiltfile stays as it is.
+  Name the container port: without it the container side follows the variable too.
 
 Each forward binds its local side on the host (``address``: the literal host of
 ``'host:8001:80'`` or ``host=``, "" for Tilt's default) and ``leads_to`` the
