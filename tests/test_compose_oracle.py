@@ -115,10 +115,12 @@ def projects(draw: st.DrawFn) -> dict[str, str]:
     return files
 
 
-def oracle(root: Path, names: list[str]) -> Bindings:
-    """Per service, the (address, published port) pairs docker-compose publishes (TCP)."""
+def oracle(root: Path, names: list[str], env: dict[str, str] | None = None) -> Bindings:
+    """Per service, the (address, published port) pairs docker-compose publishes (TCP),
+    with ``env`` as the whole environment (beside PATH)."""
     argv = [str(ORACLE), *(arg for name in names for arg in ("-f", name)), "config"]
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # no PORT from this shell
+    clean.update(env or {})
     done = subprocess.run(argv, cwd=root, env=clean, capture_output=True, text=True, check=True)
     rendered = yaml.safe_load(done.stdout)
     found: Bindings = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -187,11 +188,9 @@ def test_instance_shows_the_block_and_names_what_it_cannot_move(
     assert "  TILT_PORT             10450  (committed 10350)" in lines
     assert run.stderr.splitlines() == [
         "⚠️  Tiltfile:2 binds host port 8012 as a literal: every instance binds it "
-        '(take it from the environment: see README, "Ports from the environment")',
+        "(`portreg init --env-ports` takes it from the environment)",
         "⚠️  Tiltfile:3 binds host port 5432 as a literal: every instance binds it "
-        '(take it from the environment: see README, "Ports from the environment")',
-        "⚠️  docker-compose.yml:5 binds host port 8004 as a literal: every instance binds it "
-        '(take it from the environment: see README, "Ports from the environment")',
+        "(`portreg init --env-ports` takes it from the environment)",
     ]
 
 
@@ -410,3 +409,77 @@ def test_a_damaged_ledger_is_one_line_and_left_as_it_was(tmp_path: Path, state: 
         "this checkout again)\n"
     )
     assert (state / "instances.json").read_text() == '{"version": 1, "instances": [{"repo": 3}]}\n'
+
+
+# ---------------------------------------------------------------- the tools, for real
+
+LITERAL_TILTFILE = """\
+k8s_resource('invoice', port_forwards='8012:8080')
+k8s_resource('postgres', port_forwards=5432)
+"""
+LITERAL_COMPOSE = """\
+services:
+  web:
+    image: nginx
+    ports:
+      - "8004:80"
+      - "127.0.0.1:9229:9229"
+"""
+
+
+def make_literal_shop(folder: Path) -> Path:
+    """A repo whose Tiltfile and compose file hold literal host ports, then made ready for
+    instances by ``init --env-ports`` (committed)."""
+    folder.mkdir(parents=True)
+    (folder / "kind-config.yaml").write_text(KIND)
+    (folder / "Tiltfile").write_text(LITERAL_TILTFILE)
+    (folder / "docker-compose.yml").write_text(LITERAL_COMPOSE)
+    git(folder, "init", "-q")
+    portreg(folder, "init")
+    portreg(folder, "reconcile")
+    portreg(folder, "init", "--env-ports")
+    git(folder, "add", "-A")
+    git(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shop")
+    return folder
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="no docker-compose (the oracle)")
+def test_docker_compose_publishes_each_instances_ports_from_the_committed_file(
+    tmp_path: Path, state: Path
+) -> None:
+    from test_compose_oracle import _published
+
+    shop = make_literal_shop(tmp_path / "shop")
+    (second,) = worktrees(shop, 1)
+
+    def published(root: Path) -> set[tuple[str, int]]:
+        argv = [*PORTREG, "exec", "--", "docker-compose", "config"]  # run in the checkout
+        done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=True)
+        rendered = yaml.safe_load(done.stdout)
+        return {
+            pair for entry in rendered["services"]["web"]["ports"] for pair in _published(entry)
+        }
+
+    assert published(shop) == {("", 8004), ("127.0.0.1", 9229)}
+    assert published(second) == {("", 8104), ("127.0.0.1", 9329)}
+
+
+def test_tilt_forwards_each_instances_ports_from_the_committed_tiltfile(
+    tmp_path: Path, state: Path
+) -> None:
+    """The Tiltfile ``init --env-ports`` wrote, run by Tilt's own Starlark interpreter
+    with each instance's environment."""
+    from test_tilt_oracle import host_forwards
+
+    shop = make_literal_shop(tmp_path / "shop")
+    (second,) = worktrees(shop, 1)
+    text = (shop / "Tiltfile").read_text()
+    assert host_forwards(text, env_of(shop)) == [
+        ("invoice", ("host", 8012, 8080, "")),
+        ("postgres", ("host", 5432, 5432, "")),
+    ]
+    assert host_forwards(text, env_of(second)) == [
+        ("invoice", ("host", 8112, 8080, "")),
+        ("postgres", ("host", 5532, 5432, "")),
+    ]
+    assert portreg(second, "instance").stderr == ""  # nothing it cannot move

@@ -11,6 +11,14 @@ Every edit ``set_port`` makes must leave the interpreter seeing the same forward
 every other resource, and the service's literal ones on the new port, container side
 kept, with no byte changed but the digits of the forward (and the container side it
 writes out).
+
+The env idiom, ``port_forward(int(os.getenv('INVOICE_PORT', '8002')), 8080)``, runs with
+a recorded ``os.getenv`` reading a given environment: with the variable unset Tilt
+forwards the committed port (what portreg reads), with it set the variable's value.
+The binding passes no module, so ``os.getenv(`` is spelled ``os_getenv(`` (as long: every
+position stays) before the interpreter runs the file. ``env_form`` (``portreg init
+--env-ports``) must leave every forward where it was with no environment, and move each
+rewritten one to its variable's value when the variable is set.
 """
 
 from __future__ import annotations
@@ -23,8 +31,9 @@ import starlark_go
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portreg.targets.base import HOST, NAMED, UNREAD
-from portreg.targets.tilt import local_port, scan_text, set_port
+from portreg.model import port_variable
+from portreg.targets.base import HOST, NAMED, UNREAD, Observation
+from portreg.targets.tilt import env_form, local_port, scan_text, set_port
 
 # as Tilt does: top-level if/for and reassigned globals are allowed in a Tiltfile
 starlark_go.configure_starlark(allow_set=True, allow_global_reassign=True, allow_recursion=True)
@@ -36,9 +45,19 @@ Forward = tuple[str, int | None, int | None, str]  # kind ("host"/"unread"), loc
 Resource = tuple[str, list[Forward]]
 
 
-def run(text: str, base: int) -> tuple[list[tuple[str, list[Any]]], dict[str, Any]]:
-    """Each k8s_resource call's name and forwards, and the globals, as Tilt's interpreter sees them."""
+GETENV = re.compile(r"\bos\.getenv\(")
+
+
+def run(
+    text: str, base: int, env: dict[str, str] | None = None
+) -> tuple[list[tuple[str, list[Any]]], dict[str, Any]]:
+    """Each k8s_resource call's name and forwards, and the globals, as Tilt's interpreter
+    sees them; ``os.getenv`` reads ``env`` (nothing set by default)."""
     calls: list[tuple[str, list[Any]]] = []
+    environment = env or {}
+
+    def os_getenv(key: str, default: Any = None) -> Any:  # Tilt's: the value is a string
+        return environment.get(key, default)
 
     def k8s_resource(*args: Any, **kwargs: Any) -> None:
         held = kwargs.get("port_forwards", [])
@@ -59,10 +78,11 @@ def run(text: str, base: int) -> tuple[list[tuple[str, list[Any]]], dict[str, An
         "local_resource": ignore,
         "sync": ignore,
         "os_name": "linux",
+        "os_getenv": os_getenv,
         "BASE": base,
     }
     interpreter = starlark_go.Starlark(globals=builtins)
-    interpreter.exec(text, filename="Tiltfile")
+    interpreter.exec(GETENV.sub("os_getenv(", text), filename="Tiltfile")
     tables = {
         name: interpreter.get(name)
         for name in interpreter.globals()
@@ -92,9 +112,11 @@ def forward(value: Any, other: Any) -> Forward | None:
     return None if local is None else ("host", local, local_port(parts[-1]), address)
 
 
-def oracle(text: str) -> tuple[list[Resource], list[tuple[str, int]]]:
+def oracle(
+    text: str, env: dict[str, str] | None = None
+) -> tuple[list[Resource], list[tuple[str, int]]]:
     """The forwards of each resource, in order, and the literal service -> port table entries."""
-    (calls, tables), (again, tables_again) = (run(text, base) for base in BASES)
+    (calls, tables), (again, tables_again) = (run(text, base, env) for base in BASES)
     resources = []
     for (name, held), (_name, held_again) in zip(calls, again, strict=True):
         found = [forward(value, other) for value, other in zip(held, held_again, strict=True)]
@@ -157,6 +179,11 @@ def forward_text(draw: st.DrawFn) -> str:
         "str-call": lambda: f"str(BASE + {port - 8000})",
         "format": lambda: f"'%d:%d' % (BASE + {port - 8000}, 80)",
         "call-computed": lambda: f"port_forward(BASE + {port - 8000}, 80)",
+        "env": lambda: f"port_forward(int(os.getenv('WEB_PORT', '{port}')), {other})",
+        "env-int": lambda: (
+            f'port_forward(local_port=int(os.getenv("API_PORT", {port})), container_port=80)'
+        ),
+        "env-computed": lambda: f"port_forward(int(os.getenv('WEB_PORT', BASE + {port - 8000})))",
     }
     return forms[draw(st.sampled_from(sorted(forms)))]()
 
@@ -260,3 +287,84 @@ def test_set_port_moves_only_that_services_host_side(text: str, service: str, po
     assert entries_after == sorted(
         (name, port if name == service else held) for name, held in entries
     )
+
+
+# --- the env idiom ------------------------------------------------------------------------
+
+IDIOM = """\
+k8s_resource('invoice', port_forwards=port_forward(int(os.getenv('INVOICE_PORT', '8002')), 8080))
+k8s_resource(
+    'billing',
+    port_forwards=[
+        port_forward(int(os.getenv("BILLING_PORT", 8006)), 8080, name='api'),  # 8006
+        port_forward(local_port=int(os.getenv('BILLING_DEBUG_PORT', '9229')), host='localhost'),
+    ],
+)
+"""
+
+
+def host_forwards(text: str, env: dict[str, str] | None = None) -> list[tuple[str | None, Forward]]:
+    return flat(oracle(text, env)[0])
+
+
+def test_the_env_idiom_forwards_the_committed_port_unless_the_variable_is_set() -> None:
+    committed = [
+        ("invoice", ("host", 8002, 8080, "")),
+        ("billing", ("host", 8006, 8080, "")),
+        ("billing", ("host", 9229, 9229, "localhost")),
+    ]
+    assert host_forwards(IDIOM) == committed
+    assert portreg(IDIOM)[0] == committed
+    assert [(o.service, o.variable) for o in scan_text("Tiltfile", IDIOM)] == [
+        ("invoice", "INVOICE_PORT"),
+        ("billing", "BILLING_PORT"),
+        ("billing", "BILLING_DEBUG_PORT"),
+    ]
+    env = {"INVOICE_PORT": "8102", "BILLING_PORT": "8106", "BILLING_DEBUG_PORT": "9329"}
+    assert host_forwards(IDIOM, env) == [
+        ("invoice", ("host", 8102, 8080, "")),
+        ("billing", ("host", 8106, 8080, "")),
+        # no container port named: the container side follows the variable too (why the
+        # README's idiom, and env_form, always name it)
+        ("billing", ("host", 9329, 9329, "localhost")),
+    ]
+
+
+def test_set_port_moves_the_idioms_default_only() -> None:
+    moved = set_port("Tiltfile", IDIOM, "invoice", 8012)
+    assert moved == IDIOM.replace("'INVOICE_PORT', '8002'", "'INVOICE_PORT', '8012'")
+    assert host_forwards(moved)[0] == ("invoice", ("host", 8012, 8080, ""))
+    assert host_forwards(moved, {"INVOICE_PORT": "8102"})[0] == (
+        "invoice",
+        ("host", 8102, 8080, ""),
+    )
+    one = "k8s_resource('web', port_forwards=port_forward(int(os.getenv('WEB_PORT', 8020))))\n"
+    pinned = set_port("Tiltfile", one, "web", 8021)  # the container keeps listening on 8020
+    assert pinned == one.replace("8020))))", "8021)), 8020))")
+    assert host_forwards(pinned) == [("web", ("host", 8021, 8020, ""))]
+    assert host_forwards(pinned, {"WEB_PORT": "8121"}) == [("web", ("host", 8121, 8020, ""))]
+
+
+def per_port(seen: Observation) -> str:
+    return port_variable(f"{seen.service or 'unnamed'}-{seen.port}")
+
+
+@FAST
+@given(tiltfile())
+def test_env_form_forwards_what_the_literals_did_and_each_variables_value(text: str) -> None:
+    new = env_form("Tiltfile", text, per_port)
+    assert oracle(new) == oracle(text)  # no environment: nothing moved
+    assert portreg(new) == portreg(text)
+    assert env_form("Tiltfile", new, per_port) == new  # a second run changes nothing
+    # portreg reads the forwards in the interpreter's order (the test above): each literal
+    # one is rewritten, and follows its variable; one already in the idiom keeps its own
+    before = [o for o in scan_text("Tiltfile", text) if o.field != "dict"]
+    literal = [o.namespace == HOST and o.variable is None for o in before]
+    env = {
+        per_port(o): str(o.port + 100) for o, plain in zip(before, literal, strict=True) if plain
+    }
+    expected = [
+        (name, ("host", item[1] + 100, *item[2:]) if plain and item[1] is not None else item)
+        for (name, item), plain in zip(host_forwards(text), literal, strict=True)
+    ]
+    assert host_forwards(new, env) == expected

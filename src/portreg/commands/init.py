@@ -14,6 +14,7 @@ from portreg.commands import (
     err,
     open_registry,
     out,
+    print_repair,
 )
 from portreg.config import Settings, found_layout, load_settings, settings_from_table, written_table
 from portreg.config.discovery import CONFIG_FILE
@@ -131,6 +132,7 @@ class Survey:
     script: str | None  # the text of an existing scripts/assign-port.py
     problems: list[str]  # files that cannot be read, as error lines
     broken: bool = False  # the registry or config itself cannot be read
+    literal_ports: int = 0  # host ports compose files and Tiltfiles write as numbers
 
 
 def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str]:
@@ -167,6 +169,13 @@ def survey_notes(found: Survey, *, compat_script: bool, force: bool) -> list[str
         notes.append("   Next: `portreg check` reports any file that disagrees with the registry")
     else:
         notes.append("   Next: `portreg assign SERVICE --update-configs` gives a service its port")
+    if found.literal_ports:
+        count = found.literal_ports
+        notes.append(
+            f"ℹ️  {count} host port{'' if count == 1 else 's'} in compose files and Tiltfiles "
+            f"{'is' if count == 1 else 'are'} fixed numbers; `portreg init --env-ports` takes "
+            "each from the environment (the committed port its default), for several checkouts"
+        )
     return notes
 
 
@@ -315,6 +324,30 @@ def write_locked(settings: Settings, plan: Callable[[], list[FileEdit]]) -> list
     return edits
 
 
+def _init_env_ports(args: argparse.Namespace) -> int:
+    """``init --env-ports``: compose files' and Tiltfiles' literal host ports taken from the
+    environment, in one transaction (shown as a diff with ``--dry-run``)."""
+    from portreg.commands.env_ports import planner
+
+    alone = {"--update": args.update, "--git": args.git, "--compat-script": args.compat_script}
+    others = [flag for flag, given in alone.items() if given]
+    if others:
+        raise PortregError(
+            f"--env-ports runs on its own, not with {others[0]}",
+            where="init",
+            hint="run `portreg init --env-ports` (with --dry-run to see the diff) by itself",
+        )
+    registry = open_registry(args)
+    if registry.snapshot()[0].text is None:
+        raise PortregError(
+            "init --env-ports rewrites a portreg repo's files, and this repo has no registry yet",
+            where=registry.store.location,
+            hint="run `portreg init` first",
+        )
+    print_repair(registry.transact(planner(registry), dry_run=args.dry_run))
+    return EXIT_OK
+
+
 def _print_found(notes: list[str]) -> None:
     for note in notes:
         out(f"🔎 {note}")
@@ -335,11 +368,13 @@ def _found(settings: Settings) -> tuple[Settings, str, list[str]]:
 def _survey(args: argparse.Namespace, script: str | None) -> Survey:
     """What the repo holds now that it is a portreg repo: the services ``fix`` would adopt."""
     from portreg.commands.engine import adoptable
+    from portreg.commands.env_ports import pending
 
     try:
         registry = open_registry(args)
         services, unreadable = adoptable(registry)
-        return Survey(services, len(registry.state().assignments), script, unreadable)
+        count = len(registry.state().assignments)
+        return Survey(services, count, script, unreadable, literal_ports=pending(registry))
     except PortregError as exc:
         return Survey([], 0, script, [exc.line()], broken=True)
 
@@ -351,6 +386,8 @@ def main(args: argparse.Namespace) -> int:
             where="init",
             hint="run `portreg init --compat-script --force`, or drop --force",
         )
+    if args.env_ports:
+        return _init_env_ports(args)
     if args.update:
         return _init_update(args)
     settings = load_settings(args.root, args.config, new=True)
@@ -416,5 +453,11 @@ def add(sub: Subparsers) -> None:
         "--update",
         action="store_true",
         help="bring portreg.toml's keys in line with what the files show now (shown as a diff)",
+    )
+    init.add_argument(
+        "--env-ports",
+        action="store_true",
+        help="take compose's and Tilt's literal host ports from the environment, the committed "
+        "port as default (works in a repo that has a portreg.toml)",
     )
     init.set_defaults(handler=main)

@@ -147,9 +147,9 @@ def pinned(facts: Facts) -> list[str]:
 
     return [
         f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
-        f'binds it (take it from the environment: see README, "Ports from the environment")'
+        "binds it (`portreg init --env-ports` takes it from the environment)"
         for obs in facts.observations
-        if obs.namespace == HOST and obs.target != "kind" and getattr(obs, "variable", None) is None
+        if obs.namespace == HOST and obs.target != "kind" and obs.variable is None
     ]
 
 
@@ -164,9 +164,8 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
     for obs in facts.observations:
         if obs.namespace == HOST:
             base.add(obs.port)
-            variable = getattr(obs, "variable", None)
-            if variable is not None:
-                variables.setdefault(variable, obs.port)
+            if obs.variable is not None:
+                variables.setdefault(obs.variable, obs.port)
     if any(target.name == "tilt" and target.files(ws) for target in registry.targets()):
         variables.setdefault("TILT_PORT", TILT_UI_PORT)
         base.add(variables["TILT_PORT"])

@@ -57,6 +57,11 @@ class Observation(NamedTuple):
     "node_port" (derived by the NodePort formula), "container_port", or "other" (read
     and shown, never compared with the registry nor rewritten). ``namespace`` says where
     it binds: only bindings of one namespace (and run groups that run together) clash.
+    ``variable`` names the environment variable a host port is taken from, the port
+    being that variable's default (compose's ``${INVOICE_PORT:-8002}``, a Tiltfile's
+    ``int(os.getenv('INVOICE_PORT', '8002'))``): the port read is its default (or a
+    compose ``.env`` file's value), the committed port another checkout of the repo
+    overrides from its environment.
 
     A NamedTuple, not a dataclass: ``check`` builds one per port in every file,
     thousands per run, and reloads them from its cache as plain rows.
@@ -74,6 +79,7 @@ class Observation(NamedTuple):
     address: str = ""  # the host address it binds ("" = every address)
     leads_to: int | None = None  # the port it leads to (host 8001 -> container 8080)
     link: bool = False  # it reaches a port bound elsewhere (a kind containerPort: a NodePort)
+    variable: str | None = None  # the environment variable the port is taken from, if any
 
 
 def declared(found: Observation) -> Observation:

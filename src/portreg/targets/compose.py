@@ -21,12 +21,15 @@ UDP/SCTP ports cannot clash with TCP services and are skipped.
 the ``.env`` file in the project's folder, else the default; an entry whose
 variable has no value is named (namespace unread, port 0), never guessed. The
 process environment is not read: a check must not depend on the shell it runs in.
+A host port written as exactly one ``${VAR:-8001}`` or ``${VAR-8001}`` (the env form
+``portreg init --env-ports`` writes) carries ``variable="VAR"``: a second checkout
+publishes another port by setting VAR, and the committed file stays as it is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from portreg.config import Settings, TiltSettings
@@ -165,6 +168,18 @@ def _value(match: re.Match[str], env: dict[str, str]) -> tuple[str, bool]:
     if op.endswith("-"):
         return word, False
     raise _Unset
+
+
+def env_variable(written: str) -> str | None:
+    """The variable of a host port written as exactly one ``${VAR:-8002}`` or ``${VAR-8002}``
+    with a port as its default (blanks around it allowed): the env form, whose default is
+    the committed port and whose variable another checkout sets. Anything else: None."""
+    match = _VAR.fullmatch(written.strip())
+    braced = _BRACED.fullmatch(match.group("braced") or "") if match else None
+    if braced is None or braced.group("op") not in (":-", "-"):
+        return None
+    word = braced.group("word")
+    return braced.group("name") if is_digits(word) and expand(word) else None
 
 
 def _reference(text: str) -> str | None:
@@ -311,10 +326,18 @@ def _read_short(project: Project, service: str, entry: _Entry) -> list[Observati
     address, host, container = split
     hosts = expand(host)
     # the field names the variable the host part is written with; without "$" it has none
-    field = _named("ports", _raw_host(raw)) if "$" in raw else "ports"
+    written = _raw_host(raw) if "$" in raw else ""
+    field = _named("ports", written) if written else "ports"
+    variable = env_variable(written) if written else None
     return [
         _observe(
-            project, service, entry, (entry.node, field), (port, address, leads), namespace=HOST
+            project,
+            service,
+            entry,
+            (entry.node, field),
+            (port, address, leads),
+            namespace=HOST,
+            variable=variable,
         )
         for port, leads in zip(hosts, _leads(hosts, expand(container)), strict=True)
     ]
@@ -341,11 +364,19 @@ def _read_long(
     if (text("protocol") or "tcp").lower() != "tcp" or ys.scalar(published) is None:
         return []
     hosts = expand(text("published"))
-    field = _named("published", ys.scalar(published) or "")
+    written = ys.scalar(published) or ""
+    field = _named("published", written)
     address = text("host_ip")
+    variable = env_variable(written) if "$" in written else None
     return [
         _observe(
-            project, service, entry, (published, field), (port, address, leads), namespace=HOST
+            project,
+            service,
+            entry,
+            (published, field),
+            (port, address, leads),
+            namespace=HOST,
+            variable=variable,
         )
         for port, leads in zip(hosts, _leads(hosts, expand(text("target"))), strict=True)
     ]
@@ -359,6 +390,7 @@ def _observe(
     binding: tuple[int, str, int | None],
     *,
     namespace: str,
+    variable: str | None = None,
 ) -> Observation:
     node, field = where
     port, address, leads_to = binding
@@ -377,6 +409,7 @@ def _observe(
         project.group,
         shown,
         leads_to,
+        variable=variable,
     )
 
 
@@ -461,6 +494,79 @@ def _refused(seen: Observation, why: str, hint: str = "edit it by hand") -> File
     return FileEditError(
         f"{seen.field} {seen.port}: {why}", where=f"{seen.path}:{seen.line}", hint=hint
     )
+
+
+def env_form(display: str, text: str, variable_of: Callable[[Observation], str | None]) -> str:
+    """``text`` with each literal published host port taken from the environment, its
+    committed number the default (``portreg init --env-ports``): ``"8002:8080"`` ->
+    ``"${INVOICE_PORT:-8002}:8080"`` (a host IP kept), ``published: 8002`` ->
+    ``published: "${INVOICE_PORT:-8002}"``. ``variable_of`` names each binding's
+    variable (None: left as it is). A port already taken from a variable, a range, a
+    container port alone, an entry in an anchor others may share and a file of several
+    documents are left as they are; only the host port's digits are replaced (byte-exact,
+    proven by yamledit), and the file, read again, must publish what it did.
+    """
+    from portreg.edit import yaml as yamledit
+
+    project = single(display, text)
+    changes: dict[YamlPath, str | int] = {}
+    for held in _merge(project).values():
+        by_entry: dict[int, list[tuple[Observation, _Entry]]] = {}
+        for seen, entry in held.values():
+            by_entry.setdefault(id(entry.node), []).append((seen, entry))
+        for pairs in by_entry.values():
+            seen, entry = pairs[0]
+            if len(pairs) != 1 or seen.namespace != HOST:
+                continue
+            rewrite = _env_entry(entry, seen.port)
+            variable = None if rewrite is None else variable_of(seen)
+            if rewrite is not None and variable is not None:
+                changes[rewrite[0]] = rewrite[1](f"${{{variable}:-{seen.port}}}")
+    if not changes or len(ys.documents(text, display)) != 1:
+        return text
+    new = yamledit.set_values(text, changes, display)
+    if [_published(seen) for seen in scan_text(display, new)] != [
+        _published(seen) for seen in scan_text(display, text)
+    ]:
+        raise FileEditError(
+            "a faithful rewrite of its published ports is not possible; nothing was written",
+            where=display,
+            hint="write them as ${NAME_PORT:-8002} by hand",
+        )
+    return new
+
+
+def _published(seen: Observation) -> tuple[object, ...]:
+    """What a binding publishes, whatever its spelling."""
+    return (seen.service, seen.namespace, seen.port, seen.address, seen.leads_to)
+
+
+def _env_entry(entry: _Entry, port: int) -> tuple[YamlPath, Callable[[str], str]] | None:
+    """Where one literal entry's host port is written, and its text with the port's digits
+    replaced by a given ``${VAR:-8002}``; None for an entry that is no literal port."""
+    if entry.path is None:
+        return None
+    number = re.compile(rf"(?<![0-9]){port}(?![0-9])")
+    if ys.is_mapping(entry.node):
+        published = ys.scalar(ys.get(entry.node, "published"))
+        if published is None or not is_digits(published.strip()):
+            return None
+        written = published
+        return (*entry.path, "published"), lambda env: number.sub(env, written, count=1)
+    short = ys.scalar(entry.node) or ""
+    spec, slash, protocol = short.partition("/")
+    spans = _parts(spec)
+    if "$" in short or len(spans) < 2:
+        return None
+    start, end = spans[-2]
+    if not is_digits(spec[start:end].strip()):
+        return None
+
+    def moved(env: str) -> str:
+        host = number.sub(env, spec[start:end], count=1)
+        return spec[:start] + host + spec[end:] + slash + protocol
+
+    return entry.path, moved
 
 
 # ------------------------------------------------------------ the target

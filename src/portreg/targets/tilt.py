@@ -8,7 +8,14 @@ A Tiltfile is Starlark, whose syntax is a subset of Python's, so Python's own pa
   ``'localhost:8001:80'``), a ``port_forward(...)`` call, or a list of them;
 * ``port_forward(8001, 80, name='x')`` / ``port_forward(local_port=8001, container_port=80)``;
 * a dict literal assigned to a name containing ``port`` that maps service names to
-  ports: ``SERVICE_PORTS = {'invoice': 8002}`` (its own entries only).
+  ports: ``SERVICE_PORTS = {'invoice': 8002}`` (its own entries only);
+* the env idiom, a port taken from the environment with the committed port as its
+  default: ``port_forward(int(os.getenv('INVOICE_PORT', '8002')), 8080)`` (the default
+  quoted or not; positional or ``local_port=``). The default is read as the port, with
+  ``variable='INVOICE_PORT'``; ``set_port`` moves only the default's digits, and
+  ``env_form`` (``portreg init --env-ports``) writes a literal forward in this form.
+  A second checkout sets the variable, and the committed Tiltfile stays as it is.
+  Name the container port: without it the container side follows the variable too.
 
 Each forward binds its local side on the host (``address``: the literal host of
 ``'host:8001:80'`` or ``host=``, "" for Tilt's default) and ``leads_to`` the
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from portreg.edit.heap import collector_paused
@@ -45,13 +53,17 @@ class _Site(NamedTuple):
     """Where a literal forward is written, and so how its local side is rewritten.
 
     ``form``: "dict" (a service -> port table), "value" (an element of
-    ``port_forwards=``), "positional" or "keyword" (``port_forward``'s local port);
+    ``port_forwards=``), "positional" or "keyword" (``port_forward``'s local port),
+    "env" (the default of ``int(os.getenv('X', '8002'))`` as ``port_forward``'s local
+    port, ``local`` being that whole expression);
     ``paired``: the call names its container port too.
     """
 
     node: ast.Constant
     form: str
     paired: bool = True
+    local: ast.expr | None = None
+    named: bool = False  # an env form given as ``local_port=``
 
 
 class Located(NamedTuple):
@@ -96,6 +108,33 @@ def _children(node: ast.AST) -> list[ast.AST]:
         elif isinstance(value, list):
             found += [item for item in value if isinstance(item, ast.AST)]
     return found
+
+
+def env_port(node: ast.expr | None) -> tuple[str, ast.Constant, int] | None:
+    """``int(os.getenv('X', '8002'))`` or ``int(os.getenv('X', 8002))``: the variable,
+    the default's literal and the port it holds; anything else None."""
+    if not (isinstance(node, ast.Call) and callee(node) == "int" and len(node.args) == 1):
+        return None
+    inner = node.args[0]
+    if node.keywords or not isinstance(inner, ast.Call) or inner.keywords:
+        return None
+    func = inner.func
+    is_getenv = (
+        isinstance(func, ast.Attribute)
+        and func.attr == "getenv"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "os"
+    )
+    if not is_getenv or len(inner.args) != 2:
+        return None
+    key, default = inner.args
+    name, value = literal(key), literal(default)
+    if not isinstance(name, str) or not isinstance(default, ast.Constant):
+        return None
+    if isinstance(value, str) and not is_digits(value):
+        return None
+    port = local_port(value)
+    return None if port is None else (name, default, port)
 
 
 def _resource_name(call: ast.Call) -> str | None:
@@ -174,6 +213,10 @@ class _Reader:
         if local is None:
             return
         value = literal(local)
+        env = env_port(local)
+        if env is not None:
+            self.env_forward(call, env, (local, remote), owner, named=not positional)
+            return
         if value is None or isinstance(local, ast.Starred):
             self.unread(local, f"port_forward({self.shown(local)})", owner)
             return
@@ -187,6 +230,35 @@ class _Reader:
         found = self.bound(local, port, "port_forward", owner, address=address, leads_to=leads_to)
         form = "positional" if positional else "keyword"
         self.add(found, _Site(local, form, paired=remote is not None))
+
+    def env_forward(
+        self,
+        call: ast.Call,
+        env: tuple[str, ast.Constant, int],
+        sides: tuple[ast.expr, ast.expr | None],
+        owner: str | None,
+        *,
+        named: bool,
+    ) -> None:
+        """``port_forward(int(os.getenv('X', '8002')), 8080)``: the default is the port the
+        file commits to, ``X`` the variable another checkout sets."""
+        variable, default, port = env
+        local, remote = sides
+        host = literal(keyword(call, "host"))
+        address = _address(host) if isinstance(host, str) else ""
+        far = literal(remote)
+        leads_to = port if remote is None else far if isinstance(far, int) else None
+        found = self.bound(
+            default,
+            port,
+            "port_forward",
+            owner,
+            address=address,
+            leads_to=leads_to,
+            variable=variable,
+        )
+        site = _Site(default, "env", remote is not None, local, named)
+        self.add(found, site)
 
     def port_dict(self, assign: ast.Assign) -> None:
         """``NAME_PORTS = {'svc': 8001, ...}``: each literal pair is one service's port.
@@ -216,6 +288,7 @@ class _Reader:
         *,
         address: str = "",
         leads_to: int | None = None,
+        variable: str | None = None,
     ) -> Observation:
         line, group = node.lineno, self.group
         namespace = NAMED if field == "dict" else HOST  # a table names ports, binds none
@@ -231,6 +304,7 @@ class _Reader:
             group,
             address,
             leads_to,
+            variable=variable,
         )
 
     def unread(self, node: ast.expr, field: str, owner: str | None) -> None:
@@ -282,6 +356,11 @@ def set_port(display: str, text: str, service: str, port: int) -> str:
         if site.form != "dict" and forwards > 1:
             continue  # several forwards (an app and a debugger): which is the service's is a guess
         edits.append(_literal_edit(source, located, port, display))
+        if site.form == "env" and not site.paired and site.local is not None:
+            # the container keeps listening where it did: its port is written out
+            end = source.span(site.local)[1]
+            pinned = "container_port=" if site.named else ""
+            edits.append((end, end, f", {pinned}{located.observation.port}"))
         moved.add(id(located))
     if not edits:
         return text
@@ -305,7 +384,8 @@ def _literal_edit(
 
     The remote side stays where the container listens: ``8002`` -> ``'8001:8002'``,
     ``'8002:8002'`` -> ``'8001:8002'``, ``port_forward(8002)`` -> ``port_forward(8001, 8002)``,
-    ``port_forward(local_port=8002)`` -> ``port_forward(local_port=8001, container_port=8002)``.
+    ``port_forward(local_port=8002)`` -> ``port_forward(local_port=8001, container_port=8002)``;
+    of ``int(os.getenv('X', '8002'))`` only the default's digits move.
     """
     site, old = located.site, located.observation.port
     assert site is not None
@@ -314,7 +394,7 @@ def _literal_edit(
     if isinstance(value, int) and written == str(value):
         if site.form == "value":
             return start, end, f"'{port}:{old}'"
-        if site.paired or site.form == "dict":
+        if site.paired or site.form in ("dict", "env"):
             return start, end, str(port)
         keyword = "" if site.form == "positional" else "container_port="
         return start, end, f"{port}, {keyword}{old}"
@@ -337,6 +417,78 @@ def _literal_edit(
         where=f"{display}:{site.node.lineno}",
         hint="edit it by hand",
     )
+
+
+def env_form(display: str, text: str, variable_of: Callable[[Observation], str | None]) -> str:
+    """``text`` with each literal forward's local port taken from the environment, the
+    committed port its default (``portreg init --env-ports``): ``port_forward(8002, 8080)``
+    -> ``port_forward(int(os.getenv('INVOICE_PORT', '8002')), 8080)``, and an element of
+    ``port_forwards=`` (``'8002:8080'``, ``'localhost:8002:8080'``, ``8002``) becomes that
+    call, its container port (and host) kept. ``variable_of`` names each forward's
+    variable (None: left as it is). Forwards already in that form, computed ones and
+    port tables are left alone. The result is read again: every forward must bind and
+    lead where it did, or nothing is written.
+    """
+    found, source = _read(display, text)
+    edits: list[tuple[int, int, str]] = []
+    named: dict[int, str] = {}
+    for index, located in enumerate(found):
+        site = located.site
+        if site is None or site.form in ("dict", "env"):
+            continue
+        rewrite = _env_edit(source, located)
+        variable = None if rewrite is None else variable_of(located.observation)
+        if rewrite is not None and variable is not None:
+            edits.append(rewrite(variable))
+            named[index] = variable
+    if not edits:
+        return text
+    new = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        new = new[:start] + replacement + new[end:]
+    held = [(located.observation, named.get(i)) for i, located in enumerate(found)]
+    want = [_bound(seen, variable or seen.variable) for seen, variable in held]
+    if [_bound(seen, seen.variable) for seen in scan_text(display, new)] != want:
+        raise FileEditError(
+            "a faithful rewrite of this Tiltfile's forwards is not possible; nothing was written",
+            where=display,
+            hint="write them as int(os.getenv('NAME_PORT', '8002')) by hand",
+        )
+    return new
+
+
+def _bound(seen: Observation, variable: str | None) -> tuple[object, ...]:
+    """What a forward does, whatever its spelling: what an env rewrite must keep."""
+    return (seen.service, seen.namespace, seen.port, seen.address, seen.leads_to, variable)
+
+
+def _env_edit(source: Source, located: Located) -> Callable[[str], tuple[int, int, str]] | None:
+    """The (start, end, text) edit that writes one literal forward in the env form, given
+    its variable; None for a literal written otherwise than plainly (``r'8002'``, hex)."""
+    site, seen = located.site, located.observation
+    assert site is not None
+    start, end = source.span(site.node)
+    written, value = source.original[start:end], site.node.value
+    quote = written[:1] if written[:1] in ("'", '"') else "'"
+    if isinstance(value, bool) or not isinstance(value, int | str) or seen.leads_to is None:
+        return None
+    if written != (str(value) if isinstance(value, int) else f"{quote}{value}{quote}"):
+        return None
+    if site.form == "value":
+        parts = value.split(":") if isinstance(value, str) else []
+        host = f", host={quote}{parts[0].strip()}{quote}" if len(parts) == 3 else ""
+        after = f", {seen.leads_to}{host})"
+        before = "port_forward("
+    else:
+        pinned = "" if site.form == "positional" else "container_port="
+        after = "" if site.paired else f", {pinned}{seen.leads_to}"
+        before = ""
+
+    def edit(variable: str) -> tuple[int, int, str]:
+        env = f"int(os.getenv({quote}{variable}{quote}, {quote}{seen.port}{quote}))"
+        return start, end, f"{before}{env}{after}"
+
+    return edit
 
 
 class TiltTarget(ScannedTarget):
