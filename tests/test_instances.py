@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -483,3 +484,106 @@ def test_tilt_forwards_each_instances_ports_from_the_committed_tiltfile(
         ("postgres", ("host", 5532, 5432, "")),
     ]
     assert portreg(second, "instance").stderr == ""  # nothing it cannot move
+
+
+# ---------------------------------------------------------------- check --live
+
+
+def listening_in(root: Path) -> subprocess.Popen[str]:
+    """The checkout's stack, standing in: a listener on every port its instance gives."""
+    process = subprocess.Popen(
+        [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", LISTEN],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout
+    assert process.stdout.readline().startswith("ok ")
+    return process
+
+
+def live_warnings(root: Path) -> list[str]:
+    run = portreg(root, "check", "--live", "-o", "json", check=False)
+    return [f["message"] for f in json.loads(run.stdout)["findings"] if f["code"] == "PR016"]
+
+
+def test_check_live_names_the_other_checkout_that_holds_a_port(tmp_path: Path, state: Path) -> None:
+    """A worktree that never asked for an instance runs on the committed ports, which the
+    first checkout's stack holds: the warning names the process and that checkout."""
+    shop = make_shop(tmp_path / "shop")
+    (second,) = worktrees(shop, 1)
+    stack = listening_in(shop)
+    try:
+        found = live_warnings(second)
+    finally:
+        stack.communicate(timeout=30)
+    pid = r"python[0-9.]* \(pid \d+\)"
+    held = re.escape(f"instance 0 of https://example.com/acme/shop.git at {os.path.realpath(shop)}")
+    assert len(found) == 2, found
+    for message, port, service in zip(found, (8012, 8004), ("invoice", "web"), strict=True):
+        expected = f"port {port} of {service} is in use on this machine by {pid}, {held}"
+        assert re.fullmatch(expected, message), message
+
+
+def test_check_live_in_an_instance_looks_at_its_own_ports(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (second,) = worktrees(shop, 1)
+    env_of(second)
+    stack = listening_in(shop)  # instance 0's stack is not this instance's business
+    try:
+        assert live_warnings(second) == []
+        mine = listening_in(second)
+        try:
+            found = live_warnings(second)
+        finally:
+            mine.communicate(timeout=30)
+    finally:
+        stack.communicate(timeout=30)
+    assert [re.sub(r"by .*", "by ...", message) for message in found] == [
+        "port 8112 of invoice (this instance's, for 8012) is in use on this machine by ...",
+        "port 8104 of web (this instance's, for 8004) is in use on this machine by ...",
+    ]
+
+
+LISTEN_ON_HOST = LISTEN.replace(
+    '("127.0.0.1", int(value))', '(os.environ["PORTREG_HOST"], int(value))'
+)
+
+
+def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    with (shop / "portreg.toml").open("a") as config:
+        config.write('\n[instances]\nstrategy = "loopback"\n')
+    git(shop, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "loopback")
+    checkouts = [shop, *worktrees(shop, 2)]
+    envs = [env_of(root) for root in checkouts]
+    assert [(e["PORTREG_HOST"], e["WEB_PORT"], e.get("TILT_HOST")) for e in envs] == [
+        ("127.0.0.1", "8004", "127.0.0.1"),
+        ("127.0.0.2", "8004", "127.0.0.2"),
+        ("127.0.0.3", "8004", "127.0.0.3"),
+    ]
+    stacks = [
+        subprocess.Popen(
+            [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", LISTEN_ON_HOST],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for root in checkouts
+    ]
+    try:
+        ready = [p.stdout.readline() if p.stdout else "" for p in stacks]
+        assert ready == ["ok 3\n"] * 3, [p.stderr.read() for p in stacks if p.poll()]
+    finally:
+        for process in stacks:
+            process.communicate(timeout=30)
+    path = Path(portreg(checkouts[1], "instance", "kind-config").stdout.strip())
+    mappings = yaml.safe_load(path.read_text())["nodes"][0]["extraPortMappings"]
+    assert [(m["hostPort"], m["listenAddress"]) for m in mappings] == [
+        (8002, "127.0.0.2"),
+        (8003, "127.0.0.2"),
+    ]

@@ -75,6 +75,7 @@ class Facts:
     config_text: str | None = None
     unreadable: tuple[Problem, ...] = ()
     listeners: Mapping[int, str] | None = None  # --live: port -> who listens ("" unknown)
+    live_offset: int = 0  # --live in an instance: its ports are the committed ones + this
     stale_docs: tuple[Problem, ...] = ()  # docs files (settings.docs) whose table is stale
     in_use: frozenset[int] = frozenset()  # every number the files hold (targets.in_use)
     unread: tuple[Observation, ...] = ()  # ports a file computes: named by --verbose, not guessed

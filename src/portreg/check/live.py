@@ -10,21 +10,42 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 LISTEN = "0A"
 
 
-def parse_proc_net(text: str) -> dict[int, int]:
-    """Listening port -> socket inode, from the text of /proc/net/tcp{,6} (pure)."""
+class Here(NamedTuple):
+    """The instance ``check --live`` runs in: its ports are the committed ones moved by
+    ``offset`` (or bound on ``host``), and ``others`` names the other instances' ports
+    (live port -> "instance 2 of shop at /path")."""
+
+    offset: int = 0
+    host: str = ""
+    others: Mapping[int, str] = {}
+
+
+def _address(hex_address: str) -> str:
+    """An IPv4 address as /proc/net/tcp writes it (little-endian hex); "" for any other."""
+    if len(hex_address) != 8:
+        return ""
+    return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
+
+
+def parse_proc_net(text: str, host: str = "") -> dict[int, int]:
+    """Listening port -> socket inode, from the text of /proc/net/tcp{,6} (pure); with
+    ``host``, only sockets that meet it (on it, or on every address)."""
     found: dict[int, int] = {}
     for line in text.splitlines()[1:]:
         fields = line.split()
         if len(fields) < 10 or fields[3] != LISTEN:
             continue
-        port = int(fields[1].rpartition(":")[2], 16)
-        found.setdefault(port, int(fields[9]))
+        address, _, port = fields[1].rpartition(":")
+        if host and address.strip("0") and _address(address) != host:
+            continue
+        found.setdefault(int(port, 16), int(fields[9]))
     return found
 
 
@@ -46,11 +67,11 @@ def _process_names(inodes: set[int], proc: Path) -> dict[int, str]:
     return names
 
 
-def _from_proc(ports: set[int], proc: Path) -> dict[int, str]:
+def _from_proc(ports: set[int], proc: Path, host: str = "") -> dict[int, str]:
     inodes: dict[int, int] = {}
     for name in ("tcp", "tcp6"):
         try:
-            listed = parse_proc_net((proc / "net" / name).read_text())
+            listed = parse_proc_net((proc / "net" / name).read_text(), host)
         except OSError:
             continue
         inodes.update({p: i for p, i in listed.items() if p in ports and p not in inodes})
@@ -69,18 +90,30 @@ def listening(proc: Path = Path("/proc")) -> frozenset[int]:
     return frozenset(found)
 
 
-def _bind_fails(port: int) -> bool:
+def _bind_fails(port: int, host: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except OSError:
             return True
     return False
 
 
-def listeners(ports: Iterable[int], proc: Path = Path("/proc")) -> dict[int, str]:
-    """Port -> who listens on it ("" when the OS will not say), for the given ports."""
+def listeners(ports: Iterable[int], proc: Path = Path("/proc"), host: str = "") -> dict[int, str]:
+    """Port -> who listens on it ("" when the OS will not say), for the given ports (on
+    ``host``, or on every address)."""
     wanted = set(ports)
     if (proc / "net" / "tcp").exists():
-        return _from_proc(wanted, proc)
-    return {port: "" for port in sorted(wanted) if _bind_fails(port)}
+        return _from_proc(wanted, proc, host)
+    return {port: "" for port in sorted(wanted) if _bind_fails(port, host or "127.0.0.1")}
+
+
+def holders(committed: Iterable[int], here: Here, proc: Path = Path("/proc")) -> dict[int, str]:
+    """Committed port -> who listens now on the port this instance binds for it: the
+    process, and the other instance whose block holds it."""
+    live = {port + here.offset: port for port in committed}
+    found = {}
+    for port, who in listeners(live, proc, here.host).items():
+        named = [part for part in (who, here.others.get(port, "")) if part]
+        found[live[port]] = ", ".join(named)
+    return found

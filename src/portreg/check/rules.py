@@ -894,7 +894,9 @@ def listening(facts: Facts) -> Iterator[Finding]:
     for service, port in facts.state.assignments.items():
         if facts.listeners is not None and port in facts.listeners:
             who = facts.listeners[port] or "another process"
-            message = f"port {port} of {service} is in use on this machine by {who}"
+            live = port + facts.live_offset
+            mine = f" (this instance's, for {port})" if facts.live_offset else ""
+            message = f"port {live} of {service}{mine} is in use on this machine by {who}"
             hint = f"stop that process, or move the service with `portreg assign {service} --force`"
             line = facts.registry_line(service)
             yield hit(facts.registry_path, line, message, hint, service, port)

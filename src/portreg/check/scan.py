@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.check.facts import Facts
+from portreg.check.live import Here, holders
 from portreg.config import Settings
 from portreg.edit.markdown import port_table, stale_docs
 from portreg.errors import PortregError, Problem
@@ -179,21 +181,20 @@ def read(
     targets: Sequence[Target],
     ws: Workspace,
     *,
-    live: bool = False,
+    live: Here | None = None,
 ) -> Facts:
     """Everything ``check`` reads (and it only reads): the registry and every target's
     files, parsed on two cores (a registry that cannot be read raises: exit 2);
-    ``live``: and the ports bound on this machine now."""
+    ``live``: and who listens now on the ports this instance binds."""
 
     snapshot = store.load()
     state = parse_registry(snapshot.text, store.location, settings.new_reserved)
     listeners = None
-    if live:
-        from portreg.check.live import listeners as find_listeners
-
-        listeners = find_listeners(state.assignments.values())
+    if live is not None:
+        listeners = holders(state.assignments.values(), live)
     registry = (store.location, snapshot.text)
-    return facts(settings, state, ws, targets, registry=registry, listeners=listeners, split=True)
+    found = facts(settings, state, ws, targets, registry=registry, listeners=listeners, split=True)
+    return found if live is None else replace(found, live_offset=live.offset)
 
 
 def facts(

@@ -7,10 +7,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from portreg.commands import add_output, command, open_registry
+from portreg.commands.instance import checkout_of, ledger_of
 
 if TYPE_CHECKING:
     import argparse
 
+    from portreg.api import Registry
+    from portreg.check.live import Here
     from portreg.commands import Subparsers
 
 
@@ -20,12 +23,32 @@ def main(args: argparse.Namespace) -> int:
     from portreg.check.format import FORMATS
     from portreg.commands.engine import report
 
-    found = report(open_registry(args), live=args.live)
+    registry = open_registry(args)
+    found = report(registry, live=here(registry) if args.live else None)
     render = FORMATS[args.output]
     sys.stdout.write(
         render(found.findings, verbose=args.verbose, ignored=found.ignored, unread=found.unread)
     )
     return exit_code(found.findings, strict=args.strict)
+
+
+def here(registry: Registry) -> Here:
+    """This checkout's instance as the machine's ledger records it (instance 0, the
+    committed ports, when it records none), and every other instance's ports."""
+    from portreg.check.live import Here
+
+    checkout = checkout_of(registry)
+    blocks = ledger_of(registry).read()
+    mine = next((b for b in blocks if b.checkout == checkout), None)
+    others = {
+        port: f"instance {b.instance} of {b.repo} at {b.checkout}"
+        for b in blocks
+        if b.checkout != checkout
+        for port in b.ports
+    }
+    if mine is None:
+        return Here(others=others)
+    return Here(mine.offset, mine.host, others)
 
 
 def add(sub: Subparsers) -> None:

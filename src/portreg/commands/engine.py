@@ -18,6 +18,7 @@ from portreg.check import rules, scan
 from portreg.check.facts import Facts
 from portreg.check.findings import Finding
 from portreg.check.ignore import Ignores
+from portreg.check.live import Here
 from portreg.config import Settings
 from portreg.config.kinds import VALUES, named
 from portreg.errors import FileEditError, PortregError, Problem
@@ -39,12 +40,12 @@ class Report:
     unread: tuple[Observation, ...] = ()
 
 
-def read(registry: Registry, ws: Workspace, *, live: bool = False) -> Facts:
+def read(registry: Registry, ws: Workspace, *, live: Here | None = None) -> Facts:
     """Everything ``check`` reads, through the registry's store and targets."""
     return scan.read(registry.settings, registry.store, registry.targets(), ws, live=live)
 
 
-def report(registry: Registry, *, live: bool = False) -> Report:
+def report(registry: Registry, *, live: Here | None = None) -> Report:
     """``check``'s whole answer."""
     ws = Workspace(registry.settings.root)
     return judge(read(registry, ws, live=live), ws)
@@ -57,7 +58,7 @@ def judge(facts: Facts, ws: Workspace) -> Report:
     return Report(findings, ignored, facts.unread)
 
 
-def check(registry: Registry, *, live: bool = False) -> tuple[list[Finding], list[Finding]]:
+def check(registry: Registry, *, live: Here | None = None) -> tuple[list[Finding], list[Finding]]:
     """Every finding for the repo, and those the repo asked to ignore."""
     found = report(registry, live=live)
     return found.findings, found.ignored

@@ -438,8 +438,9 @@ class InstancesSettings:
         metadata=config_key(
             "strategy",
             _strategy,
-            '"offset": a further checkout shifts every host port by a stride;\n'
-            '"loopback" (Linux): it keeps the numbers on its own 127.0.0.N',
+            "How a further checkout of the repo moves its host ports.",
+            '"offset": every host port shifted by a stride; "loopback" (Linux): the same\n'
+            "numbers on the checkout's own 127.0.0.N.",
         ),
     )
 
