@@ -128,7 +128,7 @@ def test_broken_files_become_findings(cli: CliRunner, clean: Path):
 def test_live_names_a_listener(cli: CliRunner, clean: Path, monkeypatch: pytest.MonkeyPatch):
     from portreg.check import live
 
-    monkeypatch.setattr(live, "listeners", lambda ports: {8002: "python3 (pid 42)"})
+    monkeypatch.setattr(live, "listeners", lambda ports, *where: {8002: "python3 (pid 42)"})
     run = cli("--root", str(clean), "check", "--live")
     assert (
         "warning PR016 port 8002 of invoice is in use on this machine by python3 (pid 42)"

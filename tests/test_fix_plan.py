@@ -118,6 +118,21 @@ def test_parse_proc_net_listening_sockets_only():
     assert parse_proc_net(PROC_TCP) == {8001: 4242}
 
 
+ON_ADDRESSES = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F41 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 11 1
+   1: 0200007F:1F42 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 12 1
+   2: 00000000:1F43 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 13 1
+"""
+
+
+def test_parse_proc_net_for_one_loopback_address_keeps_it_and_every_address():
+    """An instance on 127.0.0.2 meets a listener on 127.0.0.2 or on 0.0.0.0, not one on
+    127.0.0.1 (another instance's)."""
+    assert parse_proc_net(ON_ADDRESSES) == {8001: 11, 8002: 12, 8003: 13}
+    assert parse_proc_net(ON_ADDRESSES, "127.0.0.2") == {8002: 12, 8003: 13}
+
+
 def test_listeners_from_a_fake_proc(tmp_path: Path):
     (tmp_path / "net").mkdir()
     (tmp_path / "net" / "tcp").write_text(PROC_TCP)
