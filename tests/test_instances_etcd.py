@@ -17,7 +17,6 @@ import pytest
 
 from test_instances import assert_disjoint, host_ports, make_shop, worktrees
 
-
 if TYPE_CHECKING:
     from etcd_util import EtcdCluster
 
