@@ -9,7 +9,6 @@ follow, retried from the top when another writer won the race.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +76,8 @@ Planner = Callable[[RegistryState, Workspace], "Step"]
 
 def _backoff(attempt: int) -> float:
     """Exponential, capped, with jitter so racing writers spread out."""
+
+    import random  # only an etcd conflict backs off: query and list never do
 
     return min(0.5, 0.005 * 2.0**attempt) * (0.5 + random.random())
 

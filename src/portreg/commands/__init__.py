@@ -17,7 +17,6 @@ import sys
 from typing import TYPE_CHECKING, TypeAlias
 
 from portreg.api import Registry
-from portreg.io.diff import render_diff
 from portreg.io.lock import git_dir
 from portreg.model import is_digits
 
@@ -82,6 +81,8 @@ def print_outcome(outcome: Outcome, *, json_output: bool = False) -> None:
         err(warning)
     if outcome.dry_run:
         if not json_output:  # as JSON, the diff is a field of the result
+            from portreg.io.diff import render_diff
+
             sys.stdout.write(render_diff(outcome.edits))
         err("(dry run: nothing was written)" if outcome.edits else "(dry run: nothing to change)")
         return

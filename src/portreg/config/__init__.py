@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from portreg.config import discovery, formula
-from portreg.config.detect import detect_layout
 from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.config.kinds import KINDS
 from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES, unknown_placeholders
 from portreg.edit.shallow import require_shallow_json
 from portreg.errors import ConfigError, FileEditError, PortregError, redact_url
 from portreg.io.files import RealPaths, read_text
-from portreg.io.listing import repo_files
 from portreg.io.workspace import Workspace
 
 K8S_NODE_PORT_RANGE = (30000, 32767)
@@ -862,6 +860,9 @@ def found_layout(root: Path, table: Mapping[str, Any]) -> tuple[dict[str, Any], 
         return {}, []
 
     ws = Workspace(root)
+    from portreg.config.detect import detect_layout
+    from portreg.io.listing import repo_files
+
     layout = detect_layout(repo_files(str(root)), lambda name: ws.read(root / name), missing)
     return layout.table, layout.notes
 

@@ -16,7 +16,6 @@ Every read and write of a repo file goes through here:
 from __future__ import annotations
 
 import errno
-import glob  # a fixed depth: glob cannot recurse, so cannot loop
 import itertools
 import os
 import re
@@ -221,6 +220,8 @@ def glob_files(root: str, pattern: str) -> list[str]:
         path = os.path.join(root, pattern)  # a plain path: one lstat, no listing
         listed = [pattern] if os.path.lexists(path) and not os.path.isdir(path) else []
     if listed is None and "**" not in pattern:
+        import glob  # a fixed depth: glob cannot recurse, so cannot loop
+
         found = glob.glob(pattern, root_dir=root)
         listed = [name for name in found if not os.path.isdir(os.path.join(root, name))]
     if listed is None:

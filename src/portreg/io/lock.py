@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import stat
 import time
@@ -138,6 +137,8 @@ def _user_state_folder(root: str) -> str:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state"
     )
+    import hashlib  # a checkout outside git only: query and list never hash
+
     name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:32]
     folder = os.path.join(base, "portreg", name)
     try:
