@@ -13,7 +13,7 @@ from portreg.commands import (
 )
 from portreg.config import load_settings
 from portreg.errors import EXIT_OK
-from portreg.store import etcd, open_store
+from portreg.store import open_store
 
 if TYPE_CHECKING:
     import argparse
@@ -27,6 +27,8 @@ def _services(count: int) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """``store push|pull|status``: move the registry between the file and etcd."""
+
+    from portreg.store import etcd  # http.client: only this command needs it
 
     settings = load_settings(args.root, args.config)
     store = etcd.require_etcd(open_store(settings, args.store))
