@@ -66,6 +66,15 @@ MUST_NOT_IMPORT = {
     ("assign", "payroll"): ("yaml", "portreg.check"),
     ("assign", "payroll", "--update-configs"): ("portreg.check",),
     ("check",): ("portreg.io.transaction", "portreg.check.repair"),
+    # at every shell prompt under direnv, once the checkout's instance is recorded
+    ("env",): (
+        *PARSERS,
+        *NEVER_TO_READ_THE_REGISTRY,
+        "portreg.commands.engine",
+        "portreg.targets",
+        "portreg.check",
+        "portreg.io.transaction",
+    ),
     # the whole parser (every command's options, for --help and completion): no reading code
     ("--help",): (*PARSERS, "portreg.commands.engine", "portreg.targets", "portreg.check"),
 }
@@ -84,12 +93,13 @@ def busy(seed_repo: Path) -> Path:
     )
     (seed_repo / "Tiltfile").write_text("k8s_resource('invoice', port_forwards='8002:8002')\n")
     # a repo `init` made: every layout section written down (a config without them, or
-    # none, has every run find the layout in the files first)
-    subprocess.run(
-        [sys.executable, "-m", "portreg", "--root", str(seed_repo), "init"],
-        check=True,
-        capture_output=True,
-    )
+    # none, has every run find the layout in the files first); `env` records its instance
+    for words in (("init",), ("env",)):
+        subprocess.run(
+            [sys.executable, "-m", "portreg", "--root", str(seed_repo), *words],
+            check=True,
+            capture_output=True,
+        )
     return seed_repo
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
 import sys
 from typing import TYPE_CHECKING
 
@@ -51,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         argv = argv[1:]
     if not argv:
         raise PortregError("no command to run", hint="portreg exec -- tilt up")
+    import subprocess  # only exec runs a command: env, at every prompt, does not
+
     env = dict(os.environ, **environment(args))
     sys.stdout.flush()
     try:

@@ -11,7 +11,6 @@ as ``query``, unless the registry holds a service the block does not cover.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -31,7 +30,6 @@ from portreg.model.instances import (
     suffixed,
 )
 from portreg.store.ledger import (
-    Ledger,
     instance_folder,
     open_ledger,
     repo_identity,
@@ -45,6 +43,7 @@ if TYPE_CHECKING:
     from portreg.api import Registry
     from portreg.check.facts import Facts
     from portreg.commands import Subparsers
+    from portreg.store.ledger import Ledger
     from portreg.targets.base import Observation
 
 ACTIONS = ("show", "list", "release", "prune", "kind-config")
@@ -77,8 +76,14 @@ def recorded(registry: Registry, ledger: Ledger) -> Block | None:
 
 
 def ensure(registry: Registry, ledger: Ledger) -> Block:
-    """This checkout's block: as recorded, or recorded now."""
-    return recorded(registry, ledger) or record(registry, ledger)
+    """This checkout's block: as recorded, or recorded now. Recorded under the checkout's
+    lock, so that of two processes asking at once in one checkout only the first reads
+    the repo: the other waits, then finds the block."""
+    found = recorded(registry, ledger)
+    if found is not None:
+        return found
+    with registry.store.session():
+        return recorded(registry, ledger) or record(registry, ledger)
 
 
 def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Block:
@@ -108,7 +113,7 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
 
 def _same_birth(placed: Block, mine: Block) -> Block:
 
-    return dataclasses.replace(placed, created=mine.created)
+    return placed._replace(created=mine.created)
 
 
 def gone(block: Block) -> bool:

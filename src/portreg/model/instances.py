@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from portreg.errors import PortregError
 
@@ -27,9 +26,10 @@ class InstanceError(PortregError):
     """No block can be found, or the ledger cannot be read."""
 
 
-@dataclass(frozen=True)
-class Block:
-    """One checkout's instance: the host ports it binds and how they are moved.
+class Block(NamedTuple):
+    """One checkout's instance: the host ports it binds and how they are moved (a
+    NamedTuple: `env` reads one at every shell prompt, and a dataclass costs more to
+    define than the whole read).
 
     ``base``: the committed host ports it binds; ``variables``: the environment
     variable that carries each of those ports (``INVOICE_PORT`` -> 8002); ``host``:
@@ -121,8 +121,7 @@ def loopback(instance: int) -> str:
     return f"127.0.0.{instance + 1}"
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(NamedTuple):
     """What this machine rules out for a shifted port: the kernel's ephemeral range (its
     outgoing connections take ports from it), the cluster's NodePort range, and the
     ports something listens on now (a shifted block must be free when it is handed out)."""
@@ -177,8 +176,8 @@ def choose(
 
 def _placed(wanted: Block, number: int, step: int, strategy: str) -> Block:
     if strategy == "loopback":
-        return replace(wanted, instance=number, offset=0, host=loopback(number))
-    return replace(wanted, instance=number, offset=number * step, host="")
+        return wanted._replace(instance=number, offset=0, host=loopback(number))
+    return wanted._replace(instance=number, offset=number * step, host="")
 
 
 def names(base: Mapping[str, int]) -> tuple[tuple[str, int], ...]:

@@ -8,7 +8,7 @@ mid-change leaves the old file and at most a temp file beside it.
 
 from __future__ import annotations
 
-import hashlib
+import binascii
 import json
 import os
 from collections.abc import Callable
@@ -28,12 +28,14 @@ LEDGER_ENV = "PORTREG_LEDGER"  # etcd://host:2379/key: a ledger shared by a CI h
 Change = Callable[[list[Block]], list[Block]]
 
 
-class Ledger(Protocol):
-    where: str
+if TYPE_CHECKING:  # a Protocol costs its definition at run time: `env` never needs it
 
-    def read(self) -> list[Block]: ...
+    class Ledger(Protocol):
+        where: str
 
-    def change(self, update: Change) -> list[Block]: ...
+        def read(self) -> list[Block]: ...
+
+        def change(self, update: Change) -> list[Block]: ...
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -183,7 +185,7 @@ def _origin(config: str) -> str:
 def instance_folder(block: Block) -> Path:
     """Where an instance's own files live (its kubeconfig, its kind config): under the
     state folder, outside every work tree."""
-    digest = hashlib.sha256(block.checkout.encode()).hexdigest()[:12]
+    digest = f"{binascii.crc32(block.checkout.encode()):08x}"  # hashlib: 5 M instructions
     return state_folder() / "instances" / f"{Path(block.checkout).name}-{digest}"
 
 
