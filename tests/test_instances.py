@@ -587,3 +587,46 @@ def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
         (8002, "127.0.0.2"),
         (8003, "127.0.0.2"),
     ]
+
+
+# ---------------------------------------------------------------- the README's example
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_output(command: str) -> list[str]:
+    """The lines the README's worked example shows after ``$ portreg COMMAND``."""
+    section = README.read_text().split("### A worked example", 1)[1].split("\n## ", 1)[0]
+    lines = section.splitlines()
+    start = lines.index(f"$ portreg {command}") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(("$", "```")))
+    return lines[start:end]
+
+
+def test_the_readme_worked_example_is_what_portreg_prints(tmp_path: Path, state: Path) -> None:
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "kind-config.yaml").write_text(KIND.replace("8003", "8009"))
+    (shop / "Tiltfile").write_text(
+        "k8s_resource('invoice', port_forwards='8002:8080')\n"
+        "k8s_resource('postgres', port_forwards='5432:5432')\n"
+    )
+    (shop / "docker-compose.yml").write_text(COMPOSE.replace("${WEB_PORT:-8004}", "8004"))
+    git(shop, "init", "-q")
+    git(shop, "remote", "add", "origin", "git@github.com:acme/shop.git")
+    portreg(shop, "init")
+    portreg(shop, "reconcile")
+    assert portreg(shop, "init", "--env-ports").stdout.splitlines() == readme_output(
+        "init --env-ports"
+    )
+    git(shop, "add", "-A")
+    git(shop, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shop")
+    env_of(shop)
+    review = tmp_path / "shop-review"
+    git(shop, "worktree", "add", "-q", str(review))
+    shown = portreg(review, "instance").stdout.splitlines()
+    expected = readme_output("instance")
+    mine = os.path.realpath(review)
+    assert shown[1] == f"  checkout {mine}"
+    assert shown[5].startswith(f"  KUBECONFIG            {state}/instances/shop-review-")
+    assert shown[:1] + shown[2:5] + shown[6:] == expected[:1] + expected[2:5] + expected[6:]
