@@ -630,3 +630,61 @@ def test_the_readme_worked_example_is_what_portreg_prints(tmp_path: Path, state:
     assert shown[1] == f"  checkout {mine}"
     assert shown[5].startswith(f"  KUBECONFIG            {state}/instances/shop-review-")
     assert shown[:1] + shown[2:5] + shown[6:] == expected[:1] + expected[2:5] + expected[6:]
+
+
+def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
+    tmp_path: Path, state: Path
+) -> None:
+    """Every block this repo could take is held by checkouts deleted since: the next
+    allocation reclaims them rather than failing."""
+    shop = make_shop(tmp_path / "shop")
+    base = [5432, 8002, 8003, 8004, 8012, 10350]
+    rows = [
+        {
+            "repo": "https://example.com/old/gone.git",
+            "checkout": f"{tmp_path}/deleted-{n}",
+            "instance": n,
+            "offset": n * 100,
+            "host": "",
+            "base": base,
+            "variables": {},
+            "created": "2026-01-01T00:00:00Z",
+        }
+        for n in range(656)
+    ]
+    state.mkdir()
+    (state / "instances.json").write_text(json.dumps({"version": 1, "instances": rows}))
+    env = env_of(shop)
+    assert env["PORTREG_INSTANCE"] == "0"
+    assert [b["checkout"] for b in blocks(state)] == [os.path.realpath(shop)]
+
+
+def test_a_full_ledger_of_live_checkouts_is_one_line(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    base = [5432, 8002, 8003, 8004, 8012, 10350]
+    rows = [
+        {
+            "repo": "https://example.com/other/repo.git",
+            "checkout": str(shop),  # still here: nothing to reclaim
+            "instance": n,
+            "offset": n * 100,
+            "host": "",
+            "base": base,
+            "variables": {},
+            "created": "2026-01-01T00:00:00Z",
+        }
+        for n in range(656)
+    ]
+    (second,) = worktrees(shop, 1)
+    state.mkdir()
+    text = json.dumps({"version": 1, "instances": rows})
+    (state / "instances.json").write_text(text)
+    run = portreg(second, "env", check=False)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"portreg: error: no free block of 6 host ports for {os.path.realpath(second)} "
+        "(`portreg instance prune` reclaims instances whose checkout is gone; "
+        "`portreg instance list` shows who holds the rest)\n"
+    )
+    assert (state / "instances.json").read_text() == text
