@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from test_startup_imports import MUST_NOT_IMPORT, NEVER_ON_THE_FILE_STORE, PARSERS
+from test_startup_imports import (
+    MUST_NOT_IMPORT,
+    NEVER_ON_THE_FILE_STORE,
+    PARSERS,
+    WITHOUT_A_CONFIG,
+)
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "portreg"
 
@@ -162,7 +167,12 @@ def test_the_graph_sees_function_level_imports() -> None:
 # the module it loads is one the start-up test names (or loads one at module level).
 
 NAMED_COSTS = frozenset(
-    {*PARSERS, *NEVER_ON_THE_FILE_STORE, *(m for names in MUST_NOT_IMPORT.values() for m in names)}
+    {
+        *PARSERS,
+        *NEVER_ON_THE_FILE_STORE,
+        *WITHOUT_A_CONFIG,
+        *(m for names in MUST_NOT_IMPORT.values() for m in names),
+    }
 )
 
 

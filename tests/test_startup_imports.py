@@ -78,6 +78,18 @@ MUST_NOT_IMPORT = {
     # the whole parser (every command's options, for --help and completion): no reading code
     ("--help",): (*PARSERS, "portreg.commands.engine", "portreg.targets", "portreg.check"),
 }
+# a repo with no config finds its layout and ports in the files at every run: still no
+# TOML parser (there is no config to parse), no socket (that is --live), no Markdown
+# tables (that is `docs`), no write path
+WITHOUT_A_CONFIG = (
+    "tomllib",
+    "socket",
+    "portreg.check.live",
+    "portreg.edit.markdown",
+    "portreg.io.transaction",
+    "portreg.io.diff",
+    "portreg.model.step",
+)
 VALUES = "service:\n  port: 8002\n  containerPort: 8002\n  nodePort: 31002\n"
 
 
@@ -121,6 +133,21 @@ def test_a_command_loads_only_what_it_needs(busy: Path, argv: tuple[str, ...]) -
     # the whole parser imports every command's module, and nothing those commands run
     never = [m for m in NEVER_ON_THE_FILE_STORE if argv != ("--help",) or "commands" not in m]
     heavy = (*MUST_NOT_IMPORT[argv], *never)
+    imported = sorted(
+        m for m in modules if m in heavy or m.startswith(tuple(f"{h}." for h in heavy))
+    )
+    assert imported == []
+
+
+@pytest.mark.parametrize("argv", [("query", "invoice"), ("list",)], ids=" ".join)
+def test_a_repo_without_a_config_loads_only_what_finding_its_layout_needs(
+    busy: Path, argv: tuple[str, ...]
+) -> None:
+    (busy / "portreg.toml").unlink()
+    code, modules = loaded(busy, argv)
+    assert code == 0
+    assert "portreg.config.detect" in modules  # it did find the layout
+    heavy = (*WITHOUT_A_CONFIG, *NEVER_ON_THE_FILE_STORE)
     imported = sorted(
         m for m in modules if m in heavy or m.startswith(tuple(f"{h}." for h in heavy))
     )

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.check.facts import Facts
-from portreg.check.live import Here, holders
 from portreg.config import Settings
-from portreg.edit.markdown import port_table, stale_docs
 from portreg.errors import PortregError, Problem
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
@@ -26,6 +24,7 @@ from portreg.model import RegistryState, assignment, by_port, parse_registry
 from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
+    from portreg.check.live import Here
     from portreg.store import Store
 
 
@@ -191,6 +190,8 @@ def read(
     state = parse_registry(snapshot.text, store.location, settings.new_reserved)
     listeners = None
     if live is not None:
+        from portreg.check.live import holders  # socket: --live only
+
         listeners = holders(state.assignments.values(), live)
     registry = (store.location, snapshot.text)
     found = facts(settings, state, ws, targets, registry=registry, listeners=listeners, split=True)
@@ -237,6 +238,7 @@ def _stale_docs(settings: Settings, state: RegistryState, ws: Workspace) -> list
     """The ``docs`` files whose port table no longer matches the registry."""
     if not settings.docs:
         return []
+    from portreg.edit.markdown import port_table, stale_docs  # a repo with docs only
 
     held = [assignment(settings, service, port) for service, port in state.assignments.items()]
     rows = [(a.service, a.port, a.node_port) for a in by_port(held)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -893,6 +892,8 @@ def _read_toml(path: Path, where: str) -> dict[str, Any]:
     if text is None:
         raise ConfigError("cannot read config: No such file or directory", where=where)
     _require_small_toml(text, where)
+    import tomllib  # a repo with no config never parses TOML
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
