@@ -23,6 +23,7 @@ from portreg.errors import EXIT_OK, NotFoundError
 from portreg.io.workspace import Workspace
 from portreg.model import port_variable
 from portreg.model.instances import (
+    SHELL_NAME,
     TILT_UI_PORT,
     Block,
     InstanceError,
@@ -148,9 +149,17 @@ def pinned(facts: Facts) -> list[str]:
     return [
         f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
         "binds it (`portreg init --env-ports` takes it from the environment)"
+        if obs.variable is None
+        else f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} unless {obs.variable!r} "
+        "is set, a name no shell can set: every instance binds it (name it like INVOICE_PORT)"
         for obs in facts.observations
-        if obs.namespace == HOST and obs.target != "kind" and obs.variable is None
+        if obs.namespace == HOST and obs.target != "kind" and not _carried(obs.variable)
     ]
+
+
+def _carried(variable: str | None) -> bool:
+    """Does an environment variable a shell can set carry this port?"""
+    return variable is not None and SHELL_NAME.fullmatch(variable) is not None
 
 
 def wanted_block(registry: Registry, facts: Facts) -> Block:
@@ -164,7 +173,7 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
     for obs in facts.observations:
         if obs.namespace == HOST:
             base.add(obs.port)
-            if obs.variable is not None:
+            if obs.variable is not None and _carried(obs.variable):
                 variables.setdefault(obs.variable, obs.port)
     if any(target.name == "tilt" and target.files(ws) for target in registry.targets()):
         variables.setdefault("TILT_PORT", TILT_UI_PORT)

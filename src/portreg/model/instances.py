@@ -21,6 +21,7 @@ STEP = 100  # strides are whole hundreds, so an instance's ports read as the com
 TILT_UI_PORT = 10350  # Tilt's web UI, bound by every `tilt up` (TILT_PORT moves it)
 STRATEGIES = ("offset", "loopback")
 LEDGER_VERSION = 1
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what `export NAME=...` can set
 
 
 class InstanceError(PortregError):
@@ -92,6 +93,9 @@ def block_from_json(raw: Any) -> Block:
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"an instance lacks or mistypes {exc}") from exc
+    for name, _value in block.variables + block.names:
+        if not SHELL_NAME.fullmatch(name):
+            raise ValueError(f"a variable name {name!r} is not a shell name")
     return block
 
 

@@ -1,0 +1,95 @@
+"""Instances against a hostile repo, a damaged ledger and a broken machine: one error line
+and exit 2, no hang, no traceback, no file changed; ``env``'s output is always safe to
+``eval``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from test_instances import PORTREG, git, make_shop, portreg, worktrees
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "state"
+    monkeypatch.setenv("PORTREG_STATE_HOME", str(folder))
+    monkeypatch.delenv("PORTREG_LEDGER", raising=False)
+    return folder
+
+
+def commit_all(root: Path) -> None:
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+
+
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every path under ``folder`` with its bytes (None: a folder or a special file)."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            found[str(path)] = b"-> " + os.readlink(path).encode()
+        elif path.is_file():
+            found[str(path)] = path.read_bytes()
+        else:
+            found[str(path)] = None
+    return found
+
+
+# ---------------------------------------------------------------- a hostile repo
+
+HOSTILE_TILTFILE = """\
+k8s_yaml('k8s.yaml')
+k8s_resource('invoice', port_forwards=[
+  port_forward(int(os.getenv('X=1; touch {mark} #', '8012')), 8080, name='debug'),
+])
+"""
+
+
+def test_a_variable_no_shell_can_name_never_reaches_the_shell(tmp_path: Path, state: Path) -> None:
+    """A Tiltfile's ``os.getenv`` may name any string: as a variable of ``env -o sh`` it
+    would run as a command under ``eval "$(portreg env)"`` (direnv runs it at every cd)."""
+    mark = tmp_path / "ran"
+    repo = tmp_path / "evil"
+    repo.mkdir()
+    (repo / "Tiltfile").write_text(HOSTILE_TILTFILE.format(mark=mark))
+    git(repo, "init", "-q")
+    portreg(repo, "init")
+    portreg(repo, "reconcile")
+    commit_all(repo)
+    (second,) = worktrees(repo, 1)
+    portreg(repo, "env")
+    for root in (repo, second):
+        script = f'eval "$({" ".join(PORTREG)} --root {root} env)"; echo "$INVOICE_PORT"'
+        shell = subprocess.run(["sh", "-c", script], check=False, capture_output=True, text=True)
+        assert (shell.returncode, shell.stdout) == (0, "8012\n" if root == repo else "8112\n")
+        assert not mark.exists()
+        dotenv = portreg(root, "env", "-o", "dotenv").stdout
+        assert all(line.partition("=")[0].isidentifier() for line in dotenv.splitlines())
+        ran = portreg(root, "exec", "--", "sh", "-c", 'echo "$INVOICE_PORT"', check=False)
+        assert (ran.returncode, ran.stderr) == (0, "")
+    shown = portreg(second, "instance")
+    assert "binds host port 8012" in shown.stderr
+
+
+def test_a_ledger_row_with_a_name_no_shell_can_hold_is_damaged(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    portreg(shop, "env")
+    ledger = json.loads((state / "instances.json").read_text())
+    mark = tmp_path / "ran"
+    ledger["instances"][0]["variables"][f"A=1;touch {mark};B"] = 8012
+    damaged = json.dumps(ledger)
+    (state / "instances.json").write_text(damaged)
+    script = f'eval "$({" ".join(PORTREG)} --root {shop} env)"'
+    shell = subprocess.run(["sh", "-c", script], check=False, capture_output=True, text=True)
+    assert not mark.exists()
+    assert shell.stderr == (
+        f"portreg: error: {state}/instances.json: the instance ledger is damaged: a "
+        f"variable name {f'A=1;touch {mark};B'!r} is not a shell name (delete it: "
+        "`portreg instance` records this checkout again)\n"
+    )
+    assert (state / "instances.json").read_text() == damaged
