@@ -93,3 +93,58 @@ def test_a_ledger_row_with_a_name_no_shell_can_hold_is_damaged(tmp_path: Path, s
         "`portreg instance` records this checkout again)\n"
     )
     assert (state / "instances.json").read_text() == damaged
+
+
+# ---------------------------------------------------------------- a damaged ledger
+
+
+def one_error_line(run: subprocess.CompletedProcess[str]) -> str:
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("portreg: error: ")
+    return run.stderr
+
+
+@pytest.mark.parametrize("command", [("env",), ("instance", "list")])
+def test_a_fifo_in_the_ledgers_place_is_refused_at_once(
+    tmp_path: Path, state: Path, command: tuple[str, ...]
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    os.mkfifo(state / "instances.json")
+    before = tree(tmp_path)
+    line = one_error_line(portreg(shop, *command, check=False))
+    assert line == (
+        f"portreg: error: {state}/instances.json: cannot read the instance ledger: is not a "
+        "regular file (a FIFO, socket or device) (delete it: `portreg instance` records "
+        "this checkout again)\n"
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_ledger_nested_too_deep_is_damaged_not_a_traceback(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    (state / "instances.json").write_text('{"version": 1, "instances": ' + "[" * 100_000)
+    before = tree(tmp_path)
+    line = one_error_line(portreg(shop, "env", check=False))
+    assert line == (
+        f"portreg: error: {state}/instances.json: the instance ledger is damaged: JSON nested "
+        "more than 200 levels deep; refusing to read it (delete it: `portreg instance` "
+        "records this checkout again)\n"
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_huge_ledger_is_refused_not_read_whole(tmp_path: Path, state: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    (state / "instances.json").write_text('{"version": 1, "instances": []}' + " " * (5 << 20))
+    before = tree(tmp_path)
+    line = one_error_line(portreg(shop, "env", check=False))
+    assert line == (
+        f"portreg: error: {state}/instances.json: cannot read the instance ledger: file is "
+        "over 4 MB; refusing to read it as a config file (delete it: `portreg instance` "
+        "records this checkout again)\n"
+    )
+    assert tree(tmp_path) == before

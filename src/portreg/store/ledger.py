@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from portreg.errors import StoreConflictError
+from portreg.edit.shallow import require_shallow_json
+from portreg.errors import PortregError, StoreConflictError
 from portreg.io.files import fsync_folder, read_text, write_beside
 from portreg.io.lock import FileLock, git_dir
 from portreg.model.instances import LEDGER_VERSION, Block, InstanceError, block_from_json
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from portreg.config import Settings
 
 LOCK_TIMEOUT = 10.0
+DAMAGED_HINT = "delete it: `portreg instance` records this checkout again"
 LEDGER_ENV = "PORTREG_LEDGER"  # etcd://host:2379/key: a ledger shared by a CI host's jobs
 Change = Callable[[list[Block]], list[Block]]
 
@@ -66,15 +68,17 @@ class FileLedger:
         self.where = str(self.path)
 
     def read(self) -> list[Block]:
+        """The ledger's blocks (none when there is no file yet). Read as portreg reads a
+        config file: a FIFO, a folder or a file over its size is refused at once."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text(self.path)
+        except PortregError as exc:
             raise InstanceError(
-                f"cannot read the instance ledger: {exc}", where=self.where
+                f"cannot read the instance ledger: {exc.message}",
+                where=self.where,
+                hint=DAMAGED_HINT,
             ) from exc
-        return parse(text, self.where)
+        return [] if text is None else parse(text, self.where)
 
     def change(self, update: Change) -> list[Block]:
         """Apply ``update`` to the ledger under its lock; the ledger it wrote."""
@@ -99,8 +103,8 @@ class FileLedger:
 
 def parse(text: str, where: str) -> list[Block]:
     """The ledger's blocks; one error line when it is not a ledger."""
-    hint = "delete it: `portreg instance` records this checkout again"
     try:
+        require_shallow_json(text, where)
         document = json.loads(text)
         if not isinstance(document, dict) or document.get("version") != LEDGER_VERSION:
             raise ValueError(f"not a version {LEDGER_VERSION} ledger")
@@ -108,9 +112,13 @@ def parse(text: str, where: str) -> list[Block]:
         if not isinstance(rows, list):
             raise ValueError("no list of instances")
         return [block_from_json(row) for row in rows]
+    except PortregError as exc:
+        raise InstanceError(
+            f"the instance ledger is damaged: {exc.message}", where=where, hint=DAMAGED_HINT
+        ) from exc
     except ValueError as exc:
         raise InstanceError(
-            f"the instance ledger is damaged: {exc}", where=where, hint=hint
+            f"the instance ledger is damaged: {exc}", where=where, hint=DAMAGED_HINT
         ) from exc
 
 
