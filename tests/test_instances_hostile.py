@@ -148,3 +148,27 @@ def test_a_huge_ledger_is_refused_not_read_whole(tmp_path: Path, state: Path) ->
         "records this checkout again)\n"
     )
     assert tree(tmp_path) == before
+
+
+def test_a_symlinked_ledger_stays_a_symlink_and_its_file_is_changed(
+    tmp_path: Path, state: Path
+) -> None:
+    """Symlinked (from a dotfiles folder, say), the ledger is changed where it lives, as
+    portreg changes a symlinked config file; the link is not replaced by a file."""
+    shop = make_shop(tmp_path / "shop")
+    (second,) = worktrees(shop, 1)
+    kept = tmp_path / "dotfiles" / "ledger.json"
+    kept.parent.mkdir()
+    state.mkdir()
+    (state / "instances.json").symlink_to(kept)
+    portreg(shop, "env")
+    portreg(second, "env")
+    assert os.readlink(state / "instances.json") == str(kept)
+    rows = json.loads(kept.read_text())["instances"]
+    assert sorted((row["checkout"], row["instance"]) for row in rows) == [
+        (str(shop), 0),
+        (str(second), 1),
+    ]
+    portreg(second, "instance", "release")
+    assert os.readlink(state / "instances.json") == str(kept)
+    assert [row["checkout"] for row in json.loads(kept.read_text())["instances"]] == [str(shop)]

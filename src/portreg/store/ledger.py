@@ -95,9 +95,10 @@ class FileLedger:
             before = self.read()
             after = update(list(before))
             if after != before:
-                temp = write_beside(str(self.path), render(after))
-                os.replace(temp, self.path)
-                fsync_folder(str(self.folder))
+                # a symlinked ledger stays a symlink: the file it leads to is changed
+                target = os.path.realpath(self.path)
+                os.replace(write_beside(target, render(after)), target)
+                fsync_folder(os.path.dirname(target))
         return after
 
 
