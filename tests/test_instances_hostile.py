@@ -172,3 +172,20 @@ def test_a_symlinked_ledger_stays_a_symlink_and_its_file_is_changed(
     portreg(second, "instance", "release")
     assert os.readlink(state / "instances.json") == str(kept)
     assert [row["checkout"] for row in json.loads(kept.read_text())["instances"]] == [str(shop)]
+
+
+def test_a_ledger_that_cannot_be_written_is_one_line(tmp_path: Path, state: Path) -> None:
+    """The ledger's file cannot be written (a full disk, a read-only folder, here a
+    symlink into /proc): one line, exit 2, no temp file left, not a traceback."""
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    (state / "instances.json").symlink_to("/proc/portreg-nowhere/instances.json")
+    before = tree(tmp_path)
+    line = one_error_line(portreg(shop, "env", check=False))
+    assert line == (
+        f"portreg: error: {state}/instances.json: cannot write the instance ledger: No such "
+        "file or directory (set PORTREG_STATE_HOME to a writable folder)\n"
+    )
+    after = tree(tmp_path)
+    after.pop(str(state / "instances.lock"))  # the lock it held, as every change leaves it
+    assert after == before

@@ -95,11 +95,26 @@ class FileLedger:
             before = self.read()
             after = update(list(before))
             if after != before:
-                # a symlinked ledger stays a symlink: the file it leads to is changed
-                target = os.path.realpath(self.path)
-                os.replace(write_beside(target, render(after)), target)
-                fsync_folder(os.path.dirname(target))
+                self._write(render(after))
         return after
+
+    def _write(self, text: str) -> None:
+        """Replace the ledger whole; a symlinked ledger stays a symlink (the file it leads
+        to is changed). One error line when it cannot be written, no temp file left."""
+        target = os.path.realpath(self.path)
+        temp = None
+        try:
+            temp = write_beside(target, text)
+            os.replace(temp, target)
+        except OSError as exc:
+            if temp is not None and os.path.lexists(temp):
+                os.unlink(temp)
+            raise InstanceError(
+                f"cannot write the instance ledger: {exc.strerror}",
+                where=self.where,
+                hint="set PORTREG_STATE_HOME to a writable folder",
+            ) from exc
+        fsync_folder(os.path.dirname(target))
 
 
 def parse(text: str, where: str) -> list[Block]:
