@@ -189,3 +189,47 @@ def test_a_ledger_that_cannot_be_written_is_one_line(tmp_path: Path, state: Path
     after = tree(tmp_path)
     after.pop(str(state / "instances.lock"))  # the lock it held, as every change leaves it
     assert after == before
+
+
+# ---------------------------------------------------------------- the state folder
+
+
+def run_in(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PORTREG, *args],
+        check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_relative_state_home_is_refused_not_written_into_the_checkout(
+    tmp_path: Path, state: Path
+) -> None:
+    """A relative PORTREG_STATE_HOME would put the ledger (and a KUBECONFIG that moves
+    with the shell's folder) inside whatever folder the command runs in: the checkout."""
+    shop = make_shop(tmp_path / "shop")
+    before = tree(tmp_path)
+    env = {**os.environ, "PORTREG_STATE_HOME": "state"}
+    line = one_error_line(run_in(shop, env, "env"))
+    assert line == (
+        "portreg: error: PORTREG_STATE_HOME: 'state' is a relative path; the state folder "
+        "must not move with the current folder (set it to an absolute path)\n"
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_relative_xdg_state_home_is_ignored_as_the_xdg_spec_says(tmp_path: Path) -> None:
+    shop = make_shop(tmp_path / "shop")
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTREG_")}
+    env.update(HOME=str(home), XDG_STATE_HOME="state")
+    before = tree(shop)
+    run = run_in(shop, env, "env", "-o", "json")
+    assert (run.returncode, run.stderr) == (0, "")
+    assert json.loads(run.stdout)["PORTREG_INSTANCE"] == "0"
+    assert tree(shop) == before
+    assert (home / ".local" / "state" / "portreg" / "instances.json").is_file()

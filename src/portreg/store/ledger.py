@@ -51,12 +51,22 @@ def open_ledger(settings: Settings) -> Ledger:
 
 def state_folder() -> Path:
     """``$PORTREG_STATE_HOME``, else ``$XDG_STATE_HOME/portreg``, else
-    ``~/.local/state/portreg`` (the XDG base directory default)."""
+    ``~/.local/state/portreg`` (the XDG base directory default). A relative
+    ``$XDG_STATE_HOME`` is ignored, as the XDG spec says; a relative
+    ``$PORTREG_STATE_HOME`` is refused (the ledger would follow the current folder
+    into the checkout)."""
     own = os.environ.get("PORTREG_STATE_HOME")
     if own:
+        if not os.path.isabs(own):
+            raise InstanceError(
+                f"{own!r} is a relative path; the state folder must not move with the "
+                "current folder",
+                where="PORTREG_STATE_HOME",
+                hint="set it to an absolute path",
+            )
         return Path(own)
-    xdg = os.environ.get("XDG_STATE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "portreg"
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "state") / "portreg"
 
 
 class FileLedger:
