@@ -233,3 +233,36 @@ def test_a_relative_xdg_state_home_is_ignored_as_the_xdg_spec_says(tmp_path: Pat
     assert json.loads(run.stdout)["PORTREG_INSTANCE"] == "0"
     assert tree(shop) == before
     assert (home / ".local" / "state" / "portreg" / "instances.json").is_file()
+
+
+HOSTILE_HOST = "x'; rm -rf ~; '"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "what"),
+    [
+        ("offset", 65000, "an instance's ports run past 65535 (10350 + 65000)"),
+        ("host", HOSTILE_HOST, f"an instance's host {HOSTILE_HOST!r} is not a loopback address"),
+        ("host", "10.0.0.1", "an instance's host '10.0.0.1' is not a loopback address"),
+        ("checkout", "shop", "an instance's checkout 'shop' is not an absolute path"),
+        ("version", True, "not a version 1 ledger"),
+    ],
+)
+def test_a_ledger_row_of_the_wrong_shape_is_damaged(
+    tmp_path: Path, state: Path, field: str, value: object, what: str
+) -> None:
+    """Valid JSON, a shape no portreg wrote: ports past 65535, a host that is not an
+    address env would hand to Tilt, a checkout relative to wherever prune runs."""
+    shop = make_shop(tmp_path / "shop")
+    portreg(shop, "env")
+    ledger = json.loads((state / "instances.json").read_text())
+    (ledger if field == "version" else ledger["instances"][0])[field] = value
+    damaged = json.dumps(ledger)
+    (state / "instances.json").write_text(damaged)
+    for command in (("env",), ("instance", "prune"), ("check", "--live")):
+        line = one_error_line(portreg(shop, *command, check=False))
+        assert line == (
+            f"portreg: error: {state}/instances.json: the instance ledger is damaged: {what} "
+            "(delete it: `portreg instance` records this checkout again)\n"
+        )
+    assert (state / "instances.json").read_text() == damaged

@@ -22,6 +22,7 @@ TILT_UI_PORT = 10350  # Tilt's web UI, bound by every `tilt up` (TILT_PORT moves
 STRATEGIES = ("offset", "loopback")
 LEDGER_VERSION = 1
 SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what `export NAME=...` can set
+LOOPBACK = re.compile(r"127(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
 
 
 class InstanceError(PortregError):
@@ -96,6 +97,12 @@ def block_from_json(raw: Any) -> Block:
     for name, _value in block.variables + block.names:
         if not SHELL_NAME.fullmatch(name):
             raise ValueError(f"a variable name {name!r} is not a shell name")
+    if block.base and block.base[-1] + block.offset > 65535:
+        raise ValueError(f"an instance's ports run past 65535 ({block.base[-1]} + {block.offset})")
+    if block.host and not LOOPBACK.fullmatch(block.host):
+        raise ValueError(f"an instance's host {block.host!r} is not a loopback address")
+    if not block.checkout.startswith("/"):
+        raise ValueError(f"an instance's checkout {block.checkout!r} is not an absolute path")
     return block
 
 

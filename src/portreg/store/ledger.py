@@ -132,7 +132,8 @@ def parse(text: str, where: str) -> list[Block]:
     try:
         require_shallow_json(text, where)
         document = json.loads(text)
-        if not isinstance(document, dict) or document.get("version") != LEDGER_VERSION:
+        version = document.get("version") if isinstance(document, dict) else None
+        if isinstance(version, bool) or version != LEDGER_VERSION:
             raise ValueError(f"not a version {LEDGER_VERSION} ledger")
         rows = document.get("instances")
         if not isinstance(rows, list):
