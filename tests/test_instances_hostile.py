@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -266,3 +267,40 @@ def test_a_ledger_row_of_the_wrong_shape_is_damaged(
             "(delete it: `portreg instance` records this checkout again)\n"
         )
     assert (state / "instances.json").read_text() == damaged
+
+
+# ---------------------------------------------------------------- odd checkout paths
+
+
+@pytest.mark.parametrize("name", ["nl\nPATH=x", "sp ace $(touch x)", "bad\udcff"])
+def test_a_checkout_of_any_name_gets_an_environment_every_format_reads_back(
+    tmp_path: Path, state: Path, name: str
+) -> None:
+    """The checkout's folder name went into KUBECONFIG: a newline split the dotenv line
+    (``PATH=x-…/kubeconfig`` became a line of its own), bytes that are not UTF-8 were a
+    traceback."""
+    shop = make_shop(tmp_path / "shop")
+    portreg(shop, "env")
+    second = tmp_path / name
+    git(shop, "worktree", "add", "-q", "--detach", os.fsdecode(os.fsencode(second)))
+    env = dict(os.environ)  # run inside it, as a user (and direnv) does: --root refuses a newline
+
+    def inside(*args: str) -> str:
+        run = run_in(second, env, *args)
+        assert (run.returncode, run.stderr) == (0, ""), run.stderr
+        return run.stdout
+
+    found = json.loads(inside("env", "-o", "json"))
+    assert found["PORTREG_INSTANCE"] == "1"
+    folder = Path(found["KUBECONFIG"]).parent
+    assert folder.parent == state / "instances"
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", folder.name), folder.name
+    dotenv = inside("env", "-o", "dotenv")
+    assert dotenv == "".join(f"{key}={value}\n" for key, value in found.items())
+    script = f'eval "$({" ".join(PORTREG)} env)"; echo "$KUBECONFIG"'
+    shell = subprocess.run(
+        ["sh", "-c", script], check=False, capture_output=True, text=True, cwd=second
+    )
+    assert (shell.returncode, shell.stdout, shell.stderr) == (0, found["KUBECONFIG"] + "\n", "")
+    assert not (second / "x").exists()
+    assert Path(inside("instance", "kind-config").strip()).parent == folder

@@ -138,7 +138,7 @@ def _user_state_folder(root: str) -> str:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state"
     )
-    name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:32]
+    name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
     folder = os.path.join(base, "portreg", name)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -215,11 +216,17 @@ def _origin(config: str) -> str:
     return ""
 
 
+_UNPLAIN = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def instance_folder(block: Block) -> Path:
     """Where an instance's own files live (its kubeconfig, its kind config): under the
     state folder, outside every work tree."""
-    digest = hashlib.sha256(block.checkout.encode()).hexdigest()[:12]
-    return state_folder() / "instances" / f"{Path(block.checkout).name}-{digest}"
+    digest = hashlib.sha256(os.fsencode(block.checkout)).hexdigest()[:12]
+    # the checkout's name as plain characters: it goes into KUBECONFIG, and a newline or
+    # a `$` in a dotenv line (or bytes that are not UTF-8) would break the line
+    plain = _UNPLAIN.sub("-", Path(block.checkout).name).strip("-") or "checkout"
+    return state_folder() / "instances" / f"{plain}-{digest}"
 
 
 def write_private(path: Path, text: str) -> None:
