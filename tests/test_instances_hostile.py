@@ -304,3 +304,34 @@ def test_a_checkout_of_any_name_gets_an_environment_every_format_reads_back(
     assert (shell.returncode, shell.stdout, shell.stderr) == (0, found["KUBECONFIG"] + "\n", "")
     assert not (second / "x").exists()
     assert Path(inside("instance", "kind-config").strip()).parent == folder
+
+
+# ---------------------------------------------------------------- exec
+
+
+def test_exec_of_what_cannot_run_says_why_and_exits_as_a_shell_does(
+    tmp_path: Path, state: Path
+) -> None:
+    """A shell exits 126 for a command found but not runnable (a folder, a file without
+    its x bit) and 127 for one not found; "is it installed?" fits only the last."""
+    shop = make_shop(tmp_path / "shop")
+    plain = tmp_path / "plain.sh"
+    plain.write_text("echo hi\n")
+    cases = {
+        str(tmp_path): (126, f"cannot run {tmp_path}: it is a folder (name a command)"),
+        str(plain): (
+            126,
+            f"cannot run {plain}: Permission denied (is it executable? chmod +x {plain})",
+        ),
+        "": (2, "no command to run (portreg exec -- tilt up)"),
+    }
+    for command, (code, message) in cases.items():
+        run = portreg(shop, "exec", "--", command, check=False)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            code,
+            "",
+            f"portreg: error: {message}\n",
+        )
+        if code == 126:  # as sh says
+            shell = subprocess.run(["sh", "-c", '"$0"', command], check=False, capture_output=True)
+            assert shell.returncode == 126
