@@ -335,3 +335,33 @@ def test_exec_of_what_cannot_run_says_why_and_exits_as_a_shell_does(
         if code == 126:  # as sh says
             shell = subprocess.run(["sh", "-c", '"$0"', command], check=False, capture_output=True)
             assert shell.returncode == 126
+
+
+# ---------------------------------------------------------------- kind-config
+
+DUPLICATE_NAME_KIND = """\
+kind: Cluster
+name: shop
+name: other
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - containerPort: 31002
+    hostPort: 8002
+"""
+
+
+def test_kind_config_of_a_kind_file_it_cannot_read_names_the_file_not_none(
+    tmp_path: Path, state: Path
+) -> None:
+    """A kind config with mappings that does not parse (a key twice) is not "no kind
+    config": the line names the file, its line and what is wrong."""
+    shop = make_shop(tmp_path / "shop")
+    (shop / "kind-config.yaml").write_text(DUPLICATE_NAME_KIND)
+    before = tree(tmp_path)
+    line = one_error_line(portreg(shop, "instance", "kind-config", check=False))
+    assert line == (
+        "portreg: error: kind-config.yaml:3: cannot read the kind config: key name appears "
+        "twice in one mapping (fix it: `portreg check` names what is wrong)\n"
+    )
+    assert tree(tmp_path) == before  # the instance is not recorded either

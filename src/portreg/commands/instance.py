@@ -254,7 +254,8 @@ def main(args: argparse.Namespace) -> int:
             out("ℹ️  every instance's checkout is still here")
     elif action == "kind-config":
         facts = read_repo(registry)
-        out(str(write_kind_config(registry, record(registry, ledger, facts), facts)))
+        source = kind_source(registry, facts)  # before recording: a bad file changes nothing
+        out(str(write_kind_config(registry, record(registry, ledger, facts), source)))
     else:  # read the repo again: what it binds may have changed since the block was recorded
         facts = read_repo(registry)
         block = record(registry, ledger, facts)
@@ -304,21 +305,33 @@ def show_list(blocks: list[Block], output: str) -> None:
         out(f"{block.repo}  instance {block.instance}  +{block.offset}  {state}  {block.checkout}")
 
 
-def write_kind_config(registry: Registry, block: Block, facts: Facts) -> Path:
-    """The instance's kind config, outside the work tree; its path."""
-    from portreg.targets.kind import for_instance
-
+def kind_source(registry: Registry, facts: Facts) -> tuple[str, str]:
+    """The repo's kind config (its path and text) whose mappings an instance moves."""
     root = registry.settings.root
     kind_files = sorted({obs.path for obs in facts.observations if obs.target == "kind"})
     if not kind_files:
+        for problem in facts.unreadable:
+            if problem.path == facts.kind_config:
+                raise InstanceError(
+                    f"cannot read the kind config: {problem.message}",
+                    where=f"{problem.path}:{problem.line}" if problem.line else problem.path,
+                    hint="fix it: `portreg check` names what is wrong",
+                )
         raise NotFoundError(
             "this repo has no kind config with port mappings",
             where=str(root),
             hint="portreg instance kind-config moves a kind config's hostPorts",
         )
-    text = Workspace(root).read(root / kind_files[0]) or ""
+    return kind_files[0], Workspace(root).read(root / kind_files[0]) or ""
+
+
+def write_kind_config(registry: Registry, block: Block, source: tuple[str, str]) -> Path:
+    """The instance's kind config, outside the work tree; its path."""
+    from portreg.targets.kind import for_instance
+
+    path, text = source
     cluster = suffixed(dict(block.names).get("KIND_CLUSTER_NAME", "kind"), block.instance)
-    written = for_instance(text, kind_files[0], block.offset, block.host, cluster)
+    written = for_instance(text, path, block.offset, block.host, cluster)
     target = instance_folder(block) / "kind-config.yaml"
     write_private(target, written)
     return target
