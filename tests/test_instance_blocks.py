@@ -3,12 +3,13 @@ two blocks meet, and a further instance never lands where the machine rules it o
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portreg.model.instances import Block, InstanceError, Machine, choose, stride, suffixed
 
-MACHINE = Machine(ephemeral=(32768, 60999), node_ports=(30000, 32767), listening=frozenset())
+MACHINE = Machine(ephemeral=(32768, 60999), node_ports=(30000, 32767), listening={})
 
 
 def wanted(repo: str, checkout: str, base: set[int]) -> Block:
@@ -27,7 +28,9 @@ ports = st.sets(st.integers(1024, 29999), min_size=1, max_size=40)
 def test_no_two_blocks_meet(
     bases: list[set[int]], asks: list[tuple[int, int]], listening: set[int]
 ) -> None:
-    machine = Machine(MACHINE.ephemeral, MACHINE.node_ports, frozenset(listening))
+    machine = Machine(
+        MACHINE.ephemeral, MACHINE.node_ports, dict.fromkeys(listening, frozenset({""}))
+    )
     ledger: list[Block] = []
     for repo_index, checkout_index in asks:
         repo = repo_index % len(bases)
@@ -75,7 +78,7 @@ def test_a_block_that_would_enter_the_node_port_range_skips_it() -> None:
 
 
 def test_a_port_something_listens_on_is_never_handed_out() -> None:
-    machine = Machine(MACHINE.ephemeral, MACHINE.node_ports, frozenset({8102}))
+    machine = Machine(MACHINE.ephemeral, MACHINE.node_ports, {8102: frozenset({"127.0.0.1"})})
     base = {8002}
     ledger = [choose(wanted("r", "/0", base), [], machine)]
     assert choose(wanted("r", "/1", base), ledger, machine).ports == {8202}
@@ -89,6 +92,19 @@ def test_loopback_keeps_the_numbers_on_an_address_of_its_own() -> None:
     assert first.ports == second.ports == {8001, 8002}
     offset = choose(wanted("other", "/x", base), [first, second], MACHINE)
     assert offset.ports.isdisjoint(base)  # every address meets 127.0.0.1
+
+
+def test_a_loopback_block_is_ruled_out_only_by_a_listener_on_its_address() -> None:
+    """Another instance's stack on 127.0.0.1 leaves 127.0.0.3 free; a listener on every
+    address, or on 127.0.0.2 itself, does not."""
+    base = {8001, 8002}
+    first = choose(wanted("r", "/0", base), [], MACHINE, "loopback")
+    busy = {8001: frozenset({"127.0.0.1"}), 8002: frozenset({"127.0.0.2"})}
+    machine = Machine(MACHINE.ephemeral, MACHINE.node_ports, busy)
+    assert choose(wanted("r", "/1", base), [first], machine, "loopback").host == "127.0.0.3"
+    everywhere = Machine(MACHINE.ephemeral, MACHINE.node_ports, {8001: frozenset({""})})
+    with pytest.raises(InstanceError, match="no free block"):
+        choose(wanted("r", "/1", base), [first], everywhere, "loopback")
 
 
 def test_names_are_suffixed_past_instance_zero() -> None:

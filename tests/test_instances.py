@@ -3,14 +3,19 @@ same moment, real listeners on every port an instance's environment gives."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,13 +85,24 @@ def spawn(root: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def make_shop(folder: Path, origin: str | None = "https://example.com/acme/shop.git") -> Path:
+COMMITTED = re.compile(r"\b(8002|8003|8004|8012)\b")
+
+
+def moved(text: str, shift: int) -> str:
+    """``text`` with the shop's committed host ports moved by ``shift``."""
+    return COMMITTED.sub(lambda found: str(int(found.group()) + shift), text)
+
+
+def make_shop(
+    folder: Path, origin: str | None = "https://example.com/acme/shop.git", shift: int = 0
+) -> Path:
     """A committed repo with kind mappings, Tilt forwards (one infrastructure forward)
-    and a compose port taken from the environment; init and reconcile recorded it."""
+    and a compose port taken from the environment; init and reconcile recorded it.
+    ``shift`` moves its committed host ports (for tests that bind them for real)."""
     folder.mkdir(parents=True)
-    (folder / "kind-config.yaml").write_text(KIND)
-    (folder / "Tiltfile").write_text(TILTFILE)
-    (folder / "docker-compose.yml").write_text(COMPOSE)
+    (folder / "kind-config.yaml").write_text(moved(KIND, shift))
+    (folder / "Tiltfile").write_text(moved(TILTFILE, shift))
+    (folder / "docker-compose.yml").write_text(moved(COMPOSE, shift))
     git(folder, "init", "-q")
     if origin:
         git(folder, "remote", "add", "origin", origin)
@@ -106,6 +122,39 @@ def worktrees(main: Path, count: int) -> list[Path]:
     return found
 
 
+def free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def free_shift() -> int:
+    """A shift that puts the shop's committed ports, and those of its first four
+    instances, where nothing listens now: tests that bind them for real never meet a
+    developer's own services (and, in one xdist group, never each other)."""
+    for shift in random.sample(range(1000, 20000, 1000), 19):
+        ports = [p + shift + 100 * n for p in (8002, 8003, 8004, 8012) for n in range(4)]
+        if all(free(port) for port in ports):
+            return shift
+    pytest.fail("no free band of ports for the shop between 9000 and 28100")
+
+
+@pytest.fixture
+def real_ports() -> Iterator[None]:
+    """One test at a time binds the shop's ports for real, whichever xdist worker runs it:
+    an flock every such test takes (the kernel drops it when the worker dies)."""
+    with (Path(tempfile.gettempdir()) / "portreg-tests-real-ports.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
+
+
+REAL_PORTS = pytest.mark.usefixtures("real_ports")
+
+
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "state"
@@ -115,7 +164,9 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def env_of(root: Path) -> dict[str, str]:
-    return dict(json.loads(portreg(root, "env", "-o", "json").stdout))
+    run = portreg(root, "env", "-o", "json", check=False)
+    assert run.returncode == 0, run.stderr
+    return dict(json.loads(run.stdout))
 
 
 def host_ports(env: dict[str, str]) -> set[int]:
@@ -234,12 +285,13 @@ def test_exec_runs_the_command_in_the_instance_and_returns_its_code(
 # ---------------------------------------------------------------- at once, for real
 
 
+@REAL_PORTS
 def test_worktrees_asking_at_once_get_blocks_that_all_listen_at_once(
-    tmp_path: Path, state: Path
+    tmp_path: Path, state: Path, free_shift: int
 ) -> None:
     """Four checkouts ask at the same moment; then each runs a real listener on every port
     its environment gives, all at the same time: none fails to bind."""
-    shop = make_shop(tmp_path / "shop")
+    shop = make_shop(tmp_path / "shop", shift=free_shift)
     checkouts = [shop, *worktrees(shop, 3)]
     asking = [spawn(root, "env", "-o", "json") for root in checkouts]
     envs = [json.loads(p.communicate(timeout=120)[0]) for p in asking]
@@ -507,10 +559,13 @@ def live_warnings(root: Path) -> list[str]:
     return [f["message"] for f in json.loads(run.stdout)["findings"] if f["code"] == "PR016"]
 
 
-def test_check_live_names_the_other_checkout_that_holds_a_port(tmp_path: Path, state: Path) -> None:
+@REAL_PORTS
+def test_check_live_names_the_other_checkout_that_holds_a_port(
+    tmp_path: Path, state: Path, free_shift: int
+) -> None:
     """A worktree that never asked for an instance runs on the committed ports, which the
     first checkout's stack holds: the warning names the process and that checkout."""
-    shop = make_shop(tmp_path / "shop")
+    shop = make_shop(tmp_path / "shop", shift=free_shift)
     (second,) = worktrees(shop, 1)
     stack = listening_in(shop)
     try:
@@ -520,16 +575,20 @@ def test_check_live_names_the_other_checkout_that_holds_a_port(tmp_path: Path, s
     pid = r"python[0-9.]* \(pid \d+\)"
     held = re.escape(f"instance 0 of https://example.com/acme/shop.git at {os.path.realpath(shop)}")
     assert len(found) == 2, found
-    for message, port, service in zip(found, (8012, 8004), ("invoice", "web"), strict=True):
+    ports = (8012 + free_shift, 8004 + free_shift)
+    for message, port, service in zip(found, ports, ("invoice", "web"), strict=True):
         expected = f"port {port} of {service} is in use on this machine by {pid}, {held}"
         assert re.fullmatch(expected, message), message
 
 
-def test_check_live_in_an_instance_looks_at_its_own_ports(tmp_path: Path, state: Path) -> None:
-    shop = make_shop(tmp_path / "shop")
+@REAL_PORTS
+def test_check_live_in_an_instance_looks_at_its_own_ports(
+    tmp_path: Path, state: Path, free_shift: int
+) -> None:
+    shop = make_shop(tmp_path / "shop", shift=free_shift)
     env_of(shop)
     (second,) = worktrees(shop, 1)
-    env_of(second)
+    offset = int(env_of(second)["PORTREG_OFFSET"])
     stack = listening_in(shop)  # instance 0's stack is not this instance's business
     try:
         assert live_warnings(second) == []
@@ -540,9 +599,11 @@ def test_check_live_in_an_instance_looks_at_its_own_ports(tmp_path: Path, state:
             mine.communicate(timeout=30)
     finally:
         stack.communicate(timeout=30)
+    invoice, web = 8012 + free_shift, 8004 + free_shift
     assert [re.sub(r"by .*", "by ...", message) for message in found] == [
-        "port 8112 of invoice (this instance's, for 8012) is in use on this machine by ...",
-        "port 8104 of web (this instance's, for 8004) is in use on this machine by ...",
+        f"port {invoice + offset} of invoice (this instance's, for {invoice}) is in use on "
+        "this machine by ...",
+        f"port {web + offset} of web (this instance's, for {web}) is in use on this machine by ...",
     ]
 
 
@@ -551,19 +612,21 @@ LISTEN_ON_HOST = LISTEN.replace(
 )
 
 
+@REAL_PORTS
 def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
-    tmp_path: Path, state: Path
+    tmp_path: Path, state: Path, free_shift: int
 ) -> None:
-    shop = make_shop(tmp_path / "shop")
+    shop = make_shop(tmp_path / "shop", shift=free_shift)
     with (shop / "portreg.toml").open("a") as config:
         config.write('\n[instances]\nstrategy = "loopback"\n')
     git(shop, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "loopback")
     checkouts = [shop, *worktrees(shop, 2)]
     envs = [env_of(root) for root in checkouts]
+    web = str(8004 + free_shift)
     assert [(e["PORTREG_HOST"], e["WEB_PORT"], e.get("TILT_HOST")) for e in envs] == [
-        ("127.0.0.1", "8004", "127.0.0.1"),
-        ("127.0.0.2", "8004", "127.0.0.2"),
-        ("127.0.0.3", "8004", "127.0.0.3"),
+        ("127.0.0.1", web, "127.0.0.1"),
+        ("127.0.0.2", web, "127.0.0.2"),
+        ("127.0.0.3", web, "127.0.0.3"),
     ]
     stacks = [
         subprocess.Popen(
@@ -584,8 +647,8 @@ def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
     path = Path(portreg(checkouts[1], "instance", "kind-config").stdout.strip())
     mappings = yaml.safe_load(path.read_text())["nodes"][0]["extraPortMappings"]
     assert [(m["hostPort"], m["listenAddress"]) for m in mappings] == [
-        (8002, "127.0.0.2"),
-        (8003, "127.0.0.2"),
+        (8002 + free_shift, "127.0.0.2"),
+        (8003 + free_shift, "127.0.0.2"),
     ]
 
 
@@ -650,7 +713,7 @@ def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
             "variables": {},
             "created": "2026-01-01T00:00:00Z",
         }
-        for n in range(656)
+        for n in range(552)  # every block whose ports stay under 65536
     ]
     state.mkdir()
     (state / "instances.json").write_text(json.dumps({"version": 1, "instances": rows}))
@@ -673,7 +736,7 @@ def test_a_full_ledger_of_live_checkouts_is_one_line(tmp_path: Path, state: Path
             "variables": {},
             "created": "2026-01-01T00:00:00Z",
         }
-        for n in range(656)
+        for n in range(552)  # every block whose ports stay under 65536
     ]
     (second,) = worktrees(shop, 1)
     state.mkdir()

@@ -79,15 +79,24 @@ def _from_proc(ports: set[int], proc: Path, host: str = "") -> dict[int, str]:
     return {port: names.get(inode, "") for port, inode in inodes.items()}
 
 
-def listening(proc: Path = Path("/proc")) -> frozenset[int]:
-    """Every port something on this machine listens on (empty where /proc does not say)."""
-    found: set[int] = set()
+def listening(proc: Path = Path("/proc")) -> dict[int, frozenset[str]]:
+    """Every port something on this machine listens on, and the addresses ("" for every
+    address; empty where /proc does not say)."""
+    found: dict[int, frozenset[str]] = {}
     for name in ("tcp", "tcp6"):
         try:
-            found.update(parse_proc_net((proc / "net" / name).read_text()))
+            text = (proc / "net" / name).read_text()
         except OSError:
             continue
-    return frozenset(found)
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != LISTEN:
+                continue
+            address, _, port = fields[1].rpartition(":")
+            shown = "" if not address.strip("0") else _address(address) or f"[{address}]"
+            number = int(port, 16)
+            found[number] = found.get(number, frozenset()) | {shown}
+    return found
 
 
 def _bind_fails(port: int, host: str) -> bool:

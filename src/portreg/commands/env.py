@@ -7,6 +7,7 @@ file (``commands.instance.recorded``).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shlex
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("sh", "dotenv", "json")
 EXIT_CANNOT_RUN = 127  # as a shell says when a command is not found
+EXIT_NOT_RUNNABLE = 126  # ... and when it is found but cannot run
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     argv = list(args.argv)
     if argv[:1] == ["--"]:
         argv = argv[1:]
-    if not argv:
+    if not argv or not argv[0]:
         raise PortregError("no command to run", hint="portreg exec -- tilt up")
     import subprocess  # only exec runs a command: env, at every prompt, does not
 
@@ -57,10 +59,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         code = subprocess.run(argv, env=env, check=False).returncode
     except OSError as exc:
-        error = PortregError(f"cannot run {argv[0]}: {exc.strerror}", hint="is it installed?")
-        error.exit_code = EXIT_CANNOT_RUN
-        raise error from exc
+        raise cannot_run(argv[0], exc) from exc
     return 128 - code if code < 0 else code
+
+
+def cannot_run(name: str, exc: OSError) -> PortregError:
+    """Why ``name`` did not start, with a shell's exit code: 127 not found, 126 found but
+    not runnable (a folder, a file without its x bit)."""
+    if exc.errno == errno.ENOENT:
+        error = PortregError(f"cannot run {name}: {exc.strerror}", hint="is it installed?")
+    elif os.path.isdir(name):
+        error = PortregError(f"cannot run {name}: it is a folder", hint="name a command")
+    else:
+        error = PortregError(
+            f"cannot run {name}: {exc.strerror}", hint=f"is it executable? chmod +x {name}"
+        )
+    error.exit_code = EXIT_CANNOT_RUN if exc.errno == errno.ENOENT else EXIT_NOT_RUNNABLE
+    return error
 
 
 def add(sub: Subparsers) -> None:

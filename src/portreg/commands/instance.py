@@ -22,6 +22,7 @@ from portreg.errors import EXIT_OK, NotFoundError
 from portreg.io.workspace import Workspace
 from portreg.model import port_variable
 from portreg.model.instances import (
+    SHELL_NAME,
     TILT_UI_PORT,
     Block,
     InstanceError,
@@ -153,9 +154,17 @@ def pinned(facts: Facts) -> list[str]:
     return [
         f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
         "binds it (`portreg init --env-ports` takes it from the environment)"
+        if obs.variable is None
+        else f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} unless {obs.variable!r} "
+        "is set, a name no shell can set: every instance binds it (name it like INVOICE_PORT)"
         for obs in facts.observations
-        if obs.namespace == HOST and obs.target != "kind" and obs.variable is None
+        if obs.namespace == HOST and obs.target != "kind" and not _carried(obs.variable)
     ]
+
+
+def _carried(variable: str | None) -> bool:
+    """Does an environment variable a shell can set carry this port?"""
+    return variable is not None and SHELL_NAME.fullmatch(variable) is not None
 
 
 def wanted_block(registry: Registry, facts: Facts) -> Block:
@@ -169,7 +178,7 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
     for obs in facts.observations:
         if obs.namespace == HOST:
             base.add(obs.port)
-            if obs.variable is not None:
+            if obs.variable is not None and _carried(obs.variable):
                 variables.setdefault(obs.variable, obs.port)
     if any(target.name == "tilt" and target.files(ws) for target in registry.targets()):
         variables.setdefault("TILT_PORT", TILT_UI_PORT)
@@ -250,7 +259,8 @@ def main(args: argparse.Namespace) -> int:
             out("ℹ️  every instance's checkout is still here")
     elif action == "kind-config":
         facts = read_repo(registry)
-        out(str(write_kind_config(registry, record(registry, ledger, facts), facts)))
+        source = kind_source(registry, facts)  # before recording: a bad file changes nothing
+        out(str(write_kind_config(registry, record(registry, ledger, facts), source)))
     else:  # read the repo again: what it binds may have changed since the block was recorded
         facts = read_repo(registry)
         block = record(registry, ledger, facts)
@@ -300,21 +310,33 @@ def show_list(blocks: list[Block], output: str) -> None:
         out(f"{block.repo}  instance {block.instance}  +{block.offset}  {state}  {block.checkout}")
 
 
-def write_kind_config(registry: Registry, block: Block, facts: Facts) -> Path:
-    """The instance's kind config, outside the work tree; its path."""
-    from portreg.targets.kind import for_instance
-
+def kind_source(registry: Registry, facts: Facts) -> tuple[str, str]:
+    """The repo's kind config (its path and text) whose mappings an instance moves."""
     root = registry.settings.root
     kind_files = sorted({obs.path for obs in facts.observations if obs.target == "kind"})
     if not kind_files:
+        for problem in facts.unreadable:
+            if problem.path == facts.kind_config:
+                raise InstanceError(
+                    f"cannot read the kind config: {problem.message}",
+                    where=f"{problem.path}:{problem.line}" if problem.line else problem.path,
+                    hint="fix it: `portreg check` names what is wrong",
+                )
         raise NotFoundError(
             "this repo has no kind config with port mappings",
             where=str(root),
             hint="portreg instance kind-config moves a kind config's hostPorts",
         )
-    text = Workspace(root).read(root / kind_files[0]) or ""
+    return kind_files[0], Workspace(root).read(root / kind_files[0]) or ""
+
+
+def write_kind_config(registry: Registry, block: Block, source: tuple[str, str]) -> Path:
+    """The instance's kind config, outside the work tree; its path."""
+    from portreg.targets.kind import for_instance
+
+    path, text = source
     cluster = suffixed(dict(block.names).get("KIND_CLUSTER_NAME", "kind"), block.instance)
-    written = for_instance(text, kind_files[0], block.offset, block.host, cluster)
+    written = for_instance(text, path, block.offset, block.host, cluster)
     target = instance_folder(block) / "kind-config.yaml"
     write_private(target, written)
     return target

@@ -139,7 +139,7 @@ def _user_state_folder(root: str) -> str:
     )
     import hashlib  # a checkout outside git only: query and list never hash
 
-    name = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:32]
+    name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
     folder = os.path.join(base, "portreg", name)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)

@@ -20,6 +20,8 @@ STEP = 100  # strides are whole hundreds, so an instance's ports read as the com
 TILT_UI_PORT = 10350  # Tilt's web UI, bound by every `tilt up` (TILT_PORT moves it)
 STRATEGIES = ("offset", "loopback")
 LEDGER_VERSION = 1
+SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what `export NAME=...` can set
+LOOPBACK = re.compile(r"127(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
 
 
 class InstanceError(PortregError):
@@ -92,6 +94,15 @@ def block_from_json(raw: Any) -> Block:
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"an instance lacks or mistypes {exc}") from exc
+    for name, _value in block.variables + block.names:
+        if not SHELL_NAME.fullmatch(name):
+            raise ValueError(f"a variable name {name!r} is not a shell name")
+    if block.base and block.base[-1] + block.offset > 65535:
+        raise ValueError(f"an instance's ports run past 65535 ({block.base[-1]} + {block.offset})")
+    if block.host and not LOOPBACK.fullmatch(block.host):
+        raise ValueError(f"an instance's host {block.host!r} is not a loopback address")
+    if not block.checkout.startswith("/"):
+        raise ValueError(f"an instance's checkout {block.checkout!r} is not an absolute path")
     return block
 
 
@@ -122,15 +133,21 @@ def loopback(instance: int) -> str:
 
 
 class Machine(NamedTuple):
-    """What this machine rules out for a shifted port: the kernel's ephemeral range (its
-    outgoing connections take ports from it), the cluster's NodePort range, and the
-    ports something listens on now (a shifted block must be free when it is handed out)."""
+    """What this machine rules out for a new block: the kernel's ephemeral range (its
+    outgoing connections take ports from it), the cluster's NodePort range, and what
+    something listens on now: port -> the addresses, "" for every address (a block must
+    be free when it is handed out)."""
 
     ephemeral: tuple[int, int]
     node_ports: tuple[int, int]
-    listening: frozenset[int] = frozenset()
+    listening: Mapping[int, frozenset[str]] = {}
 
-    def rules_out(self, port: int) -> bool:
+    def rules_out(self, port: int, host: str = "") -> bool:
+        """A shifted port (``host`` ""): out of range, or anything listens on it. A port on
+        a loopback address of its own keeps its committed number: only a listener on
+        that address, or on every address, meets it."""
+        if host:
+            return not self.listening.get(port, frozenset()).isdisjoint((host, ""))
         return (
             not 1 <= port <= 65535
             or self.ephemeral[0] <= port <= self.ephemeral[1]
@@ -163,7 +180,8 @@ def choose(
         if any(port > 65535 for port in candidate.ports):
             continue
         fresh = number != keep
-        if number and fresh and any(machine.rules_out(port) for port in candidate.ports):
+        held = candidate.ports
+        if number and fresh and any(machine.rules_out(p, candidate.host) for p in held):
             continue
         if not any(block.clashes(candidate.ports, candidate.host) for block in others):
             return candidate

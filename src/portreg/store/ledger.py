@@ -11,11 +11,13 @@ from __future__ import annotations
 import binascii
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from portreg.errors import StoreConflictError
+from portreg.edit.shallow import require_shallow_json
+from portreg.errors import PortregError, StoreConflictError
 from portreg.io.files import fsync_folder, read_text, write_beside
 from portreg.io.lock import FileLock, git_dir
 from portreg.model.instances import LEDGER_VERSION, Block, InstanceError, block_from_json
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from portreg.config import Settings
 
 LOCK_TIMEOUT = 10.0
+DAMAGED_HINT = "delete it: `portreg instance` records this checkout again"
 LEDGER_ENV = "PORTREG_LEDGER"  # etcd://host:2379/key: a ledger shared by a CI host's jobs
 Change = Callable[[list[Block]], list[Block]]
 
@@ -51,12 +54,22 @@ def open_ledger(settings: Settings) -> Ledger:
 
 def state_folder() -> Path:
     """``$PORTREG_STATE_HOME``, else ``$XDG_STATE_HOME/portreg``, else
-    ``~/.local/state/portreg`` (the XDG base directory default)."""
+    ``~/.local/state/portreg`` (the XDG base directory default). A relative
+    ``$XDG_STATE_HOME`` is ignored, as the XDG spec says; a relative
+    ``$PORTREG_STATE_HOME`` is refused (the ledger would follow the current folder
+    into the checkout)."""
     own = os.environ.get("PORTREG_STATE_HOME")
     if own:
+        if not os.path.isabs(own):
+            raise InstanceError(
+                f"{own!r} is a relative path; the state folder must not move with the "
+                "current folder",
+                where="PORTREG_STATE_HOME",
+                hint="set it to an absolute path",
+            )
         return Path(own)
-    xdg = os.environ.get("XDG_STATE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "portreg"
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "state") / "portreg"
 
 
 class FileLedger:
@@ -68,15 +81,17 @@ class FileLedger:
         self.where = str(self.path)
 
     def read(self) -> list[Block]:
+        """The ledger's blocks (none when there is no file yet). Read as portreg reads a
+        config file: a FIFO, a folder or a file over its size is refused at once."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text(self.path)
+        except PortregError as exc:
             raise InstanceError(
-                f"cannot read the instance ledger: {exc}", where=self.where
+                f"cannot read the instance ledger: {exc.message}",
+                where=self.where,
+                hint=DAMAGED_HINT,
             ) from exc
-        return parse(text, self.where)
+        return [] if text is None else parse(text, self.where)
 
     def change(self, update: Change) -> list[Block]:
         """Apply ``update`` to the ledger under its lock; the ledger it wrote."""
@@ -93,26 +108,47 @@ class FileLedger:
             before = self.read()
             after = update(list(before))
             if after != before:
-                temp = write_beside(str(self.path), render(after))
-                os.replace(temp, self.path)
-                fsync_folder(str(self.folder))
+                self._write(render(after))
         return after
+
+    def _write(self, text: str) -> None:
+        """Replace the ledger whole; a symlinked ledger stays a symlink (the file it leads
+        to is changed). One error line when it cannot be written, no temp file left."""
+        target = os.path.realpath(self.path)
+        temp = None
+        try:
+            temp = write_beside(target, text)
+            os.replace(temp, target)
+        except OSError as exc:
+            if temp is not None and os.path.lexists(temp):
+                os.unlink(temp)
+            raise InstanceError(
+                f"cannot write the instance ledger: {exc.strerror}",
+                where=self.where,
+                hint="set PORTREG_STATE_HOME to a writable folder",
+            ) from exc
+        fsync_folder(os.path.dirname(target))
 
 
 def parse(text: str, where: str) -> list[Block]:
     """The ledger's blocks; one error line when it is not a ledger."""
-    hint = "delete it: `portreg instance` records this checkout again"
     try:
+        require_shallow_json(text, where)
         document = json.loads(text)
-        if not isinstance(document, dict) or document.get("version") != LEDGER_VERSION:
+        version = document.get("version") if isinstance(document, dict) else None
+        if isinstance(version, bool) or version != LEDGER_VERSION:
             raise ValueError(f"not a version {LEDGER_VERSION} ledger")
         rows = document.get("instances")
         if not isinstance(rows, list):
             raise ValueError("no list of instances")
         return [block_from_json(row) for row in rows]
+    except PortregError as exc:
+        raise InstanceError(
+            f"the instance ledger is damaged: {exc.message}", where=where, hint=DAMAGED_HINT
+        ) from exc
     except ValueError as exc:
         raise InstanceError(
-            f"the instance ledger is damaged: {exc}", where=where, hint=hint
+            f"the instance ledger is damaged: {exc}", where=where, hint=DAMAGED_HINT
         ) from exc
 
 
@@ -182,11 +218,17 @@ def _origin(config: str) -> str:
     return ""
 
 
+_UNPLAIN = re.compile(r"[^A-Za-z0-9._-]+")
+
+
 def instance_folder(block: Block) -> Path:
     """Where an instance's own files live (its kubeconfig, its kind config): under the
     state folder, outside every work tree."""
-    digest = f"{binascii.crc32(block.checkout.encode()):08x}"  # hashlib: 5 M instructions
-    return state_folder() / "instances" / f"{Path(block.checkout).name}-{digest}"
+    digest = f"{binascii.crc32(os.fsencode(block.checkout)):08x}"  # hashlib: 5 M instructions
+    # the checkout's name as plain characters: it goes into KUBECONFIG, and a newline or
+    # a `$` in a dotenv line (or bytes that are not UTF-8) would break the line
+    plain = _UNPLAIN.sub("-", Path(block.checkout).name).strip("-") or "checkout"
+    return state_folder() / "instances" / f"{plain}-{digest}"
 
 
 def write_private(path: Path, text: str) -> None:
