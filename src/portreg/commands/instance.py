@@ -39,7 +39,7 @@ from portreg.store.ledger import (
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from portreg.api import Registry
     from portreg.check.facts import Facts
@@ -246,13 +246,10 @@ def main(args: argparse.Namespace) -> int:
         show_list(ledger.read(), args.output)
     elif action == "release":
         checkout = checkout_of(registry)
-        before = ledger.read()
-        ledger.change(lambda blocks: [b for b in blocks if b.checkout != checkout])
-        held = [b for b in before if b.checkout == checkout]
+        held = dropped(ledger, lambda block: block.checkout == checkout)
         out(f"✅ Released instance {held[0].instance}" if held else "ℹ️  no instance here")
     elif action == "prune":
-        pruned = [b for b in ledger.read() if gone(b)]
-        ledger.change(lambda blocks: [b for b in blocks if not gone(b)])
+        pruned = dropped(ledger, gone)
         for block in pruned:
             out(f"✅ Pruned instance {block.instance} of {block.repo} ({block.checkout}: gone)")
         if not pruned:
@@ -269,6 +266,19 @@ def main(args: argparse.Namespace) -> int:
             for warning in pinned(facts):
                 err(warning)
     return EXIT_OK
+
+
+def dropped(ledger: Ledger, unwanted: Callable[[Block], bool]) -> list[Block]:
+    """Remove the blocks ``unwanted`` picks, under the ledger's lock: those it removed (as
+    the ledger held them then, not as an earlier read saw them)."""
+    removed: list[Block] = []
+
+    def update(blocks: list[Block]) -> list[Block]:
+        removed[:] = [block for block in blocks if unwanted(block)]
+        return [block for block in blocks if not unwanted(block)]
+
+    ledger.change(update)
+    return removed
 
 
 def show(block: Block, registry: Registry, output: str) -> None:
