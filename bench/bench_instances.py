@@ -101,6 +101,8 @@ def contention_round(trees: list[Path], state: Path) -> float:
 
 
 def main() -> None:
+    src = Path(__file__).resolve().parent.parent / "src"
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(src)], check=True)  # as installed
     with tempfile.TemporaryDirectory() as temp:
         repo = Path(temp, "repo")
         build_repo(repo)

@@ -9,7 +9,6 @@ root, so the name is often unknown. Elsewhere: try to bind each port.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -100,6 +99,8 @@ def listening(proc: Path = Path("/proc")) -> dict[int, frozenset[str]]:
 
 
 def _bind_fails(port: int, host: str) -> bool:
+    import socket  # where /proc does not say: socket builds its enums at import (5 ms)
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))

@@ -141,9 +141,12 @@ def this_machine(node_ports: tuple[int, int]) -> Machine:
 
 
 def read_repo(registry: Registry) -> Facts:
-    from portreg.commands.engine import read
+    """Every binding the repo's files hold, read as ``check`` reads them (its rules,
+    which an instance does not need, are not loaded)."""
+    from portreg.check import scan
 
-    return read(registry, Workspace(registry.settings.root))
+    settings = registry.settings
+    return scan.read(settings, registry.store, registry.targets(), Workspace(settings.root))
 
 
 def pinned(facts: Facts) -> list[str]:
