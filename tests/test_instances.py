@@ -751,3 +751,20 @@ def test_a_full_ledger_of_live_checkouts_is_one_line(tmp_path: Path, state: Path
         "`portreg instance list` shows who holds the rest)\n"
     )
     assert (state / "instances.json").read_text() == text
+
+
+def test_instance_list_and_prune_run_in_any_folder(tmp_path: Path, state: Path) -> None:
+    """They are about the machine, not one repo: no repo around the folder is needed."""
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [*PORTREG, "instance", *args]
+        return subprocess.run(argv, cwd=elsewhere, capture_output=True, text=True, check=True)
+
+    rows = json.loads(run("list", "-o", "json").stdout)
+    assert [(r["checkout"], r["instance"]) for r in rows] == [(os.path.realpath(shop), 0)]
+    assert run("prune").stdout == "ℹ️  every instance's checkout is still here\n"
+    assert not list(elsewhere.iterdir())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.commands import add_output, command, err, open_registry, out
+from portreg.config import Settings
 from portreg.errors import EXIT_OK, NotFoundError
 from portreg.io.workspace import Workspace
 from portreg.model import port_variable
@@ -241,22 +242,19 @@ def variables(block: Block, registry: Registry) -> dict[str, str]:
 # ------------------------------------------------------------------ the command
 
 
+MACHINE_WIDE = ("list", "prune")  # every repo's instances: asked from anywhere
+
+
 def main(args: argparse.Namespace) -> int:
+    action = args.action
+    if action in MACHINE_WIDE:
+        return machine_wide(action, args.output)
     registry = open_registry(args)
     ledger = ledger_of(registry)
-    action = args.action
-    if action == "list":
-        show_list(ledger.read(), args.output)
-    elif action == "release":
+    if action == "release":
         checkout = checkout_of(registry)
         held = dropped(ledger, lambda block: block.checkout == checkout)
         out(f"✅ Released instance {held[0].instance}" if held else "ℹ️  no instance here")
-    elif action == "prune":
-        pruned = dropped(ledger, gone)
-        for block in pruned:
-            out(f"✅ Pruned instance {block.instance} of {block.repo} ({block.checkout}: gone)")
-        if not pruned:
-            out("ℹ️  every instance's checkout is still here")
     elif action == "kind-config":
         facts = read_repo(registry)
         source = kind_source(registry, facts)  # before recording: a bad file changes nothing
@@ -268,6 +266,21 @@ def main(args: argparse.Namespace) -> int:
         if block.instance:
             for warning in pinned(facts):
                 err(warning)
+    return EXIT_OK
+
+
+def machine_wide(action: str, output: str) -> int:
+    """``instance list`` and ``instance prune``: the machine's ledger, in any folder (an
+    etcd ledger's TLS and credentials from the defaults: no repo is read)."""
+    ledger = open_ledger(Settings(root=Path.cwd()))
+    if action == "list":
+        show_list(ledger.read(), output)
+        return EXIT_OK
+    pruned = dropped(ledger, gone)
+    for block in pruned:
+        out(f"✅ Pruned instance {block.instance} of {block.repo} ({block.checkout}: gone)")
+    if not pruned:
+        out("ℹ️  every instance's checkout is still here")
     return EXIT_OK
 
 
