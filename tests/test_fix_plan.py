@@ -181,3 +181,14 @@ def test_a_contested_port_goes_to_the_service_the_most_files_name():
 def test_infrastructure_outside_the_range_is_never_adopted():
     postgres = Observation("kind", "kind-config.yaml", 5, 5433, "hostPort", "port", "postgres")
     assert plan_reconcile(make({}, postgres)).moves == []
+
+
+def test_the_ephemeral_range_is_the_kernels_else_linuxs_default(tmp_path: Path):
+    from portreg.check.live import ephemeral_range
+
+    assert ephemeral_range(tmp_path) == (32768, 60999)
+    (tmp_path / "sys/net/ipv4").mkdir(parents=True)
+    (tmp_path / "sys/net/ipv4/ip_local_port_range").write_text("40000\t50000\n")
+    assert ephemeral_range(tmp_path) == (40000, 50000)
+    (tmp_path / "sys/net/ipv4/ip_local_port_range").write_text("garbage\n")
+    assert ephemeral_range(tmp_path) == (32768, 60999)

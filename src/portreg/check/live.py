@@ -98,6 +98,21 @@ def listening(proc: Path = Path("/proc")) -> dict[int, frozenset[str]]:
     return found
 
 
+EPHEMERAL = (32768, 60999)  # Linux's default ip_local_port_range
+
+
+def ephemeral_range(proc: Path = Path("/proc")) -> tuple[int, int]:
+    """The ports the kernel hands outgoing connections (Linux's default where /proc does
+    not say)."""
+    try:
+        low, high = (
+            int(part) for part in (proc / "sys/net/ipv4/ip_local_port_range").read_text().split()
+        )
+    except (OSError, ValueError):
+        return EPHEMERAL
+    return low, high
+
+
 def _bind_fails(port: int, host: str) -> bool:
     import socket  # where /proc does not say: socket builds its enums at import (5 ms)
 

@@ -59,13 +59,11 @@ def checkout_of(registry: Registry) -> str:
 
 
 def ledger_of(registry: Registry) -> Ledger:
-
     return open_ledger(registry.settings)
 
 
 def recorded(registry: Registry, ledger: Ledger) -> Block | None:
     """This checkout's block as recorded, if it still covers every registered service."""
-
     checkout = checkout_of(registry)
     mine = next((b for b in ledger.read() if b.checkout == checkout), None)
     if mine is None:
@@ -92,7 +90,6 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
     """Read the repo (unless ``facts`` is what it read), then place this checkout's block
     under the ledger's lock (keeping its instance number when it is still clear); reclaim
     the instances of checkouts that are gone when no block could be found otherwise."""
-
     wanted = wanted_block(registry, facts or read_repo(registry))
     strategy = registry.settings.instances.strategy
 
@@ -114,7 +111,6 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
 
 
 def _same_birth(placed: Block, mine: Block) -> Block:
-
     return placed._replace(created=mine.created)
 
 
@@ -123,22 +119,12 @@ def gone(block: Block) -> bool:
     return not os.path.lexists(os.path.join(block.checkout, ".git"))
 
 
-EPHEMERAL = (32768, 60999)  # Linux's default ip_local_port_range
-
-
 def this_machine(node_ports: tuple[int, int]) -> Machine:
     """What rules a shifted port out here: the kernel's ephemeral range, the cluster's
     NodePort range, and every port something listens on now."""
-    from portreg.check.live import listening
+    from portreg.check.live import ephemeral_range, listening
 
-    ephemeral = EPHEMERAL
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
-            low, high = (int(part) for part in handle.read().split())
-        ephemeral = (low, high)
-    except (OSError, ValueError):
-        pass
-    return Machine(ephemeral, node_ports, listening())
+    return Machine(ephemeral_range(), node_ports, listening())
 
 
 def read_repo(registry: Registry) -> Facts:
