@@ -285,6 +285,26 @@ def test_exec_runs_the_command_in_the_instance_and_returns_its_code(
 # ---------------------------------------------------------------- at once, for real
 
 
+def all_listening(checkouts: list[Path], script: str) -> list[str]:
+    """Each checkout's stack (``script`` under ``portreg exec``) started at once; what each
+    said once it held its ports (a failed one's error instead), then all stopped."""
+    stacks = [
+        subprocess.Popen(
+            [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for root in checkouts
+    ]
+    try:
+        said = [p.stdout.readline() if p.stdout else "" for p in stacks]
+    finally:
+        errors = [p.communicate(timeout=30)[1] for p in stacks]
+    return [line or error for line, error in zip(said, errors, strict=True)]
+
+
 @REAL_PORTS
 def test_worktrees_asking_at_once_get_blocks_that_all_listen_at_once(
     tmp_path: Path, state: Path, free_shift: int
@@ -297,22 +317,7 @@ def test_worktrees_asking_at_once_get_blocks_that_all_listen_at_once(
     envs = [json.loads(p.communicate(timeout=120)[0]) for p in asking]
     assert sorted(int(e["PORTREG_INSTANCE"]) for e in envs) == [0, 1, 2, 3]
     assert_disjoint([shifted(b) for b in blocks(state)])
-    listeners = [
-        subprocess.Popen(
-            [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", LISTEN],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for root in checkouts
-    ]
-    try:
-        ready = [p.stdout.readline() if p.stdout else "" for p in listeners]
-        assert ready == ["ok 3\n"] * 4, [p.stderr.read() for p in listeners if p.poll()]
-    finally:
-        for process in listeners:
-            process.communicate(timeout=30)
+    assert all_listening(checkouts, LISTEN) == ["ok 3\n"] * 4
 
 
 def test_twenty_processes_in_ten_worktrees_get_ten_distinct_blocks(
@@ -628,22 +633,7 @@ def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
         ("127.0.0.2", web, "127.0.0.2"),
         ("127.0.0.3", web, "127.0.0.3"),
     ]
-    stacks = [
-        subprocess.Popen(
-            [*PORTREG, "--root", str(root), "exec", "--", sys.executable, "-c", LISTEN_ON_HOST],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for root in checkouts
-    ]
-    try:
-        ready = [p.stdout.readline() if p.stdout else "" for p in stacks]
-        assert ready == ["ok 3\n"] * 3, [p.stderr.read() for p in stacks if p.poll()]
-    finally:
-        for process in stacks:
-            process.communicate(timeout=30)
+    assert all_listening(checkouts, LISTEN_ON_HOST) == ["ok 3\n"] * 3
     path = Path(portreg(checkouts[1], "instance", "kind-config").stdout.strip())
     mappings = yaml.safe_load(path.read_text())["nodes"][0]["extraPortMappings"]
     assert [(m["hostPort"], m["listenAddress"]) for m in mappings] == [

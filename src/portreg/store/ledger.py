@@ -98,11 +98,7 @@ class FileLedger:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InstanceError(
-                f"cannot create the state folder: {exc.strerror}",
-                where=str(self.folder),
-                hint="set PORTREG_STATE_HOME to a writable folder",
-            ) from exc
+            raise unwritable("cannot create the state folder", exc, str(self.folder)) from exc
         lock = FileLock(self.folder / "instances.lock", LOCK_TIMEOUT, self.where)
         with lock.held():
             before = self.read()
@@ -122,11 +118,7 @@ class FileLedger:
         except OSError as exc:
             if temp is not None and os.path.lexists(temp):
                 os.unlink(temp)
-            raise InstanceError(
-                f"cannot write the instance ledger: {exc.strerror}",
-                where=self.where,
-                hint="set PORTREG_STATE_HOME to a writable folder",
-            ) from exc
+            raise unwritable("cannot write the instance ledger", exc, self.where) from exc
         fsync_folder(os.path.dirname(target))
 
 
@@ -237,8 +229,11 @@ def write_private(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(write_beside(str(path), text), path)
     except OSError as exc:
-        raise InstanceError(
-            f"cannot write {path.name}: {exc.strerror}",
-            where=str(path.parent),
-            hint="set PORTREG_STATE_HOME to a writable folder",
-        ) from exc
+        raise unwritable(f"cannot write {path.name}", exc, str(path.parent)) from exc
+
+
+def unwritable(what: str, exc: OSError, where: str) -> InstanceError:
+    """The one line for a state folder portreg cannot write."""
+    return InstanceError(
+        f"{what}: {exc.strerror}", where=where, hint="set PORTREG_STATE_HOME to a writable folder"
+    )
