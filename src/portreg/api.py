@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from portreg.config import Settings, load_settings
 from portreg.errors import (
@@ -47,8 +46,7 @@ if TYPE_CHECKING:  # keeps start-up free of target imports (and query of the pla
     from portreg.targets.base import Observation
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The result of a writing command: what changed (or would, with ``dry_run``)."""
 
     assignment: Assignment | None

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from portreg.config import discovery, formula
 from portreg.config.discovery import DEFAULT_REGISTRY
@@ -216,8 +216,7 @@ def _services(key: str, value: Any) -> tuple[str, ...]:
     return names
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """A config key, declared once beside its field (which holds its default): its TOML
     name, how its value is checked, its one-line comment (above the key in the README's
     configuration block and in the ``portreg.toml`` init writes), what more the README

@@ -8,15 +8,14 @@ Nothing here writes to disk; ``io.transaction.apply_edits`` does that.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from portreg.errors import FileEditError
 from portreg.io.files import RealPaths, glob_files, read_text
 
 
-@dataclass(frozen=True)
-class FileEdit:
+class FileEdit(NamedTuple):
     """One file's text before and after a command (``before`` is None for a new file,
     ``after`` None for a file the command deletes).
 

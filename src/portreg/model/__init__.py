@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from portreg.config import SERVICE_LABEL, Settings
 from portreg.config.formula import formula_text
@@ -101,8 +101,7 @@ def port_variable(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") + "_PORT"
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     """One service's port and NodePort: what the registry says its files should hold."""
 
     service: str
