@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from portreg.check.facts import Claim, Facts
 from portreg.check.rules import (
@@ -95,7 +95,7 @@ def plan_reconcile(facts: Facts, only: frozenset[str] | None = None) -> Step:
         reason = _keep_reason(facts, plan.state, wanted) or _lost_to(keepers, candidate)
         if reason:
             taken = facts.taken_by_others(service) | plan.taken() | set(keepers)
-            lowest = replace(plan.state, next_port=None)  # the lowest free, not next_port's
+            lowest = plan.state._replace(next_port=None)  # the lowest free, not next_port's
             port = allocate(facts.settings, lowest, taken)
             plan.messages.append(f"➕ Adopted '{service}' on port {port} ({reason})")
         else:
@@ -235,7 +235,7 @@ def _record_reserved(facts: Facts, plan: Step) -> None:
     """PR025: portreg.toml's ``reserved`` goes into the registry's ``reserved_ports``."""
     if any(True for _hit in reserved_drift(facts)):
         declared = tuple(sorted(set(facts.settings.reserved or ())))
-        plan.state = replace(plan.state, reserved_ports=declared)
+        plan.state = plan.state._replace(reserved_ports=declared)
         plan.messages.append(f"🔧 Recorded portreg.toml's reserved ports {list(declared)}")
 
 

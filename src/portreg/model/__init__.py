@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from portreg.config import SERVICE_LABEL, Settings
@@ -117,14 +117,14 @@ class Assignment(NamedTuple):
         return placeholders(self.service, self.port, self.node_port)
 
 
-@dataclass(frozen=True)
-class RegistryState:
-    """One version of the registry document. ``document`` keeps unknown keys and key order."""
+class RegistryState(NamedTuple):
+    """One version of the registry document. ``document`` keeps unknown keys and key order.
+    (Never changed in place: each change is a new state, so the empty defaults are safe.)"""
 
-    assignments: Mapping[str, int] = field(default_factory=dict)
+    assignments: Mapping[str, int] = MappingProxyType({})
     reserved_ports: tuple[int, ...] = ()
     next_port: int | None = None
-    document: Mapping[str, Any] = field(default_factory=dict)
+    document: Mapping[str, Any] = MappingProxyType({})
 
     def port_of(self, service: str) -> int | None:
         return self.assignments.get(service)
@@ -137,11 +137,11 @@ class RegistryState:
         assignments[service] = port
         # one past the port, except past the last TCP port: parse_registry would refuse it
         hint = min(max(self.next_port or 0, port + 1), MAX_PORT)
-        return replace(self, assignments=assignments, next_port=hint)
+        return self._replace(assignments=assignments, next_port=hint)
 
     def without(self, service: str) -> RegistryState:
         assignments = {s: p for s, p in self.assignments.items() if s != service}
-        return replace(self, assignments=assignments)
+        return self._replace(assignments=assignments)
 
     def duplicates(self) -> dict[int, list[str]]:
         """Ports held by more than one service (a hand-edited or badly merged file)."""
