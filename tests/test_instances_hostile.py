@@ -368,3 +368,21 @@ def test_kind_config_of_a_kind_file_it_cannot_read_names_the_file_not_none(
         "twice in one mapping (fix it: `portreg check` names what is wrong)\n"
     )
     assert tree(tmp_path) == before  # the instance is not recorded either
+
+
+def test_one_state_folder_holds_the_ledger_and_the_lock_of_a_checkout_outside_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PORTREG_STATE_HOME moves all of portreg's state: the instance ledger, and the
+    lock and journal of a checkout that is not in git."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("PORTREG_STATE_HOME", str(state))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "portreg.toml").write_text("first-port = 8001\nlast-port = 8999\n")
+    (plain / "scripts").mkdir()
+    run = portreg(plain, "assign", "invoice", check=False)
+    assert run.returncode == 0, run.stderr
+    locks = [path.relative_to(state).parts[-1] for path in state.rglob("portreg.lock")]
+    assert locks == ["portreg.lock"]
+    assert not list(Path(os.environ["XDG_STATE_HOME"]).rglob("portreg.lock"))

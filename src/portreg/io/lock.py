@@ -131,22 +131,39 @@ def _worktree_git_dir(root: str, dot_git: str) -> str | None:
     return git_dir if os.path.isfile(os.path.join(git_dir, "HEAD")) else None
 
 
-def _user_state_folder(root: str) -> str:
-    """``$XDG_STATE_HOME/portreg/<checkout>`` (default ``~/.local/state``), made private."""
+def user_state_home() -> str:
+    """portreg's folder of the user's state (the instance ledger, the lock of a checkout
+    outside git): ``$PORTREG_STATE_HOME``, else ``$XDG_STATE_HOME/portreg``, else
+    ``~/.local/state/portreg``. A relative ``$XDG_STATE_HOME`` is ignored, as the XDG
+    spec says; a relative ``$PORTREG_STATE_HOME`` is refused (the state would follow
+    the current folder into a checkout)."""
+    own = os.environ.get("PORTREG_STATE_HOME")
+    if own:
+        if not os.path.isabs(own):
+            raise StoreError(
+                f"{own!r} is a relative path; the state folder must not move with the "
+                "current folder",
+                where="PORTREG_STATE_HOME",
+                hint="set it to an absolute path",
+            )
+        return own
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "portreg")
 
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
+
+def _user_state_folder(root: str) -> str:
+    """``<user_state_home>/<checkout>``, made private."""
     import hashlib  # a checkout outside git only: query and list never hash
 
     name = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:32]
-    folder = os.path.join(base, "portreg", name)
+    folder = os.path.join(user_state_home(), name)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"cannot create portreg's state folder {folder}: {exc.strerror}",
-            hint="set XDG_STATE_HOME to a writable folder",
+            hint="set PORTREG_STATE_HOME to a writable folder",
         ) from exc
     return folder
 

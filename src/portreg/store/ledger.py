@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from portreg.edit.shallow import require_shallow_json
 from portreg.errors import PortregError, StoreConflictError
 from portreg.io.files import fsync_folder, read_text, write_beside
-from portreg.io.lock import FileLock, git_dir
+from portreg.io.lock import FileLock, git_dir, user_state_home
 from portreg.model.instances import LEDGER_VERSION, Block, InstanceError, block_from_json
 
 if TYPE_CHECKING:
@@ -53,23 +53,8 @@ def open_ledger(settings: Settings) -> Ledger:
 
 
 def state_folder() -> Path:
-    """``$PORTREG_STATE_HOME``, else ``$XDG_STATE_HOME/portreg``, else
-    ``~/.local/state/portreg`` (the XDG base directory default). A relative
-    ``$XDG_STATE_HOME`` is ignored, as the XDG spec says; a relative
-    ``$PORTREG_STATE_HOME`` is refused (the ledger would follow the current folder
-    into the checkout)."""
-    own = os.environ.get("PORTREG_STATE_HOME")
-    if own:
-        if not os.path.isabs(own):
-            raise InstanceError(
-                f"{own!r} is a relative path; the state folder must not move with the "
-                "current folder",
-                where="PORTREG_STATE_HOME",
-                hint="set it to an absolute path",
-            )
-        return Path(own)
-    xdg = os.environ.get("XDG_STATE_HOME", "")
-    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "state") / "portreg"
+    """portreg's folder of the user's state (``io.lock.user_state_home``)."""
+    return Path(user_state_home())
 
 
 class FileLedger:
