@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -348,20 +348,28 @@ def test_another_repo_with_the_same_ports_gets_blocks_of_its_own(
     assert_disjoint([shifted(b) for b in blocks(state)])
 
 
-def test_a_process_killed_while_allocating_leaves_the_ledger_whole(
-    tmp_path: Path, state: Path
-) -> None:
-    shop = make_shop(tmp_path / "shop")
-    checkouts = worktrees(shop, 8)
+def ask_and_kill_half(checkouts: list[Path]) -> set[str]:
+    """Each checkout asks for its instance at once; every other one is killed (SIGKILL)
+    on the way, a little later each time. The checkouts whose process finished."""
     asking = [spawn(root, "instance") for root in checkouts]
     for index, process in enumerate(asking[::2]):
         time.sleep(0.05 * index)
         process.send_signal(signal.SIGKILL)
     for process in asking:
         process.communicate(timeout=120)
-    survivors = [root for root, p in zip(checkouts, asking, strict=True) if p.returncode == 0]
+    return {
+        os.path.realpath(r) for r, p in zip(checkouts, asking, strict=True) if p.returncode == 0
+    }
+
+
+def test_a_process_killed_while_allocating_leaves_the_ledger_whole(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    checkouts = worktrees(shop, 8)
+    survivors = ask_and_kill_half(checkouts)
     held = blocks(state)  # parses: whole
-    assert {os.path.realpath(r) for r in survivors} <= {b["checkout"] for b in held}
+    assert survivors <= {b["checkout"] for b in held}
     assert_disjoint([shifted(b) for b in held])
     assert not [p for p in state.iterdir() if p.name.endswith(".tmp")]
     # everyone asks again: the killed ones get blocks now, and still none overlaps
@@ -685,17 +693,14 @@ def test_the_readme_worked_example_is_what_portreg_prints(tmp_path: Path, state:
     assert shown[:1] + shown[2:5] + shown[6:] == expected[:1] + expected[2:5] + expected[6:]
 
 
-def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
-    tmp_path: Path, state: Path
-) -> None:
-    """Every block this repo could take is held by checkouts deleted since: the next
-    allocation reclaims them rather than failing."""
-    shop = make_shop(tmp_path / "shop")
+def every_block(repo: str, checkout: Callable[[int], str]) -> list[dict[str, object]]:
+    """Ledger rows holding every block the shop could take (each whose ports stay under
+    65536), in ``repo``, the n-th in ``checkout(n)``."""
     base = [5432, 8002, 8003, 8004, 8012, 10350]
-    rows = [
+    return [
         {
-            "repo": "https://example.com/old/gone.git",
-            "checkout": f"{tmp_path}/deleted-{n}",
+            "repo": repo,
+            "checkout": checkout(n),
             "instance": n,
             "offset": n * 100,
             "host": "",
@@ -703,8 +708,17 @@ def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
             "variables": {},
             "created": "2026-01-01T00:00:00Z",
         }
-        for n in range(552)  # every block whose ports stay under 65536
+        for n in range(552)
     ]
+
+
+def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
+    tmp_path: Path, state: Path
+) -> None:
+    """Every block this repo could take is held by checkouts deleted since: the next
+    allocation reclaims them rather than failing."""
+    shop = make_shop(tmp_path / "shop")
+    rows = every_block("https://example.com/old/gone.git", lambda n: f"{tmp_path}/deleted-{n}")
     state.mkdir()
     (state / "instances.json").write_text(json.dumps({"version": 1, "instances": rows}))
     env = env_of(shop)
@@ -714,20 +728,7 @@ def test_a_full_ledger_reclaims_the_instances_of_checkouts_that_are_gone(
 
 def test_a_full_ledger_of_live_checkouts_is_one_line(tmp_path: Path, state: Path) -> None:
     shop = make_shop(tmp_path / "shop")
-    base = [5432, 8002, 8003, 8004, 8012, 10350]
-    rows = [
-        {
-            "repo": "https://example.com/other/repo.git",
-            "checkout": str(shop),  # still here: nothing to reclaim
-            "instance": n,
-            "offset": n * 100,
-            "host": "",
-            "base": base,
-            "variables": {},
-            "created": "2026-01-01T00:00:00Z",
-        }
-        for n in range(552)  # every block whose ports stay under 65536
-    ]
+    rows = every_block("https://example.com/other/repo.git", lambda n: str(shop))  # still here
     (second,) = worktrees(shop, 1)
     state.mkdir()
     text = json.dumps({"version": 1, "instances": rows})

@@ -5,17 +5,14 @@ the way, never get overlapping blocks."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from test_instances import assert_disjoint, host_ports, make_shop, worktrees
+from test_instances import ask_and_kill_half, assert_disjoint, host_ports, make_shop, worktrees
 
 if TYPE_CHECKING:
     from etcd_util import EtcdCluster
@@ -79,16 +76,8 @@ def test_a_process_killed_while_allocating_on_etcd_leaves_the_ledger_whole(
 ) -> None:
     shop = make_shop(tmp_path / "shop")
     checkouts = worktrees(shop, 6)
-    asking = [spawn(root, "instance") for root in checkouts]
-    for index, process in enumerate(asking[::2]):
-        time.sleep(0.05 * index)
-        process.send_signal(signal.SIGKILL)
-    for process in asking:
-        process.communicate(timeout=120)
+    survivors = ask_and_kill_half(checkouts)
     held = stored(etcd_server, ledger)
-    survivors = {
-        os.path.realpath(r) for r, p in zip(checkouts, asking, strict=True) if p.returncode == 0
-    }
     assert survivors <= {b["checkout"] for b in held}
     again = [spawn(root, "env", "-o", "json") for root in checkouts]
     envs = [json.loads(p.communicate(timeout=120)[0]) for p in again]
