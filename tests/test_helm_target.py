@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from portreg.config import HelmSettings, Settings
 from portreg.config.detect import SEED_SET, SEED_VALUES
+from portreg.config.record import replace
 from portreg.errors import FileEditError
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment

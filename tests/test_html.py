@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pytest
 
 from portreg.commands.export_html import build_map, render_html
 from portreg.config import Settings
+from portreg.config.record import replace
 from portreg.model import parse_registry
 
 from conftest import CliRunner

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
 from portreg.config import Settings
 from portreg.config.kinds import CLUSTER, KINDS, VALUES, kind_of
+from portreg.config.record import Record, setting
 from portreg.errors import Problem
 from portreg.model import RegistryState, reserved_ports
 from portreg.targets.base import EVERYWHERE, HOST, Observation, overlap, run_together
@@ -23,8 +23,7 @@ REGISTRY = "registry"
 GOVERNED_ROLES = frozenset({"port", "node_port", "container_port"})  # "other" is only read
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """A port held by someone somewhere: a registry entry or a file's host port."""
 
     holder: str  # a service name, or a description of an unnamed entry
@@ -62,14 +61,13 @@ class Claim:
         return run_together(self.group, other.group) and overlap(self.address, other.address)
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(Record):
     settings: Settings
     state: RegistryState
     registry_path: str
     registry_text: str | None = None
     observations: tuple[Observation, ...] = ()
-    values_files: Mapping[str, str] = field(default_factory=dict)  # service -> values file
+    values_files: Mapping[str, str] = setting(default_factory=dict)  # service -> values file
     kind_config: str | None = None  # the kind-config path, when the file exists
     config_path: str | None = None
     config_text: str | None = None

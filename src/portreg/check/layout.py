@@ -6,13 +6,14 @@ ports its bindings call for (``config.choose``), read as ``check`` reads them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from portreg.check.scan import read
 from portreg.config import Settings, settings_from_table
 from portreg.config.choose import HostPort, choose_ports
 from portreg.config.detect import SEED_VALUES, env_files
+from portreg.config.record import replace
 from portreg.errors import PortregError
 from portreg.io.listing import repo_files
 from portreg.io.workspace import Workspace

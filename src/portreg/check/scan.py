@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.check.facts import Facts
 from portreg.config import Settings
+from portreg.config.record import replace
 from portreg.errors import PortregError, Problem
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace

@@ -10,7 +10,7 @@ the targets turn the plan into comment-preserving, all-or-nothing edits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ParamSpec
 
 from portreg.api import Outcome, Registry
@@ -21,6 +21,7 @@ from portreg.check.ignore import Ignores
 from portreg.check.live import Here
 from portreg.config import Settings
 from portreg.config.kinds import VALUES, named
+from portreg.config.record import replace
 from portreg.errors import FileEditError, PortregError, Problem
 from portreg.io.workspace import Workspace
 from portreg.model import Assignment, RegistryState

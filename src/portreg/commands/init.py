@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from portreg.commands import (
 )
 from portreg.config import Settings, found_layout, load_settings, settings_from_table, written_table
 from portreg.config.discovery import CONFIG_FILE
+from portreg.config.record import replace
 from portreg.config.reference import render_config
 from portreg.edit.toml import set_keys
 from portreg.errors import EXIT_OK, PortregError

@@ -1,7 +1,7 @@
 """Configuration: discovery of the repo root and ``portreg.toml``, and a frozen Settings.
 
 Every key is optional. Each is declared once, as its settings field: the default, and
-in the field's metadata (``config_key(...)``) its TOML name, its validator and the comment
+in the field's ``key`` (``config_key(...)``) its TOML name, its validator and the comment
 the README's configuration block shows (``reference()`` renders that block; a test
 holds the README to it). Validation errors read ``key: what is wrong``.
 """
@@ -12,13 +12,13 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from portreg.config import discovery, formula
 from portreg.config.discovery import DEFAULT_REGISTRY
 from portreg.config.kinds import KINDS
+from portreg.config.record import Field, Record, fields_of, has_field, replace, setting
 from portreg.config.templates import PLACEHOLDER, PLACEHOLDER_NAMES, unknown_placeholders
 from portreg.edit.shallow import require_shallow_json
 from portreg.errors import ConfigError, FileEditError, PortregError, redact_url
@@ -232,26 +232,25 @@ class Key(NamedTuple):
 
 def config_key(
     name: str, check: Validator, comment: str, more: str = "", example: str = ""
-) -> dict[str, Key]:
-    """A field's metadata: the one declaration of its config key."""
-    return {"key": Key(name, check, comment, more, example)}
+) -> Key:
+    """The one declaration of a settings field's config key."""
+    return Key(name, check, comment, more, example)
 
 
-@dataclass(frozen=True)
-class HelmSettings:
+class HelmSettings(Record):
     """``[helm]``: one values file per service."""
 
-    enabled: bool = field(
+    enabled: bool = setting(
         default=True,
-        metadata=config_key("enabled", _bool, "false: portreg leaves the Helm values alone."),
+        key=config_key("enabled", _bool, "false: portreg leaves the Helm values alone."),
     )
-    values: str = field(
+    values: str = setting(
         default=discovery.HELM_VALUES,
-        metadata=config_key("values", _repo_path, "One values file per service."),
+        key=config_key("values", _repo_path, "One values file per service."),
     )
-    set: tuple[tuple[str, str], ...] = field(
+    set: tuple[tuple[str, str], ...] = setting(
         default=DEFAULT_HELM_SET,
-        metadata=config_key(
+        key=config_key(
             "set",
             _templates,
             "The keys each values file holds, as dotted key = template.",
@@ -263,9 +262,9 @@ class HelmSettings:
             '(image.name = "shop-{service}").',
         ),
     )
-    template: str | None = field(
+    template: str | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "template",
             _repo_path,
             "The file `assign --scaffold` copies for a new service:",
@@ -275,29 +274,28 @@ class HelmSettings:
     )
 
 
-@dataclass(frozen=True)
-class KindSettings:
+class KindSettings(Record):
     """``[kind]``: the cluster's host port mappings."""
 
-    enabled: bool = field(
+    enabled: bool = setting(
         default=True,
-        metadata=config_key("enabled", _bool, "false: portreg leaves the kind config alone."),
+        key=config_key("enabled", _bool, "false: portreg leaves the kind config alone."),
     )
-    config: str = field(
+    config: str = setting(
         default=discovery.KIND_CONFIG,
-        metadata=config_key("config", _repo_path, "The kind cluster config."),
+        key=config_key("config", _repo_path, "The kind cluster config."),
     )
-    node_role: str = field(
+    node_role: str = setting(
         default=discovery.KIND_NODE_ROLE,
-        metadata=config_key("node-role", _str, "The node whose extraPortMappings portreg adds."),
+        key=config_key("node-role", _str, "The node whose extraPortMappings portreg adds."),
     )
-    comment: str = field(
+    comment: str = setting(
         default=discovery.KIND_COMMENT,
-        metadata=config_key("comment", _template, "The comment that names a mapping's service."),
+        key=config_key("comment", _template, "The comment that names a mapping's service."),
     )
-    skip_host_ports: tuple[PortRange, ...] = field(
+    skip_host_ports: tuple[PortRange, ...] = setting(
         default=(),
-        metadata=config_key(
+        key=config_key(
             "skip-host-ports",
             _ranges,
             "Host ports something else binds: kind maps none of them.",
@@ -311,29 +309,27 @@ class KindSettings:
         return next(held, None)
 
 
-@dataclass(frozen=True)
-class ScannerSettings:
+class ScannerSettings(Record):
     """A scanned kind of file (Tiltfile, compose, manifests, ...): on/off and where to look."""
 
-    enabled: bool = field(
+    enabled: bool = setting(
         default=True,
-        metadata=config_key(
+        key=config_key(
             "enabled", _bool, "false: portreg neither reads nor edits these files."
         ),
     )
-    files: tuple[str, ...] = field(
-        default=(), metadata=config_key("files", _repo_paths, "The files to read (globs).")
+    files: tuple[str, ...] = setting(
+        default=(), key=config_key("files", _repo_paths, "The files to read (globs).")
     )
 
 
-@dataclass(frozen=True)
 class TiltSettings(ScannerSettings):
     """``[tilt]``: a scanner whose ``docker-compose`` names the compose files each Tiltfile
     starts (``docker_compose('infra/compose.yaml')``): those projects run with it."""
 
-    docker_compose: tuple[tuple[str, tuple[str, ...]], ...] = field(
+    docker_compose: tuple[tuple[str, tuple[str, ...]], ...] = setting(
         default=(),
-        metadata=config_key(
+        key=config_key(
             "docker-compose",
             _file_table,
             "The compose files a Tiltfile starts with docker_compose(...): they run with it.",
@@ -347,14 +343,13 @@ class TiltSettings(ScannerSettings):
         return next((tilt for tilt, files in self.docker_compose if compose_file in files), None)
 
 
-@dataclass(frozen=True)
 class ComposeSettings(ScannerSettings):
     """``[compose]``: a scanner whose ``projects`` lists files that run together (as
     ``docker compose -f a.yaml -f b.yaml`` runs them), besides a file and its override."""
 
-    projects: tuple[tuple[str, ...], ...] = field(
+    projects: tuple[tuple[str, ...], ...] = setting(
         default=(),
-        metadata=config_key(
+        key=config_key(
             "projects",
             _path_lists,
             "Files that run together (docker compose -f a -f b).",
@@ -364,58 +359,56 @@ class ComposeSettings(ScannerSettings):
     )
 
 
-@dataclass(frozen=True)
-class IgnoreSettings:
+class IgnoreSettings(Record):
     """``[ignore]``: what check never reports and fix never edits."""
 
-    files: tuple[str, ...] = field(
-        default=(), metadata=config_key("files", _repo_paths, 'Globs, e.g. ["helm/legacy/**"].')
+    files: tuple[str, ...] = setting(
+        default=(), key=config_key("files", _repo_paths, 'Globs, e.g. ["helm/legacy/**"].')
     )
-    services: tuple[str, ...] = field(
-        default=(), metadata=config_key("services", _services, 'Services, e.g. ["postgres"].')
+    services: tuple[str, ...] = setting(
+        default=(), key=config_key("services", _services, 'Services, e.g. ["postgres"].')
     )
-    ports: tuple[int, ...] = field(
-        default=(), metadata=config_key("ports", _ports, "Ports, e.g. [5433, 30432].")
+    ports: tuple[int, ...] = setting(
+        default=(), key=config_key("ports", _ports, "Ports, e.g. [5433, 30432].")
     )
-    codes: tuple[str, ...] = field(
-        default=(), metadata=config_key("codes", _codes, 'Finding codes, e.g. ["PR014"].')
+    codes: tuple[str, ...] = setting(
+        default=(), key=config_key("codes", _codes, 'Finding codes, e.g. ["PR014"].')
     )
 
 
-@dataclass(frozen=True)
-class EtcdSettings:
+class EtcdSettings(Record):
     """``[etcd]``: for etcd:// and etcds:// stores."""
 
-    ca: str | None = field(
+    ca: str | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "ca", _str, "The CA that signed the server's certificate.", "", '"certs/ca.pem"'
         ),
     )
-    cert: str | None = field(
+    cert: str | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "cert", _str, "portreg's client certificate.", "", '"certs/client.pem"'
         ),
     )
-    key: str | None = field(
+    key: str | None = setting(
         default=None,
-        metadata=config_key("key", _str, "Its private key.", "", '"certs/client-key.pem"'),
+        key=config_key("key", _str, "Its private key.", "", '"certs/client-key.pem"'),
     )
-    username: str | None = field(
+    username: str | None = setting(
         default=None,
-        metadata=config_key("username", _str, "The etcd user, if auth is on.", "", '"portreg"'),
+        key=config_key("username", _str, "The etcd user, if auth is on.", "", '"portreg"'),
     )
-    password_env: str = field(
+    password_env: str = setting(
         default="PORTREG_ETCD_PASSWORD",
-        metadata=config_key("password-env", _password_env, "The variable holding its password."),
+        key=config_key("password-env", _password_env, "The variable holding its password."),
     )
-    timeout: float = field(
-        default=3.0, metadata=config_key("timeout", _positive, "Seconds to wait for an answer.")
+    timeout: float = setting(
+        default=3.0, key=config_key("timeout", _positive, "Seconds to wait for an answer.")
     )
-    retries: int = field(
+    retries: int = setting(
         default=20,
-        metadata=config_key("retries", _int, "Tries when another writer won the race."),
+        key=config_key("retries", _int, "Tries when another writer won the race."),
     )
 
 
@@ -425,13 +418,12 @@ def _strategy(key: str, value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class InstancesSettings:
+class InstancesSettings(Record):
     """``[instances]``: several checkouts of the repo running at once on one machine."""
 
-    strategy: str = field(
+    strategy: str = setting(
         default="offset",
-        metadata=config_key(
+        key=config_key(
             "strategy",
             _strategy,
             "How a further checkout of the repo moves its host ports.",
@@ -441,13 +433,12 @@ class InstancesSettings:
     )
 
 
-@dataclass(frozen=True)
-class TargetSpec:
+class TargetSpec(Record):
     """A user-declared target (``[[targets]]``); its example is the README's."""
 
-    name: str = field(metadata=config_key("name", _str, "The target's name.", "", '"env"'))
-    files: str = field(
-        metadata=config_key(
+    name: str = setting(key=config_key("name", _str, "The target's name.", "", '"env"'))
+    files: str = setting(
+        key=config_key(
             "files",
             _repo_path,
             "Its files (glob; {service}: one per service).",
@@ -455,43 +446,42 @@ class TargetSpec:
             '"services/{service}/.env"',
         )
     )
-    kind: str = field(metadata=config_key("kind", _str, "yaml, json or text.", "", '"text"'))
-    set: tuple[tuple[str, str], ...] = field(
+    kind: str = setting(key=config_key("kind", _str, "yaml, json or text.", "", '"text"'))
+    set: tuple[tuple[str, str], ...] = setting(
         default=(),
-        metadata=config_key("set", _templates, "yaml and json: dotted key = template."),
+        key=config_key("set", _templates, "yaml and json: dotted key = template."),
     )
-    line: str | None = field(
+    line: str | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "line", _template, "text: the line that holds the port.", "", '"PORT={port}"'
         ),
     )
-    create: bool = field(
+    create: bool = setting(
         default=False,
-        metadata=config_key(
+        key=config_key(
             "create", _bool, "true: add a missing line or key (default: warn).", "", "false"
         ),
     )
-    required: bool = field(
+    required: bool = setting(
         default=False,
-        metadata=config_key(
+        key=config_key(
             "required", _bool, "true: a glob matching no file is a config error.", "", "false"
         ),
     )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Record):
     root: Path
-    registry: str = field(
+    registry: str = setting(
         default=DEFAULT_REGISTRY,
-        metadata=config_key(
+        key=config_key(
             "registry", _repo_path, "Where the registry lives (JSON, kept in git)."
         ),
     )
-    store: str | None = field(
+    store: str | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "store",
             _str,
             "A registry shared by several checkouts or teams, instead.",
@@ -499,20 +489,20 @@ class Settings:
             '"etcd://127.0.0.1:2379/portreg/myteam"',
         ),
     )
-    first_port: int = field(
+    first_port: int = setting(
         default=discovery.FIRST_PORT,
-        metadata=config_key(
+        key=config_key(
             "first-port", _port, "The range's lowest port: services get the lowest free one."
         ),
     )
-    last_port: int = field(
+    last_port: int = setting(
         default=discovery.LAST_PORT,
-        metadata=config_key("last-port", _port, "The range's highest port."),
+        key=config_key("last-port", _port, "The range's highest port."),
     )
     # None: portreg.toml declares none, and the registry's ``reserved_ports`` stands
-    reserved: tuple[int, ...] | None = field(
+    reserved: tuple[int, ...] | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "reserved",
             _ports,
             "Never handed out to a service.",
@@ -521,28 +511,28 @@ class Settings:
             "[8080]",
         ),
     )
-    node_port_base: int = field(
+    node_port_base: int = setting(
         default=discovery.NODE_PORT_BASE,
-        metadata=config_key(
+        key=config_key(
             "node-port-base",
             _port,
             f"NodePort = {formula.formula_text()}.",
             "It must stay inside node-port-range and Kubernetes' 30000-32767.",
         ),
     )
-    node_port_offset: int = field(
+    node_port_offset: int = setting(
         default=discovery.NODE_PORT_OFFSET,
-        metadata=config_key("node-port-offset", _int, "The port that maps to node-port-base."),
+        key=config_key("node-port-offset", _int, "The port that maps to node-port-base."),
     )
-    node_port_range: PortRange = field(
+    node_port_range: PortRange = setting(
         default=discovery.NODE_PORT_RANGE,
-        metadata=config_key("node-port-range", _range, "Where every derived NodePort must lie."),
+        key=config_key("node-port-range", _range, "Where every derived NodePort must lie."),
     )
     # None: NodePorts are derived wherever kind or Helm is on; False: the repo's kind
     # mappings and values files do not follow the formula (its ports are its own)
-    derive_node_ports: bool | None = field(
+    derive_node_ports: bool | None = setting(
         default=None,
-        metadata=config_key(
+        key=config_key(
             "derive-node-ports",
             _bool,
             "false: kind mappings and values files keep their own NodePorts.",
@@ -551,17 +541,17 @@ class Settings:
             "false",
         ),
     )
-    lock_timeout: float = field(
+    lock_timeout: float = setting(
         default=discovery.LOCK_TIMEOUT,
-        metadata=config_key(
+        key=config_key(
             "lock-timeout",
             _positive,
             "Seconds to wait for another portreg holding the registry lock.",
         ),
     )
-    docs: tuple[str, ...] = field(
+    docs: tuple[str, ...] = setting(
         default=(),
-        metadata=config_key(
+        key=config_key(
             "docs",
             _repo_paths,
             "Markdown files holding a port table that `portreg docs` rewrites.",
@@ -569,22 +559,22 @@ class Settings:
             "reports it stale.",
         ),
     )
-    helm: HelmSettings = field(default_factory=HelmSettings)
-    kind: KindSettings = field(default_factory=KindSettings)
-    tilt: TiltSettings = field(default_factory=lambda: TiltSettings(files=discovery.TILT_FILES))
-    compose: ScannerSettings = field(
+    helm: HelmSettings = setting(default_factory=HelmSettings)
+    kind: KindSettings = setting(default_factory=KindSettings)
+    tilt: TiltSettings = setting(default_factory=lambda: TiltSettings(files=discovery.TILT_FILES))
+    compose: ScannerSettings = setting(
         default_factory=lambda: ComposeSettings(files=discovery.COMPOSE_FILES)
     )
-    etcd: EtcdSettings = field(default_factory=EtcdSettings)
-    ignore: IgnoreSettings = field(default_factory=IgnoreSettings)
-    instances: InstancesSettings = field(default_factory=InstancesSettings)
+    etcd: EtcdSettings = setting(default_factory=EtcdSettings)
+    ignore: IgnoreSettings = setting(default_factory=IgnoreSettings)
+    instances: InstancesSettings = setting(default_factory=InstancesSettings)
     # the sections of the kinds of file (config.kinds) that have no field above
-    scanners: Mapping[str, ScannerSettings] = field(default_factory=dict, hash=False)
+    scanners: Mapping[str, ScannerSettings] = setting(default_factory=dict)
     targets: tuple[TargetSpec, ...] = ()
     source: str | None = None
     # what was found in the files for the sections the config does not write, and why
-    layout: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    layout_notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    layout: Mapping[str, Any] = setting(default_factory=dict, compare=False)
+    layout_notes: tuple[str, ...] = setting(default=(), compare=False)
 
     @property
     def registry_path(self) -> Path:
@@ -592,7 +582,7 @@ class Settings:
 
     def section(self, kind: str) -> Any:
         """The config section of a kind of file (``[tilt]``; a new kind's ``[procfile]``)."""
-        if kind in self.__dataclass_fields__:
+        if has_field(self, kind):
             return getattr(self, kind)
         return self.scanners.get(kind) or ScannerSettings(files=KINDS[kind].files)
 
@@ -643,9 +633,9 @@ def settings_name(root: Path, source: str | None) -> str | None:
 Schema = Mapping[str, tuple[str, Validator]]  # toml key -> (attribute, validator)
 
 
-def keys_of(cls: type[Any]) -> list[tuple[Key, Any]]:
+def keys_of(cls: type[Record]) -> list[tuple[Key, Field]]:
     """The config keys a settings class declares, in order, each with its field."""
-    return [(f.metadata["key"], f) for f in fields(cls) if "key" in f.metadata]
+    return [(f.key, f) for f in fields_of(cls) if f.key is not None]
 
 
 def declared(section: str = "") -> dict[str, Key]:
@@ -654,13 +644,13 @@ def declared(section: str = "") -> dict[str, Key]:
     return {key.name: key for key, _field in keys_of(cls)}
 
 
-def schema_of(cls: type[Any]) -> Schema:
+def schema_of(cls: type[Record]) -> Schema:
     return {k.name: (f.name, k.check) for k, f in keys_of(cls)}
 
 
 TOP_SCHEMA = schema_of(Settings)
 TARGET_SCHEMA = schema_of(TargetSpec)
-_TYPED: Mapping[str, type[Any]] = {
+_TYPED: Mapping[str, type[Record]] = {
     "helm": HelmSettings,
     "kind": KindSettings,
     "tilt": TiltSettings,
@@ -670,7 +660,7 @@ _TYPED: Mapping[str, type[Any]] = {
     "instances": InstancesSettings,
 }
 # every kind of file has a section; one with no typed settings is a scanner's
-SECTIONS: Mapping[str, tuple[type[Any], Schema]] = {
+SECTIONS: Mapping[str, tuple[type[Record], Schema]] = {
     name: (cls, schema_of(cls))
     for name, cls in {
         **{name: _TYPED.get(name, ScannerSettings) for name in KINDS},
@@ -697,7 +687,7 @@ def _section(name: str, table: Any, default: Any) -> Any:
     cls, schema = SECTIONS[name]
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: expected a table, got {_shown(table)}")
-    base = {f: getattr(default, f) for f in cls.__dataclass_fields__}
+    base = {f.name: getattr(default, f.name) for f in fields_of(cls)}
     base.update(_apply(schema, table, f"{name}."))
     return cls(**base)
 
@@ -792,7 +782,7 @@ def settings_from_table(root: Path, table: Mapping[str, Any], source: str | None
     for name in SECTIONS:
         if name in table:
             section = _section(name, table[name], default.section(name))
-            if name in default.__dataclass_fields__:
+            if has_field(default, name):
                 values[name] = section
             elif section != default.section(name):  # a default section is no entry
                 scanners[name] = section

@@ -24,9 +24,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from typing import Any
+from typing import Any, NamedTuple
 
 from portreg.config.compose_projects import docker_compose_files, group_files, is_override
 from portreg.config.kinds import KINDS, Kind
@@ -54,12 +53,11 @@ MANIFEST_FOLDERS = frozenset({"k8s", "manifests", "kubernetes"})
 TEMPLATE_NAMES = ("_template", "template", "_default", "default")
 
 
-@dataclass
-class Layout:
+class Layout(NamedTuple):
     """A config table for what was found, and one note per kind of file."""
 
-    table: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    table: dict[str, Any]
+    notes: list[str]
 
 
 def detect_layout(paths: Iterable[str], read: Reader, sections: Iterable[str]) -> Layout:
@@ -67,7 +65,7 @@ def detect_layout(paths: Iterable[str], read: Reader, sections: Iterable[str]) -
     config describing the repo whose files are ``paths``."""
     files = sorted(set(paths))
     wanted = set(sections)
-    layout = Layout()
+    layout = Layout({}, [])
     helm = _helm(files, read)
     taken = set(helm.files)
     sniffed = _sniff(files, read, taken) if wanted & {"kind", "compose", "manifests"} else {}
@@ -267,11 +265,10 @@ def _folder_glob(path: str) -> str:
 # --------------------------------------------------------------------- helm
 
 
-@dataclass
-class _Helm:
+class _Helm(NamedTuple):
     table: dict[str, Any]
     note: str
-    files: list[str] = field(default_factory=list)
+    files: list[str]
 
 
 def _helm(files: list[str], read: Reader) -> _Helm:
@@ -282,7 +279,7 @@ def _helm(files: list[str], read: Reader) -> _Helm:
         return seed
     candidates = [*_values_folders(files), *_chart_per_service(files, read)]
     if not candidates:
-        return _Helm({"enabled": False}, "Helm values per service: none")
+        return _Helm({"enabled": False}, "Helm values per service: none", [])
     pattern, services = max(candidates, key=lambda c: len(c[1]))
     paths = [pattern.replace("{service}", s) for s in services]
     texts = {p: t for p in paths if (t := _read(read, p)) is not None}
