@@ -101,6 +101,28 @@ def test_replace_changes_what_it_names_and_derives_the_rest_again() -> None:
         replace(record, colour="red")
 
 
+def test_a_mapping_field_left_out_of_the_hash_still_counts_for_equality() -> None:
+    class Held(Record):
+        name: str
+        table: dict[str, int] = setting(default_factory=dict, hash=False)
+
+    assert hash(Held("a", {"x": 1})) == hash(Held("a", {"x": 2}))
+    assert Held("a", {"x": 1}) != Held("a", {"x": 2})
+    settings = Settings(root=Path("."))
+    assert {settings, replace(settings)} == {settings}  # as the frozen dataclass hashed
+
+
+def test_the_class_keeps_each_default_and_a_pattern_takes_the_fields_in_order() -> None:
+    assert (Child.enabled, Child.files, Child.note) == (True, (), "")
+    assert not hasattr(Needs, "name")  # a required field has no class value
+    assert not hasattr(Child, "extra")  # nor has one whose default is made each time
+    match Needs("a", 7):
+        case Needs(name, size):
+            assert (name, size) == ("a", 7)
+        case _:
+            pytest.fail("Needs(name, size) did not match")
+
+
 def test_repr_names_every_field() -> None:
     assert repr(Needs("a")) == "Needs(name='a', size=1)"
 

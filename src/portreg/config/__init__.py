@@ -230,9 +230,7 @@ class Key(NamedTuple):
     example: str = ""
 
 
-def config_key(
-    name: str, check: Validator, comment: str, more: str = "", example: str = ""
-) -> Key:
+def config_key(name: str, check: Validator, comment: str, more: str = "", example: str = "") -> Key:
     """The one declaration of a settings field's config key."""
     return Key(name, check, comment, more, example)
 
@@ -314,9 +312,7 @@ class ScannerSettings(Record):
 
     enabled: bool = setting(
         default=True,
-        key=config_key(
-            "enabled", _bool, "false: portreg neither reads nor edits these files."
-        ),
+        key=config_key("enabled", _bool, "false: portreg neither reads nor edits these files."),
     )
     files: tuple[str, ...] = setting(
         default=(), key=config_key("files", _repo_paths, "The files to read (globs).")
@@ -387,9 +383,7 @@ class EtcdSettings(Record):
     )
     cert: str | None = setting(
         default=None,
-        key=config_key(
-            "cert", _str, "portreg's client certificate.", "", '"certs/client.pem"'
-        ),
+        key=config_key("cert", _str, "portreg's client certificate.", "", '"certs/client.pem"'),
     )
     key: str | None = setting(
         default=None,
@@ -475,9 +469,7 @@ class Settings(Record):
     root: Path
     registry: str = setting(
         default=DEFAULT_REGISTRY,
-        key=config_key(
-            "registry", _repo_path, "Where the registry lives (JSON, kept in git)."
-        ),
+        key=config_key("registry", _repo_path, "Where the registry lives (JSON, kept in git)."),
     )
     store: str | None = setting(
         default=None,
@@ -569,7 +561,7 @@ class Settings(Record):
     ignore: IgnoreSettings = setting(default_factory=IgnoreSettings)
     instances: InstancesSettings = setting(default_factory=InstancesSettings)
     # the sections of the kinds of file (config.kinds) that have no field above
-    scanners: Mapping[str, ScannerSettings] = setting(default_factory=dict)
+    scanners: Mapping[str, ScannerSettings] = setting(default_factory=dict, hash=False)
     targets: tuple[TargetSpec, ...] = ()
     source: str | None = None
     # what was found in the files for the sections the config does not write, and why

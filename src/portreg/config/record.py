@@ -9,8 +9,12 @@ defined, and shares one ``__init__``, ``__eq__`` and ``__repr__`` with every rec
 Type checkers see it as a frozen dataclass (``dataclass_transform``).
 
 A field's default is its class value, or ``setting(default=..., default_factory=...)``,
-which may also carry the field's config ``key`` (``config.Key``) and leave the field
-out of comparisons (``compare=False``).
+which may also carry the field's config ``key`` (``config.Key``), leave the field out
+of comparisons (``compare=False``) or out of the hash only (``hash=False``: a mapping).
+
+A record is not a dataclass: ``dataclasses.replace``, ``fields`` and ``asdict`` do not
+take one (use :func:`replace` and :func:`fields_of`), though a type checker, which sees a
+dataclass, would let them through; and :func:`replace` takes any changes (``Any``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Field(NamedTuple):
     default_factory: Callable[[], Any] | None
     key: Any  # the config key the field declares (config.Key), or None
     compare: bool
+    hash: bool
 
 
 class _Setting(NamedTuple):
@@ -34,6 +39,7 @@ class _Setting(NamedTuple):
     default_factory: Callable[[], Any] | None
     key: Any
     compare: bool
+    hash: bool
 
 
 def setting(
@@ -42,9 +48,11 @@ def setting(
     default_factory: Callable[[], Any] | None = None,
     key: Any = None,
     compare: bool = True,
+    hash: bool | None = None,  # dataclasses.field's name
 ) -> Any:
-    """A field with a default (or a factory for one), a config key, or left out of ``==``."""
-    return _Setting(default, default_factory, key, compare)
+    """A field with a default (or a factory for one), a config key, or left out of ``==``
+    or of the hash (by default, a field is hashed where it is compared)."""
+    return _Setting(default, default_factory, key, compare, compare if hash is None else hash)
 
 
 R = TypeVar("R", bound="Record")
@@ -68,11 +76,16 @@ class Record:
             value = cls.__dict__.get(name, _MISSING)
             if isinstance(value, _Setting):
                 found[name] = Field(name, *value)
-                delattr(cls, name)
+                if value.default is _MISSING:
+                    delattr(cls, name)
+                else:  # as a dataclass keeps it: the class attribute is the default
+                    setattr(cls, name, value.default)
             else:
-                found[name] = Field(name, value, None, None, True)
+                found[name] = Field(name, value, None, None, True, True)
         cls._fields = tuple(found.values())
         cls._names = frozenset(found)
+        # for ``case Settings(...)``; mypy, seeing a dataclass, holds the name read-only
+        setattr(cls, "__match_args__", tuple(found))  # noqa: B010
 
     def __init__(self, *args: Any, **values: Any) -> None:
         cls = type(self)
@@ -111,7 +124,7 @@ class Record:
         return self._compared() == other._compared()
 
     def __hash__(self) -> int:
-        return hash(self._compared())
+        return hash(tuple(getattr(self, f.name) for f in self._fields if f.hash))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in self._fields)
