@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from portreg.commands import add_output, command, open_registry, out
-from portreg.commands.instance import ensure, ledger_of, variables
+from portreg.commands.instance import ensure, ledger_of, left_over, variables
 from portreg.errors import PortregError
 
 if TYPE_CHECKING:
@@ -40,27 +40,32 @@ def main(args: argparse.Namespace) -> int:
     elif args.output == "dotenv":
         out("\n".join(f"{name}={value}" for name, value in found.items()))
     else:
-        out("\n".join(f"export {name}={shlex.quote(value)}" for name, value in found.items()))
+        stale = left_over(found, os.environ)
+        lines = [f"unset {' '.join(stale)}"] if stale else []
+        lines += [f"export {name}={shlex.quote(value)}" for name, value in found.items()]
+        out("\n".join(lines))
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the command with the instance's variables set; its exit code (128 + N when a
-    signal N ended it, as a shell says)."""
+    """Become the command, with the instance's variables set (and what another instance's
+    ``env`` left in this shell taken out): Ctrl-C, signals and the exit status are the
+    command's own, as when a shell runs it."""
     argv = list(args.argv)
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv or not argv[0]:
         raise PortregError("no command to run", hint="portreg exec -- tilt up")
-    import subprocess  # only exec runs a command: env, at every prompt, does not
-
-    env = dict(os.environ, **environment(args))
+    found = environment(args)
+    stale = set(left_over(found, os.environ))
+    env = {k: v for k, v in os.environ.items() if k not in stale} | found
     sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        code = subprocess.run(argv, env=env, check=False).returncode
+        os.execvpe(argv[0], argv, env)
     except OSError as exc:
         raise cannot_run(argv[0], exc) from exc
-    return 128 - code if code < 0 else code
+    return 0  # not reached: the process is the command now
 
 
 def cannot_run(name: str, exc: OSError) -> PortregError:

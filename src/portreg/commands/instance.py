@@ -11,6 +11,7 @@ as ``query``, unless the registry holds a service the block does not cover.
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portreg.commands import add_output, command, err, open_registry, out
-from portreg.config import Settings
+from portreg.config import K8S_NODE_PORT_RANGE, Settings
 from portreg.errors import EXIT_OK, NotFoundError
 from portreg.io.workspace import Workspace
 from portreg.model import port_variable
@@ -35,12 +36,13 @@ from portreg.store.ledger import (
     instance_folder,
     open_ledger,
     repo_identity,
+    state_folder,
     write_private,
 )
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from portreg.api import Registry
     from portreg.check.facts import Facts
@@ -95,7 +97,8 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
 
     def place(blocks: list[Block]) -> list[Block]:
         mine = next((b for b in blocks if b.checkout == wanted.checkout), None)
-        machine = this_machine(registry.settings.node_port_range)
+        # Kubernetes' whole NodePort range: another repo's cluster may use any of it
+        machine = this_machine(K8S_NODE_PORT_RANGE)
         keep = None if mine is None else mine.instance
         try:
             placed = choose(wanted, blocks, machine, strategy, keep)
@@ -104,7 +107,8 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
             placed = choose(wanted, blocks, machine, strategy, keep)
         if mine is not None:
             placed = _same_birth(placed, mine)
-        return [b for b in blocks if b.checkout != wanted.checkout] + [placed]
+        others = [b for b in blocks if b.checkout != wanted.checkout]
+        return [*others, own_names(placed, others, mine)]
 
     blocks = ledger.change(place)
     return next(b for b in blocks if b.checkout == wanted.checkout)
@@ -114,9 +118,37 @@ def _same_birth(placed: Block, mine: Block) -> Block:
     return placed._replace(created=mine.created)
 
 
+def own_names(block: Block, others: Sequence[Block], mine: Block | None) -> Block:
+    """The block with cluster and project names no other repo's instance uses: a name
+    another repo's instance already has (two kind configs without a ``name:`` are both
+    ``kind``) gets the repo's own mark, ``kind-5f3a9c01-1``; kept once given, so the
+    cluster keeps its name."""
+    if not block.instance:
+        return block
+    taken = {
+        suffixed(base, b.instance)
+        for b in others
+        if b.instance and b.repo != block.repo
+        for _name, base in b.names
+    }
+    given = dict(mine.names) if mine is not None else {}
+    mark = f"{binascii.crc32(os.fsencode(block.repo)):08x}"
+    names = []
+    for name, base in block.names:
+        marked = f"{base}-{mark}"
+        clash = suffixed(base, block.instance) in taken or given.get(name) == marked
+        names.append((name, marked if clash else base))
+    return block._replace(names=tuple(names))
+
+
 def gone(block: Block) -> bool:
-    """A checkout that no longer exists on this machine (its instance can be reclaimed)."""
-    return not os.path.lexists(os.path.join(block.checkout, ".git"))
+    """A checkout that no longer exists on this machine (its instance can be reclaimed):
+    its folder is gone, or, for a git checkout, its ``.git`` (a deleted worktree's folder
+    may stay behind)."""
+    if not os.path.isdir(block.checkout):
+        return True
+    in_git = block.repo != block.checkout  # outside git, the checkout is its own identity
+    return in_git and not os.path.lexists(os.path.join(block.checkout, ".git"))
 
 
 def this_machine(node_ports: tuple[int, int]) -> Machine:
@@ -146,15 +178,23 @@ def pinned(facts: Facts) -> list[str]:
         "binds it (`portreg init --env-ports` takes it from the environment)"
         if obs.variable is None
         else f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} unless {obs.variable!r} "
-        "is set, a name no shell can set: every instance binds it (name it like INVOICE_PORT)"
+        "is set, a name portreg does not set (only *_PORT names): every instance binds it "
+        "(name it like INVOICE_PORT)"
         for obs in facts.observations
         if obs.namespace == HOST and obs.target != "kind" and not _carried(obs.variable)
     ]
 
 
 def _carried(variable: str | None) -> bool:
-    """Does an environment variable a shell can set carry this port?"""
-    return variable is not None and SHELL_NAME.fullmatch(variable) is not None
+    """Does portreg set the variable that carries this port? Only a ``*_PORT`` name a
+    shell can hold, and none of portreg's own: a committed file must not be able to have
+    ``env`` set ``PATH``, ``BASH_ENV`` or ``KUBECONFIG``."""
+    return (
+        variable is not None
+        and SHELL_NAME.fullmatch(variable) is not None
+        and variable.endswith("_PORT")
+        and not variable.startswith("PORTREG_")
+    )
 
 
 def wanted_block(registry: Registry, facts: Facts) -> Block:
@@ -223,6 +263,31 @@ def variables(block: Block, registry: Registry) -> dict[str, str]:
             found[name] = suffixed(base, block.instance)
         found["KUBECONFIG"] = str(instance_folder(block) / "kubeconfig")
     return dict(sorted(found.items()))
+
+
+# what a further instance's ``env`` sets and instance 0 leaves to the user
+INSTANCE_ONLY = (
+    *("COMPOSE_PROJECT_NAME", "KIND_CLUSTER_NAME", "KUBECONFIG"),
+    *("PORTREG_HOST", "PORTREG_OFFSET", "TILT_HOST"),
+)
+
+
+def left_over(found: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
+    """What another instance's ``env`` left in this environment that this one does not
+    set: after ``eval "$(portreg env)"`` in a worktree, instance 0's ``env`` and ``exec``
+    must not leave ``docker compose down`` aimed at the worktree's project. Only once an
+    ``env`` has run here (``PORTREG_INSTANCE``), and a ``KUBECONFIG`` only if it is an
+    instance's own: the user's own names stay."""
+    if "PORTREG_INSTANCE" not in environ:
+        return []
+    ours = str(state_folder() / "instances") + os.sep
+    return [
+        name
+        for name in INSTANCE_ONLY
+        if name in environ
+        and name not in found
+        and (name != "KUBECONFIG" or environ[name].startswith(ours))
+    ]
 
 
 # ------------------------------------------------------------------ the command

@@ -175,10 +175,20 @@ def repo_identity(root: Path) -> tuple[str, str]:
     if pointer:
         common = os.path.normpath(os.path.join(own, pointer.strip()))
     common = os.path.realpath(common)
-    url = _origin(read_text(os.path.join(common, "config")) or "")
+    url = _without_userinfo(_origin(read_text(os.path.join(common, "config")) or ""))
     if url:
         return url, url.rstrip("/").rpartition("/")[2].rpartition(":")[2].removesuffix(".git")
     return common, Path(common).parent.name
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL without ``user:token@`` (``https://x-access-token:ghp_...@github.com/...``):
+    the ledger and every message show the identity, never a credential."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url  # scp-like ``git@github.com:acme/shop.git``: a user name, no secret
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
 
 
 def _origin(config: str) -> str:
