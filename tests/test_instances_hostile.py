@@ -250,6 +250,9 @@ HOSTILE_HOST = "x'; rm -rf ~; '"
         ("host", "10.0.0.1", "an instance's host '10.0.0.1' is not a loopback address"),
         ("checkout", "shop", "an instance's checkout 'shop' is not an absolute path"),
         ("version", True, "not a version 1 ledger"),
+        ("sources", [["Tiltfile", -1, 2]], "an instance lacks or mistypes a file stamp"),
+        ("sources", [["Tiltfile", 1]], "an instance lacks or mistypes a file stamp"),
+        ("sources", 5, "an instance lacks or mistypes a file stamp"),
     ],
 )
 def test_a_ledger_row_of_the_wrong_shape_is_damaged(

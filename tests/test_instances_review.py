@@ -255,3 +255,40 @@ def test_a_block_never_enters_kubernetes_node_port_range(tmp_path: Path, state: 
         assert port not in K8S_NODE_PORTS
         assert not low <= port <= high
         assert port <= 65535
+
+
+# ------------------------------------------------- a file that changed since
+
+
+def test_env_sees_a_port_variable_a_pull_added_without_instance_being_run(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (review,) = worktrees(shop, 1)
+    before = env_of(review)
+    assert "CACHE_PORT" not in before
+    compose = review / "docker-compose.yml"
+    compose.write_text(compose.read_text() + '      - "${CACHE_PORT:-6379}:6379"\n')
+    after = env_of(review)
+    assert after["CACHE_PORT"] == "6479"
+    assert {k: v for k, v in after.items() if k != "CACHE_PORT"} == before
+    row = next(
+        b
+        for b in json.loads((state / "instances.json").read_text())["instances"]
+        if b["checkout"] == str(review.resolve())
+    )
+    assert [s[0] for s in row["sources"]] == ["Tiltfile", "docker-compose.yml", "kind-config.yaml"]
+
+
+def test_a_ledger_row_written_before_stamps_were_kept_still_reads(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    first = env_of(shop)
+    ledger = state / "instances.json"
+    document = json.loads(ledger.read_text())
+    for row in document["instances"]:
+        del row["sources"]
+    ledger.write_text(json.dumps(document))
+    assert env_of(shop) == first

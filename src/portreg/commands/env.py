@@ -1,8 +1,8 @@
 """``portreg env`` and ``portreg exec -- CMD``: the environment of this checkout's
 instance, printed for a shell (or direnv, or JSON) or given to a command.
 
-Cheap on every call after the first: the ledger and the registry are read, no other
-file (``commands.instance.recorded``).
+Cheap on every call after the first: the ledger and the registry are read, and each
+file the instance was read from is stat'ed (``commands.instance.recorded``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ checkout's path. The first command that needs it (``instance``, ``env``, ``exec`
 records it: the repo's files are read once, as ``check`` reads them, for every host
 port the repo binds, and ``model.instances.choose`` finds the block under the
 ledger's lock. After that, ``env`` reads the ledger and the registry only, as cheap
-as ``query``, unless the registry holds a service the block does not cover.
+as ``query`` (and a ``stat`` of each file the block was read from), unless the
+registry holds a service the block does not cover or one of those files changed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from portreg.commands import add_output, command, err, open_registry, out
 from portreg.config import K8S_NODE_PORT_RANGE, Settings
 from portreg.errors import EXIT_OK, NotFoundError
+from portreg.io.files import stamp
 from portreg.io.workspace import Workspace
 from portreg.model import port_variable
 from portreg.model.instances import (
@@ -74,6 +76,9 @@ def recorded(registry: Registry, ledger: Ledger) -> Block | None:
     services = registry.state().assignments.items()
     if any(held.get(port_variable(s)) != p for s, p in services):
         return None  # a service was added or moved since: record the block again
+    root = registry.settings.root
+    if any(stamp(root / path) != (mtime, size) for path, mtime, size in mine.sources or ()):
+        return None  # a file it was read from changed (a pull, a new ${CACHE_PORT:-6379})
     return mine
 
 
@@ -224,6 +229,16 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
         variables=tuple(sorted(variables.items())),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         names=tuple(sorted(_names(registry, facts.observations, name).items())),
+        sources=_stamps(registry.settings.root, facts),
+    )
+
+
+def _stamps(root: Path, facts: Facts) -> tuple[tuple[str, int, int], ...]:
+    """Each file the block was read from (those that hold a port), with its stamp now."""
+    paths = {obs.path for obs in (*facts.observations, *facts.unread)}
+    paths |= {problem.path for problem in facts.unreadable}
+    return tuple(
+        (path, *found) for path in sorted(paths) if (found := stamp(root / path)) is not None
     )
 
 

@@ -105,6 +105,16 @@ def _require_regular(info: os.stat_result, where: str) -> None:
         raise _too_large(where)
 
 
+def stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """A file's change stamp (mtime in ns, size), None when it is gone: whether a file
+    read earlier changed since, at the cost of one ``stat``."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def read_text(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> str | None:
     """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist.
 

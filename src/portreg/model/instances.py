@@ -47,6 +47,9 @@ class Block(NamedTuple):
     variables: tuple[tuple[str, int], ...]
     created: str
     names: tuple[tuple[str, str], ...] = ()  # KIND_CLUSTER_NAME -> shop-1
+    # the files read for it, each with its stamp (mtime ns, size) then; None: a row of a
+    # ledger written before stamps were kept
+    sources: tuple[tuple[str, int, int], ...] | None = None
 
     @property
     def ports(self) -> frozenset[int]:
@@ -73,6 +76,7 @@ class Block(NamedTuple):
             "variables": dict(self.variables),
             "names": dict(self.names),
             "created": self.created,
+            **({} if self.sources is None else {"sources": [list(s) for s in self.sources]}),
         }
 
 
@@ -91,6 +95,7 @@ def block_from_json(raw: Any) -> Block:
             variables=tuple(sorted((_text(k), _number(v)) for k, v in raw["variables"].items())),
             created=_text(raw["created"]),
             names=tuple(sorted((_text(k), _text(v)) for k, v in raw.get("names", {}).items())),
+            sources=_sources(raw["sources"]) if "sources" in raw else None,
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"an instance lacks or mistypes {exc}") from exc
@@ -110,6 +115,19 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("a text field")
     return value
+
+
+def _sources(raw: Any) -> tuple[tuple[str, int, int], ...]:
+    """``[[path, mtime_ns, size], ...]``."""
+    found = []
+    for item in raw if isinstance(raw, list) else [None]:
+        if not isinstance(item, list) or len(item) != 3:
+            raise TypeError("a file stamp")
+        path, mtime, size = item
+        if any(not isinstance(n, int) or isinstance(n, bool) or n < 0 for n in (mtime, size)):
+            raise TypeError("a file stamp")
+        found.append((_text(path), mtime, size))
+    return tuple(found)
 
 
 def _number(value: Any) -> int:
