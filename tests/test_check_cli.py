@@ -125,6 +125,33 @@ def test_broken_files_become_findings(cli: CliRunner, clean: Path):
     assert run.code == 1
 
 
+def test_live_names_a_listener_on_a_port_only_a_file_binds(
+    cli: CliRunner, clean: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A database's forward is no registered service, and `tilt up` fails on it alike."""
+    from portreg.check import live
+
+    (clean / "docker-compose.yml").write_text(
+        "services:\n  postgres:\n    image: postgres\n    ports:\n      - '5432:5432'\n"
+    )
+    monkeypatch.setattr(live, "listeners", lambda ports, *where: {5432: "postgres (pid 7)"})
+    run = cli("--root", str(clean), "check", "--live", "--format", "json")
+    found = [
+        (f["path"], f["line"], f["message"], f["hint"])
+        for f in json.loads(run.out)["findings"]
+        if f["code"] == "PR016"
+    ]
+    assert found == [
+        (
+            "docker-compose.yml",
+            5,
+            "port 5432 of postgres (docker-compose.yml:5) is in use on this machine by "
+            "postgres (pid 7)",
+            "stop that process",
+        )
+    ]
+
+
 def test_live_names_a_listener(cli: CliRunner, clean: Path, monkeypatch: pytest.MonkeyPatch):
     from portreg.check import live
 

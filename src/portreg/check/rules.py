@@ -19,7 +19,7 @@ from portreg.config import K8S_NODE_PORT_RANGE, SERVICE_LABEL
 from portreg.config.discovery import NODE_PORT_RANGE
 from portreg.config.formula import formula_text
 from portreg.config.kinds import CLUSTER, DECLARED, FORWARDS, VALUES
-from portreg.targets.base import NODE, Observation
+from portreg.targets.base import HOST, NODE, Observation
 
 FIX = "run `portreg fix`"
 SERVICE_NAME = re.compile(SERVICE_LABEL)
@@ -886,20 +886,45 @@ def docs_stale(facts: Facts) -> Iterator[Finding]:
     "PR016",
     "warning",
     "live-listener",
-    summary="`--live`: something on this machine listens on a registered port",
-    help="Stop that process, or move the service with `portreg assign SERVICE --force`.",
+    summary="`--live`: something on this machine listens on a host port the repo binds",
+    help="Stop that process; or, for a registered service, move it with `portreg assign "
+    "SERVICE --force`; in a further instance, `portreg instance release` then `portreg "
+    "instance` gives the checkout a block clear of it.",
 )
 def listening(facts: Facts) -> Iterator[Finding]:
-    """PR016 (``--live``): a registered port something on this machine listens on."""
+    """PR016 (``--live``): a host port the repo binds (a registered service's, or a file's
+    own, like a database's forward) that something on this machine listens on now."""
+    if facts.listeners is None:
+        return
+    listeners = facts.listeners
+    mine = bool(facts.live_offset)
+
+    def said(whose: str, port: int) -> str:
+        live = port + facts.live_offset
+        own = f" (this instance's, for {port})" if mine else ""
+        who = listeners[port] or "another process"
+        return f"port {live} of {whose}{own} is in use on this machine by {who}"
+
+    reblock = "`portreg instance release`, then `portreg instance` for a block clear of it"
     for service, port in facts.state.assignments.items():
-        if facts.listeners is not None and port in facts.listeners:
-            who = facts.listeners[port] or "another process"
-            live = port + facts.live_offset
-            mine = f" (this instance's, for {port})" if facts.live_offset else ""
-            message = f"port {live} of {service}{mine} is in use on this machine by {who}"
-            hint = f"stop that process, or move the service with `portreg assign {service} --force`"
+        if port in listeners:
+            move = reblock if mine else f"move the service with `portreg assign {service} --force`"
             line = facts.registry_line(service)
-            yield hit(facts.registry_path, line, message, hint, service, port)
+            yield hit(
+                facts.registry_path,
+                line,
+                said(service, port),
+                f"stop that process, or {move}",
+                service,
+                port,
+            )
+    said_for = set(facts.state.assignments.values())
+    for obs in facts.observations:
+        if obs.namespace == HOST and obs.port in listeners and obs.port not in said_for:
+            said_for.add(obs.port)
+            whose = f"{obs.service or 'a binding'} ({obs.path}:{obs.line})"
+            hint = f"stop that process, or {reblock}" if mine else "stop that process"
+            yield hit(obs.path, obs.line, said(whose, obs.port), hint, obs.service, obs.port)
 
 
 RULES: tuple[Rule, ...] = tuple(sorted(_REGISTERED, key=lambda r: r.code))

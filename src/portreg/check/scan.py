@@ -21,7 +21,7 @@ from portreg.errors import PortregError, Problem
 from portreg.io.files import read_text
 from portreg.io.workspace import Workspace
 from portreg.model import RegistryState, assignment, by_port, parse_registry
-from portreg.targets.base import UNREAD, FileScanner, Observation, PartlyRead, Target
+from portreg.targets.base import HOST, UNREAD, FileScanner, Observation, PartlyRead, Target
 
 if TYPE_CHECKING:
     from portreg.check.live import Here
@@ -188,14 +188,18 @@ def read(
 
     snapshot = store.load()
     state = parse_registry(snapshot.text, store.location, settings.new_reserved)
-    listeners = None
-    if live is not None:
-        from portreg.check.live import holders  # socket: --live only
-
-        listeners = holders(state.assignments.values(), live)
     registry = (store.location, snapshot.text)
-    found = facts(settings, state, ws, targets, registry=registry, listeners=listeners, split=True)
-    return found if live is None else replace(found, live_offset=live.offset)
+    found = facts(settings, state, ws, targets, registry=registry, split=True)
+    if live is None:
+        return found
+    from portreg.check.live import holders  # socket: --live only
+
+    # every host port the repo binds: a registered service's, a database's forward
+    bound = {
+        *state.assignments.values(),
+        *(o.port for o in found.observations if o.namespace == HOST),
+    }
+    return replace(found, listeners=holders(bound, live), live_offset=live.offset)
 
 
 def facts(
