@@ -14,8 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portreg.check.live import ephemeral_range
+from portreg.config import SERVICE_LABEL
+from portreg.model import port_variable
 from test_instances import PORTREG, env_of, git, make_shop, portreg, worktrees
 from test_instances_hostile import commit_all
 
@@ -292,3 +296,49 @@ def test_a_ledger_row_written_before_stamps_were_kept_still_reads(
         del row["sources"]
     ledger.write_text(json.dumps(document))
     assert env_of(shop) == first
+
+
+# ------------------------------------------------- one variable per service
+
+
+@given(st.from_regex(SERVICE_LABEL, fullmatch=True), st.from_regex(SERVICE_LABEL, fullmatch=True))
+def test_two_services_never_share_a_port_variable(one: str, other: str) -> None:
+    assert (port_variable(one) == port_variable(other)) == (one == other)
+    assert re.fullmatch(r"[A-Z][A-Z0-9_]*_PORT", port_variable(one))
+
+
+def test_a_b_and_a__b_get_variables_of_their_own() -> None:
+    assert (port_variable("a-b"), port_variable("a--b")) == ("A_B_PORT", "A__B_PORT")
+
+
+# ------------------------------------------------- dotenv holds the value literally
+
+
+def test_a_state_folder_with_a_dollar_stays_literal_in_a_dotenv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTREG_STATE_HOME", str(tmp_path / "st$ate x"))
+    monkeypatch.delenv("PORTREG_LEDGER", raising=False)
+    shop = make_shop(tmp_path / "shop")
+    env_of(shop)
+    (review,) = worktrees(shop, 1)
+    wanted = env_of(review)["KUBECONFIG"]
+    dotenv = portreg(review, "env", "-o", "dotenv").stdout
+    assert f"KUBECONFIG='{wanted}'\n" in dotenv
+    (tmp_path / "instance.env").write_text(dotenv)
+    read = subprocess.run(
+        ["sh", "-c", 'set -a; . ./instance.env; printf %s "$KUBECONFIG"'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert read.stdout == wanted
+    monkeypatch.setenv("PORTREG_STATE_HOME", str(tmp_path / "it's"))
+    env_of(shop)  # instance 0 of the new ledger: the worktree is instance 1 again
+    refused = portreg(review, "env", "-o", "dotenv", check=False)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("portreg: error: KUBECONFIG: ")
+    assert refused.stderr.endswith(
+        "cannot be written as a dotenv line (use `portreg env -o sh` or `-o json`, or a state folder with a plain path (PORTREG_STATE_HOME))\n"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shlex
 import sys
 from typing import TYPE_CHECKING
@@ -38,13 +39,27 @@ def main(args: argparse.Namespace) -> int:
     if args.output == "json":
         out(json.dumps(found))
     elif args.output == "dotenv":
-        out("\n".join(f"{name}={value}" for name, value in found.items()))
+        out("\n".join(f"{name}={dotenv_value(name, value)}" for name, value in found.items()))
     else:
         stale = left_over(found, os.environ)
         lines = [f"unset {' '.join(stale)}"] if stale else []
         lines += [f"export {name}={shlex.quote(value)}" for name, value in found.items()]
         out("\n".join(lines))
     return 0
+
+
+def dotenv_value(name: str, value: str) -> str:
+    """A value as a dotenv line holds it literally: bare when plain, else in single quotes
+    (compose and direnv expand ``$`` in a bare or double-quoted value)."""
+    if re.fullmatch(r"[\w./:@+,-]*", value):
+        return value
+    if "'" in value or not value.isprintable():
+        raise PortregError(
+            f"{name}: {value!r} cannot be written as a dotenv line",
+            hint="use `portreg env -o sh` or `-o json`, or a state folder with a plain path "
+            "(PORTREG_STATE_HOME)",
+        )
+    return f"'{value}'"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -97,8 +97,9 @@ def port_variable(name: str) -> str:
     """The environment variable that carries a binding's host port in an instance:
     ``invoice-api`` -> ``INVOICE_API_PORT`` (what `portreg env` sets, and what a
     compose file's ``${INVOICE_API_PORT:-8002}`` and a Tiltfile's
-    ``os.getenv('INVOICE_API_PORT', '8002')`` read)."""
-    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_") + "_PORT"
+    ``os.getenv('INVOICE_API_PORT', '8002')`` read). One ``_`` per character, so two
+    services never share one (``a-b`` and ``a--b``)."""
+    return re.sub(r"[^A-Z0-9]", "_", name.upper()).strip("_") + "_PORT"
 
 
 class Assignment(NamedTuple):
