@@ -37,7 +37,7 @@ def test_no_two_blocks_meet(
         want = wanted(f"repo{repo}", f"/w/{repo}/{checkout_index}", bases[repo])
         mine = next((b for b in ledger if b.checkout == want.checkout), None)
         try:
-            placed = choose(want, ledger, machine, keep=mine.instance if mine else None)
+            placed = choose(want, ledger, machine, keep=mine)
         except InstanceError:
             continue
         if mine is not None:
@@ -111,3 +111,17 @@ def test_names_are_suffixed_past_instance_zero() -> None:
     assert suffixed("Shop_App", 0) == "shop-app"
     assert suffixed("shop", 2) == "shop-2"
     assert suffixed("!!!", 1) == "portreg-1"
+
+
+def test_a_kept_block_keeps_its_own_listeners_but_not_a_new_port_something_holds() -> None:
+    first = choose(wanted("shop", "/a", {8002}), [], MACHINE)
+    second = choose(wanted("shop", "/b", {8002}), [first], MACHINE)
+    assert (second.instance, second.offset) == (1, 100)
+    # its own stack listens on 8102: asking again keeps the block
+    busy = MACHINE._replace(listening={8102: frozenset({""})})
+    assert choose(wanted("shop", "/b", {8002}), [first, second], busy, keep=second) == second
+    # the repo gained a port whose shifted number something else listens on: the block
+    # moves to one clear of it instead of handing 9100 out
+    other = MACHINE._replace(listening={8102: frozenset({""}), 9100: frozenset({""})})
+    grown = choose(wanted("shop", "/b", {8002, 9000}), [first, second], other, keep=second)
+    assert (grown.instance, grown.offset) == (2, 200)

@@ -342,3 +342,29 @@ def test_a_state_folder_with_a_dollar_stays_literal_in_a_dotenv_file(
     assert refused.stderr.endswith(
         "cannot be written as a dotenv line (use `portreg env -o sh` or `-o json`, or a state folder with a plain path (PORTREG_STATE_HOME))\n"
     )
+
+
+# ------------------------------------------------- what an instance cannot move
+
+
+def test_instance_names_a_host_port_it_cannot_read(tmp_path: Path, state: Path) -> None:
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    (repo / "Tiltfile").write_text(
+        "k8s_yaml('k8s.yaml')\n"
+        "k8s_resource('invoice', port_forwards=port_forward(int(os.getenv('INVOICE_PORT', "
+        "'8002')), 8080))\n"
+        "k8s_resource('cache', port_forwards=int(os.environ.get('CACHE_PORT', '8013')))\n"
+    )
+    git(repo, "init", "-q")
+    portreg(repo, "init")
+    commit_all(repo)
+    env_of(repo)
+    (review,) = worktrees(repo, 1)
+    warned = portreg(review, "instance").stderr.splitlines()
+    assert len(warned) == 1, warned
+    assert warned[0].startswith("⚠️  Tiltfile:3 binds a host port portreg cannot read (")
+    assert warned[0].endswith(
+        "computed): an instance cannot move it (take it from the environment, as "
+        "int(os.getenv('INVOICE_PORT', '8002')) or ${INVOICE_PORT:-8002})"
+    )

@@ -104,12 +104,11 @@ def record(registry: Registry, ledger: Ledger, facts: Facts | None = None) -> Bl
         mine = next((b for b in blocks if b.checkout == wanted.checkout), None)
         # Kubernetes' whole NodePort range: another repo's cluster may use any of it
         machine = this_machine(K8S_NODE_PORT_RANGE)
-        keep = None if mine is None else mine.instance
         try:
-            placed = choose(wanted, blocks, machine, strategy, keep)
+            placed = choose(wanted, blocks, machine, strategy, mine)
         except InstanceError:
             blocks = [b for b in blocks if not gone(b)]
-            placed = choose(wanted, blocks, machine, strategy, keep)
+            placed = choose(wanted, blocks, machine, strategy, mine)
         if mine is not None:
             placed = _same_birth(placed, mine)
         others = [b for b in blocks if b.checkout != wanted.checkout]
@@ -178,7 +177,14 @@ def pinned(facts: Facts) -> list[str]:
     Tiltfile (a kind mapping moves in the instance's own kind config)."""
     from portreg.targets.base import HOST
 
-    return [
+    computed = [
+        f"⚠️  {obs.path}:{obs.line} binds a host port portreg cannot read ({obs.field}, "
+        "computed): an instance cannot move it (take it from the environment, as "
+        "int(os.getenv('INVOICE_PORT', '8002')) or ${INVOICE_PORT:-8002})"
+        for obs in facts.unread
+        if obs.target in ("tilt", "compose")
+    ]
+    return computed + [
         f"⚠️  {obs.path}:{obs.line} binds host port {obs.port} as a literal: every instance "
         "binds it (`portreg init --env-ports` takes it from the environment)"
         if obs.variable is None

@@ -179,27 +179,28 @@ def choose(
     ledger: Sequence[Block],
     machine: Machine,
     strategy: str = "offset",
-    keep: int | None = None,
+    keep: Block | None = None,
 ) -> Block:
-    """``wanted`` (instance and offset unset) placed: instance ``keep`` (the number the
-    checkout has now) when its block is still clear, else the lowest number its repo
-    has free whose block meets no other checkout's. Instance 0 is the committed ports
-    as they are (a listener on them may be this checkout's own stack); a new instance's
-    ports must also be clear of what ``machine`` rules out."""
+    """``wanted`` (instance and offset unset) placed: as ``keep`` (the checkout's block
+    now) numbers it when that is still clear, else the lowest number its repo has free
+    whose block meets no other checkout's. Instance 0 is the committed ports as they are
+    (a listener on them may be this checkout's own stack); a further instance's ports
+    must also be clear of what ``machine`` rules out, except those the kept block
+    already held (its own stack may listen on them)."""
     others = [block for block in ledger if block.checkout != wanted.checkout]
     taken = {block.instance for block in others if block.repo == wanted.repo}
     step = stride(wanted.base)
     limit = 254 if strategy == "loopback" else 65535 // step
-    order = ([] if keep is None else [keep]) + list(range(limit + 1))
+    order = ([] if keep is None else [keep.instance]) + list(range(limit + 1))
     for number in order:
         if number in taken:
             continue
         candidate = _placed(wanted, number, step, strategy)
         if any(port > 65535 for port in candidate.ports):
             continue
-        fresh = number != keep
-        held = candidate.ports
-        if number and fresh and any(machine.rules_out(p, candidate.host) for p in held):
+        kept = keep is not None and number == keep.instance and candidate.host == keep.host
+        held = candidate.ports - keep.ports if kept and keep is not None else candidate.ports
+        if number and any(machine.rules_out(p, candidate.host) for p in held):
             continue
         if not any(block.clashes(candidate.ports, candidate.host) for block in others):
             return candidate
