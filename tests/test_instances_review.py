@@ -368,3 +368,21 @@ def test_instance_names_a_host_port_it_cannot_read(tmp_path: Path, state: Path) 
         "computed): an instance cannot move it (take it from the environment, as "
         "int(os.getenv('INVOICE_PORT', '8002')) or ${INVOICE_PORT:-8002})"
     )
+
+
+# ------------------------------------------------- a ledger held too long
+
+
+def test_a_ledger_held_too_long_is_named_as_the_ledger(tmp_path: Path, state: Path) -> None:
+    import fcntl
+
+    shop = make_shop(tmp_path / "shop")
+    state.mkdir()
+    with open(state / "instances.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = portreg(shop, "env", check=False)
+    assert (run.returncode, run.stdout) == (2, "")
+    assert run.stderr == (
+        f"portreg: error: {state}/instances.json: the instance ledger is locked by another "
+        "portreg for more than 10 s (wait for it to finish)\n"
+    )

@@ -21,10 +21,13 @@ from portreg.io.files import read_text
 
 
 class FileLock:
-    def __init__(self, path: str | Path, timeout: float, where: str) -> None:
+    def __init__(
+        self, path: str | Path, timeout: float, where: str, what: str = "the registry"
+    ) -> None:
         self.path = path
         self.timeout = timeout
         self.where = where
+        self.what = what  # what the lock guards, as its timeout message names it
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -83,11 +86,13 @@ class FileLock:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise StoreError(f"cannot lock: {exc.strerror}", where=self.where) from exc
             if time.monotonic() >= deadline:
+                registry = self.what == "the registry"  # lock-timeout is the registry's
                 raise LockTimeoutError(
-                    f"the registry is locked by another portreg{self._holder(descriptor)} "
+                    f"{self.what} is locked by another portreg{self._holder(descriptor)} "
                     f"for more than {self.timeout:g} s",
                     where=self.where,
-                    hint="wait for it to finish, or raise lock-timeout in portreg.toml",
+                    hint="wait for it to finish"
+                    + (", or raise lock-timeout in portreg.toml" if registry else ""),
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.05)

@@ -84,7 +84,9 @@ class FileLedger:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise unwritable("cannot create the state folder", exc, str(self.folder)) from exc
-        lock = FileLock(self.folder / "instances.lock", LOCK_TIMEOUT, self.where)
+        lock = FileLock(
+            self.folder / "instances.lock", LOCK_TIMEOUT, self.where, "the instance ledger"
+        )
         with lock.held():
             before = self.read()
             after = update(list(before))
