@@ -644,6 +644,11 @@ def test_loopback_instances_keep_the_numbers_each_on_its_own_address(
         ("127.0.0.3", web, "127.0.0.3"),
     ]
     assert all_listening(checkouts, LISTEN_ON_HOST) == ["ok 3\n"] * 3
+    notice = portreg(checkouts[1], "instance").stderr.splitlines()[-1]
+    assert notice == (
+        "ℹ️  on 127.0.0.2, this instance's ports are the committed numbers: each file must "
+        "bind ${PORTREG_HOST:-127.0.0.1}, which portreg does not check"
+    )
     path = Path(portreg(checkouts[1], "instance", "kind-config").stdout.strip())
     mappings = yaml.safe_load(path.read_text())["nodes"][0]["extraPortMappings"]
     assert [(m["hostPort"], m["listenAddress"]) for m in mappings] == [

@@ -338,6 +338,11 @@ def main(args: argparse.Namespace) -> int:
         if block.instance:
             for warning in pinned(facts):
                 err(warning)
+        if block.instance and block.host:
+            err(
+                f"ℹ️  on {block.host}, this instance's ports are the committed numbers: each "
+                "file must bind ${PORTREG_HOST:-127.0.0.1}, which portreg does not check"
+            )
     return EXIT_OK
 
 
