@@ -240,8 +240,13 @@ def wanted_block(registry: Registry, facts: Facts) -> Block:
 
 
 def _stamps(root: Path, facts: Facts) -> tuple[tuple[str, int, int], ...]:
-    """Each file the block was read from (those that hold a port), with its stamp now."""
-    paths = {obs.path for obs in (*facts.observations, *facts.unread)}
+    """Each file the block was read from (those that bind a host port, or compute one, or
+    could not be read), with its stamp now: not a values file per service, which the
+    registry already speaks for (``env`` stats each of these at every prompt)."""
+    from portreg.targets.base import HOST
+
+    paths = {obs.path for obs in facts.observations if obs.namespace == HOST}
+    paths |= {obs.path for obs in facts.unread}
     paths |= {problem.path for problem in facts.unreadable}
     return tuple(
         (path, *found) for path in sorted(paths) if (found := stamp(root / path)) is not None
