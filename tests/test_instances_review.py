@@ -386,3 +386,25 @@ def test_a_ledger_held_too_long_is_named_as_the_ledger(tmp_path: Path, state: Pa
         f"portreg: error: {state}/instances.json: the instance ledger is locked by another "
         "portreg for more than 10 s (wait for it to finish)\n"
     )
+
+
+# ------------------------------------------------- kind's own host port
+
+
+def test_a_fixed_api_server_port_is_left_to_kind_in_a_further_instance(
+    tmp_path: Path, state: Path
+) -> None:
+    shop = make_shop(tmp_path / "shop")
+    kind = shop / "kind-config.yaml"
+    committed = kind.read_text() + "networking:\n  apiServerPort: 6443  # the team's kubeconfig\n"
+    kind.write_text(committed)
+    commit_all(shop)
+    env_of(shop)
+    (review,) = worktrees(shop, 1)
+    written = Path(portreg(review, "instance", "kind-config").stdout.strip()).read_text()
+    assert written == (
+        committed.replace("hostPort: 8002", "hostPort: 8102")
+        .replace("hostPort: 8003}", "hostPort: 8103}")
+        .replace("name: shop ", "name: shop-1 ")
+        .replace("apiServerPort: 6443 ", "apiServerPort: 0 ")
+    )

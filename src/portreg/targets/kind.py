@@ -371,10 +371,15 @@ def cluster_name(text: str, source: str) -> str | None:
 
 def for_instance(text: str, source: str, offset: int, host: str, cluster: str) -> str:
     """The config an instance runs: every mapping's hostPort moved by ``offset`` (or bound
-    on ``host``: its ``listenAddress``), and the cluster named ``cluster``; the rest of
-    the text byte for byte as written."""
+    on ``host``: its ``listenAddress``), a fixed ``networking.apiServerPort`` left to kind
+    (0: a free port; the committed cluster holds the fixed one), and the cluster named
+    ``cluster``; the rest of the text byte for byte as written."""
     doc = yamledit.parse(text, source)
     changes: dict[yamledit.Path, yamledit.Scalar] = {("name",): cluster}
+    api = doc.find(("networking", "apiServerPort"))
+    fixed = api is not None and api.id == "scalar" and api.value not in ("0", "")
+    if (offset or host) and fixed:
+        changes[("networking", "apiServerPort")] = 0
     for node in doc.items(NODES):
         path = (*NODES, node.index, MAPPINGS)
         for entry in _entries(doc, path):
