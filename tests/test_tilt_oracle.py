@@ -46,6 +46,7 @@ Resource = tuple[str, list[Forward]]
 
 
 GETENV = re.compile(r"\bos\.getenv\(")
+ENVIRON = re.compile(r"\bos\.environ\.get\(")
 
 
 def run(
@@ -79,10 +80,12 @@ def run(
         "sync": ignore,
         "os_name": "linux",
         "os_getenv": os_getenv,
+        "os_environ": dict(environment),  # Tilt's os.environ: a dict of strings
         "BASE": base,
     }
     interpreter = starlark_go.Starlark(globals=builtins)
-    interpreter.exec(GETENV.sub("os_getenv(", text), filename="Tiltfile")
+    spelled = ENVIRON.sub("os_environ.get(", GETENV.sub("os_getenv(", text))
+    interpreter.exec(spelled, filename="Tiltfile")
     tables = {
         name: interpreter.get(name)
         for name in interpreter.globals()
@@ -184,6 +187,7 @@ def forward_text(draw: st.DrawFn) -> str:
             f'port_forward(local_port=int(os.getenv("API_PORT", {port})), container_port=80)'
         ),
         "env-computed": lambda: f"port_forward(int(os.getenv('WEB_PORT', BASE + {port - 8000})))",
+        "environ": lambda: f"port_forward(int(os.environ.get('WEB_PORT', '{port}')), {other})",
     }
     return forms[draw(st.sampled_from(sorted(forms)))]()
 
@@ -343,6 +347,23 @@ def test_set_port_moves_the_idioms_default_only() -> None:
     assert pinned == one.replace("8020))))", "8021)), 8020))")
     assert host_forwards(pinned) == [("web", ("host", 8021, 8020, ""))]
     assert host_forwards(pinned, {"WEB_PORT": "8121"}) == [("web", ("host", 8121, 8020, ""))]
+
+
+ENVIRON_IDIOM = (
+    "k8s_resource('cache', port_forwards=port_forward(int(os.environ.get('CACHE_PORT', "
+    "'8013')), 6379))\n"
+)
+
+
+def test_os_environ_get_is_the_idiom_too() -> None:
+    """Tilt's ``os.environ`` is a dict: ``.get`` with a default reads as ``os.getenv``."""
+    assert host_forwards(ENVIRON_IDIOM) == [("cache", ("host", 8013, 6379, ""))]
+    assert portreg(ENVIRON_IDIOM)[0] == host_forwards(ENVIRON_IDIOM)
+    assert [o.variable for o in scan_text("Tiltfile", ENVIRON_IDIOM)] == ["CACHE_PORT"]
+    shifted = [("cache", ("host", 8113, 6379, ""))]
+    assert host_forwards(ENVIRON_IDIOM, {"CACHE_PORT": "8113"}) == shifted
+    moved = set_port("Tiltfile", ENVIRON_IDIOM, "cache", 8023)
+    assert moved == ENVIRON_IDIOM.replace("'8013'", "'8023'")
 
 
 def per_port(seen: Observation) -> str:

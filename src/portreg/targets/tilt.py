@@ -110,21 +110,26 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return found
 
 
+def _is_os(node: ast.expr, *attrs: str) -> bool:
+    """``node`` is ``os.<attrs...>`` (``os.getenv``, ``os.environ.get``)."""
+    for attr in reversed(attrs):
+        if not (isinstance(node, ast.Attribute) and node.attr == attr):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == "os"
+
+
 def env_port(node: ast.expr | None) -> tuple[str, ast.Constant, int] | None:
-    """``int(os.getenv('X', '8002'))`` or ``int(os.getenv('X', 8002))``: the variable,
-    the default's literal and the port it holds; anything else None."""
+    """``int(os.getenv('X', '8002'))``, ``int(os.environ.get('X', '8002'))`` (Tilt's
+    ``os.environ`` is a dict), or either with ``8002`` unquoted: the variable, the
+    default's literal and the port it holds; anything else None."""
     if not (isinstance(node, ast.Call) and callee(node) == "int" and len(node.args) == 1):
         return None
     inner = node.args[0]
     if node.keywords or not isinstance(inner, ast.Call) or inner.keywords:
         return None
     func = inner.func
-    is_getenv = (
-        isinstance(func, ast.Attribute)
-        and func.attr == "getenv"
-        and isinstance(func.value, ast.Name)
-        and func.value.id == "os"
-    )
+    is_getenv = _is_os(func, "getenv") or _is_os(func, "environ", "get")
     if not is_getenv or len(inner.args) != 2:
         return None
     key, default = inner.args
