@@ -298,6 +298,9 @@ def test_a_checkout_of_any_name_gets_an_environment_every_format_reads_back(
 
     found = json.loads(inside("env", "-o", "json"))
     assert found["PORTREG_INSTANCE"] == "1"
+    # a worktree of the shop (git's gitdir: file names it in the same bytes), not a repo
+    # of its own
+    assert (found["COMPOSE_PROJECT_NAME"], found["KIND_CLUSTER_NAME"]) == ("shop-1", "shop-1")
     folder = Path(found["KUBECONFIG"]).parent
     assert folder.parent == state / "instances"
     assert re.fullmatch(r"[A-Za-z0-9._-]+", folder.name), folder.name

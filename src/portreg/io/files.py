@@ -115,12 +115,16 @@ def stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def read_text(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> str | None:
+def read_text(
+    path: str | os.PathLike[str], *, follow_symlinks: bool = True, of_paths: bool = False
+) -> str | None:
     """A file's text with its own newlines kept (CRLF stays CRLF); None if it does not exist.
 
     Opened with ``O_NONBLOCK``, so a FIFO in a file's place is refused at once
     instead of waiting forever for a writer. ``follow_symlinks=False`` refuses a
-    symlink (portreg's own files: the journal).
+    symlink (portreg's own files: the journal). ``of_paths``: the file holds file names
+    (git's ``gitdir:`` and ``commondir``), decoded as the OS decodes a path, so a name
+    that is not UTF-8 still leads where it did.
     """
     where = os.fspath(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_symlinks else os.O_NOFOLLOW)
@@ -149,6 +153,8 @@ def read_text(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> 
         os.close(descriptor)
     if len(data) > MAX_FILE_BYTES:
         raise _too_large(where)
+    if of_paths:
+        return os.fsdecode(data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -126,7 +126,7 @@ def git_dir(root: str) -> str | None:
 
 def _worktree_git_dir(root: str, dot_git: str) -> str | None:
     try:
-        text = read_text(dot_git) or ""
+        text = read_text(dot_git, of_paths=True) or ""
     except PortregError:
         return None
     key, _, value = text.strip().partition(":")

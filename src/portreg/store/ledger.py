@@ -173,7 +173,7 @@ def repo_identity(root: Path) -> tuple[str, str]:
     if own is None:
         return os.path.realpath(root), Path(os.path.realpath(root)).name
     common = own
-    pointer = read_text(os.path.join(own, "commondir"))
+    pointer = read_text(os.path.join(own, "commondir"), of_paths=True)
     if pointer:
         common = os.path.normpath(os.path.join(own, pointer.strip()))
     common = os.path.realpath(common)
