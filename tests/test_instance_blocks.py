@@ -125,3 +125,16 @@ def test_a_kept_block_keeps_its_own_listeners_but_not_a_new_port_something_holds
     other = MACHINE._replace(listening={8102: frozenset({""}), 9100: frozenset({""})})
     grown = choose(wanted("shop", "/b", {8002, 9000}), [first, second], other, keep=second)
     assert (grown.instance, grown.offset) == (2, 200)
+
+
+def test_a_port_too_high_to_shift_is_named_as_the_cause() -> None:
+    first = choose(wanted("shop", "/a", {8002, 65500}), [], MACHINE)
+    with pytest.raises(InstanceError) as caught:
+        choose(wanted("shop", "/b", {8002, 65500}), [first], MACHINE)
+    assert caught.value.message == (
+        "no further instance for /b: its host port 65500 shifted by 100 is past 65535"
+    )
+    assert caught.value.hint == (
+        'move that port lower, or set [instances] strategy = "loopback" (the same numbers '
+        "on 127.0.0.N)"
+    )

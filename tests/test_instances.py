@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -143,12 +144,20 @@ def free_shift() -> int:
     pytest.fail("no free band of ports for the shop between 9000 and 28100")
 
 
+@contextmanager
+def ports_lock(mode: int) -> Iterator[None]:
+    """The flock on the machine's test ports, whichever xdist worker asks (the kernel
+    drops it when the worker dies): exclusive for a test that binds the shop's ports for
+    real, shared for one that allocates blocks (allocation skips what listens now, so a
+    real listener in the other worker would move the numbers it expects)."""
+    with (Path(tempfile.gettempdir()) / "portreg-tests-real-ports.lock").open("a") as held:
+        fcntl.flock(held, mode)
+        yield
+
+
 @pytest.fixture
 def real_ports() -> Iterator[None]:
-    """One test at a time binds the shop's ports for real, whichever xdist worker runs it:
-    an flock every such test takes (the kernel drops it when the worker dies)."""
-    with (Path(tempfile.gettempdir()) / "portreg-tests-real-ports.lock").open("a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with ports_lock(fcntl.LOCK_EX):
         yield
 
 
@@ -156,11 +165,17 @@ REAL_PORTS = pytest.mark.usefixtures("real_ports")
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     folder = tmp_path / "state"
     monkeypatch.setenv("PORTREG_STATE_HOME", str(folder))
     monkeypatch.delenv("PORTREG_LEDGER", raising=False)
-    return folder
+    if "real_ports" in request.fixturenames:  # it holds the lock exclusively
+        yield folder
+        return
+    with ports_lock(fcntl.LOCK_SH):
+        yield folder
 
 
 def env_of(root: Path) -> dict[str, str]:

@@ -4,23 +4,26 @@ and exit 2, no hang, no traceback, no file changed; ``env``'s output is always s
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from test_instances import PORTREG, git, make_shop, portreg, worktrees
+from test_instances import PORTREG, git, make_shop, portreg, ports_lock, worktrees
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "state"
     monkeypatch.setenv("PORTREG_STATE_HOME", str(folder))
     monkeypatch.delenv("PORTREG_LEDGER", raising=False)
-    return folder
+    with ports_lock(fcntl.LOCK_SH):  # never beside a test that binds ports for real
+        yield folder
 
 
 def commit_all(root: Path) -> None:

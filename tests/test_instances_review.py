@@ -5,12 +5,14 @@ range. Each is a defect a hostile review found; each test runs the real CLI."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,20 +22,21 @@ from hypothesis import strategies as st
 from portreg.check.live import ephemeral_range
 from portreg.config import SERVICE_LABEL
 from portreg.model import port_variable
-from test_instances import PORTREG, env_of, git, make_shop, portreg, worktrees
+from test_instances import PORTREG, env_of, git, make_shop, portreg, ports_lock, worktrees
 from test_instances_hostile import commit_all
 
 K8S_NODE_PORTS = range(30000, 32768)
 
 
 @pytest.fixture
-def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "state"
     monkeypatch.setenv("PORTREG_STATE_HOME", str(folder))
     monkeypatch.delenv("PORTREG_LEDGER", raising=False)
     for name in ("PORTREG_INSTANCE", "KUBECONFIG", "COMPOSE_PROJECT_NAME", "KIND_CLUSTER_NAME"):
         monkeypatch.delenv(name, raising=False)
-    return folder
+    with ports_lock(fcntl.LOCK_SH):  # never beside a test that binds ports for real
+        yield folder
 
 
 def run_with(root: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -374,8 +377,6 @@ def test_instance_names_a_host_port_it_cannot_read(tmp_path: Path, state: Path) 
 
 
 def test_a_ledger_held_too_long_is_named_as_the_ledger(tmp_path: Path, state: Path) -> None:
-    import fcntl
-
     shop = make_shop(tmp_path / "shop")
     state.mkdir()
     with open(state / "instances.lock", "w") as held:

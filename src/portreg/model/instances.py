@@ -204,6 +204,14 @@ def choose(
             continue
         if not any(block.clashes(candidate.ports, candidate.host) for block in others):
             return candidate
+    highest = max(wanted.base, default=0)
+    if strategy != "loopback" and highest + step > 65535:
+        raise InstanceError(
+            f"no further instance for {wanted.checkout}: its host port {highest} shifted by "
+            f"{step} is past 65535",
+            hint='move that port lower, or set [instances] strategy = "loopback" (the same '
+            "numbers on 127.0.0.N)",
+        )
     raise InstanceError(
         f"no free block of {len(wanted.base)} host ports for {wanted.checkout}",
         hint="`portreg instance prune` reclaims instances whose checkout is gone; "
