@@ -23,7 +23,7 @@ from portreg.check.live import ephemeral_range
 from portreg.config import SERVICE_LABEL
 from portreg.model import port_variable
 from test_instances import PORTREG, env_of, git, make_shop, portreg, ports_lock, worktrees
-from test_instances_hostile import commit_all
+from test_instances_hostile import commit_all, run_in
 
 K8S_NODE_PORTS = range(30000, 32768)
 
@@ -39,17 +39,6 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         yield folder
 
 
-def run_with(root: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*PORTREG, "--root", str(root), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=environ,
-        timeout=120,
-    )
-
-
 # ------------------------------------------------- what another instance's env left
 
 
@@ -62,13 +51,13 @@ def test_instance_0_takes_out_what_a_worktrees_env_left_in_the_shell(
     left = {**os.environ, **env_of(review)}  # eval "$(portreg env)" in the worktree, then cd
     assert left["COMPOSE_PROJECT_NAME"] == "shop-1"
 
-    printed = run_with(shop, left, "env")
+    printed = run_in(shop, left, "env")
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.splitlines()[0] == (
         "unset COMPOSE_PROJECT_NAME KIND_CLUSTER_NAME KUBECONFIG"
     )
     script = 'echo "${COMPOSE_PROJECT_NAME-none} ${KIND_CLUSTER_NAME-none} ${KUBECONFIG-none}"'
-    ran = run_with(shop, left, "exec", "--", "sh", "-c", f"echo $PORTREG_INSTANCE; {script}")
+    ran = run_in(shop, left, "exec", "--", "sh", "-c", f"echo $PORTREG_INSTANCE; {script}")
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "0\nnone none none\n", "")
     shell = subprocess.run(
         ["sh", "-c", f'eval "$({" ".join(PORTREG)} --root {shop} env)"; {script}'],
@@ -84,10 +73,10 @@ def test_the_users_own_cluster_names_and_kubeconfig_stay(tmp_path: Path, state: 
     shop = make_shop(tmp_path / "shop")
     own = {"KUBECONFIG": "/home/me/.kube/config", "COMPOSE_PROJECT_NAME": "mine"}
     # never ran portreg env in this shell: nothing of it is portreg's
-    printed = run_with(shop, {**os.environ, **own}, "env")
+    printed = run_in(shop, {**os.environ, **own}, "env")
     assert "unset" not in printed.stdout
     # after an env, an instance's own kubeconfig goes, the user's does not
-    after = run_with(shop, {**os.environ, **own, "PORTREG_INSTANCE": "1"}, "env")
+    after = run_in(shop, {**os.environ, **own, "PORTREG_INSTANCE": "1"}, "env")
     assert after.stdout.splitlines()[0] == "unset COMPOSE_PROJECT_NAME"
 
 
