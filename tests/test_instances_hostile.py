@@ -129,29 +129,32 @@ def test_a_fifo_in_the_ledgers_place_is_refused_at_once(
     assert tree(tmp_path) == before
 
 
-def test_a_ledger_nested_too_deep_is_damaged_not_a_traceback(tmp_path: Path, state: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        (  # nested past json's recursion: damaged, not a traceback
+            '{"version": 1, "instances": ' + "[" * 100_000,
+            "the instance ledger is damaged: JSON nested more than 200 levels deep; "
+            "refusing to read it",
+        ),
+        (  # huge: refused, not read whole
+            '{"version": 1, "instances": []}' + " " * (5 << 20),
+            "cannot read the instance ledger: file is over 4 MB; refusing to read it as a "
+            "config file",
+        ),
+    ],
+    ids=["nested too deep", "huge"],
+)
+def test_a_ledger_too_deep_or_too_large_is_one_line(
+    tmp_path: Path, state: Path, text: str, what: str
+) -> None:
     shop = make_shop(tmp_path / "shop")
     state.mkdir()
-    (state / "instances.json").write_text('{"version": 1, "instances": ' + "[" * 100_000)
+    (state / "instances.json").write_text(text)
     before = tree(tmp_path)
     line = one_error_line(portreg(shop, "env", check=False))
     assert line == (
-        f"portreg: error: {state}/instances.json: the instance ledger is damaged: JSON nested "
-        "more than 200 levels deep; refusing to read it (delete it: `portreg instance` "
-        "records this checkout again)\n"
-    )
-    assert tree(tmp_path) == before
-
-
-def test_a_huge_ledger_is_refused_not_read_whole(tmp_path: Path, state: Path) -> None:
-    shop = make_shop(tmp_path / "shop")
-    state.mkdir()
-    (state / "instances.json").write_text('{"version": 1, "instances": []}' + " " * (5 << 20))
-    before = tree(tmp_path)
-    line = one_error_line(portreg(shop, "env", check=False))
-    assert line == (
-        f"portreg: error: {state}/instances.json: cannot read the instance ledger: file is "
-        "over 4 MB; refusing to read it as a config file (delete it: `portreg instance` "
+        f"portreg: error: {state}/instances.json: {what} (delete it: `portreg instance` "
         "records this checkout again)\n"
     )
     assert tree(tmp_path) == before

@@ -12,7 +12,6 @@ registry holds a service the block does not cover or one of those files changed.
 
 from __future__ import annotations
 
-import binascii
 import json
 import os
 import time
@@ -38,6 +37,7 @@ from portreg.store.ledger import (
     instance_folder,
     open_ledger,
     repo_identity,
+    short_mark,
     state_folder,
     write_private,
 )
@@ -136,7 +136,7 @@ def own_names(block: Block, others: Sequence[Block], mine: Block | None) -> Bloc
         for _name, base in b.names
     }
     given = dict(mine.names) if mine is not None else {}
-    mark = f"{binascii.crc32(os.fsencode(block.repo)):08x}"
+    mark = short_mark(block.repo)
     names = []
     for name, base in block.names:
         marked = f"{base}-{mark}"

@@ -210,10 +210,16 @@ def _origin(config: str) -> str:
 _UNPLAIN = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def short_mark(text: str) -> str:
+    """Eight hex digits that tell one path or URL from another in a name (a crc32:
+    hashlib would cost 5 M instructions at every prompt)."""
+    return f"{binascii.crc32(os.fsencode(text)):08x}"
+
+
 def instance_folder(block: Block) -> Path:
     """Where an instance's own files live (its kubeconfig, its kind config): under the
     state folder, outside every work tree."""
-    digest = f"{binascii.crc32(os.fsencode(block.checkout)):08x}"  # hashlib: 5 M instructions
+    digest = short_mark(block.checkout)
     # the checkout's name as plain characters: it goes into KUBECONFIG, and a newline or
     # a `$` in a dotenv line (or bytes that are not UTF-8) would break the line
     plain = _UNPLAIN.sub("-", Path(block.checkout).name).strip("-") or "checkout"
